@@ -1,0 +1,68 @@
+import type { Readable } from 'node:stream';
+import type { HostInfo, JsonObject, MetricSeries, RepositoryInfo, RunId, RunMeta, RunStatus } from '@ritual/core';
+
+/**
+ * A run as read back from any store: Sacred's run document, with times as
+ * Dates and artifacts normalised to names. File and MongoDB stores return
+ * this same shape, so `ritual` and user scripts never care where runs live.
+ */
+export interface StoredRun {
+  _id: RunId;
+  experiment: {
+    name: string;
+    base_dir: string;
+    mainfile: string | null;
+    /** [relative path, stored copy (file path or GridFS id as a string)] */
+    sources: Array<[string, string]>;
+    dependencies: string[];
+    repositories: RepositoryInfo[];
+  };
+  command: string;
+  host: HostInfo;
+  meta: RunMeta;
+  config: JsonObject;
+  status: RunStatus;
+  start_time: Date | null;
+  heartbeat: Date | null;
+  stop_time: Date | null;
+  result: unknown;
+  info: JsonObject;
+  /** Artifact names. */
+  artifacts: string[];
+  fail_trace: string[] | null;
+  resources: Array<[string, string]>;
+  /** Present when the store holds captured output inline (MongoDB, or read from cout.txt on `get`). */
+  captured_out?: string;
+}
+
+/** Options of `find`, as in MongoDB. */
+export interface FindOptions {
+  /** e.g. `{ result: -1, _id: 1 }` */
+  sort?: Record<string, 1 | -1>;
+  limit?: number;
+  skip?: number;
+}
+
+/**
+ * Where runs are read back from. `find` takes a MongoDB query document
+ * (`{ 'config.lr': { $lt: 0.01 }, status: 'COMPLETED' }`) in every store.
+ */
+export interface RunStore {
+  /** What the user named: a folder path or a redacted URL. */
+  readonly location: string;
+  find(filter?: JsonObject, options?: FindOptions): Promise<StoredRun[]>;
+  /** Throws RunNotFoundError when there is no such run. */
+  get(id: RunId): Promise<StoredRun>;
+  /** All points of one metric or of every metric of a run. */
+  metrics(id: RunId, name?: string): Promise<MetricSeries[]>;
+  artifacts(id: RunId): Promise<ArtifactEntry[]>;
+  openArtifact(id: RunId, name: string): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+export interface ArtifactEntry {
+  name: string;
+  /** Size in bytes when the store knows it. */
+  size?: number;
+  contentType?: string;
+}
