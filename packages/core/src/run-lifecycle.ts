@@ -1,0 +1,204 @@
+import { startOutputCapture, type OutputCapture } from './capture/output.js';
+import { Heartbeat } from './heartbeat.js';
+import type { Logger } from './logger.js';
+import { MetricBuffer } from './metric-buffer.js';
+import { ObserverChain } from './observer-chain.js';
+import type { Observer } from './observer.js';
+import { Run } from './run.js';
+import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
+import { Seeding } from './seeding.js';
+
+/** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
+export interface RunPlan {
+  experimentName: string;
+  command: string;
+  config: JsonObject;
+  /** The read-only view of `config` that main receives. */
+  frozenConfig: unknown;
+  seed: number;
+  meta: RunMeta;
+  observers: readonly Observer[];
+  /** Seconds between heartbeats. */
+  beatInterval: number;
+  capture: 'no' | 'sys' | 'fd';
+  queue: boolean;
+  requestedId: RunId | null;
+  /** Seconds until the run is stopped with status TIMEOUT. */
+  timeout?: number;
+  /** Whether SIGINT/SIGTERM end the run (and then the process) as INTERRUPTED. */
+  handleSignals: boolean;
+  log: Logger;
+  warn: (message: string) => void;
+  captureContext: () => Promise<{ experiment: Omit<ExperimentInfo, 'name'>; host: HostInfo; warnings: string[] }>;
+  body: (run: Run<unknown>, seeding: Seeding) => unknown;
+}
+
+/** How the run ended, for the caller to decide the exit code. */
+export type RunOutcome =
+  | { status: 'COMPLETED'; run: Run<unknown> }
+  | { status: 'QUEUED'; run: Run<unknown> }
+  | { status: 'FAILED'; run: Run<unknown>; error: unknown }
+  | { status: 'INTERRUPTED' | 'TIMEOUT'; run: Run<unknown>; signal: string };
+
+type Ending = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'stopped'; status: 'INTERRUPTED' | 'TIMEOUT'; signal: string };
+
+/**
+ * The life of one run: capture, observers' `started`, heartbeats, main, then
+ * exactly one end event. Everything the observers were promised is delivered
+ * in `finally`-style paths: a failing main, a signal or a timeout still gets
+ * the final metrics, the final beat and the end event to every observer.
+ */
+export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
+  const metrics = new MetricBuffer();
+  const chain = new ObserverChain(plan.observers, plan.warn);
+  const run = new Run<unknown>(plan.experimentName, plan.frozenConfig as never, plan.seed, metrics, chain);
+  const output: OutputCapture = startOutputCapture(plan.observers.length > 0 ? plan.capture : 'no');
+
+  let context;
+  try {
+    context = await plan.captureContext();
+  } catch (error) {
+    output.stop();
+    throw error;
+  }
+  for (const warning of context.warnings) plan.warn(warning);
+  const experiment: ExperimentInfo = { name: plan.experimentName, ...context.experiment };
+
+  if (plan.queue) {
+    try {
+      run.status = 'QUEUED';
+      run.id = await chain.open('queued', {
+        runId: plan.requestedId,
+        experiment,
+        command: plan.command,
+        host: context.host,
+        queueTime: new Date(),
+        config: plan.config,
+        meta: plan.meta,
+      });
+      return { status: 'QUEUED', run };
+    } finally {
+      await chain.close();
+      output.stop();
+    }
+  }
+
+  run.startTime = new Date();
+  try {
+    run.id = await chain.open('started', {
+      runId: plan.requestedId,
+      experiment,
+      command: plan.command,
+      host: context.host,
+      startTime: run.startTime,
+      config: plan.config,
+      meta: plan.meta,
+    });
+  } catch (error) {
+    await chain.close();
+    output.stop();
+    throw error;
+  }
+
+  const beat = async () => {
+    if (metrics.hasPending) await chain.emit('logMetrics', { runId: run.id, metrics: metrics.drain(), info: run.info });
+    await chain.emit('heartbeat', {
+      runId: run.id,
+      info: run.info,
+      capturedOutDelta: output.drain(),
+      beatTime: new Date(),
+      result: run.result,
+    });
+  };
+  const heartbeat = new Heartbeat(plan.beatInterval * 1000, beat);
+  heartbeat.start();
+
+  const seeding = new Seeding(plan.seed);
+  const stopSignals = watchForStop(plan);
+  const restoreRandom = seeding.installGlobalRandom();
+  let ending: Ending;
+  try {
+    ending = await Promise.race([
+      Promise.resolve()
+        .then(() => plan.body(run, seeding))
+        .then(
+          (value): Ending => ({ kind: 'returned', value }),
+          (error: unknown): Ending => ({ kind: 'threw', error }),
+        ),
+      stopSignals.stopped,
+    ]);
+  } finally {
+    restoreRandom();
+    stopSignals.dispose();
+  }
+
+  await heartbeat.stop();
+  run.stopTime = new Date();
+  let outcome: RunOutcome;
+  if (ending.kind === 'returned') {
+    run.status = 'COMPLETED';
+    run.result = ending.value;
+    outcome = { status: 'COMPLETED', run };
+  } else if (ending.kind === 'threw') {
+    run.status = 'FAILED';
+    outcome = { status: 'FAILED', run, error: ending.error };
+  } else {
+    run.status = ending.status;
+    outcome = { status: ending.status, run, signal: ending.signal };
+  }
+
+  try {
+    await beat();
+  } catch (error) {
+    plan.warn(`Final heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (outcome.status === 'COMPLETED') {
+    await chain.end('completed', { runId: run.id, stopTime: run.stopTime, result: run.result });
+  } else if (outcome.status === 'FAILED') {
+    await chain.end('failed', { runId: run.id, stopTime: run.stopTime, failTrace: failTrace(outcome.error) });
+  } else if (outcome.status === 'INTERRUPTED' || outcome.status === 'TIMEOUT') {
+    await chain.end('interrupted', { runId: run.id, stopTime: run.stopTime, status: outcome.status });
+  }
+  await chain.close();
+  output.stop();
+  return outcome;
+}
+
+/** Sacred stores the traceback as a list of lines. */
+export function failTrace(error: unknown): string[] {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : `Error: ${String(error)}`;
+  return text.split('\n').map((line) => `${line}\n`);
+}
+
+/**
+ * Turns the events that must end a run early into one promise: SIGINT and
+ * SIGTERM (INTERRUPTED, unlike Sacred which leaves a SIGTERM'ed run RUNNING),
+ * the `--timeout` (TIMEOUT), and errors nobody caught while main ran
+ * (FAILED, via a rejected promise turned into `threw`).
+ */
+function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void } {
+  let settle!: (ending: Ending) => void;
+  const stopped = new Promise<Ending>((resolve) => (settle = resolve));
+  const cleanups: Array<() => void> = [];
+
+  if (plan.handleSignals) {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const onSignal = () => settle({ kind: 'stopped', status: 'INTERRUPTED', signal });
+      process.on(signal, onSignal);
+      cleanups.push(() => process.off(signal, onSignal));
+    }
+  }
+  if (plan.timeout !== undefined) {
+    const timer = setTimeout(() => settle({ kind: 'stopped', status: 'TIMEOUT', signal: 'timeout' }), plan.timeout * 1000);
+    timer.unref();
+    cleanups.push(() => clearTimeout(timer));
+  }
+  const onUncaught = (error: unknown) => settle({ kind: 'threw', error });
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  cleanups.push(() => {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+  });
+  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()) };
+}

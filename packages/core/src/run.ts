@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { UsageError } from './errors.js';
+import type { MetricBuffer } from './metric-buffer.js';
+import type { ObserverChain } from './observer-chain.js';
+import type { JsonObject, RunId, RunStatus } from './run-record.js';
+
+/** Options of `run.addArtifact`. */
+export interface ArtifactOptions {
+  /** MIME type stored with the artifact (MongoDB keeps it on the GridFS file). */
+  contentType?: string;
+  /** Free-form JSON stored with the artifact. */
+  metadata?: JsonObject;
+}
+
+/**
+ * One execution of an experiment, as `main` sees it. Logging is cheap
+ * (`logScalar` appends to a buffer that heartbeats flush); storing files is
+ * async and awaited so that an artifact is recorded before `main` returns.
+ */
+export class Run<C = JsonObject> {
+  /** Set by the first observer that names the run (null when unobserved). */
+  id: RunId | null = null;
+  status: RunStatus = 'RUNNING';
+  startTime: Date | null = null;
+  stopTime: Date | null = null;
+  /** Free-form JSON, saved with every heartbeat. Keep it small: it is re-sent each beat. */
+  readonly info: JsonObject = {};
+  /** The value `main` returned, once it has. */
+  result: unknown = undefined;
+
+  /** @internal The Run is created by the experiment; users receive it in `main`. */
+  constructor(
+    readonly experimentName: string,
+    /** The run's final config (read-only). */
+    readonly config: Readonly<C>,
+    /** The root seed; also `config.seed`. */
+    readonly seed: number,
+    private readonly metrics: MetricBuffer,
+    private readonly observers: ObserverChain,
+  ) {}
+
+  /**
+   * Record one value of a metric. `step` defaults to the metric's previous
+   * step + 1 (0 first). Points are buffered and reach observers on the next
+   * heartbeat, so this is safe to call on every batch.
+   */
+  logScalar(name: string, value: number, step?: number): void {
+    if (typeof value !== 'number') {
+      throw new UsageError(
+        `run.logScalar(${JSON.stringify(name)}, …) needs a number, got ${typeof value}. Convert it first, e.g. Number(x) or (await tensor.data())[0].`,
+      );
+    }
+    this.metrics.log(name, value, step);
+  }
+
+  /**
+   * Store a file with the run under `name` (default: the file's base name;
+   * `a/b.json` keeps a folder structure). Resolves once every observer has
+   * stored it.
+   */
+  async addArtifact(path: string, name?: string, options: ArtifactOptions = {}): Promise<void> {
+    const absolute = resolve(path);
+    await requireFile(absolute, 'artifact');
+    await this.observers.emit('artifactAdded', {
+      runId: this.id,
+      name: name ?? basename(absolute),
+      path: absolute,
+      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+    });
+  }
+
+  /** Record that the run read a file (stored with its md5, like Sacred's resources). */
+  async addResource(path: string): Promise<void> {
+    const absolute = resolve(path);
+    await requireFile(absolute, 'resource');
+    const md5 = await md5OfFile(absolute);
+    await this.observers.emit('resourceAdded', { runId: this.id, path: absolute, md5 });
+  }
+
+  /** Open a file for reading and record it as a resource of the run. */
+  async openResource(path: string): Promise<FileHandle> {
+    await this.addResource(path);
+    return open(resolve(path), 'r');
+  }
+}
+
+async function requireFile(path: string, what: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new UsageError(`Cannot add ${what} ${path}: the file does not exist. Write it before adding it to the run.`);
+  }
+  if (!info.isFile()) throw new UsageError(`Cannot add ${what} ${path}: it is not a regular file (a folder?). Add the files inside it one by one.`);
+}
+
+function md5OfFile(path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash('md5');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+}
