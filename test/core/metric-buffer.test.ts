@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { MetricBuffer } from '../../packages/core/src/metric-buffer.js';
+
+test('steps auto-increment per metric and explicit steps set the next one', () => {
+  const buffer = new MetricBuffer();
+  buffer.log('loss', 1);
+  buffer.log('loss', 0.5);
+  buffer.log('acc', 0.1, 10);
+  buffer.log('acc', 0.2);
+  buffer.log('loss', 0.25, 100);
+  buffer.log('loss', 0.125);
+  const drained = buffer.drain();
+  assert.deepEqual(
+    drained.map((s) => [s.name, s.steps, s.values]),
+    [
+      ['loss', [0, 1, 100, 101], [1, 0.5, 0.25, 0.125]],
+      ['acc', [10, 11], [0.1, 0.2]],
+    ],
+  );
+  for (const series of drained) assert.equal(series.timestamps.length, series.values.length);
+});
+
+test('a drain hands over only new points; steps continue across drains', () => {
+  const buffer = new MetricBuffer();
+  buffer.log('loss', 1);
+  assert.equal(buffer.drain().length, 1);
+  assert.equal(buffer.hasPending, false);
+  assert.deepEqual(buffer.drain(), []);
+  buffer.log('loss', 2);
+  const [series] = buffer.drain();
+  assert.deepEqual(series?.steps, [1]);
+  assert.deepEqual(series?.values, [2]);
+});
+
+test('grows past its initial capacity without losing points; NaN and Infinity are kept', () => {
+  const buffer = new MetricBuffer();
+  const n = 5000;
+  for (let i = 0; i < n; i++) buffer.log('x', i === 7 ? Number.NaN : i === 8 ? Infinity : i);
+  const [series] = buffer.drain();
+  assert.equal(series?.values.length, n);
+  assert.equal(series?.values[n - 1], n - 1);
+  assert.ok(Number.isNaN(series?.values[7]));
+  assert.equal(series?.values[8], Infinity);
+  assert.equal(series?.steps[n - 1], n - 1);
+});
