@@ -123,7 +123,7 @@ export function conv2DBackpropFilterInto(dW: TypedArrayLike, x: ArrayLike<number
               if (xv === 0 && skipZeros) continue;
               const accBase = d1 * outChannels;
               for (let d2 = 0; d2 < outChannels; ++d2) {
-                acc[accBase + d2] += xv * (dy[yBase + d2 * yS.d] as number);
+                acc[accBase + d2]! += xv * (dy[yBase + d2 * yS.d] as number);
               }
             }
           }
