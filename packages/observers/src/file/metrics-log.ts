@@ -1,0 +1,199 @@
+/**
+ * Metrics of one run: an append-only log that makes every flush cost
+ * O(new points), and Sacred's metrics.json materialised from it.
+ *
+ * Sacred re-reads and rewrites the whole metrics.json on every heartbeat, so
+ * a long run pays O(points so far) per beat. Here each flush appends one
+ * line per metric to `.ritual/metrics.jsonl` (a single write with O_APPEND;
+ * a kill can only truncate the last line, which readers ignore). The
+ * metrics.json that Sacred's readers use is rewritten atomically (temp file
+ * + rename), in the background, only when
+ *   - the run is small (at most SMALL_RUN_POINTS points: cheap, and keeps it
+ *     exactly up to date like Sacred's), or
+ *   - the points not yet in it are at least as many as those already in it
+ *     (the total doubled), which costs O(1) amortised per point,
+ * and always completely at the end of the run. So metrics.json is always
+ * complete, valid JSON and lags the log by at most half the points while a
+ * long run is going; ritual's own store reads the log and sees every point.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toSacredTime } from '@ritual/core';
+import type { MetricSeries } from '@ritual/core';
+import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
+
+/** Runs with at most this many points get metrics.json rewritten at every flush. */
+export const SMALL_RUN_POINTS = 10_000;
+/** Elements per write while streaming metrics.json, so the event loop keeps breathing. */
+const CHUNK_ELEMENTS = 20_000;
+
+interface Columns {
+  steps: number[];
+  values: number[];
+  timestamps: number[];
+}
+
+/** Non-finite values as strings in the log, so the log stays plain JSON lines. */
+function encodeValue(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+function decodeValue(value: unknown): number {
+  return typeof value === 'string' ? Number(value) : (value as number);
+}
+
+export class MetricsLog {
+  private readonly series = new Map<string, Columns>();
+  private totalPoints = 0;
+  private materialisedPoints = 0;
+  private inFlight: Promise<void> | undefined;
+  private backgroundError: unknown;
+  private handle: FileHandle | undefined;
+
+  constructor(private readonly runDir: string) {}
+
+  /** Append new points (one write), then maybe refresh metrics.json in the background. */
+  async append(batches: MetricSeries[]): Promise<void> {
+    this.throwBackgroundError();
+    let text = '';
+    for (const batch of batches) {
+      if (batch.steps.length === 0) continue;
+      text += `${JSON.stringify({ name: batch.name, steps: batch.steps, values: batch.values.map(encodeValue), timestamps: batch.timestamps })}\n`;
+      let columns = this.series.get(batch.name);
+      if (!columns) {
+        columns = { steps: [], values: [], timestamps: [] };
+        this.series.set(batch.name, columns);
+      }
+      for (let i = 0; i < batch.steps.length; i += 1) {
+        columns.steps.push(batch.steps[i] as number);
+        columns.values.push(batch.values[i] as number);
+        columns.timestamps.push(batch.timestamps[i] as number);
+      }
+      this.totalPoints += batch.steps.length;
+    }
+    if (text === '') return;
+    this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
+    await this.handle.write(text);
+    this.maybeMaterialise();
+  }
+
+  private maybeMaterialise(): void {
+    if (this.inFlight) return;
+    const pending = this.totalPoints - this.materialisedPoints;
+    if (pending > 0 && (this.totalPoints <= SMALL_RUN_POINTS || pending >= this.materialisedPoints)) {
+      this.inFlight = this.materialise()
+        .catch((error: unknown) => {
+          this.backgroundError = error;
+        })
+        .finally(() => {
+          this.inFlight = undefined;
+        });
+    }
+  }
+
+  /** Bring metrics.json up to date with every point (end of run). */
+  async flush(): Promise<void> {
+    await this.inFlight;
+    this.throwBackgroundError();
+    if (this.totalPoints > this.materialisedPoints) await this.materialise();
+  }
+
+  async close(): Promise<void> {
+    await this.inFlight;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  private throwBackgroundError(): void {
+    if (this.backgroundError === undefined) return;
+    const error = this.backgroundError;
+    this.backgroundError = undefined;
+    throw error;
+  }
+
+  /** Stream a snapshot of the series into a temp file, then rename it over metrics.json. */
+  private async materialise(): Promise<void> {
+    const snapshot = [...this.series.entries()]
+      .map(([name, columns]) => ({ name, columns, length: columns.steps.length }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const points = snapshot.reduce((sum, entry) => sum + entry.length, 0);
+    const target = join(this.runDir, RUN_FILES.metrics);
+    const temp = join(this.runDir, PRIVATE_DIR, `${RUN_FILES.metrics}.${randomBytes(6).toString('hex')}.tmp`);
+    const out = await open(temp, 'w');
+    try {
+      if (snapshot.length === 0) {
+        await out.write('{}\n');
+      } else {
+        await out.write('{\n');
+        for (const [index, { name, columns, length }] of snapshot.entries()) {
+          await out.write(`  ${JSON.stringify(name)}: {\n    "steps": `);
+          await writeArray(out, columns.steps, length, (step) => String(step));
+          await out.write(',\n    "timestamps": ');
+          await writeArray(out, columns.timestamps, length, (ms) => `"${toSacredTime(ms)}"`);
+          await out.write(',\n    "values": ');
+          await writeArray(out, columns.values, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
+          await out.write(index === snapshot.length - 1 ? '\n  }\n}\n' : '\n  },\n');
+        }
+      }
+      await out.close();
+      await rename(temp, target);
+      this.materialisedPoints = Math.max(this.materialisedPoints, points);
+    } catch (error) {
+      await out.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
+/** One array of metrics.json, indented as Python's json.dump(indent=2) does at depth 3. */
+async function writeArray(out: FileHandle, items: number[], length: number, format: (item: number) => string): Promise<void> {
+  if (length === 0) {
+    await out.write('[]');
+    return;
+  }
+  await out.write('[\n');
+  for (let start = 0; start < length; start += CHUNK_ELEMENTS) {
+    const end = Math.min(length, start + CHUNK_ELEMENTS);
+    const parts: string[] = [];
+    for (let i = start; i < end; i += 1) parts.push(`      ${format(items[i] as number)}`);
+    await out.write(parts.join(',\n') + (end < length ? ',\n' : '\n    ]'));
+  }
+}
+
+/**
+ * Every point of the log (null when the run has no log, e.g. Sacred wrote
+ * it). A last line cut by a crash has no newline and is ignored.
+ */
+export async function readMetricsLog(runDir: string): Promise<Map<string, MetricSeries> | null> {
+  let text: string;
+  try {
+    text = await readFile(join(runDir, METRICS_LOG), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const result = new Map<string, MetricSeries>();
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  for (const line of complete.split('\n')) {
+    if (line === '') continue;
+    let entry: { name: string; steps: number[]; values: unknown[]; timestamps: number[] };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a torn line from a crash of an older writer; the rest is still good
+    }
+    let series = result.get(entry.name);
+    if (!series) {
+      series = { name: entry.name, steps: [], values: [], timestamps: [] };
+      result.set(entry.name, series);
+    }
+    for (let i = 0; i < entry.steps.length; i += 1) {
+      series.steps.push(entry.steps[i] as number);
+      series.values.push(decodeValue(entry.values[i]));
+      series.timestamps.push(entry.timestamps[i] as number);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,224 @@
+/**
+ * Sacred's FileStorageObserver, in Sacred's layout and formats, with three
+ * repairs: heartbeats cost O(new data) (see metrics-log.ts), every JSON file
+ * is replaced atomically so a kill never leaves a half-written run, and run
+ * folders are claimed without a retry limit.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { appendFile, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { UsageError } from '@ritual/core';
+import type {
+  ArtifactEvent,
+  CompletedEvent,
+  ExperimentInfo,
+  FailedEvent,
+  HeartbeatEvent,
+  InterruptedEvent,
+  JsonObject,
+  MetricsEvent,
+  Observer,
+  QueuedEvent,
+  ResourceEvent,
+  RunId,
+  StartedEvent,
+} from '@ritual/core';
+import { MetricsLog } from './metrics-log.js';
+import { PRIVATE_DIR, RUN_FILES, checkArtifactName, claimNewRunFolder, claimRequestedRunFolder } from './run-folder.js';
+import { formatSacredJson, writeFileAtomic, writeSacredJson } from './sacred-json.js';
+import { RESOURCES_DIR, SOURCES_DIR, findOrSave } from './shared-copies.js';
+
+export const FILE_STORAGE_PRIORITY = 20;
+
+export interface FileStorageObserverOptions {
+  /** Defaults to 20, as in Sacred (mongo 30, console 10). */
+  priority?: number;
+}
+
+/** The state of the run being written; one per started/queued event. */
+interface ActiveRun {
+  id: RunId;
+  dir: string;
+  /** Sacred's run.json entry, rewritten whole (it stays small). */
+  entry: Record<string, unknown>;
+  metrics: MetricsLog;
+  /** run.json writes in event order, so an older snapshot never renames over a newer one. */
+  entryWrites: Promise<void>;
+}
+
+export class FileStorageObserver implements Observer {
+  readonly name: string;
+  readonly priority: number;
+  /** The runs folder, absolute. */
+  readonly baseDir: string;
+  private run: ActiveRun | undefined;
+
+  constructor(dir: string, options: FileStorageObserverOptions = {}) {
+    if (typeof dir !== 'string' || dir === '') {
+      throw new UsageError('FileStorageObserver needs a folder to write runs to, e.g. new FileStorageObserver("runs").');
+    }
+    this.name = `FileStorageObserver(${dir})`;
+    this.priority = options.priority ?? FILE_STORAGE_PRIORITY;
+    this.baseDir = resolve(dir);
+  }
+
+  /** Folder of the current run (after started/queued). */
+  get runDir(): string | undefined {
+    return this.run?.dir;
+  }
+
+  async queued(event: QueuedEvent): Promise<RunId> {
+    const run = await this.openRunFolder(event.runId);
+    run.entry = {
+      experiment: await this.storeSources(event.experiment),
+      command: event.command,
+      host: event.host,
+      meta: { ...event.meta, queue_time: event.meta.queue_time ?? event.queueTime },
+      status: 'QUEUED',
+    };
+    // cout.txt, metrics.json and info.json too, so every reader (incense needs all of them) can load a queued run.
+    await Promise.all([
+      writeSacredJson(join(run.dir, RUN_FILES.config), event.config, this.tempDir(run)),
+      appendFile(join(run.dir, RUN_FILES.cout), ''),
+      writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, this.tempDir(run)),
+      writeSacredJson(join(run.dir, RUN_FILES.info), {}, this.tempDir(run)),
+    ]);
+    await this.saveRunEntry(run);
+    return run.id;
+  }
+
+  async started(event: StartedEvent): Promise<RunId> {
+    const run = await this.openRunFolder(event.runId);
+    run.entry = {
+      experiment: await this.storeSources(event.experiment),
+      command: event.command,
+      host: event.host,
+      start_time: event.startTime,
+      meta: event.meta,
+      status: 'RUNNING',
+      resources: [],
+      artifacts: [],
+      heartbeat: null,
+    };
+    await Promise.all([
+      writeSacredJson(join(run.dir, RUN_FILES.config), event.config, this.tempDir(run)),
+      appendFile(join(run.dir, RUN_FILES.cout), ''),
+      writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, this.tempDir(run)),
+      writeSacredJson(join(run.dir, RUN_FILES.info), {}, this.tempDir(run)),
+    ]);
+    // run.json last: a folder with a run.json is a complete, readable run.
+    await this.saveRunEntry(run);
+    return run.id;
+  }
+
+  async logMetrics(event: MetricsEvent): Promise<void> {
+    await this.current('logMetrics').metrics.append(event.metrics);
+  }
+
+  async heartbeat(event: HeartbeatEvent): Promise<void> {
+    const run = this.current('heartbeat');
+    run.entry.heartbeat = event.beatTime;
+    run.entry.result = event.result;
+    if (event.capturedOutDelta !== '') await appendFile(join(run.dir, RUN_FILES.cout), event.capturedOutDelta);
+    await Promise.all([this.saveRunEntry(run), this.saveInfo(run, event.info)]);
+  }
+
+  async artifactAdded(event: ArtifactEvent): Promise<void> {
+    const run = this.current('artifactAdded');
+    const name = checkArtifactName(event.name);
+    const target = join(run.dir, ...name.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    // Streamed (never the whole file in memory) into a temp name, then renamed:
+    // a crash mid-copy leaves no half artifact under the real name.
+    const temp = join(this.tempDir(run), `artifact.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await pipeline(createReadStream(event.path), createWriteStream(temp));
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    const artifacts = run.entry.artifacts as string[];
+    if (!artifacts.includes(name)) artifacts.push(name);
+    await this.saveRunEntry(run);
+  }
+
+  async resourceAdded(event: ResourceEvent): Promise<void> {
+    const run = this.current('resourceAdded');
+    const stored = await findOrSave(this.baseDir, RESOURCES_DIR, event.path, event.md5);
+    (run.entry.resources as Array<[string, string]>).push([event.path, stored]);
+    await this.saveRunEntry(run);
+  }
+
+  async completed(event: CompletedEvent): Promise<void> {
+    const run = this.current('completed');
+    await run.metrics.flush();
+    Object.assign(run.entry, { stop_time: event.stopTime, result: event.result, status: 'COMPLETED' });
+    await this.saveRunEntry(run);
+  }
+
+  async failed(event: FailedEvent): Promise<void> {
+    const run = this.current('failed');
+    await run.metrics.flush();
+    Object.assign(run.entry, { stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
+    await this.saveRunEntry(run);
+  }
+
+  async interrupted(event: InterruptedEvent): Promise<void> {
+    const run = this.current('interrupted');
+    await run.metrics.flush();
+    Object.assign(run.entry, { stop_time: event.stopTime, status: event.status });
+    await this.saveRunEntry(run);
+  }
+
+  async close(): Promise<void> {
+    const run = this.run;
+    this.run = undefined;
+    await run?.metrics.close();
+  }
+
+  private async openRunFolder(requested: RunId | null): Promise<ActiveRun> {
+    await this.close();
+    let id: RunId;
+    let dir: string;
+    if (requested === null || requested === undefined) {
+      ({ id, dir } = await claimNewRunFolder(this.baseDir));
+    } else {
+      id = requested;
+      ({ dir } = await claimRequestedRunFolder(this.baseDir, requested));
+    }
+    await mkdir(join(dir, PRIVATE_DIR), { recursive: true });
+    this.run = { id, dir, entry: {}, metrics: new MetricsLog(dir), entryWrites: Promise.resolve() };
+    return this.run;
+  }
+
+  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext"]]. */
+  private async storeSources(experiment: ExperimentInfo): Promise<JsonObject> {
+    const sources = await Promise.all(
+      experiment.sources.map(async (source) => [source.relativePath, await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5)]),
+    );
+    return { ...(experiment as unknown as JsonObject), sources };
+  }
+
+  private current(eventName: string): ActiveRun {
+    if (!this.run) throw new UsageError(`${this.name} got ${eventName} before started: the Run must send started (or queued) first.`);
+    return this.run;
+  }
+
+  private tempDir(run: ActiveRun): string {
+    return join(run.dir, PRIVATE_DIR);
+  }
+
+  private saveRunEntry(run: ActiveRun): Promise<void> {
+    const snapshot = formatSacredJson(run.entry);
+    const write = run.entryWrites.then(() => writeFileAtomic(join(run.dir, RUN_FILES.run), `${snapshot}\n`, this.tempDir(run)));
+    run.entryWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private saveInfo(run: ActiveRun, info: JsonObject): Promise<void> {
+    return writeSacredJson(join(run.dir, RUN_FILES.info), info, this.tempDir(run));
+  }
+}

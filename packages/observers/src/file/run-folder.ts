@@ -1,0 +1,118 @@
+/**
+ * The layout of one run folder (Sacred's, plus a hidden `.ritual/` folder)
+ * and how a new one is claimed among concurrent processes.
+ */
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { BackendError, UsageError } from '@ritual/core';
+import type { RunId } from '@ritual/core';
+
+/** Files Sacred's FileStorageObserver owns in a run folder. */
+export const RUN_FILES = {
+  run: 'run.json',
+  config: 'config.json',
+  cout: 'cout.txt',
+  metrics: 'metrics.json',
+  info: 'info.json',
+} as const;
+
+/**
+ * ritual's own bookkeeping: the append-only metrics log and temp files of
+ * atomic writes. A folder, because Python readers (incense) list every plain
+ * file of a run folder as an artifact but skip folders.
+ */
+export const PRIVATE_DIR = '.ritual';
+export const METRICS_LOG = join(PRIVATE_DIR, 'metrics.jsonl');
+
+const RESERVED_NAMES = new Set<string>(Object.values(RUN_FILES));
+
+/**
+ * Check an artifact name and return it normalised (`/` separators). Refuses
+ * names that would overwrite a file the observer owns or leave the run folder.
+ */
+export function checkArtifactName(name: string): string {
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new UsageError('An artifact needs a non-empty name, e.g. run.addArtifact("model.json") or addArtifact(path, "model/model.json").');
+  }
+  const slashed = name.replaceAll('\\', '/');
+  if (isAbsolute(name) || slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed)) {
+    throw new UsageError(`Artifact name ${JSON.stringify(name)} is an absolute path; give a name relative to the run folder, e.g. "model/model.json".`);
+  }
+  const normalised = posix.normalize(slashed);
+  if (normalised === '..' || normalised.startsWith('../') || normalised === '.' || normalised.endsWith('/')) {
+    throw new UsageError(`Artifact name ${JSON.stringify(name)} would be stored outside the run folder; use a plain relative name such as "model/model.json".`);
+  }
+  if (RESERVED_NAMES.has(normalised)) {
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} would overwrite the run's own ${normalised}; pick another name (reserved: ${[...RESERVED_NAMES].join(', ')}).`,
+    );
+  }
+  if (normalised === PRIVATE_DIR || normalised.startsWith(`${PRIVATE_DIR}/`)) {
+    throw new UsageError(`Artifact name ${JSON.stringify(name)} is inside ${PRIVATE_DIR}/, which ritual keeps for its own files; pick another name.`);
+  }
+  return normalised;
+}
+
+/** Highest numeric run folder in `baseDir`, 0 when none. */
+async function highestRunId(baseDir: string): Promise<number> {
+  let highest = 0;
+  for (const entry of await readdir(baseDir, { withFileTypes: true })) {
+    if (entry.isDirectory() && /^\d+$/.test(entry.name)) highest = Math.max(highest, Number(entry.name));
+  }
+  return highest;
+}
+
+/**
+ * Claim a fresh numeric run folder: highest + 1 by an atomic mkdir; on a
+ * collision (another process won that id) look again and try the next one.
+ * There is deliberately no retry limit: every collision means another run
+ * got a folder, so the loop always progresses (Sacred gives up after 1000).
+ */
+export async function claimNewRunFolder(baseDir: string): Promise<{ id: number; dir: string }> {
+  await mkdir(baseDir, { recursive: true });
+  let id = (await highestRunId(baseDir)) + 1;
+  for (;;) {
+    const dir = join(baseDir, String(id));
+    try {
+      await mkdir(dir);
+      return { id, dir };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new BackendError(`Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`, { cause: error });
+      }
+    }
+    id = Math.max(id + 1, (await highestRunId(baseDir)) + 1);
+  }
+}
+
+/**
+ * Use a requested id (named by a higher-priority observer, or `--id`) as the
+ * folder name. An existing folder is only taken over when it holds a QUEUED
+ * run, i.e. a queued run is being started now.
+ */
+export async function claimRequestedRunFolder(baseDir: string, id: RunId): Promise<{ dir: string; wasQueued: boolean }> {
+  const name = String(id);
+  if (name === '' || name.startsWith('_') || name.startsWith('.') || /[\\/]/.test(name) || name === '..') {
+    throw new UsageError(`Run id ${JSON.stringify(id)} cannot name a run folder; use a number or a plain name without slashes, dots or a leading underscore.`);
+  }
+  await mkdir(baseDir, { recursive: true });
+  const dir = join(baseDir, name);
+  try {
+    await mkdir(dir);
+    return { dir, wasQueued: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new BackendError(`Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`, { cause: error });
+    }
+  }
+  let status: unknown;
+  try {
+    status = (JSON.parse(await readFile(join(dir, RUN_FILES.run), 'utf8')) as { status?: unknown }).status;
+  } catch {
+    status = undefined;
+  }
+  if (status !== 'QUEUED') {
+    throw new UsageError(`A run with id ${JSON.stringify(id)} already exists in ${baseDir}; choose another --id or leave it out to get the next free number.`);
+  }
+  return { dir, wasQueued: true };
+}

@@ -1,0 +1,163 @@
+/**
+ * Past runs of a runs folder (ritual's or Sacred's own), queried with
+ * MongoDB filter syntax through mingo, the same interface as the MongoDB store.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { Query } from 'mingo';
+import { BackendError, RunNotFoundError, UsageError, fromSacredTime } from '@ritual/core';
+import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
+import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
+import { readMetricsLog } from './metrics-log.js';
+import { RUN_FILES, checkArtifactName } from './run-folder.js';
+import { loadRunFolder, runIdFromFolder } from './run-document.js';
+import { readSacredJson } from './sacred-json.js';
+
+export interface FileRunStoreOptions {
+  /** Called for each run folder `find` skips because it cannot be read. */
+  onCorrupt?: (id: RunId, error: Error) => void;
+}
+
+export class FileRunStore implements RunStore {
+  readonly location: string;
+  /** Messages about run folders the last `find` skipped (corrupt, half-written). */
+  warnings: string[] = [];
+
+  private constructor(
+    private readonly dir: string,
+    location: string,
+    private readonly options: FileRunStoreOptions,
+  ) {
+    this.location = location;
+  }
+
+  static async open(dir: string, options: FileRunStoreOptions = {}): Promise<FileRunStore> {
+    const absolute = resolve(dir);
+    let isDirectory = false;
+    try {
+      isDirectory = (await stat(absolute)).isDirectory();
+    } catch {
+      isDirectory = false;
+    }
+    if (!isDirectory) {
+      throw new UsageError(`No runs folder at ${dir} (${absolute} does not exist or is not a folder). Give the folder your runs were written to (-F DIR), e.g. ritual ls runs.`);
+    }
+    return new FileRunStore(absolute, dir, options);
+  }
+
+  async find(filter: JsonObject = {}, options: FindOptions = {}): Promise<StoredRun[]> {
+    this.warnings = [];
+    const runs: StoredRun[] = [];
+    for (const folder of await this.runFolders()) {
+      try {
+        runs.push(await loadRunFolder(join(this.dir, folder), folder, false));
+      } catch (error) {
+        const id = runIdFromFolder(folder);
+        const reason = error instanceof Error ? error : new Error(String(error));
+        this.warnings.push(`skipped run ${folder}: ${reason.message}`);
+        this.options.onCorrupt?.(id, reason);
+      }
+    }
+    let query: Query;
+    try {
+      query = new Query(filter);
+    } catch (error) {
+      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${(error as Error).message}`, { cause: error });
+    }
+    let cursor = query.find<StoredRun>(runs);
+    // Default order: by id, numbers first (as Sacred's folders sort), so limit/skip are stable.
+    cursor = cursor.sort(options.sort ?? { _id: 1 });
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    return cursor.all();
+  }
+
+  async get(id: RunId): Promise<StoredRun> {
+    return loadRunFolder(await this.runDir(id), String(id), true);
+  }
+
+  /** Every point, from the append-only log (complete even after a kill), else from Sacred's metrics.json. */
+  async metrics(id: RunId, name?: string): Promise<MetricSeries[]> {
+    const runDir = await this.runDir(id);
+    const fromLog = await readMetricsLog(runDir);
+    const all = fromLog ?? (await readMetricsJson(join(runDir, RUN_FILES.metrics)));
+    const names = [...all.keys()].sort();
+    return names.filter((metric) => name === undefined || metric === name).map((metric) => all.get(metric) as MetricSeries);
+  }
+
+  async artifacts(id: RunId): Promise<ArtifactEntry[]> {
+    const runDir = await this.runDir(id);
+    const run = await loadRunFolder(runDir, String(id), false);
+    return Promise.all(
+      run.artifacts.map(async (name) => {
+        try {
+          return { name, size: (await stat(join(runDir, ...name.split('/')))).size };
+        } catch {
+          return { name };
+        }
+      }),
+    );
+  }
+
+  async openArtifact(id: RunId, name: string): Promise<Readable> {
+    const runDir = await this.runDir(id);
+    const run = await loadRunFolder(runDir, String(id), false);
+    const normalised = checkArtifactName(name);
+    if (!run.artifacts.includes(normalised)) {
+      const available = run.artifacts.length > 0 ? run.artifacts.join(', ') : 'none';
+      throw new UsageError(`Run ${id} in ${this.location} has no artifact named ${JSON.stringify(name)}; its artifacts: ${available}.`);
+    }
+    const path = join(runDir, ...normalised.split('/'));
+    try {
+      await stat(path);
+    } catch (error) {
+      throw new BackendError(`Artifact ${JSON.stringify(name)} of run ${id} is listed in run.json but ${path} is missing.`, { cause: error });
+    }
+    return createReadStream(path);
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  /** Run folders: every folder except Sacred's `_sources`/`_resources` and hidden ones. */
+  private async runFolders(): Promise<string[]> {
+    const entries = await readdir(this.dir, { withFileTypes: true });
+    return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('_') && !entry.name.startsWith('.')).map((entry) => entry.name);
+  }
+
+  private async runDir(id: RunId): Promise<string> {
+    const name = String(id);
+    if (name === '' || /[\\/]/.test(name) || name.startsWith('.') || name.startsWith('_')) throw new RunNotFoundError(id, this.location);
+    const runDir = join(this.dir, name);
+    try {
+      if ((await stat(runDir)).isDirectory()) return runDir;
+    } catch {
+      // fall through
+    }
+    throw new RunNotFoundError(id, this.location);
+  }
+}
+
+/** Sacred's metrics.json: {name: {steps, values, timestamps (Sacred time strings)}}. */
+async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>> {
+  let raw: unknown;
+  try {
+    raw = await readSacredJson(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw new BackendError(`Cannot read metrics from ${path}: ${(error as Error).message}. Fix or remove that run folder.`, { cause: error });
+  }
+  const result = new Map<string, MetricSeries>();
+  for (const [name, entry] of Object.entries((raw ?? {}) as Record<string, { steps?: number[]; values?: unknown[]; timestamps?: string[] }>)) {
+    result.set(name, {
+      name,
+      steps: entry.steps ?? [],
+      values: (entry.values ?? []).map((value) => (value === null ? Number.NaN : (value as number))),
+      timestamps: (entry.timestamps ?? []).map((time) => fromSacredTime(time).getTime()),
+    });
+  }
+  return result;
+}
