@@ -7,11 +7,12 @@
  * line per metric to `.ritual/metrics.jsonl` (a single write with O_APPEND;
  * a kill can only truncate the last line, which readers ignore). The
  * metrics.json that Sacred's readers use is rewritten atomically (temp file
- * + rename), in the background, only when
- *   - the run is small (at most SMALL_RUN_POINTS points: cheap, and keeps it
- *     exactly up to date like Sacred's), or
+ * + rename) only when
+ *   - the run is small (at most SMALL_RUN_POINTS points: a bounded cost, done
+ *     in line so it is exactly up to date after each flush, like Sacred's), or
  *   - the points not yet in it are at least as many as those already in it
- *     (the total doubled), which costs O(1) amortised per point,
+ *     (the total doubled), which costs O(1) amortised per point and is done
+ *     in the background, streamed in chunks, so the beat itself stays O(new),
  * and always completely at the end of the run. So metrics.json is always
  * complete, valid JSON and lags the log by at most half the points while a
  * long run is going; ritual's own store reads the log and sees every point.
@@ -75,34 +76,49 @@ export class MetricsLog {
     if (text === '') return;
     this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
     await this.handle.write(text);
-    this.maybeMaterialise();
+    if (this.totalPoints <= SMALL_RUN_POINTS) {
+      // Bounded by SMALL_RUN_POINTS, so done in line: metrics.json is exact after each flush, as in Sacred.
+      await this.settle();
+      await this.materialise();
+    } else {
+      this.maybeMaterialise();
+    }
   }
 
+  /** Start a background rewrite when the points not yet in metrics.json reach those already in it. */
   private maybeMaterialise(): void {
     if (this.inFlight) return;
     const pending = this.totalPoints - this.materialisedPoints;
-    if (pending > 0 && (this.totalPoints <= SMALL_RUN_POINTS || pending >= this.materialisedPoints)) {
+    if (pending > 0 && pending >= this.materialisedPoints) {
       this.inFlight = this.materialise()
         .catch((error: unknown) => {
           this.backgroundError = error;
         })
         .finally(() => {
           this.inFlight = undefined;
+          // Points that arrived meanwhile may already justify the next rewrite.
+          if (this.backgroundError === undefined && this.handle) this.maybeMaterialise();
         });
     }
   }
 
   /** Bring metrics.json up to date with every point (end of run). */
   async flush(): Promise<void> {
-    await this.inFlight;
+    await this.settle();
     this.throwBackgroundError();
     if (this.totalPoints > this.materialisedPoints) await this.materialise();
   }
 
   async close(): Promise<void> {
-    await this.inFlight;
-    await this.handle?.close();
-    this.handle = undefined;
+    const handle = this.handle;
+    this.handle = undefined; // stops background rewrites from chaining
+    await this.settle();
+    await handle?.close();
+  }
+
+  /** Wait until no background rewrite runs (one may chain another when it ends). */
+  private async settle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 
   private throwBackgroundError(): void {
