@@ -1,0 +1,145 @@
+/**
+ * The command-line flags: one table drives parsing, validation, Sacred's
+ * `meta.options` record and the help text, so they cannot drift apart.
+ */
+import { CommandLineError } from '../errors.js';
+
+export interface RunOptions {
+  fileStorage?: string;
+  mongoDb?: string;
+  name?: string;
+  comment?: string;
+  printConfig: boolean;
+  unobserved: boolean;
+  queue: boolean;
+  force: boolean;
+  debug: boolean;
+  loglevel?: string;
+  enforceClean: boolean;
+  /** Seconds between heartbeats, default 10. */
+  beatInterval: number;
+  /** Output capture mode, default 'sys'. */
+  capture: 'no' | 'sys' | 'fd';
+  id?: string;
+  priority?: number;
+  /** Seconds; `--timeout`. */
+  timeout?: number;
+  help: boolean;
+}
+
+export interface OptionSpec {
+  /** Sacred's long name, as recorded in meta.options (`--file_storage`). */
+  long: string;
+  short?: string;
+  key: keyof RunOptions;
+  /** Present for flags that take a value: its name in the help text. */
+  valueName?: string;
+  doc: string;
+  /** Turns the raw text into the RunOptions value; throws a message saying what is expected. */
+  convert?: (raw: string) => unknown;
+}
+
+function positiveSeconds(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new Error('a number of seconds greater than 0, e.g. 10 or 0.5');
+  return value;
+}
+
+const CAPTURE_MODES = ['no', 'sys', 'fd'] as const;
+const LOG_LEVELS = ['debug', 'info', 'warning', 'warn', 'error', 'critical'];
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { long: 'file_storage', short: 'F', key: 'fileStorage', valueName: 'DIR', doc: 'Add a file-storage observer that writes runs to DIR.' },
+  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.' },
+  { long: 'name', short: 'n', key: 'name', valueName: 'NAME', doc: 'Set the name of this run (default: the experiment name).' },
+  { long: 'comment', short: 'c', key: 'comment', valueName: 'COMMENT', doc: 'Add a comment to this run.' },
+  { long: 'print-config', short: 'p', key: 'printConfig', doc: 'Print the configuration before running.' },
+  { long: 'unobserved', short: 'u', key: 'unobserved', doc: 'Run without any observer (nothing is stored).' },
+  { long: 'queue', short: 'q', key: 'queue', doc: 'Only queue this run; do not start it.' },
+  { long: 'force', short: 'f', key: 'force', doc: 'Accept config keys that nothing declares (turns off typo protection).' },
+  { long: 'debug', short: 'd', key: 'debug', doc: 'Show full stack traces on errors.' },
+  {
+    long: 'loglevel',
+    short: 'l',
+    key: 'loglevel',
+    valueName: 'LEVEL',
+    doc: 'Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL (or 10..50).',
+    convert: (raw) => {
+      if (LOG_LEVELS.includes(raw.toLowerCase()) || /^\d+$/.test(raw)) return raw;
+      throw new Error('one of DEBUG, INFO, WARNING, ERROR, CRITICAL, or a number such as 20');
+    },
+  },
+  { long: 'enforce_clean', short: 'e', key: 'enforceClean', doc: 'Refuse to run if a source repository has uncommitted changes.' },
+  { long: 'beat-interval', short: 'b', key: 'beatInterval', valueName: 'SECONDS', doc: 'Seconds between two heartbeats (default 10).', convert: positiveSeconds },
+  {
+    long: 'capture',
+    short: 'C',
+    key: 'capture',
+    valueName: 'MODE',
+    doc: 'How to capture the output: no, sys or fd (default sys).',
+    convert: (raw) => {
+      if ((CAPTURE_MODES as readonly string[]).includes(raw)) return raw;
+      throw new Error(`one of ${CAPTURE_MODES.join(', ')}`);
+    },
+  },
+  { long: 'id', short: 'i', key: 'id', valueName: 'ID', doc: 'Set the id of this run.' },
+  {
+    long: 'priority',
+    short: 'P',
+    key: 'priority',
+    valueName: 'PRIORITY',
+    doc: 'Priority of a queued run (an integer; higher runs first).',
+    convert: (raw) => {
+      if (/^[-+]?\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw))) return Number(raw);
+      throw new Error('an integer, e.g. 5');
+    },
+  },
+  { long: 'timeout', key: 'timeout', valueName: 'SECONDS', doc: 'Stop the run with status TIMEOUT after SECONDS.', convert: positiveSeconds },
+  { long: 'help', short: 'h', key: 'help', doc: 'Print this help and exit.' },
+];
+
+export function defaultRunOptions(): RunOptions {
+  return { printConfig: false, unobserved: false, queue: false, force: false, debug: false, enforceClean: false, beatInterval: 10, capture: 'sys', help: false };
+}
+
+/** How a flag is written for people: `-F/--file_storage DIR`. */
+export function flagLabel(spec: OptionSpec): string {
+  return `${spec.short ? `-${spec.short}/` : ''}--${spec.long}${spec.valueName ? ` ${spec.valueName}` : ''}`;
+}
+
+/** The other spelling of a long name (`file_storage` <-> `file-storage`), if any. */
+export function alternateSpelling(long: string): string | undefined {
+  if (long.includes('_')) return long.replaceAll('_', '-');
+  if (long.includes('-')) return long.replaceAll('-', '_');
+  return undefined;
+}
+
+/** Applies one flag occurrence to the options; throws CommandLineError for a bad value. */
+export function applyOption(options: RunOptions, spec: OptionSpec, raw: string | undefined): void {
+  const target = options as unknown as Record<string, unknown>;
+  if (!spec.valueName) {
+    target[spec.key] = true;
+    return;
+  }
+  if (raw === undefined) throw new CommandLineError(`Option ${flagLabel(spec)} needs a value: ${spec.doc}`);
+  if (!spec.convert) {
+    target[spec.key] = raw;
+    return;
+  }
+  try {
+    target[spec.key] = spec.convert(raw);
+  } catch (error) {
+    throw new CommandLineError(`Option ${flagLabel(spec)} expects ${(error as Error).message}; got ${JSON.stringify(raw)}.`);
+  }
+}
+
+/** Sacred's meta.options record with every flag at its default (null or false). */
+export function emptyMetaOptions(): Record<string, unknown> {
+  const meta: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) meta[`--${spec.long}`] = spec.valueName ? null : false;
+  meta.COMMAND = null;
+  meta.UPDATE = [];
+  meta.help = false;
+  meta.with = false;
+  return meta;
+}

@@ -1,0 +1,57 @@
+/**
+ * The words after `with`: `path=value` updates and bare words (named configs
+ * or config files). Malformed updates are refused here, naming the token,
+ * so the user is never left guessing which word broke the command line.
+ */
+import { ConfigError, CommandLineError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../run-record.js';
+import { mergeTrees, nestPath } from '../config/tree.js';
+import { validateConfigValue } from '../config/validate.js';
+import { parseUpdateValue } from './update-value.js';
+
+export interface ParsedUpdates {
+  /** Nested object of every `path=value`, later updates winning (objects merge). */
+  updates: JsonObject;
+  /** Bare words in order: named configs or config files. */
+  requested: string[];
+}
+
+function malformed(token: string, problem: string): CommandLineError {
+  return new CommandLineError(`Malformed update ${JSON.stringify(token)}: ${problem} Updates look like lr=0.01 or model.hidden=256.`);
+}
+
+/**
+ * Splits each token at its FIRST `=` (so `msg=a=b` sets msg to "a=b"); the
+ * path and the value are trimmed, as Sacred does. An empty value (`name=`)
+ * is the empty string.
+ */
+export function parseUpdates(tokens: readonly string[]): ParsedUpdates {
+  let updates: JsonObject = {};
+  const requested: string[] = [];
+  for (const token of tokens) {
+    const equals = token.indexOf('=');
+    if (equals < 0) {
+      const word = token.trim();
+      if (word === '') throw malformed(token, 'it is empty.');
+      requested.push(word);
+      continue;
+    }
+    const pathText = token.slice(0, equals).trim();
+    if (pathText === '') throw malformed(token, "there is no key before '='.");
+    const segments = pathText.split('.');
+    if (segments.some((segment) => segment.trim() === '')) {
+      throw malformed(token, `the key '${pathText}' has an empty part (a leading, trailing or doubled '.').`);
+    }
+    const dollar = segments.find((segment) => segment.startsWith('$'));
+    if (dollar !== undefined) throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
+    const value = parseUpdateValue(token.slice(equals + 1));
+    try {
+      validateConfigValue(value, pathText);
+    } catch (error) {
+      if (error instanceof ConfigError) throw malformed(token, `${error.message}`);
+      throw error;
+    }
+    updates = mergeTrees(updates, nestPath(segments, value as JsonValue));
+  }
+  return { updates, requested };
+}

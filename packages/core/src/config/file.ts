@@ -1,0 +1,110 @@
+/**
+ * Config files: `.addConfigFile(path)`, `with conf/big.yaml` and
+ * `save_config`. JSON and YAML only, chosen by extension, so a file always
+ * reads back as exactly the tree it was saved from.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
+import { ConfigError, UsageError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../run-record.js';
+import { isPlainObject } from './tree.js';
+import { validateConfigValue } from './validate.js';
+
+export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
+
+type Format = 'json' | 'yaml';
+
+function formatOf(file: string, verb: string): Format {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  throw new UsageError(`Cannot ${verb} config file '${file}': the extension must be .json, .yaml or .yml (got '${ext || 'none'}').`);
+}
+
+/** True when the path has an extension ritual reads as a config file. */
+export function isConfigFileName(file: string): boolean {
+  return (CONFIG_FILE_EXTENSIONS as readonly string[]).includes(extname(file).toLowerCase());
+}
+
+function unreadable(file: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+  return new UsageError(`Cannot read config file '${file}' (resolved to ${resolve(file)}): ${reason}.`, { cause: error });
+}
+
+function parseConfigText(text: string, file: string, format: Format): JsonObject {
+  let data: unknown;
+  try {
+    // YAML's core schema (1.2) keeps `yes`/`no` and timestamps as strings, so
+    // a YAML file yields the same kinds of values as a JSON one.
+    data = format === 'json' ? JSON.parse(text) : parseYaml(text, { schema: 'core', uniqueKeys: true });
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });
+  }
+  if (!isPlainObject(data)) {
+    const kind = data === null || data === undefined ? 'empty' : Array.isArray(data) ? 'a list' : `a ${typeof data}`;
+    throw new ConfigError('', `Config file '${file}' must hold an object of config entries at its top level, but it is ${kind}.`);
+  }
+  try {
+    validateConfigValue(data);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.path, `In config file '${file}': ${error.message}`, { cause: error });
+    throw error;
+  }
+  return data as JsonObject;
+}
+
+/** Reads a .json/.yaml/.yml file whose top level is an object; keys and values are validated. */
+export async function loadConfigFile(file: string): Promise<JsonObject> {
+  const format = formatOf(file, 'load');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  return parseConfigText(text, file, format);
+}
+
+/** Synchronous twin of loadConfigFile, for resolving the config (a small file, read once per run). */
+export function loadConfigFileSync(file: string): JsonObject {
+  const format = formatOf(file, 'load');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  return parseConfigText(text, file, format);
+}
+
+/** Sorted keys at every level: stable diffs, and Sacred's own JSON layout. */
+function sortKeys(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (isPlainObject(value)) {
+    const out: JsonObject = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as JsonObject)[key]!);
+    return out;
+  }
+  return value;
+}
+
+/** Writes the config as JSON (sorted keys, 2-space indent) or YAML, by extension; never leaves a half-written file. */
+export async function saveConfigFile(config: JsonObject, file: string): Promise<void> {
+  const format = formatOf(file, 'save');
+  validateConfigValue(config);
+  const sorted = sortKeys(config);
+  const text = format === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : stringifyYaml(sorted, { schema: 'core' });
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, text, 'utf8');
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new UsageError(`Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`, { cause: error });
+  }
+}

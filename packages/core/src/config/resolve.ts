@@ -1,0 +1,180 @@
+/**
+ * Builds a run's final config from the experiment's declarations and what
+ * the caller asked for, with Sacred 0.8.7's precedence:
+ *
+ *   explicit updates (`with a.b=1`)  >  named configs (later wins)  >  defaults
+ *   (.config() objects, functions and files, in declaration order)
+ *
+ * Order of evaluation:
+ * 1. Named configs, in the order requested. A named config given as a
+ *    function receives the config as it stands without it: the defaults
+ *    evaluated with the updates and the earlier named configs applied
+ *    (Sacred only shows it the fixed values; seeing the defaults too lets
+ *    `namedConfig('big', (c) => ({ batchSize: c.batchSize * 4 }))` work).
+ * 2. The defaults, in declaration order. A config function receives
+ *    everything declared before it, with updates and named-config values
+ *    already applied; its output never overrides those fixed values.
+ * 3. The fixed values (named configs, then updates over them) are merged over
+ *    the defaults, the seed is drawn if none was given, and the summary is
+ *    made against the defaults.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
+import { ConfigError, RitualError, UsageError } from '../errors.js';
+import type { JsonObject } from '../run-record.js';
+import { isConfigFileName, loadConfigFileSync } from './file.js';
+import { trackReads } from './read-tracker.js';
+import { refuseUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
+import { cloneJson, isPlainObject, mergeTrees } from './tree.js';
+import { validateConfigValue } from './validate.js';
+
+export type ConfigEntry =
+  | { kind: 'object'; value: Record<string, unknown> }
+  | { kind: 'function'; fn: (current: any) => Record<string, unknown> }
+  /** .json/.yaml/.yml, loaded at resolve time (relative paths against the process's cwd). */
+  | { kind: 'file'; path: string };
+
+export interface ResolveConfigInput {
+  /** .config()/.addConfigFile() in declaration order. */
+  entries: ConfigEntry[];
+  /** .namedConfig(name, ...). */
+  namedConfigs: ReadonlyMap<string, ConfigEntry>;
+  /** Bare words from the command line / ex.run({namedConfigs}) in order: a named config, or a .json/.yaml file path. */
+  requested: string[];
+  /** Nested object from `with a.b=1`. */
+  updates: Record<string, unknown>;
+  /** --force: allow added keys that nothing declares. */
+  force: boolean;
+  /** Called only if the final config has no `seed`. */
+  newSeed: () => number;
+  /** Dotted config paths the experiment knows are read (e.g. by captured functions); they may be added without --force. */
+  usedKeys?: readonly string[];
+}
+
+export interface ResolvedConfig {
+  config: JsonObject;
+  summary: ConfigSummary;
+  /** The requested named configs / files, as given. */
+  namedConfigs: string[];
+}
+
+function validated(value: unknown, source: string): JsonObject {
+  if (!isPlainObject(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new ConfigError('', `${source} gave ${kind}; it must be an object of config entries, e.g. { lr: 0.01 }.`);
+  }
+  try {
+    validateConfigValue(value);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.path, `${source}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  return cloneJson(value as JsonObject);
+}
+
+function evaluate(entry: ConfigEntry, current: JsonObject, source: string, used?: Set<string>): JsonObject {
+  switch (entry.kind) {
+    case 'object':
+      return validated(entry.value, source);
+    case 'file':
+      return validated(loadConfigFileSync(entry.path), source);
+    case 'function': {
+      const view = used ? trackReads(cloneJson(current), used) : cloneJson(current);
+      let output: unknown;
+      try {
+        output = entry.fn(view);
+      } catch (error) {
+        if (error instanceof RitualError) throw error;
+        throw new ConfigError('', `${source} threw: ${(error as Error)?.message ?? String(error)}. It receives the config declared before it, with command-line updates applied; fix the function.`, { cause: error });
+      }
+      if (output instanceof Promise) {
+        throw new ConfigError('', `${source} returned a Promise; config functions must be synchronous. Load async data before declaring the config.`);
+      }
+      return validated(output, source);
+    }
+  }
+}
+
+function describe(entry: ConfigEntry, index: number): string {
+  if (entry.kind === 'file') return `Config file '${entry.path}' (entry #${index + 1})`;
+  return `${entry.kind === 'function' ? 'Config function' : 'Config object'} #${index + 1}`;
+}
+
+/** Evaluates the defaults with `fixed` applied to what each function sees. */
+function evaluateDefaults(entries: ConfigEntry[], fixed: JsonObject, used?: Set<string>): JsonObject {
+  let defaults: JsonObject = {};
+  entries.forEach((entry, index) => {
+    const output = evaluate(entry, mergeTrees(defaults, fixed), describe(entry, index), used);
+    defaults = mergeTrees(defaults, output);
+  });
+  return defaults;
+}
+
+function findNamed(word: string, namedConfigs: ReadonlyMap<string, ConfigEntry>): ConfigEntry {
+  const named = namedConfigs.get(word);
+  if (named) return named;
+  if (existsSync(word) && statSync(word).isFile()) {
+    if (!isConfigFileName(word)) {
+      throw new UsageError(`'${word}' is a file but not a config file: config files must end in .json, .yaml or .yml.`);
+    }
+    return { kind: 'file', path: word };
+  }
+  if (isConfigFileName(word)) {
+    throw new UsageError(`Config file '${word}' does not exist (resolved to ${resolve(word)}). Check the path; it is relative to the current directory.`);
+  }
+  const names = [...namedConfigs.keys()];
+  const best = names.length > 0 ? closest(word, names) : undefined;
+  const hint = best !== undefined && distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? ` Did you mean '${best}'?` : '';
+  const available = names.length > 0 ? `Available named configs: ${names.join(', ')}.` : 'This experiment has no named configs.';
+  throw new UsageError(`Unknown named config '${word}', and no config file of that name exists.${hint} ${available} Updates need a value: key=value.`);
+}
+
+function checkSeed(config: JsonObject): void {
+  const seed = config.seed;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new ConfigError('seed', `Config 'seed' must be an integer (it seeds every random generator of the run), got ${JSON.stringify(seed)}. Use e.g. \`with seed=42\`.`);
+  }
+}
+
+/** The final config of a run, its change summary and the named configs applied. */
+export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
+  const updates = validated(input.updates, 'The config updates');
+
+  // 1. Named configs; each sees the fixed values so far (and, if a function, the defaults).
+  let named: JsonObject = {};
+  input.requested.forEach((word) => {
+    const entry = findNamed(word, input.namedConfigs);
+    const fixedSoFar = mergeTrees(named, updates);
+    const current = entry.kind === 'function' ? mergeTrees(evaluateDefaults(input.entries, fixedSoFar), fixedSoFar) : fixedSoFar;
+    const source = entry.kind === 'file' ? `Config file '${word}'` : `Named config '${word}'`;
+    named = mergeTrees(named, evaluate(entry, current, source));
+  });
+  const fixed = mergeTrees(named, updates);
+
+  // 2. Defaults, recording what config functions read for the typo check.
+  const used = new Set<string>(input.usedKeys ?? []);
+  const defaults = evaluateDefaults(input.entries, fixed, used);
+
+  // 3. Final config, seed and summary.
+  const config = mergeTrees(defaults, fixed);
+  if (!Object.hasOwn(config, 'seed')) config.seed = input.newSeed();
+  checkSeed(config);
+  const summary = summarizeChanges(defaults, fixed);
+
+  if (!input.force) {
+    // Named configs declare keys too, including those not requested this time
+    // when their value is a plain object (no need to evaluate anything).
+    let declared = mergeTrees(defaults, named);
+    for (const entry of input.namedConfigs.values()) {
+      if (entry.kind !== 'object') continue;
+      try {
+        declared = mergeTrees(declared, validated(entry.value, 'A named config'));
+      } catch {
+        // An invalid named config that was not requested must not fail this run.
+      }
+    }
+    refuseUndeclared(undeclaredAdditions({ summary, declared, used }), declared);
+  }
+  return { config, summary, namedConfigs: [...input.requested] };
+}
