@@ -1,0 +1,111 @@
+import { Command } from 'commander';
+import { UsageError } from '@ritual/core';
+import type { RunStore } from '../store.js';
+import type { CliContext } from './context.js';
+import { flattenPaths, sameValue } from './config-paths.js';
+import { formatDuration, formatNumber, formatValue } from './format.js';
+import { displayStatus, durationMs, summarizeMetric, type MetricSummary } from './run-summary.js';
+import { paintStatus } from './status-style.js';
+import { parseRunId, splitStore, withStore } from './store-argument.js';
+import { renderTable } from './table.js';
+
+const MISSING = '(missing)';
+
+export function compareCommand(ctx: CliContext): Command {
+  return new Command('compare')
+    .description('Compare runs side by side: the config keys that differ (dotted paths) and the summary of every metric.')
+    .argument('<ids...>', 'an optional STORE, then two or more run ids')
+    .usage('[STORE] ID ID... [options]')
+    .option('--all', 'show every config key, not only the ones that differ')
+    .option('--json', 'print the differences and metric summaries as JSON')
+    .addHelpText('after', '\nExamples:\n  ritual compare 3 4\n  ritual compare path/to/runs 3 4 7 --all\n  ritual compare mongodb://localhost:27017/sacred 12 13')
+    .action(async (positionals: string[], options: { all?: boolean; json?: boolean }) => {
+      const { location, rest } = splitStore(positionals, { atLeast: 2, usage: '[STORE] ID ID..., e.g. `ritual compare 3 4`' });
+      await withStore(location, (store) => compareRuns(ctx, store, rest, options));
+    });
+}
+
+export interface ConfigDifference {
+  key: string;
+  /** One value per run, in the order asked; undefined where the run lacks the key. */
+  values: unknown[];
+}
+
+/** Config entries (dotted paths) whose values are not the same in every run. */
+export function configDifferences(configs: unknown[], includeEqual = false): ConfigDifference[] {
+  const flats = configs.map((c) => flattenPaths(c ?? {}));
+  const keys = [...new Set(flats.flatMap((f) => [...f.keys()]))].sort();
+  const differences: ConfigDifference[] = [];
+  for (const key of keys) {
+    const values = flats.map((f) => (f.has(key) ? f.get(key) : undefined));
+    const present = flats.map((f) => f.has(key));
+    const differs = present.some((p) => !p) || values.some((v) => !sameValue(v, values[0]));
+    if (differs || includeEqual) differences.push({ key, values });
+  }
+  return differences;
+}
+
+export async function compareRuns(ctx: CliContext, store: RunStore, idTexts: string[], options: { all?: boolean; json?: boolean }): Promise<void> {
+  const ids = idTexts.map(parseRunId);
+  if (new Set(ids.map(String)).size !== ids.length) throw new UsageError(`Each run can be compared once; got ${idTexts.join(' ')}.`);
+  const runs = await Promise.all(ids.map((id) => store.get(id)));
+  const series = await Promise.all(ids.map((id) => store.metrics(id)));
+  const summaries = series.map((list) => new Map(list.map((s) => [s.name, summarizeMetric(s)])));
+  const differences = configDifferences(runs.map((r) => r.config), options.all);
+  const metricNames = [...new Set(summaries.flatMap((m) => [...m.keys()]))].sort();
+
+  if (options.json) {
+    const out = {
+      runs: runs.map((r) => ({ id: r._id, name: r.experiment?.name ?? null, status: r.status, result: r.result ?? null })),
+      config: differences.map((d) => ({ key: d.key, values: d.values.map((v) => (v === undefined ? null : v)), missing: d.values.map((v) => v === undefined) })),
+      metrics: metricNames.map((name) => ({ name, runs: summaries.map((m) => m.get(name) ?? null) })),
+    };
+    ctx.write(`${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+
+  const head = ['', ...runs.map((r) => `run ${String(r._id)}`)];
+  const now = ctx.now();
+  ctx.out(ctx.colors.bold('Runs'));
+  ctx.out(
+    renderTable(ctx, head, [
+      ['name', ...runs.map((r) => formatValue(r.experiment?.name, 30))],
+      ['status', ...runs.map((r) => paintStatus(ctx, displayStatus(r, now)))],
+      ['duration', ...runs.map((r) => formatDuration(durationMs(r, now)))],
+      ['result', ...runs.map((r) => (r.result === null || r.result === undefined ? '-' : formatValue(r.result, 30)))],
+    ]),
+  );
+
+  ctx.out(ctx.colors.bold(`\nConfig${options.all ? '' : ' differences'}`));
+  if (differences.length === 0) {
+    ctx.out('  The configs are identical.');
+  } else {
+    ctx.out(renderTable(ctx, ['key', ...head.slice(1)], differences.map((d) => [d.key, ...d.values.map((v) => cell(ctx, v, d.values))])));
+  }
+
+  ctx.out(ctx.colors.bold('\nMetrics'));
+  if (metricNames.length === 0) {
+    ctx.out('  No metrics in these runs.');
+    return;
+  }
+  const rows: string[][] = [];
+  for (const name of metricNames) {
+    for (const stat of ['last', 'min', 'max', 'count'] as const) {
+      rows.push([stat === 'last' ? name : '', stat, ...summaries.map((m) => statCell(m.get(name), stat))]);
+    }
+  }
+  ctx.out(renderTable(ctx, ['metric', '', ...head.slice(1)], rows, ['left', 'left', ...runs.map(() => 'right' as const)]));
+}
+
+function cell(ctx: CliContext, value: unknown, all: unknown[]): string {
+  if (value === undefined) return ctx.colors.dim(MISSING);
+  const text = formatValue(value, 30);
+  // Highlight values that differ from the first run's, so the eye finds the change.
+  return sameValue(value, all[0]) ? text : ctx.colors.yellow(text);
+}
+
+function statCell(summary: MetricSummary | undefined, stat: 'last' | 'min' | 'max' | 'count'): string {
+  if (!summary) return '-';
+  const value = summary[stat];
+  return value === null ? '-' : formatNumber(value);
+}

@@ -1,0 +1,47 @@
+/**
+ * How run values look in a terminal: short, aligned, never multi-line.
+ * Data formats (--json, --csv) bypass this and keep full precision.
+ */
+
+/** `2026-11-27 10:42:18` (UTC, as Sacred stores it); `-` when unknown. */
+export function formatTime(date: Date | null | undefined): string {
+  if (!date) return '-';
+  return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** `850ms`, `31.5s`, `1m 45s`, `2h 03m`, `3d 04h`. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1).replace(/\.0$/, '')}s`;
+  const totalSeconds = Math.round(seconds);
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(totalSeconds % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** A number with at most 6 significant digits, without trailing zeros. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e9)) return value.toExponential(4).replace(/\.?0+e/, 'e');
+  return String(Number(value.toPrecision(6)));
+}
+
+/** Any stored value in one short line; `-` for missing, JSON for objects (cut at `width`). */
+export function formatValue(value: unknown, width = 40): string {
+  if (value === undefined) return '-';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'string') return truncate(value.replace(/\s+/g, ' '), width);
+  if (value instanceof Date) return formatTime(value);
+  return truncate(JSON.stringify(value) ?? String(value), width);
+}
+
+export function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
