@@ -75,7 +75,7 @@ export async function saveModel(sink: ArtifactSink, model: SavableModelLike, nam
         };
       },
     };
-    await model.save(handler);
+    await model.save(handler as never);
     if (written === undefined) throw new UsageError('saveModel: the model did not call the save handler; pass a tfjs LayersModel.');
     const jsonPath = join(dir, 'model.json');
     const weightsPath = join(dir, WEIGHTS_FILE);
@@ -115,7 +115,7 @@ export async function loadModel<M = unknown>(tf: TfjsModelLoaderLike, source: Ar
   const weightData = toArrayBuffer(Buffer.concat(chunks));
   const { weightsManifest: _manifest, ...rest } = modelJson;
   const handler: IOHandlerLike = { load: async () => ({ ...rest, weightSpecs, weightData }) };
-  return (await tf.loadLayersModel(handler)) as M;
+  return (await tf.loadLayersModel(handler as never)) as M;
 }
 
 function artifactReader(source: ArtifactSource | string, runId: RunId | undefined): (name: string) => Promise<Buffer> {

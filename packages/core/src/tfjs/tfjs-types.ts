@@ -50,7 +50,12 @@ export interface TfjsLike {
   getBackend(): string | null | undefined;
   env(): { getFlags(): Record<string, unknown>; get?(name: string): unknown };
   getKernel(kernelName: string, backendName: string): unknown;
-  registerKernel(config: KernelConfigLike): void;
+  /**
+   * Typed `never` on purpose: tfjs's KernelConfig is stricter (DataType
+   * unions, array returns) than any structural copy could match both ways;
+   * callers build a KernelConfigLike and pass it with `as never`.
+   */
+  registerKernel(config: never): void;
   backend_util: {
     computeConv2DInfo(
       inShape: [number, number, number, number],
@@ -96,12 +101,15 @@ export interface IOHandlerLike {
   load?(): Promise<ModelArtifactsLike>;
 }
 
-/** A tfjs LayersModel (or GraphModel) as far as saving goes. */
+/**
+ * A tfjs LayersModel as far as saving goes. The handler parameter is `never`
+ * for the same reason as `registerKernel`'s: ritual passes an IOHandlerLike.
+ */
 export interface SavableModelLike {
-  save(handler: IOHandlerLike, config?: unknown): Promise<unknown>;
+  save(handler: never, config?: never): Promise<unknown>;
 }
 
-/** The part of the tfjs namespace that loads a layers model. */
+/** The part of the tfjs namespace that loads a layers model (handler: an IOHandlerLike). */
 export interface TfjsModelLoaderLike {
-  loadLayersModel(handler: IOHandlerLike, options?: unknown): Promise<unknown>;
+  loadLayersModel(handler: never, options?: never): Promise<unknown>;
 }

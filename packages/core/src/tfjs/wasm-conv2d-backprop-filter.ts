@@ -13,7 +13,7 @@
  * `computeConv2DInfo`, so every attribute means what it means in tfjs.
  */
 import { UsageError } from '../errors.js';
-import type { Conv2DInfoLike, TensorInfoLike, TfjsLike, TypedArrayLike } from './tfjs-types.js';
+import type { Conv2DInfoLike, KernelConfigLike, TensorInfoLike, TfjsLike, TypedArrayLike } from './tfjs-types.js';
 
 const KERNEL_NAME = 'Conv2DBackpropFilter';
 const BACKEND_NAME = 'wasm';
@@ -45,7 +45,7 @@ export function registerWasmConv2DBackpropFilter(tf: TfjsLike): boolean {
     throw new UsageError('registerWasmConv2DBackpropFilter(tf) needs the tfjs namespace: import * as tf from "@tensorflow/tfjs" and pass tf.');
   }
   if (tf.getKernel(KERNEL_NAME, BACKEND_NAME) !== undefined) return false;
-  tf.registerKernel({
+  const config: KernelConfigLike = {
     kernelName: KERNEL_NAME,
     backendName: BACKEND_NAME,
     kernelFunc: ({ inputs, backend, attrs }) => {
@@ -70,7 +70,8 @@ export function registerWasmConv2DBackpropFilter(tf: TfjsLike): boolean {
       conv2DBackpropFilterInto(dW, wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(dy), info);
       return out;
     },
-  });
+  };
+  tf.registerKernel(config as never);
   return true;
 }
 

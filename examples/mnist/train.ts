@@ -1,0 +1,64 @@
+/**
+ * MNIST with TensorFlow.js, recorded by ritual. From the repository root:
+ *
+ *   npm start                                  # CNN, default config
+ *   npm start -- with fast                     # a few seconds
+ *   npm start -- with mlp lr=0.01 epochs=2     # the MLP, with updates
+ *   npm start -- print_config with full        # show the config only
+ *
+ * Runs are stored in ./runs (the folder npm was started from); the run's
+ * id and the commands to look at it are printed at the end.
+ */
+import { relative, resolve } from 'node:path';
+import { Experiment, createTfjsCallback, describeTfjs, saveModel } from '@ritual/core';
+import { FileStorageObserver } from '@ritual/observers';
+import { loadTfjs } from './backend.js';
+import { trainMnist } from './training.js';
+
+// npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user typed `npm start`.
+const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+const runsDir = resolve(invokedFrom, 'runs');
+
+export const ex = new Experiment('mnist')
+  .config({
+    /** 'auto' picks tfjs-node, else wasm, else cpu. */
+    backend: 'auto',
+    lr: 0.002,
+    epochs: 3,
+    batchSize: 64,
+    trainSize: 8000,
+    testSize: 2000,
+    validationSplit: 0.1,
+    model: { type: 'cnn', filters: [8, 16], kernelSize: 3, hidden: 64, dropout: 0.25 },
+    /** 'batch' also logs batch.loss / batch.acc on every batch. */
+    logEvery: 'batch',
+    saveModel: true,
+  })
+  .namedConfig('fast', { epochs: 1, trainSize: 2000, testSize: 1000 })
+  .namedConfig('full', { epochs: 10, trainSize: 9000, testSize: 1000 })
+  .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } });
+
+ex.observe(new FileStorageObserver(runsDir));
+
+ex.automain(import.meta, async ({ config, run, log }) => {
+  const { tf, backend } = await loadTfjs(config.backend);
+  // What the numbers depend on besides the seed: tfjs version, backend, wasm SIMD/threads.
+  run.info['tfjs'] = describeTfjs(tf);
+  log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
+
+  const every = config.logEvery === 'epoch' ? 'epoch' : 'batch';
+  const { model, testLoss, testAcc } = await trainMnist(tf, config, [createTfjsCallback(run, { every })]);
+  run.logScalar('test.loss', testLoss);
+  run.logScalar('test.acc', testAcc);
+  if (config.saveModel) await saveModel(run, model);
+  model.dispose();
+
+  console.log(`test accuracy ${testAcc.toFixed(4)}, test loss ${testLoss.toFixed(4)}`);
+  if (run.id !== null) {
+    const where = relative(invokedFrom, runsDir) || '.';
+    console.log(`Run ${run.id} stored in ${where}/${run.id}. Look at it with:`);
+    console.log(`  npm run ritual -- show ${where} ${run.id}`);
+    console.log(`  npm run ritual -- ls ${where}`);
+  }
+  return testAcc;
+});
