@@ -79,7 +79,8 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     }
     // Non-strict parseArgs takes the next word as the value even when it is
     // another flag (`-F --force`); that is nearly always a missing value.
-    if (spec.valueName && token.value !== undefined && !token.inlineValue && token.value.startsWith('-') && token.value.length > 1) {
+    // Negative numbers (`-P -4`) are values.
+    if (spec.valueName && token.value !== undefined && !token.inlineValue && token.value.startsWith('-') && token.value.length > 1 && !/^-[\d.]/.test(token.value)) {
       throw new CommandLineError(`Option ${flagLabel(spec)} needs a value but is followed by '${token.value}'. If the value really starts with '-', write --${spec.long}=${token.value}.`);
     }
     applyOption(options, spec, token.value);

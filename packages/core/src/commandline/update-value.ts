@@ -19,7 +19,12 @@ function isJsonData(value: unknown): boolean {
 function parseYaml(text: string): { value: unknown } | undefined {
   const document = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0 || document.warnings.length > 0) return undefined;
-  return { value: document.toJS({ maxAliasCount: 0 }) };
+  try {
+    // Aliases (`*a`) are not literals a user means to type; refuse to expand them.
+    return { value: document.toJS({ maxAliasCount: 0 }) };
+  } catch {
+    return undefined;
+  }
 }
 
 const NULL_WORDS = /^(?:null|Null|NULL|~)$/;

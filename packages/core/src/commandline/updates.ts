@@ -17,7 +17,7 @@ export interface ParsedUpdates {
 }
 
 function malformed(token: string, problem: string): CommandLineError {
-  return new CommandLineError(`Malformed update ${JSON.stringify(token)}: ${problem} Updates look like lr=0.01 or model.hidden=256.`);
+  return new CommandLineError(`Malformed update '${token}': ${problem} Updates look like lr=0.01 or model.hidden=256.`);
 }
 
 /**
