@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { installedVersion } from './module-resolution.js';
+
+/**
+ * What the numbers of a run depend on besides its seed and sources: the Node
+ * version and, when TensorFlow.js is loaded, its version, the active backend
+ * (cpu and wasm give different, each repeatable, numbers) and the wasm
+ * backend's SIMD / threads flags. Called at run start and again at run end,
+ * because users pick the backend inside main.
+ *
+ * tfjs is never imported from here: importing it would load a second copy
+ * when the user loaded the other module format, and forcing the load would
+ * cost hundreds of milliseconds for users who do not use tfjs. tfjs-core keeps
+ * its engine on the global object (`globalThis._tfengine`), whichever build
+ * was loaded, so that is where the backend and flags are read.
+ */
+export interface ReproducibilityInfo {
+  node_version: string;
+  /** null when tfjs-core is not loaded in this process. */
+  tfjs: {
+    /** Version of the installed @tensorflow/tfjs-core, null if it cannot be located. */
+    version: string | null;
+    /** The active backend (`cpu`, `wasm`, `tensorflow`, `webgl`...), null before one is chosen. */
+    backend: string | null;
+    /** Only with the wasm backend: the flags that select its kernels (they change the numbers). */
+    wasm_simd?: boolean | null;
+    wasm_threads?: boolean | null;
+  } | null;
+}
+
+interface TfEnvironment {
+  flags?: Record<string, unknown>;
+  flagRegistry?: Record<string, unknown>;
+  getAsync?(name: string): Promise<unknown>;
+}
+interface TfEngine {
+  backendName?: string | null;
+  ENV?: TfEnvironment;
+}
+
+const TFJS_CORE = '@tensorflow/tfjs-core';
+
+/** The version of the tfjs-core copy that is loaded: from the CommonJS cache, else by resolution from the main file. */
+function tfjsCoreVersion(fromFile: string): string | null {
+  const require = createRequire(import.meta.url);
+  const marker = `${path.sep}node_modules${path.sep}${TFJS_CORE.split('/').join(path.sep)}${path.sep}`;
+  for (const loaded of Object.keys(require.cache)) {
+    const at = loaded.lastIndexOf(marker);
+    if (at < 0) continue;
+    try {
+      const manifest = path.join(loaded.slice(0, at + marker.length), 'package.json');
+      const version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version;
+      if (typeof version === 'string') return version;
+    } catch {
+      // fall back to resolution below
+    }
+  }
+  return installedVersion(TFJS_CORE, fromFile) ?? null;
+}
+
+async function readFlag(env: TfEnvironment | undefined, name: string): Promise<boolean | null> {
+  if (env === undefined) return null;
+  const value = env.flags?.[name];
+  if (typeof value === 'boolean') return value;
+  // Registered but not evaluated yet: evaluating it only probes WebAssembly features.
+  if (env.flagRegistry !== undefined && name in env.flagRegistry && typeof env.getAsync === 'function') {
+    try {
+      const evaluated = await env.getAsync(name);
+      return typeof evaluated === 'boolean' ? evaluated : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+export async function describeReproducibility(options: { mainFile?: string } = {}): Promise<ReproducibilityInfo> {
+  const engine = (globalThis as { _tfengine?: TfEngine })._tfengine;
+  if (engine === undefined || engine === null) return { node_version: process.versions.node, tfjs: null };
+  const fromFile = path.resolve(options.mainFile ?? process.argv[1] ?? path.join(process.cwd(), 'index.js'));
+  const backend = typeof engine.backendName === 'string' ? engine.backendName : null;
+  const tfjs: NonNullable<ReproducibilityInfo['tfjs']> = { version: tfjsCoreVersion(fromFile), backend };
+  if (backend === 'wasm') {
+    tfjs.wasm_simd = await readFlag(engine.ENV, 'WASM_HAS_SIMD_SUPPORT');
+    tfjs.wasm_threads = await readFlag(engine.ENV, 'WASM_HAS_MULTITHREAD_SUPPORT');
+  }
+  return { node_version: process.versions.node, tfjs };
+}
