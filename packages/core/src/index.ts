@@ -1,9 +1,23 @@
 // The public API of @ritual/core. Everything a user or an observer needs is
 // exported here and nowhere else.
+
+// The experiment and the run, as the user meets them.
+export { Experiment, type ExperimentOptions, type RunContext, type MainFunction, type RunRequest, type FinalConfig } from './experiment.js';
+export { Run, type ArtifactOptions } from './run.js';
+export type { RunOutcome } from './run-lifecycle.js';
+export type { Logger, LogLevel } from './logger.js';
+export type { RunOptions } from './commandline/index.js';
+
+// Errors: one base class with a code, split by whose move it is.
 export * from './errors.js';
+
+// The observer contract and the run record every backend stores.
 export type * from './run-record.js';
 export type * from './observer.js';
 export { toSacredTime, fromSacredTime } from './time.js';
+
+// Seeding: the root seed and derived generators (what main's Math.random is seeded from).
+export { newRootSeed, Seeding } from './seeding.js';
 
 // --- TensorFlow.js integration (packages/core/src/tfjs; tfjs is an optional peer, never imported) ---
 export { registerWasmConv2DBackpropFilter } from './tfjs/wasm-conv2d-backprop-filter.js';
