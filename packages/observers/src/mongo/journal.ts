@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BackendError } from '@ritual/core';
+import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
+
+/**
+ * The local journal that makes a MongoDB run lossless. Every event is appended
+ * here (synchronously, so it is in the OS before the event method returns and
+ * survives a kill -9 of the writer) before anything is sent to the database.
+ * One folder per run:
+ *   events.jsonl   one event per line, in order, with a sequence number
+ *   files/         copies of sources, resources and artifacts as they were when added
+ *   target.json    where the run was going (redacted URL, database, collections)
+ *   owner.json     pid + host of the writing process (sync leaves live runs alone)
+ *   acked          the last sequence number known to be in the database
+ * The folder is deleted once the database holds every event of the run.
+ */
+
+export type JournalEvent =
+  | { type: 'started'; seq: number; startTime: Date; experiment: ExperimentInfo; command: string; host: HostInfo; config: JsonObject; meta: RunMeta; requestedId: RunId | null; sourceFiles: string[] }
+  | { type: 'queued'; seq: number; queueTime: Date; experiment: ExperimentInfo; command: string; host: HostInfo; config: JsonObject; meta: RunMeta; requestedId: RunId | null; sourceFiles: string[] }
+  | { type: 'metrics'; seq: number; metrics: MetricSeries[] }
+  | { type: 'heartbeat'; seq: number; beatTime: Date; info: JsonObject; capturedOutDelta: string; result: unknown }
+  | { type: 'artifact'; seq: number; name: string; file: string; contentType?: string; metadata?: JsonObject }
+  | { type: 'resource'; seq: number; path: string; md5: string; file: string }
+  | { type: 'completed'; seq: number; stopTime: Date; result: unknown }
+  | { type: 'failed'; seq: number; stopTime: Date; failTrace: string[] }
+  | { type: 'interrupted'; seq: number; stopTime: Date; status: 'INTERRUPTED' | 'TIMEOUT' };
+
+/** Distributes `Omit` over the union, so callers pass an event without its sequence number. */
+export type NewJournalEvent = JournalEvent extends infer E ? (E extends JournalEvent ? Omit<E, 'seq'> : never) : never;
+
+export interface JournalTarget {
+  redactedUrl: string;
+  dbName: string;
+  runsCollection: string;
+  metricsCollection: string;
+}
+
+/** Default root: `$RITUAL_JOURNAL_DIR`, else the per-user cache (it belongs to the machine, not the project). */
+export function defaultJournalRoot(): string {
+  if (process.env.RITUAL_JOURNAL_DIR) return resolve(process.env.RITUAL_JOURNAL_DIR);
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return join(process.env.LOCALAPPDATA, 'ritual', 'journal');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'ritual', 'journal');
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ritual', 'journal');
+}
+
+/** JSON cannot hold Dates, NaN or ±Infinity, all of which runs contain (loss curves do diverge). */
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Date) return { $date: raw.getTime() };
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $num: String(value) };
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === '$date') return new Date((value as { $date: number }).$date);
+    if (keys.length === 1 && keys[0] === '$num') return Number((value as { $num: string }).$num);
+  }
+  return value;
+}
+
+export function encodeEvent(event: JournalEvent): string {
+  return JSON.stringify(event, replacer);
+}
+
+export function decodeEvent(line: string): JournalEvent {
+  return JSON.parse(line, reviver) as JournalEvent;
+}
+
+export class RunJournal {
+  private fd: number | null = null;
+  private nextSeq: number;
+
+  private constructor(
+    readonly dir: string,
+    readonly key: string,
+    nextSeq: number,
+  ) {
+    this.nextSeq = nextSeq;
+  }
+
+  /** A new journal folder for a run starting now. */
+  static create(root: string, target: JournalTarget, now: Date): RunJournal {
+    const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const key = `${stamp}-${randomBytes(6).toString('hex')}`;
+    const dir = join(resolve(root), key);
+    try {
+      mkdirSync(join(dir, 'files'), { recursive: true });
+      writeFileSync(join(dir, 'target.json'), `${JSON.stringify({ ...target, key, created: now.toISOString() }, null, 2)}\n`);
+      writeFileSync(join(dir, 'owner.json'), `${JSON.stringify({ pid: process.pid, hostname: hostname() })}\n`);
+    } catch (error) {
+      throw new BackendError(`Cannot create the MongoDB journal in ${dir}: ${(error as Error).message}. Choose a writable folder with journalDir or RITUAL_JOURNAL_DIR.`, { cause: error });
+    }
+    return new RunJournal(dir, key, 1);
+  }
+
+  /** An existing journal folder (for `ritual sync`). */
+  static open(dir: string): RunJournal {
+    const journal = new RunJournal(resolve(dir), readTarget(dir).key, 1);
+    const events = journal.readEvents();
+    journal.nextSeq = (events.at(-1)?.seq ?? 0) + 1;
+    return journal;
+  }
+
+  /** Appends one event and returns it with its sequence number. Synchronous on purpose: see the file comment. */
+  append(event: NewJournalEvent): JournalEvent {
+    const full = { ...event, seq: this.nextSeq } as JournalEvent;
+    this.fd ??= openSync(join(this.dir, 'events.jsonl'), 'a');
+    writeSync(this.fd, `${encodeEvent(full)}\n`);
+    this.nextSeq += 1;
+    return full;
+  }
+
+  /** Copies a file into the journal (copy-on-write where the filesystem can) and returns its name there. */
+  copyIn(absolutePath: string): string {
+    const name = `${this.nextSeq}-${randomBytes(4).toString('hex')}`;
+    copyFileSync(absolutePath, join(this.dir, 'files', name), constants.COPYFILE_FICLONE);
+    return name;
+  }
+
+  filePath(name: string): string {
+    return join(this.dir, 'files', name);
+  }
+
+  /** Every complete event; a line cut short by a kill is ignored. */
+  readEvents(): JournalEvent[] {
+    const path = join(this.dir, 'events.jsonl');
+    if (!existsSync(path)) return [];
+    const events: JournalEvent[] = [];
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '') continue;
+      try {
+        events.push(decodeEvent(line));
+      } catch {
+        break;
+      }
+    }
+    return events;
+  }
+
+  readAcked(): number {
+    try {
+      return Number(readFileSync(join(this.dir, 'acked'), 'utf8')) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  writeAcked(seq: number): void {
+    const temp = join(this.dir, `acked.${process.pid}.tmp`);
+    writeFileSync(temp, String(seq));
+    renameSync(temp, join(this.dir, 'acked'));
+  }
+
+  target(): JournalTarget & { key: string } {
+    return readTarget(this.dir);
+  }
+
+  /** The pid of the process writing this journal, when it is alive on this host (sync must wait for it). */
+  liveOwner(): number | null {
+    try {
+      const owner = JSON.parse(readFileSync(join(this.dir, 'owner.json'), 'utf8')) as { pid: number; hostname: string };
+      if (owner.hostname !== hostname() || owner.pid === process.pid) return null;
+      process.kill(owner.pid, 0);
+      return owner.pid;
+    } catch {
+      return null;
+    }
+  }
+
+  closeFile(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  remove(): void {
+    this.closeFile();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function readTarget(dir: string): JournalTarget & { key: string } {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'target.json'), 'utf8')) as JournalTarget & { key: string };
+  } catch (error) {
+    throw new BackendError(`${dir} is not a ritual MongoDB journal (no readable target.json).`, { cause: error });
+  }
+}
+
+/** The run journals under a root (or the root itself when it is one run's journal). */
+export function listJournals(root: string): string[] {
+  const dir = resolve(root);
+  if (existsSync(join(dir, 'target.json'))) return [dir];
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'target.json')))
+    .map((entry) => join(dir, entry.name))
+    .sort();
+}

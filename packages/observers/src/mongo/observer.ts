@@ -1,0 +1,207 @@
+import {
+  BackendError,
+  type ArtifactEvent,
+  type CompletedEvent,
+  type FailedEvent,
+  type HeartbeatEvent,
+  type InterruptedEvent,
+  type JsonObject,
+  type JsonValue,
+  type MetricsEvent,
+  type Observer,
+  type QueuedEvent,
+  type ResourceEvent,
+  type RunId,
+  type StartedEvent,
+} from '@ritual/core';
+import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
+import { loadMongoDriver } from './driver.js';
+import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
+import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
+import { parseMongoSpec, resolveTarget, type MongoTarget, type TargetOptions } from './target.js';
+import { Uploader } from './uploader.js';
+
+export interface MongoObserverOptions extends TargetOptions {
+  /** Folder of the local journal (default: $RITUAL_JOURNAL_DIR or the user's cache folder, e.g. ~/.cache/ritual/journal). */
+  journalDir?: string;
+  /** Default 30, Sacred's MongoObserver priority. */
+  priority?: number;
+  /** How long `started` waits for the database before the run goes on without it (default 3000 ms). */
+  startTimeoutMS?: number;
+  /** How long the end of the run waits for the upload to finish (default 5000 ms); the journal keeps the rest. */
+  closeTimeoutMS?: number;
+  /** How long one database operation waits for an unreachable server (default 2000 ms). */
+  serverSelectionTimeoutMS?: number;
+  /** Tuning of the 16 MB safeguards (defaults: 150,000 points per metrics document, 256 Ki characters per output segment). */
+  limits?: Partial<WriterLimits>;
+  /** Where the observer's few messages go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Writes runs to MongoDB in Sacred's MongoObserver-0.7.0 format (see README.md
+ * in this folder), through a local journal: every event is on disk before it is
+ * sent, a background uploader sends it in order and retries while the database
+ * is away, and whatever is not uploaded when the run ends stays in the journal
+ * for `ritual sync`.
+ */
+export class MongoObserver implements Observer {
+  readonly name: string;
+  readonly priority: number;
+  private readonly target: MongoTarget;
+  private readonly journalRoot: string;
+  private readonly limits: WriterLimits;
+  private journal: RunJournal | null = null;
+  private writer: RunWriter | null = null;
+  private uploader: Uploader | null = null;
+  private closed = false;
+
+  constructor(private readonly options: MongoObserverOptions) {
+    this.target = resolveTarget(options);
+    this.priority = options.priority ?? 30;
+    this.name = `MongoObserver(${this.target.redactedUrl}, ${this.target.dbName}.${this.target.runsCollection})`;
+    this.journalRoot = options.journalDir ?? defaultJournalRoot();
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  /** From the value of `-m`: a mongodb:// URL or Sacred's `[host:port:]db_name[.collection][!priority]`. */
+  static fromSpec(spec: string, options: Omit<MongoObserverOptions, 'url'> = {}): MongoObserver {
+    const target = parseMongoSpec(spec);
+    const collection = target.runsCollection !== 'runs' && !options.collectionPrefix ? { collection: target.runsCollection } : {};
+    return new MongoObserver({ ...collection, priority: target.priority ?? 30, ...options, url: target.url, dbName: options.dbName ?? target.dbName });
+  }
+
+  /** Where this run's journal is (null before the run starts, or after a complete upload). */
+  get journalPath(): string | null {
+    return this.journal?.dir ?? null;
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((text: string) => process.stderr.write(`${text}\n`)))(`ritual: ${line}`);
+  }
+
+  async queued(event: QueuedEvent): Promise<RunId | void> {
+    return this.begin(event.queueTime, (sourceFiles) => ({ type: 'queued', queueTime: event.queueTime, experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta, requestedId: event.runId, sourceFiles }));
+  }
+
+  async started(event: StartedEvent): Promise<RunId | void> {
+    return this.begin(event.startTime, (sourceFiles) => ({ type: 'started', startTime: event.startTime, experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta, requestedId: event.runId, sourceFiles }));
+  }
+
+  private async begin(time: Date, build: (sourceFiles: string[]) => NewJournalEvent): Promise<RunId | void> {
+    if (this.journal) throw new BackendError(`${this.name} already observes a run; create one observer per run.`);
+    await loadMongoDriver(); // a missing driver refuses the run now, not in the background
+    const journal = RunJournal.create(this.journalRoot, this.target, time);
+    this.journal = journal;
+    const writer = new RunWriter(journal.key, this.target.runsCollection, (name) => journal.filePath(name), this.limits);
+    this.writer = writer;
+    this.uploader = new Uploader({
+      connect: () => this.connect(),
+      acknowledge: (seq) => journal.writeAcked(seq),
+      log: (line) => this.log(line),
+      describe: journal.dir,
+    });
+    const probe = build([]);
+    const sources = 'experiment' in probe ? probe.experiment.sources : [];
+    // Sources are copied as they are now: the upload may happen much later (ritual sync).
+    const copies = sources.map((source) => {
+      try {
+        return journal.copyIn(source.absolutePath);
+      } catch {
+        return '';
+      }
+    });
+    const first = this.record(build(copies.map((copy) => copy)));
+    await this.uploader.drain(this.options.startTimeoutMS ?? 3000);
+    if (writer.runId !== null) return writer.runId;
+    if (this.uploader.state === 'failed') {
+      throw new BackendError(`${this.name} could not store the run: ${(this.uploader.lastError as Error)?.message}`, { cause: this.uploader.lastError });
+    }
+    this.log(`MongoDB at ${this.target.redactedUrl} is not reachable yet; the run goes on, journaled in ${journal.dir} (event ${first.seq}), and is uploaded when the database answers.`);
+  }
+
+  private async connect(): Promise<MongoHandles> {
+    const handles = await connectMongo(this.target, { ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
+    try {
+      await ensureIndexes(handles);
+    } catch (error) {
+      await handles.client.close(true).catch(() => {});
+      throw error;
+    }
+    return handles;
+  }
+
+  /** Journal first, then hand the planned operation to the uploader. */
+  private record(event: NewJournalEvent): JournalEvent {
+    if (!this.journal || !this.writer || !this.uploader) throw new BackendError(`${this.name} received a run event before started/queued.`);
+    const full = this.journal.append(event);
+    this.uploader.push(full.seq, this.writer.plan(full));
+    return full;
+  }
+
+  logMetrics(event: MetricsEvent): void {
+    if (!this.writer || event.metrics.length === 0) return;
+    // Like Sacred, list each metric's document id in the run's info (Omniboard reads it from there).
+    const listed = Array.isArray(event.info.metrics) ? (event.info.metrics as JsonValue[]) : [];
+    for (const series of event.metrics) {
+      if (!listed.some((entry) => (entry as JsonObject | null)?.name === series.name)) listed.push({ name: series.name, id: this.writer.metricId(series.name) });
+    }
+    event.info.metrics = listed;
+    this.record({ type: 'metrics', metrics: event.metrics.map((series) => ({ name: series.name, steps: [...series.steps], values: [...series.values], timestamps: [...series.timestamps] })) });
+  }
+
+  heartbeat(event: HeartbeatEvent): void {
+    if (!this.writer) return;
+    this.record({ type: 'heartbeat', beatTime: event.beatTime, info: event.info, capturedOutDelta: event.capturedOutDelta, result: event.result });
+  }
+
+  artifactAdded(event: ArtifactEvent): void {
+    if (!this.journal) return;
+    const file = this.journal.copyIn(event.path);
+    this.record({ type: 'artifact', name: event.name, file, ...(event.contentType ? { contentType: event.contentType } : {}), ...(event.metadata ? { metadata: event.metadata } : {}) });
+  }
+
+  resourceAdded(event: ResourceEvent): void {
+    if (!this.journal) return;
+    const file = this.journal.copyIn(event.path);
+    this.record({ type: 'resource', path: event.path, md5: event.md5, file });
+  }
+
+  async completed(event: CompletedEvent): Promise<void> {
+    await this.end({ type: 'completed', stopTime: event.stopTime, result: event.result });
+  }
+
+  async failed(event: FailedEvent): Promise<void> {
+    await this.end({ type: 'failed', stopTime: event.stopTime, failTrace: event.failTrace });
+  }
+
+  async interrupted(event: InterruptedEvent): Promise<void> {
+    await this.end({ type: 'interrupted', stopTime: event.stopTime, status: event.status });
+  }
+
+  private async end(event: NewJournalEvent): Promise<void> {
+    if (!this.journal) return;
+    this.record(event);
+    await this.uploader?.drain(this.options.closeTimeoutMS ?? 5000);
+  }
+
+  /** Waits (bounded) for the upload, then deletes the journal if everything is in MongoDB or says how to upload it later. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { journal, uploader } = this;
+    if (!journal || !uploader) return;
+    const complete = await uploader.drain(this.options.closeTimeoutMS ?? 5000);
+    await uploader.stop();
+    if (complete) {
+      journal.remove();
+      this.journal = null;
+      return;
+    }
+    journal.closeFile();
+    const runText = this.writer?.runId != null ? `run ${this.writer.runId}` : 'the run';
+    this.log(
+      `${uploader.pending} event(s) of ${runText} did not reach MongoDB at ${this.target.redactedUrl}; they are kept in ${journal.dir}. Upload them when the database is back with: ritual sync ${JSON.stringify(this.journalRoot)} ${this.target.redactedUrl}`,
+    );
+  }
+}

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { BackendError, type JsonObject, type RunId } from '@ritual/core';
+import { CapturedOutput } from './captured-output.js';
+import type { MongoHandles } from './connection.js';
+import { putDeduplicatedFile, putFileWithId } from './gridfs-files.js';
+import type { JournalEvent } from './journal.js';
+import { MetricPlanner } from './metric-plan.js';
+
+/** Sacred's MongoObserver format tag. */
+export const MONGO_FORMAT = 'MongoObserver-0.7.0';
+
+export interface WriterLimits {
+  /** Points per metrics document before the series continues in a follow-on document. */
+  maxPointsPerMetricDocument: number;
+  /** Characters per captured-output segment moved to GridFS (the inline tail holds at most two). */
+  capturedOutSegmentChars: number;
+}
+
+export const DEFAULT_LIMITS: WriterLimits = { maxPointsPerMetricDocument: 150_000, capturedOutSegmentChars: 256 * 1024 };
+
+/** One idempotent database step; running it twice leaves the same documents as running it once. */
+export type Operation = (handles: MongoHandles) => Promise<void>;
+
+/** Known content types for artifacts added without one (Sacred leaves them empty unless python-magic is installed). */
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json', '.txt': 'text/plain', '.csv': 'text/csv', '.html': 'text/html', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.pdf': 'application/pdf', '.bin': 'application/octet-stream',
+  '.yaml': 'application/yaml', '.yml': 'application/yaml', '.md': 'text/markdown',
+};
+
+/**
+ * Maps journal events, in order, to idempotent MongoDB operations in Sacred's
+ * schema. `plan` updates the writer's state once per event (metric counts,
+ * output tail...) and returns the operation, which the uploader may run again
+ * after a failure. Every id is fixed when planned (derived from the journal key),
+ * so replaying a journal later (`ritual sync`) yields the same documents.
+ */
+export class RunWriter {
+  runId: RunId | null = null;
+  private startSeconds = 0;
+  private readonly metrics: MetricPlanner;
+  private readonly output: CapturedOutput;
+  private lastInfo: string | null = null;
+  private lastResult: string | null = null;
+
+  constructor(
+    /** The journal key: unique per run, stored as `meta.run_key` so a retried insert finds its own document. */
+    private readonly key: string,
+    private readonly runsCollection: string,
+    /** Absolute path of a file copied into the journal. */
+    private readonly journalFile: (name: string) => string,
+    limits: WriterLimits = DEFAULT_LIMITS,
+  ) {
+    this.metrics = new MetricPlanner(limits.maxPointsPerMetricDocument, (name, part) => this.objectIdHex(`metric|${name}|${part}`));
+    this.output = new CapturedOutput(limits.capturedOutSegmentChars);
+  }
+
+  /** `info.metrics` entries ({name, id}) of every metric seen so far. */
+  get metricEntries(): ReadonlyArray<{ name: string; id: string }> {
+    return this.metrics.entries;
+  }
+
+  /** The id of a metric's first document, as listed in `info.metrics` (known before any write). */
+  metricId(name: string): string {
+    return this.objectIdHex(`metric|${name}|0`);
+  }
+
+  /** A fixed ObjectId: the run's start second (ObjectIds carry a time), then 8 bytes of a hash of run key and purpose. */
+  private objectIdHex(purpose: string): string {
+    const seconds = this.startSeconds.toString(16).padStart(8, '0').slice(-8);
+    return seconds + createHash('sha256').update(`${this.key}|${purpose}`).digest('hex').slice(0, 16);
+  }
+
+  private requireId(): RunId {
+    if (this.runId === null) throw new BackendError('internal order: a run event was written before its run document');
+    return this.runId;
+  }
+
+  plan(event: JournalEvent): Operation {
+    switch (event.type) {
+      case 'started':
+      case 'queued': {
+        this.startSeconds = Math.floor((event.type === 'started' ? event.startTime : event.queueTime).getTime() / 1000);
+        const sources = event.experiment.sources.map((source, index) => ({
+          ...source,
+          copy: event.sourceFiles[index] ?? null,
+          newId: this.objectIdHex(`source|${source.relativePath}|${source.md5}`),
+        }));
+        return async (handles) => {
+          const stored: Array<[string, unknown]> = [];
+          for (const source of sources) {
+            // A source that vanished before it could be copied is listed without content rather than failing the run.
+            if (source.copy === null) continue;
+            const id = await putDeduplicatedFile(handles, handles.objectId(source.newId), this.journalFile(source.copy), source.absolutePath, source.md5);
+            stored.push([source.relativePath, id]);
+          }
+          const experiment = {
+            name: event.experiment.name,
+            base_dir: event.experiment.base_dir,
+            sources: stored,
+            dependencies: event.experiment.dependencies,
+            repositories: event.experiment.repositories,
+            mainfile: event.experiment.mainfile,
+          };
+          const meta = { ...event.meta, run_key: this.key };
+          const document =
+            event.type === 'started'
+              ? {
+                  experiment, format: MONGO_FORMAT, command: event.command, host: event.host, start_time: event.startTime,
+                  config: event.config, meta, status: 'RUNNING', resources: [], artifacts: [], captured_out: '', info: {}, heartbeat: null,
+                }
+              : { experiment, command: event.command, host: event.host, config: event.config, meta: { ...meta, queue_time: event.queueTime }, status: 'QUEUED' };
+          this.runId = await claimRunId(handles, this.key, document, event.requestedId);
+        };
+      }
+      case 'metrics': {
+        const planned = this.metrics.plan(event.metrics);
+        return async (handles) => {
+          const runId = this.requireId();
+          const operations = planned.operations(handles, runId);
+          if (operations.length > 0) await handles.metrics.bulkWrite(operations, { ordered: true });
+          if (planned.newEntries.length > 0) {
+            // Sacred issue 859: a retry must not list a metric twice.
+            const names = planned.newEntries.map((entry) => entry.name);
+            await handles.runs.updateOne({ _id: runId, 'info.metrics.name': { $nin: names } } as never, { $push: { 'info.metrics': { $each: planned.newEntries } } } as never);
+          }
+        };
+      }
+      case 'heartbeat': {
+        const set: Record<string, unknown> = { heartbeat: event.beatTime };
+        const info: JsonObject = { ...event.info };
+        if (this.metrics.entries.length > 0) info.metrics = this.metrics.entries.map((entry) => ({ ...entry }));
+        const infoJson = JSON.stringify(info);
+        if (infoJson !== this.lastInfo) set.info = info;
+        this.lastInfo = infoJson;
+        const result = event.result === undefined ? null : event.result;
+        const resultJson = JSON.stringify(result);
+        if (resultJson !== this.lastResult) set.result = result;
+        this.lastResult = resultJson;
+        const spills = event.capturedOutDelta === '' ? [] : this.output.append(event.capturedOutDelta);
+        if (event.capturedOutDelta !== '') set.captured_out = this.output.inline;
+        const overflow = spills.length > 0 ? Array.from({ length: this.output.spilledCount }, (_, index) => this.objectIdHex(`out|${index}`)) : null;
+        return async (handles) => {
+          const runId = this.requireId();
+          for (const spill of spills) {
+            await putFileWithId(handles, handles.objectId(this.objectIdHex(`out|${spill.index}`)), spill.text, {
+              filename: `captured_out://${this.runsCollection}/${runId}/${spill.index}`,
+              contentType: 'text/plain; charset=utf-8',
+            });
+          }
+          const update = overflow ? { ...set, captured_out_overflow: overflow.map((hex) => handles.objectId(hex)) } : set;
+          await handles.runs.updateOne({ _id: runId } as never, { $set: update });
+        };
+      }
+      case 'artifact': {
+        const idHex = this.objectIdHex(`artifact|${event.seq}`);
+        const extension = /\.[^./]+$/.exec(event.name)?.[0]?.toLowerCase() ?? '';
+        const contentType = event.contentType ?? CONTENT_TYPES[extension];
+        return async (handles) => {
+          const runId = this.requireId();
+          const fileId = handles.objectId(idHex);
+          await putFileWithId(handles, fileId, () => createReadStream(this.journalFile(event.file)), {
+            filename: `artifact://${this.runsCollection}/${runId}/${event.name}`,
+            ...(contentType ? { contentType } : {}),
+            ...(event.metadata ? { metadata: event.metadata } : {}),
+          });
+          await handles.runs.updateOne({ _id: runId, 'artifacts.file_id': { $ne: fileId } } as never, { $push: { artifacts: { name: event.name, file_id: fileId } } } as never);
+        };
+      }
+      case 'resource': {
+        const idHex = this.objectIdHex(`resource|${event.path}|${event.md5}`);
+        return async (handles) => {
+          const runId = this.requireId();
+          const id = await putDeduplicatedFile(handles, handles.objectId(idHex), this.journalFile(event.file), event.path, event.md5);
+          await handles.runs.updateOne({ _id: runId, resources: { $ne: [event.path, id] } } as never, { $push: { resources: [event.path, id] } } as never);
+        };
+      }
+      case 'completed':
+        return this.finish({ stop_time: event.stopTime, result: event.result === undefined ? null : event.result, status: 'COMPLETED' });
+      case 'failed':
+        return this.finish({ stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
+      case 'interrupted':
+        return this.finish({ stop_time: event.stopTime, status: event.status });
+    }
+  }
+
+  private finish(set: Record<string, unknown>): Operation {
+    return async (handles) => {
+      await handles.runs.updateOne({ _id: this.requireId() } as never, { $set: set });
+    };
+  }
+}
+
+/**
+ * Sacred's id rule, made safe: numeric `_id` = highest numeric id + 1, retried
+ * on a duplicate key (another process took it first). String ids (`--id`) are
+ * ignored when looking for the highest, so they cannot break later runs.
+ * A run document already holding this journal key is ours from an earlier attempt.
+ */
+async function claimRunId(handles: MongoHandles, key: string, document: Record<string, unknown>, requested: RunId | null): Promise<RunId> {
+  const mine = await handles.runs.findOne({ 'meta.run_key': key }, { projection: { _id: 1 } });
+  if (mine) return mine._id as unknown as RunId;
+  if (requested !== null) {
+    try {
+      await handles.runs.insertOne({ _id: requested, ...document } as never);
+      return requested;
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) {
+        throw new BackendError(`Run id ${JSON.stringify(requested)} is already taken in MongoDB collection ${handles.runs.collectionName}; choose another --id or let MongoDB number the run.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    const top = await handles.runs.find({ _id: { $type: 'number' } } as never, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
+    const id = top ? Math.floor(Number(top._id)) + 1 : 1;
+    try {
+      await handles.runs.insertOne({ _id: id, ...document } as never);
+      return id;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+  }
+  throw new BackendError(`Could not claim a run id in ${handles.runs.collectionName} after 1000 attempts (too many concurrent runs); try again.`);
+}
