@@ -1,4 +1,5 @@
 import { startOutputCapture, type OutputCapture } from './capture/output.js';
+import { describeReproducibility } from './capture/reproducibility.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Logger } from './logger.js';
 import { MetricBuffer } from './metric-buffer.js';
@@ -110,6 +111,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
       result: run.result,
     });
   };
+  run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
   const heartbeat = new Heartbeat(plan.beatInterval * 1000, beat);
   heartbeat.start();
 
@@ -133,7 +135,6 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   }
 
   await heartbeat.stop();
-  run.stopTime = new Date();
   let outcome: RunOutcome;
   if (ending.kind === 'returned') {
     run.status = 'COMPLETED';
@@ -147,11 +148,15 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     outcome = { status: ending.status, run, signal: ending.signal };
   }
 
+  // The backend is usually chosen inside main, so what the numbers depend on is known only now.
+  run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
   try {
     await beat();
   } catch (error) {
     plan.warn(`Final heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  // As in Sacred, the stop time follows the final heartbeat.
+  run.stopTime = new Date();
   if (outcome.status === 'COMPLETED') {
     await chain.end('completed', { runId: run.id, stopTime: run.stopTime, result: run.result });
   } else if (outcome.status === 'FAILED') {
@@ -162,6 +167,15 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   await chain.close();
   output.stop();
   return outcome;
+}
+
+/** The seed plus the runtime facts that change the numbers (Node, tfjs version, backend, wasm flags). */
+async function reproducibility(plan: RunPlan): Promise<Record<string, unknown>> {
+  try {
+    return { seed: plan.seed, ...(await describeReproducibility()) };
+  } catch {
+    return { seed: plan.seed, node_version: process.versions.node };
+  }
 }
 
 /** Sacred stores the traceback as a list of lines. */

@@ -6,6 +6,9 @@ import { UsageError } from './errors.js';
 import type { MetricBuffer } from './metric-buffer.js';
 import type { ObserverChain } from './observer-chain.js';
 import type { JsonObject, RunId, RunStatus } from './run-record.js';
+import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from './tfjs/callback.js';
+import { saveModel } from './tfjs/model-artifacts.js';
+import type { SavableModelLike } from './tfjs/tfjs-types.js';
 
 /** Options of `run.addArtifact`. */
 export interface ArtifactOptions {
@@ -79,6 +82,20 @@ export class Run<C = JsonObject> {
     await requireFile(absolute, 'resource');
     const md5 = await md5OfFile(absolute);
     await this.observers.emit('resourceAdded', { runId: this.id, path: absolute, md5 });
+  }
+
+  /**
+   * A `model.fit` callback that logs every metric tfjs reports (`loss`,
+   * `val_acc`, … per epoch; `batch.loss`, … per batch with `every: 'batch'`)
+   * and draws a progress bar on a terminal.
+   */
+  tfjsCallback(options: TfjsCallbackOptions = {}): TfjsCallback {
+    return createTfjsCallback(this, options);
+  }
+
+  /** Save a tfjs model (model.json + weights.bin) as artifacts `<name>/model.json` and `<name>/weights.bin`. */
+  saveModel(model: SavableModelLike, name = 'model'): Promise<string[]> {
+    return saveModel(this, model, name);
   }
 
   /** Open a file for reading and record it as a resource of the run. */
