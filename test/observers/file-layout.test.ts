@@ -27,7 +27,7 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   // Python's sort_keys sorts "10" before "2" (as strings); JSON.stringify would not.
   assert.equal(
     configText,
-    '{\n  "epochs": 3,\n  "lr": 0.01,\n  "model": {\n    "10": "ten",\n    "2": "two",\n    "hidden": 128\n  },\n  "seed": 42\n}\n',
+    '{\n  "epochs": 3,\n  "lr": 0.01,\n  "model": {\n    "10": "ten",\n    "2": "two",\n    "hidden": 128\n  },\n  "seed": 42\n}',
   );
   const runText = await readFile(join(runDir, 'run.json'), 'utf8');
   const keys = [...runText.matchAll(/^ {2}"([^"]+)":/gm)].map((m) => m[1]);

@@ -139,7 +139,7 @@ export class MetricsLog {
     const out = await open(temp, 'w');
     try {
       if (snapshot.length === 0) {
-        await out.write('{}\n');
+        await out.write('{}');
       } else {
         await out.write('{\n');
         for (const [index, { name, columns, length }] of snapshot.entries()) {
@@ -149,7 +149,7 @@ export class MetricsLog {
           await writeArray(out, columns.timestamps, length, (ms) => `"${toSacredTime(ms)}"`);
           await out.write(',\n    "values": ');
           await writeArray(out, columns.values, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
-          await out.write(index === snapshot.length - 1 ? '\n  }\n}\n' : '\n  },\n');
+          await out.write(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
         }
       }
       await out.close();

@@ -213,7 +213,7 @@ export class FileStorageObserver implements Observer {
 
   private saveRunEntry(run: ActiveRun): Promise<void> {
     const snapshot = formatSacredJson(run.entry);
-    const write = run.entryWrites.then(() => writeFileAtomic(join(run.dir, RUN_FILES.run), `${snapshot}\n`, this.tempDir(run)));
+    const write = run.entryWrites.then(() => writeFileAtomic(join(run.dir, RUN_FILES.run), snapshot, this.tempDir(run)));
     run.entryWrites = write.catch(() => undefined);
     return write;
   }

@@ -64,7 +64,8 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 }
 
 export async function writeSacredJson(path: string, value: unknown, tempDir?: string): Promise<void> {
-  await writeFileAtomic(path, `${formatSacredJson(value)}\n`, tempDir);
+  // No trailing newline: byte for byte what Python's json.dump writes.
+  await writeFileAtomic(path, formatSacredJson(value), tempDir);
 }
 
 const NON_FINITE_MARK = '\u0000ritual-non-finite:';
