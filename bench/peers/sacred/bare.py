@@ -1,0 +1,1 @@
+"""Bare python3: the baseline Sacred's start-up cost is measured against."""

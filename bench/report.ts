@@ -1,0 +1,152 @@
+/**
+ * The suite's output: one row per figure (ritual beside Sacred, their ratio,
+ * the issue's target and whether it was met), printed as a table and written
+ * as JSON with the facts of the machine it was measured on.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, type as osType, release } from 'node:os';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+
+export interface Figure {
+  /** Benchmark it belongs to: startup, log-scalar, heartbeat, mongo, training, memory. */
+  benchmark: string;
+  /** What is measured, with its unit, e.g. `added start-up time (ms)`. */
+  name: string;
+  unit: string;
+  ours: number | null;
+  /** Sacred's value, or null when the figure has no peer. */
+  peer: number | null;
+  /** The issue's target, in words. */
+  target: string;
+  /** null when the figure has no target (context only) or could not be measured. */
+  pass: boolean | null;
+  /** Anything a reader needs to interpret the number (sizes, repeats, caveats). */
+  note?: string;
+}
+
+/** What each benchmark module returns to the suite. */
+export interface BenchResult {
+  figures: Figure[];
+  details: unknown;
+}
+
+/** A benchmark that could not run: reported, never fatal to the rest of the suite. */
+export interface BenchFailure {
+  benchmark: string;
+  error: string;
+}
+
+export interface MachineFacts {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  os: string;
+  node: string;
+  python: string | null;
+  sacred: string | null;
+  gitCommit: string | null;
+  date: string;
+}
+
+export interface SuiteReport {
+  command: string;
+  smoke: boolean;
+  machine: MachineFacts;
+  figures: Figure[];
+  failures: BenchFailure[];
+  /** Raw per-benchmark details (every repeat), for whoever wants more than medians. */
+  details: Record<string, unknown>;
+}
+
+export async function machineFacts(versions: { python: string; sacred: string } | null): Promise<MachineFacts> {
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
+  } catch {
+    // not a git checkout: the commit is simply unknown
+  }
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    python: versions?.python ?? null,
+    sacred: versions?.sacred ?? null,
+    gitCommit,
+    date: new Date().toISOString(),
+  };
+}
+
+/** ritual / Sacred; null when either side is missing. */
+export function ratioOf(figure: Figure): number | null {
+  if (figure.ours === null || figure.peer === null || figure.peer === 0) return null;
+  return figure.ours / figure.peer;
+}
+
+export function formatNumber(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '–';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (magnitude >= 1e4) return `${(value / 1e3).toFixed(0)}k`;
+  if (magnitude >= 100) return value.toFixed(0);
+  if (magnitude >= 10) return value.toFixed(1);
+  return value.toFixed(magnitude >= 1 ? 2 : 3);
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? '' : pass ? 'pass' : 'MISS';
+}
+
+const HEADER = ['benchmark', 'figure', 'ritual', 'Sacred', 'ratio', 'target', 'result'];
+
+function rows(report: SuiteReport): string[][] {
+  const figureRows = report.figures.map((f) => {
+    const ratio = ratioOf(f);
+    return [f.benchmark, `${f.name} (${f.unit})`, formatNumber(f.ours), formatNumber(f.peer), ratio === null ? '–' : `${formatNumber(ratio)}x`, f.target, verdict(f.pass)];
+  });
+  const failureRows = report.failures.map((f) => [f.benchmark, 'did not run', '–', '–', '–', '', `ERROR: ${firstLine(f.error)}`]);
+  return [...figureRows, ...failureRows];
+}
+
+/** A plain-text table for the terminal. */
+export function formatTable(report: SuiteReport): string {
+  const all = [HEADER, ...rows(report)];
+  const widths = HEADER.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(report).map(line)].join('\n');
+}
+
+/** The same table in Markdown, with the machine and the command, for bench/RESULTS.md and the README. */
+export function formatMarkdown(report: SuiteReport): string {
+  const m = report.machine;
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const table = [
+    `| ${HEADER.join(' | ')} |`,
+    `|${HEADER.map(() => '---').join('|')}|`,
+    ...rows(report).map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ];
+  const notes = report.figures.filter((f) => f.note).map((f) => `- **${f.benchmark} / ${f.name}**: ${f.note}`);
+  return [
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGb} GB), ${m.os}, Node ${m.node}, Python ${m.python ?? '?'} with Sacred ${m.sacred ?? '?'}, commit ${m.gitCommit ?? '?'}.`,
+    `Command: \`${report.command}\`. Ratio is ritual / Sacred (below 1 is better for times, above 1 for rates).`,
+    '',
+    ...table,
+    '',
+    ...notes,
+  ].join('\n');
+}
+
+/** Write the report as JSON, atomically (a half-written latest.json would mislead the next reader). */
+export async function writeReport(path: string, report: SuiteReport): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').slice(0, 120);
+}
