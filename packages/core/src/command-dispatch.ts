@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { captureRunContext } from './capture/index.js';
+import { relaunchForFdCapture } from './capture/fd-relay.js';
 import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './commandline/index.js';
 import { saveConfigFile } from './config/index.js';
 import { RitualError } from './errors.js';
@@ -53,6 +54,11 @@ export async function runCommandline(ex: Experiment<object>, argv: string[]): Pr
       case 'print_dependencies':
         stdout.write(`${await printDependencies(ex)}\n`);
         return 0;
+    }
+    if (options.capture === 'fd' && !options.queue) {
+      // Relaunch before anything is recorded: the child does the run with its fds piped through us.
+      const code = await relaunchForFdCapture();
+      if (code !== null) return code;
     }
     if (options.printConfig) stdout.write(`${renderConfig(resolved.config, resolved.summary, { color })}\n`);
     const outcome = await ex.startRun({
