@@ -144,8 +144,7 @@ test('unknown commands list the available ones; a forgotten with is pointed out'
   fails(['trian'], /Unknown command 'trian'\..*Available commands: print_config, print_dependencies, save_config, print_named_configs, train_more, help\./);
   fails(['print_confg'], /Did you mean 'print_config'\?/);
   fails(['lr=0.1'], /Config updates go after `with`: with lr=0\.1/);
-  fails(['print_config', 'fast'], /Unexpected word 'fast'.*with fast/);
-  fails(['print_config', 'lr=1'], /Config updates go after `with`/);
+  fails(['print_config', 'lr=1'], /Unexpected 'lr=1' after the command print_config\. Config updates go after `with`: print_config with lr=1/);
 });
 
 test('help and help COMMAND; -h/--help as a flag', () => {
@@ -162,6 +161,14 @@ test('help and help COMMAND; -h/--help as a flag', () => {
   assert.equal(parse('-h').options.help, true);
   assert.equal(parse('print_config', '--help').options.help, true);
   assert.equal(parseCommandLine(['help'], ['help', 'x']).command, 'help');
+});
+
+test('commands take words before with: save_config FILE', () => {
+  const parsed = parse('save_config', 'out.yaml', '-u', 'with', 'lr=1');
+  assert.equal(parsed.command, 'save_config');
+  assert.deepEqual(parsed.commandArgs, ['out.yaml']);
+  assert.deepEqual(parsed.updates, { lr: 1 });
+  assert.deepEqual(parse('train_more', 'a', 'b').commandArgs, ['a', 'b']);
 });
 
 test('no seed flag: the seed is an update', () => {

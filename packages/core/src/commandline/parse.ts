@@ -13,7 +13,7 @@ import { parseUpdates } from './updates.js';
 export interface ParsedCommandLine {
   /** null = main. */
   command: string | null;
-  /** Words after the command and before `with` (e.g. `help print_config`). */
+  /** Words after the command and before `with` (`help print_config`, `save_config out.yaml`); never contain '='. */
   commandArgs: string[];
   updates: Record<string, unknown>;
   requested: string[];
@@ -104,10 +104,13 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     if (commandArgs.length > 1) throw new CommandLineError(`'help' takes at most one command name; got ${commandArgs.join(' ')}.`);
     const topic = commandArgs[0];
     if (topic !== undefined && !commands.includes(topic)) throw unknownCommand(topic, commands);
-  } else if (commandArgs.length > 0) {
-    const stray = commandArgs[0]!;
-    const hint = stray.includes('=') ? ` Config updates go after \`with\`: with ${commandArgs.join(' ')}.` : ` Named configs go after \`with\`: with ${stray}.`;
-    throw new CommandLineError(`Unexpected word '${stray}' after the command ${command ?? ''}.${hint}`);
+  } else {
+    // Commands may take words (`save_config out.yaml`); the command decides
+    // what they mean. A key=value there is surely a forgotten `with`.
+    const update = commandArgs.find((word) => word.includes('='));
+    if (update !== undefined) {
+      throw new CommandLineError(`Unexpected '${update}' after the command ${command}. Config updates go after \`with\`: ${command} with ${update}.`);
+    }
   }
 
   const { updates, requested } = parseUpdates(after);
