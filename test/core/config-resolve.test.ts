@@ -232,3 +232,11 @@ test('the resolved config shares no objects with the declarations', () => {
   (config.m as { x: number }).x = 2;
   assert.equal(value.m.x, 1);
 });
+
+test('programmatic updates may use dotted keys, like `with model.hidden=256`', () => {
+  const { config, summary } = resolve({ entries: defaults, updates: { 'model.hidden': 256, model: { layers: 4 } } });
+  assert.deepEqual(config.model, { hidden: 256, layers: 4 });
+  assert.deepEqual(summary.modified, ['model.hidden', 'model.layers']);
+  assert.throws(() => resolve({ entries: defaults, updates: { 'model..x': 1 } }), (e: unknown) => e instanceof ConfigError && /contains '\.'/.test(e.message));
+  assert.throws(() => resolve({ entries: [obj({ 'a.b': 1 })] }), (e: unknown) => e instanceof ConfigError && e.path === 'a.b' && /Config object #1/.test(e.message));
+});

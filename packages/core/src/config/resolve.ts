@@ -22,11 +22,11 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { ConfigError, RitualError, UsageError } from '../errors.js';
-import type { JsonObject } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run-record.js';
 import { isConfigFileName, loadConfigFileSync } from './file.js';
 import { trackReads } from './read-tracker.js';
 import { refuseUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
-import { cloneJson, isPlainObject, mergeTrees } from './tree.js';
+import { cloneJson, isPlainObject, mergeTrees, nestPath } from './tree.js';
 import { validateConfigValue } from './validate.js';
 
 export type ConfigEntry =
@@ -137,9 +137,31 @@ function checkSeed(config: JsonObject): void {
   }
 }
 
+/**
+ * `ex.run({ configUpdates: { 'model.hidden': 256 } })` means what
+ * `with model.hidden=256` means (Sacred's convert_to_nested_dict): dotted
+ * keys of the updates become nested objects. Only updates get this reading;
+ * a dotted key among the defaults is refused.
+ */
+function expandDottedKeys(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  let out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    const expanded = expandDottedKeys(item);
+    const segments = key.split('.');
+    if (segments.length === 1 || segments.some((segment) => segment === '')) {
+      // Plain keys, and malformed ones left for validation to name.
+      out = mergeTrees(out, { [key]: expanded as JsonValue });
+      continue;
+    }
+    out = mergeTrees(out, nestPath(segments, expanded as JsonValue));
+  }
+  return out;
+}
+
 /** The final config of a run, its change summary and the named configs applied. */
 export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
-  const updates = validated(input.updates, 'The config updates');
+  const updates = validated(expandDottedKeys(input.updates), 'The config updates');
 
   // 1. Named configs; each sees the fixed values so far (and, if a function, the defaults).
   let named: JsonObject = {};
