@@ -42,8 +42,7 @@ export class ConsoleObserver implements Observer {
   private readonly colors;
   private readonly heartbeats: boolean;
   private readonly metrics = new Map<string, MetricSummary>();
-  private runId: RunId | null = null;
-  private started = 0;
+  private startedAt = 0;
   private label = '';
 
   constructor(options: ConsoleObserverOptions = {}) {
@@ -58,8 +57,7 @@ export class ConsoleObserver implements Observer {
   }
 
   started(event: StartedEvent): void {
-    this.runId = event.runId;
-    this.started = event.startTime.getTime();
+    this.startedAt = event.startTime.getTime();
     this.label = `${event.experiment.name}${event.runId === null ? '' : ` #${event.runId}`}`;
     const { seed } = event.config;
     this.print(`${this.colors.cyan('started')} ${this.colors.bold(this.label)} command=${event.command} seed=${String(seed)} host=${event.host.hostname}`);
@@ -84,24 +82,24 @@ export class ConsoleObserver implements Observer {
   heartbeat(event: HeartbeatEvent): void {
     if (!this.heartbeats) return;
     const latest = [...this.metrics].slice(0, 6).map(([name, s]) => `${name}=${format(s.last)}`);
-    this.print(`${this.colors.dim('beat')} ${this.label} ${elapsed(event.beatTime.getTime() - this.started)}${latest.length ? ` ${latest.join(' ')}` : ''}`);
+    this.print(`${this.colors.dim('beat')} ${this.label} ${elapsed(event.beatTime.getTime() - this.startedAt)}${latest.length ? ` ${latest.join(' ')}` : ''}`);
   }
 
   completed(event: CompletedEvent): void {
     this.summary();
     const result = event.result === undefined ? '' : ` result=${JSON.stringify(event.result)}`;
-    this.print(`${this.colors.green('completed')} ${this.label} in ${elapsed(event.stopTime.getTime() - this.started)}${result}`);
+    this.print(`${this.colors.green('completed')} ${this.label} in ${elapsed(event.stopTime.getTime() - this.startedAt)}${result}`);
   }
 
   failed(event: FailedEvent): void {
     this.summary();
     const last = event.failTrace.find((line) => line.trim().length > 0)?.trim() ?? '';
-    this.print(`${this.colors.red('failed')} ${this.label} after ${elapsed(event.stopTime.getTime() - this.started)}: ${last}`);
+    this.print(`${this.colors.red('failed')} ${this.label} after ${elapsed(event.stopTime.getTime() - this.startedAt)}: ${last}`);
   }
 
   interrupted(event: InterruptedEvent): void {
     this.summary();
-    this.print(`${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${elapsed(event.stopTime.getTime() - this.started)}`);
+    this.print(`${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${elapsed(event.stopTime.getTime() - this.startedAt)}`);
   }
 
   private summary(): void {
