@@ -18,8 +18,13 @@ export function loadMongoDriver(): Promise<MongoDriver> {
  * dropped, or the operation timed out. Anything else (a refused document, a
  * bad query) will not get better by waiting.
  */
-export function isTransientMongoError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isTransientMongoError(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
+  if (NETWORK_CODES.has(String((error as { code?: unknown }).code))) return true;
+  // The driver sometimes wraps the socket error (pool cleared, connection closed mid-operation).
+  if (error.cause !== undefined && isTransientMongoError(error.cause, depth + 1)) return true;
   const name = error.name;
   if (
     name === 'MongoNetworkError' ||

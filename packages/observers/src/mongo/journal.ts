@@ -37,6 +37,8 @@ export interface JournalTarget {
   dbName: string;
   runsCollection: string;
   metricsCollection: string;
+  /** The writer's limits: a replay must split metric series and output exactly as the live upload did. */
+  limits: { maxPointsPerMetricDocument: number; capturedOutSegmentChars: number };
 }
 
 /** Default root: `$RITUAL_JOURNAL_DIR`, else the per-user cache (it belongs to the machine, not the project). */

@@ -26,7 +26,7 @@ export interface MongoObserverOptions extends TargetOptions {
   journalDir?: string;
   /** Default 30, Sacred's MongoObserver priority. */
   priority?: number;
-  /** How long `started` waits for the database before the run goes on without it (default 3000 ms). */
+  /** How long `started` waits for a slow database before the run goes on without it (default 10,000 ms; an unreachable one is given up after one `serverSelectionTimeoutMS`). */
   startTimeoutMS?: number;
   /** How long the end of the run waits for the upload to finish (default 5000 ms); the journal keeps the rest. */
   closeTimeoutMS?: number;
@@ -55,6 +55,8 @@ export class MongoObserver implements Observer {
   private writer: RunWriter | null = null;
   private uploader: Uploader | null = null;
   private closed = false;
+  /** When the end event arrived, the upload may take until here; close() shares the same budget. */
+  private endDeadline: number | null = null;
 
   constructor(private readonly options: MongoObserverOptions) {
     this.target = resolveTarget(options);
@@ -91,7 +93,8 @@ export class MongoObserver implements Observer {
   private async begin(time: Date, build: (sourceFiles: string[]) => NewJournalEvent): Promise<RunId | void> {
     if (this.journal) throw new BackendError(`${this.name} already observes a run; create one observer per run.`);
     await loadMongoDriver(); // a missing driver refuses the run now, not in the background
-    const journal = RunJournal.create(this.journalRoot, this.target, time);
+    const { redactedUrl, dbName, runsCollection, metricsCollection } = this.target;
+    const journal = RunJournal.create(this.journalRoot, { redactedUrl, dbName, runsCollection, metricsCollection, limits: this.limits }, time);
     this.journal = journal;
     const writer = new RunWriter(journal.key, this.target.runsCollection, (name) => journal.filePath(name), this.limits);
     this.writer = writer;
@@ -112,7 +115,8 @@ export class MongoObserver implements Observer {
       }
     });
     const first = this.record(build(copies.map((copy) => copy)));
-    await this.uploader.drain(this.options.startTimeoutMS ?? 3000);
+    // Wait for the id, but not for a database that already failed to answer once.
+    await this.uploader.drain(this.options.startTimeoutMS ?? 10_000, true);
     if (writer.runId !== null) return writer.runId;
     if (this.uploader.state === 'failed') {
       throw new BackendError(`${this.name} could not store the run: ${(this.uploader.lastError as Error)?.message}`, { cause: this.uploader.lastError });
@@ -182,7 +186,8 @@ export class MongoObserver implements Observer {
   private async end(event: NewJournalEvent): Promise<void> {
     if (!this.journal) return;
     this.record(event);
-    await this.uploader?.drain(this.options.closeTimeoutMS ?? 5000);
+    this.endDeadline = Date.now() + (this.options.closeTimeoutMS ?? 5000);
+    await this.uploader?.drain(this.endDeadline - Date.now());
   }
 
   /** Waits (bounded) for the upload, then deletes the journal if everything is in MongoDB or says how to upload it later. */
@@ -191,7 +196,7 @@ export class MongoObserver implements Observer {
     this.closed = true;
     const { journal, uploader } = this;
     if (!journal || !uploader) return;
-    const complete = await uploader.drain(this.options.closeTimeoutMS ?? 5000);
+    const complete = await uploader.drain((this.endDeadline ?? Date.now() + (this.options.closeTimeoutMS ?? 5000)) - Date.now());
     await uploader.stop();
     if (complete) {
       journal.remove();

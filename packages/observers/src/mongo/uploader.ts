@@ -61,9 +61,9 @@ export class Uploader {
   }
 
   /** Resolves true once everything pushed so far is in the database, false at the deadline or if the uploader gave up. */
-  async drain(timeoutMS: number): Promise<boolean> {
+  async drain(timeoutMS: number, untilOffline = false): Promise<boolean> {
     const deadline = Date.now() + timeoutMS;
-    while (this.queue.length > 0 && this.loop && Date.now() < deadline) {
+    while (this.queue.length > 0 && this.loop && Date.now() < deadline && !(untilOffline && this.state === 'offline')) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
@@ -114,7 +114,7 @@ export class Uploader {
           this.state = 'offline';
         } else if (++refusals > 2) {
           this.state = 'failed';
-          this.options.log(`MongoDB refused an update (${(error as Error).message}); no more updates are sent, everything stays in ${this.options.describe}.`);
+          this.options.log(`MongoDB refused an update (${(error as Error).name}: ${(error as Error).message}); no more updates are sent, everything stays in ${this.options.describe}.`);
           this.notify();
           return;
         }

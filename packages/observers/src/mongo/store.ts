@@ -1,0 +1,157 @@
+import type { Readable } from 'node:stream';
+import { BackendError, RunNotFoundError, UsageError, type HostInfo, type JsonObject, type MetricSeries, type RunId, type RunMeta, type RunStatus } from '@ritual/core';
+import type { ObjectId } from 'mongodb';
+import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
+import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
+import { readFileText } from './gridfs-files.js';
+import { resolveTarget, type TargetOptions } from './target.js';
+
+type RunDocument = Record<string, unknown> & { _id: RunId };
+
+/**
+ * Reads runs back from a Sacred-format MongoDB (written by ritual or by Sacred
+ * itself). Filters go to the server as they are; a run's whole captured output
+ * is reassembled from its overflow files, and metric series from their
+ * follow-on documents (see README.md in this folder).
+ */
+export class MongoRunStore implements RunStore {
+  readonly location: string;
+
+  private constructor(private readonly handles: MongoHandles, location: string) {
+    this.location = location;
+  }
+
+  /** Connects (waiting at most `serverSelectionTimeoutMS`, default 5 s) to `mongodb://host/db`; the database defaults to `sacred`. */
+  static async open(url: string, options: Omit<TargetOptions, 'url'> & { serverSelectionTimeoutMS?: number } = {}): Promise<MongoRunStore> {
+    const target = resolveTarget({ ...options, url });
+    let handles: MongoHandles;
+    try {
+      handles = await connectMongo(target, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new BackendError(`Cannot reach MongoDB at ${target.redactedUrl}: ${(error as Error).message}. Check that the server runs and the URL is right.`, { cause: error });
+    }
+    // Readers with a read-only account cannot create indexes; queries still work without them.
+    await ensureIndexes(handles).catch(() => {});
+    return new MongoRunStore(handles, target.redactedUrl);
+  }
+
+  async find(filter: JsonObject = {}, options: FindOptions = {}): Promise<StoredRun[]> {
+    // captured_out can be megabytes per run and no listing needs it: `get` returns it whole.
+    let cursor = this.handles.runs.find(filter as never, { projection: { captured_out: 0 } });
+    if (options.sort) cursor = cursor.sort(options.sort);
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    const documents = await cursor.toArray();
+    return documents.map((document) => toStoredRun(document as unknown as RunDocument));
+  }
+
+  private async document(id: RunId): Promise<RunDocument> {
+    const candidates: RunId[] = typeof id === 'string' && /^-?\d+$/.test(id) ? [Number(id), id] : [id];
+    for (const candidate of candidates) {
+      const found = await this.handles.runs.findOne({ _id: candidate } as never);
+      if (found) return found as unknown as RunDocument;
+    }
+    throw new RunNotFoundError(id, this.location);
+  }
+
+  async get(id: RunId): Promise<StoredRun> {
+    const document = await this.document(id);
+    const run = toStoredRun(document);
+    const overflow = (document.captured_out_overflow as ObjectId[] | undefined) ?? [];
+    const earlier: string[] = [];
+    for (const fileId of overflow) earlier.push(await readFileText(this.handles, fileId));
+    run.captured_out = earlier.join('') + String(document.captured_out ?? '');
+    return run;
+  }
+
+  async metrics(id: RunId, name?: string): Promise<MetricSeries[]> {
+    const run = await this.document(id);
+    const query: Record<string, unknown> = { run_id: run._id };
+    if (name !== undefined) query.name = name;
+    const documents = await this.handles.metrics.find(query as never).toArray();
+    const listed = ((run.info as { metrics?: Array<{ name: string }> } | undefined)?.metrics ?? []).map((entry) => entry.name);
+    const order = (metric: string): number => (listed.includes(metric) ? listed.indexOf(metric) : listed.length);
+    documents.sort((a, b) => order(String(a.name)) - order(String(b.name)) || String(a.name).localeCompare(String(b.name)) || Number(a.part ?? 0) - Number(b.part ?? 0));
+    const merged = new Map<string, MetricSeries>();
+    for (const document of documents) {
+      const metric = String(document.name);
+      let series = merged.get(metric);
+      if (!series) {
+        series = { name: metric, steps: [], values: [], timestamps: [] };
+        merged.set(metric, series);
+      }
+      for (const step of document.steps as unknown[]) series.steps.push(Number(step));
+      for (const value of document.values as unknown[]) series.values.push(Number(value));
+      for (const time of document.timestamps as unknown[]) series.timestamps.push(time instanceof Date ? time.getTime() : Number(time));
+    }
+    return [...merged.values()];
+  }
+
+  private async artifactFiles(id: RunId): Promise<Array<{ name: string; fileId: ObjectId; file: Record<string, unknown> | null }>> {
+    const run = await this.document(id);
+    const listed = (run.artifacts as Array<{ name: string; file_id: ObjectId }> | undefined) ?? [];
+    const files = await this.handles.files.find({ _id: { $in: listed.map((entry) => entry.file_id) } } as never).toArray();
+    return listed.map((entry) => ({ name: entry.name, fileId: entry.file_id, file: files.find((file) => String(file._id) === String(entry.file_id)) ?? null }));
+  }
+
+  async artifacts(id: RunId): Promise<ArtifactEntry[]> {
+    return (await this.artifactFiles(id)).map(({ name, file }) => ({
+      name,
+      ...(file && typeof file.length === 'number' ? { size: file.length } : {}),
+      ...(file && typeof file.contentType === 'string' ? { contentType: file.contentType } : {}),
+    }));
+  }
+
+  async openArtifact(id: RunId, name: string): Promise<Readable> {
+    const entries = await this.artifactFiles(id);
+    // The last one wins when a name was added twice, as a later add_artifact overwrites in Sacred's file store.
+    const entry = entries.filter((candidate) => candidate.name === name).at(-1);
+    if (!entry) {
+      throw new UsageError(`Run ${JSON.stringify(id)} in ${this.location} has no artifact ${JSON.stringify(name)}; it has: ${entries.map((e) => e.name).join(', ') || 'none'}.`);
+    }
+    return this.handles.bucket.openDownloadStream(entry.fileId);
+  }
+
+  async close(): Promise<void> {
+    await this.handles.client.close(true);
+  }
+}
+
+function idString(value: unknown): string {
+  return value !== null && typeof value === 'object' && 'toHexString' in value ? (value as ObjectId).toHexString() : String(value);
+}
+
+function asDate(value: unknown): Date | null {
+  return value instanceof Date ? value : null;
+}
+
+export function toStoredRun(document: RunDocument): StoredRun {
+  const experiment = (document.experiment ?? {}) as Record<string, unknown>;
+  const run: StoredRun = {
+    _id: document._id,
+    experiment: {
+      name: String(experiment.name ?? ''),
+      base_dir: String(experiment.base_dir ?? ''),
+      mainfile: (experiment.mainfile as string | null | undefined) ?? null,
+      sources: ((experiment.sources as Array<[string, unknown]> | undefined) ?? []).map(([path, id]) => [path, idString(id)]),
+      dependencies: (experiment.dependencies as string[] | undefined) ?? [],
+      repositories: (experiment.repositories as StoredRun['experiment']['repositories'] | undefined) ?? [],
+    },
+    command: String(document.command ?? ''),
+    host: (document.host ?? {}) as HostInfo,
+    meta: (document.meta ?? {}) as RunMeta,
+    config: (document.config ?? {}) as JsonObject,
+    status: document.status as RunStatus,
+    start_time: asDate(document.start_time),
+    heartbeat: asDate(document.heartbeat),
+    stop_time: asDate(document.stop_time),
+    result: document.result ?? null,
+    info: (document.info ?? {}) as JsonObject,
+    artifacts: ((document.artifacts as Array<{ name: string }> | undefined) ?? []).map((artifact) => artifact.name),
+    fail_trace: (document.fail_trace as string[] | undefined) ?? null,
+    resources: ((document.resources as Array<[string, unknown]> | undefined) ?? []).map(([path, id]) => [path, idString(id)]),
+  };
+  if (typeof document.captured_out === 'string') run.captured_out = document.captured_out;
+  return run;
+}
