@@ -10,3 +10,11 @@ export { FileStorageObserver } from './file/observer.js';
 export type { FileStorageObserverOptions } from './file/observer.js';
 export { FileRunStore } from './file/store.js';
 export type { FileRunStoreOptions } from './file/store.js';
+
+// --- MongoDB (MongoObserver, MongoRunStore, ritual sync) ---
+export { MongoObserver } from './mongo/observer.js';
+export type { MongoObserverOptions } from './mongo/observer.js';
+export { MongoRunStore } from './mongo/store.js';
+export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
+export { runSync, registerSyncCommand, syncCommand } from './cli/sync.js';
+export type { SyncReport } from './cli/sync.js';
