@@ -7,12 +7,12 @@
  * line per metric to `.ritual/metrics.jsonl` (a single write with O_APPEND;
  * a kill can only truncate the last line, which readers ignore). The
  * metrics.json that Sacred's readers use is rewritten atomically (temp file
- * + rename) only when
- *   - the run is small (at most SMALL_RUN_POINTS points: a bounded cost, done
- *     in line so it is exactly up to date after each flush, like Sacred's), or
+ * + rename), in the background (the flush only appends; rewrites never
+ * overlap and are streamed in blocks), only when
+ *   - the run is small (at most SMALL_RUN_POINTS points: a bounded cost, so
+ *     it follows every flush within milliseconds, like Sacred's), or
  *   - the points not yet in it are at least as many as those already in it
- *     (the total doubled), which costs O(1) amortised per point and is done
- *     in the background, streamed in chunks, so the beat itself stays O(new),
+ *     (the total doubled), which costs O(1) amortised per point,
  * and always completely at the end of the run. So metrics.json is always
  * complete, valid JSON and lags the log by at most half the points while a
  * long run is going; ritual's own store reads the log and sees every point.
@@ -27,8 +27,10 @@ import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
-/** Elements per write while streaming metrics.json, so the event loop keeps breathing. */
+/** Elements formatted at a time while streaming metrics.json, so the event loop keeps breathing. */
 const CHUNK_ELEMENTS = 20_000;
+/** Text collected before one write to the file. */
+const WRITE_BLOCK_CHARS = 1 << 20;
 
 interface Columns {
   steps: number[];
@@ -76,20 +78,18 @@ export class MetricsLog {
     if (text === '') return;
     this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
     await this.handle.write(text);
-    if (this.totalPoints <= SMALL_RUN_POINTS) {
-      // Bounded by SMALL_RUN_POINTS, so done in line: metrics.json is exact after each flush, as in Sacred.
-      await this.settle();
-      await this.materialise();
-    } else {
-      this.maybeMaterialise();
-    }
+    this.maybeMaterialise();
   }
 
-  /** Start a background rewrite when the points not yet in metrics.json reach those already in it. */
+  /**
+   * Start a background rewrite when the run is small or the points not yet
+   * in metrics.json reach those already in it. Never awaited by the flush
+   * itself, so a beat costs the append; rewrites never overlap.
+   */
   private maybeMaterialise(): void {
     if (this.inFlight) return;
     const pending = this.totalPoints - this.materialisedPoints;
-    if (pending > 0 && pending >= this.materialisedPoints) {
+    if (pending > 0 && (this.totalPoints <= SMALL_RUN_POINTS || pending >= this.materialisedPoints)) {
       this.inFlight = this.materialise()
         .catch((error: unknown) => {
           this.backgroundError = error;
@@ -117,7 +117,7 @@ export class MetricsLog {
   }
 
   /** Wait until no background rewrite runs (one may chain another when it ends). */
-  private async settle(): Promise<void> {
+  async settle(): Promise<void> {
     while (this.inFlight) await this.inFlight;
   }
 
@@ -136,7 +136,7 @@ export class MetricsLog {
     const points = snapshot.reduce((sum, entry) => sum + entry.length, 0);
     const target = join(this.runDir, RUN_FILES.metrics);
     const temp = join(this.runDir, PRIVATE_DIR, `${RUN_FILES.metrics}.${randomBytes(6).toString('hex')}.tmp`);
-    const out = await open(temp, 'w');
+    const out = new BufferedFile(await open(temp, 'w'));
     try {
       if (snapshot.length === 0) {
         await out.write('{}');
@@ -146,7 +146,7 @@ export class MetricsLog {
           await out.write(`  ${JSON.stringify(name)}: {\n    "steps": `);
           await writeArray(out, columns.steps, length, (step) => String(step));
           await out.write(',\n    "timestamps": ');
-          await writeArray(out, columns.timestamps, length, (ms) => `"${toSacredTime(ms)}"`);
+          await writeArray(out, columns.timestamps, length, sacredTimeFormatter());
           await out.write(',\n    "values": ');
           await writeArray(out, columns.values, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
           await out.write(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
@@ -163,8 +163,58 @@ export class MetricsLog {
   }
 }
 
+/**
+ * Collects text and writes it in blocks: a small metrics.json becomes one
+ * write (file system calls, not bytes, dominate small rewrites), a large one
+ * is streamed without holding it all in memory.
+ */
+class BufferedFile {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(text: string): Promise<void> {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= WRITE_BLOCK_CHARS) await this.drain();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      await this.handle.close();
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.size === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    await this.handle.write(text);
+  }
+}
+
+/**
+ * toSacredTime for long runs of timestamps: points flushed together share
+ * their second, so the date part is formatted once per second, not per point.
+ */
+function sacredTimeFormatter(): (ms: number) => string {
+  let second = Number.NaN;
+  let prefix = '';
+  return (ms) => {
+    const current = Math.floor(ms / 1000);
+    if (current !== second) {
+      second = current;
+      prefix = toSacredTime(current * 1000).slice(0, 20); // `YYYY-MM-DDTHH:MM:SS.`
+    }
+    return `"${prefix}${String(Math.floor(ms - current * 1000)).padStart(3, '0')}000"`;
+  };
+}
+
 /** One array of metrics.json, indented as Python's json.dump(indent=2) does at depth 3. */
-async function writeArray(out: FileHandle, items: number[], length: number, format: (item: number) => string): Promise<void> {
+async function writeArray(out: BufferedFile, items: number[], length: number, format: (item: number) => string): Promise<void> {
   if (length === 0) {
     await out.write('[]');
     return;

@@ -117,6 +117,19 @@ export class FileStorageObserver implements Observer {
     await this.current('logMetrics').metrics.append(event.metrics);
   }
 
+  /**
+   * Write the current run's metrics.json completely now (it is otherwise
+   * refreshed when the points doubled, and at the end of the run).
+   */
+  async syncMetrics(): Promise<void> {
+    await this.run?.metrics.flush();
+  }
+
+  /** Resolves when background refreshes of metrics.json have finished (tests, benchmarks). */
+  async idle(): Promise<void> {
+    await this.run?.metrics.settle();
+  }
+
   async heartbeat(event: HeartbeatEvent): Promise<void> {
     const run = this.current('heartbeat');
     run.entry.heartbeat = event.beatTime;
