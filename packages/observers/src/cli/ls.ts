@@ -93,8 +93,9 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
     formatTime(row.start_time ? new Date(row.start_time) : null),
     formatDuration(row.duration_ms),
     row.result === null ? '-' : formatValue(row.result, 24),
-    ...columns.map((c) => formatValue(row[c], 24)),
-    ...metricNames.map((m) => formatValue(row[`metrics.${m}`], 16)),
+    // null in a row means "not there" (JSON has no undefined): shown as -
+    ...columns.map((c) => (row[c] === null ? '-' : formatValue(row[c], 24))),
+    ...metricNames.map((m) => (row[`metrics.${m}`] === null ? '-' : formatValue(row[`metrics.${m}`], 16))),
   ]);
   const right: Array<'left' | 'right'> = head.map((_, i) => (i === 0 || i === 4 || i >= 5 ? 'right' : 'left'));
   ctx.out(renderTable(ctx, head, body, right));

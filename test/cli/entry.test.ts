@@ -1,0 +1,89 @@
+// The real `ritual` entry in child processes: exit codes, stderr without
+// stack traces, --debug, --help, and the default ./runs store.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURE_RUNS } from './run-cli.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ENTRY = path.join(ROOT, 'packages/observers/src/cli/ritual.ts');
+
+function ritual(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', ENTRY, ...args],
+      { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('the ritual entry (child process)', () => {
+  it('lists runs, exit 0, reporting the corrupt run on stderr', async () => {
+    const { code, stdout, stderr } = await ritual(['ls', FIXTURE_RUNS]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /│\s+1 │ mnist/);
+    assert.match(stdout, /RUNNING\?/);
+    assert.match(stderr, /skipped run 4/);
+    assert.doesNotMatch(stdout, /\x1b\[/, 'no colours when stdout is not a TTY');
+  });
+
+  it('uses ./runs by default and takes a lone positional as the id (`ritual show 3`)', async () => {
+    const cwd = path.dirname(FIXTURE_RUNS);
+    const show = await ritual(['show', '3'], { cwd });
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /^Run 3 {2}mnist-long/);
+    const ls = await ritual(['ls'], { cwd });
+    assert.equal(ls.code, 0);
+    assert.match(ls.stdout, /│\s+2 │ mnist/);
+    const compare = await ritual(['compare', '1', '2'], { cwd });
+    assert.equal(compare.code, 0, compare.stderr);
+    assert.match(compare.stdout, /│ lr\s+│ 0\.001\s+│ 0\.1\s+│/);
+  });
+
+  it('bad input: a clear message, non-zero exit, no stack trace', async () => {
+    for (const args of [['ls', FIXTURE_RUNS, '--where', 'config.lr <'], ['show', FIXTURE_RUNS, '99'], ['ls', '/no/such/runs'], ['show', FIXTURE_RUNS, '4']]) {
+      const { code, stderr } = await ritual(args);
+      assert.notEqual(code, 0, args.join(' '));
+      assert.match(stderr, /^ritual: /, args.join(' '));
+      assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+/, `no stack trace for ${args.join(' ')}:\n${stderr}`);
+    }
+    const usage = await ritual(['ls', FIXTURE_RUNS, '--where', 'config.lr <']);
+    assert.equal(usage.code, 2);
+  });
+
+  it('--debug shows the stack trace', async () => {
+    const { code, stderr } = await ritual(['--debug', 'show', FIXTURE_RUNS, '99']);
+    assert.equal(code, 2);
+    assert.match(stderr, /RunNotFoundError/);
+    assert.match(stderr, /\n\s+at .+:\d+:\d+/);
+  });
+
+  it('an unknown command or option is a usage error with a suggestion', async () => {
+    const unknown = await ritual(['lss']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'lss'/);
+    assert.match(unknown.stderr, /Did you mean ls\?/);
+    const option = await ritual(['ls', '--wher', 'x']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /unknown option '--wher'/);
+  });
+
+  it('--help helps: commands, and examples', async () => {
+    const top = await ritual(['--help']);
+    assert.equal(top.code, 0);
+    for (const word of ['ls', 'show', 'compare', 'metrics', 'plot', 'Examples:', 'ritual show 3', 'mongodb://']) assert.ok(top.stdout.includes(word), word);
+    const ls = await ritual(['ls', '--help']);
+    assert.equal(ls.code, 0);
+    for (const word of ['--where', '--status', '--sort', '--columns', '--metrics', '--json', "config.lr < 0.01 and status = COMPLETED", 'not exists']) assert.ok(ls.stdout.includes(word), word);
+    const none = await ritual([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout + none.stderr, /Usage: ritual/);
+  });
+});
