@@ -98,6 +98,24 @@ test('a saved model also loads with plain tf.loadLayersModel from the folder (tf
     assert.deepEqual(Array.from(await (loaded.predict(x) as tf.Tensor).data()), Array.from(await (model.predict(x) as tf.Tensor).data()));
   }));
 
+test('includeOptimizer: the loaded model comes back compiled and evaluates like the original', () =>
+  withDir(async (dir) => {
+    await tf.setBackend('cpu');
+    const model = buildModel();
+    const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 5);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4);
+    await model.fit(x, y, { epochs: 2, verbose: 0 });
+    const run = new FolderRun(dir);
+    await saveModel(run, model, 'model', { includeOptimizer: true });
+    const loaded = await loadModel<tf.LayersModel>(tf, dir);
+    const evaluate = async (m: tf.LayersModel) => Promise.all((m.evaluate(x, y) as tf.Scalar[]).map(async (s) => (await s.data())[0]));
+    assert.deepEqual(await evaluate(loaded), await evaluate(model));
+    // Without it (tfjs's default) the model has no training config and must be compiled by the caller.
+    await saveModel(run, model, 'plain');
+    const plain = await loadModel<tf.LayersModel>(tf, dir, undefined, 'plain');
+    assert.throws(() => plain.evaluate(x, y), /compiled/);
+  }));
+
 test('missing model and bad arguments give usage errors that say what to do', () =>
   withDir(async (dir) => {
     await assert.rejects(loadModel(tf, dir), (e: unknown) => e instanceof UsageError && /run\.saveModel/.test(e.message));

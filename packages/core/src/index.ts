@@ -25,7 +25,7 @@ export { createTfjsCallback } from './tfjs/callback.js';
 export type { ScalarSink, TfjsCallback, TfjsCallbackOptions, TfjsLogs } from './tfjs/callback.js';
 export type { ProgressStream } from './tfjs/progress-bar.js';
 export { saveModel, loadModel } from './tfjs/model-artifacts.js';
-export type { ArtifactSink, ArtifactSource } from './tfjs/model-artifacts.js';
+export type { ArtifactSink, ArtifactSource, SaveModelOptions } from './tfjs/model-artifacts.js';
 export { describeTfjs } from './tfjs/backend-info.js';
 export type { TfjsBackendInfo } from './tfjs/backend-info.js';
 export type { TfjsLike } from './tfjs/tfjs-types.js';

@@ -39,12 +39,21 @@ interface ModelJson {
   initializerSignature?: unknown;
 }
 
+export interface SaveModelOptions {
+  /**
+   * Also store the optimizer's config and state (tfjs's `includeOptimizer`),
+   * so the loaded model comes back compiled and can resume training. Off by
+   * default, as in tfjs: Adam's state doubles the size of the weights.
+   */
+  includeOptimizer?: boolean;
+}
+
 /**
  * Saves `model` as the artifacts `<name>/model.json` and `<name>/weights.bin`
  * of the run; resolves once every observer stored them. Returns the artifact
  * names.
  */
-export async function saveModel(sink: ArtifactSink, model: SavableModelLike, name = 'model'): Promise<string[]> {
+export async function saveModel(sink: ArtifactSink, model: SavableModelLike, name = 'model', options: SaveModelOptions = {}): Promise<string[]> {
   if (typeof sink?.addArtifact !== 'function') {
     throw new UsageError('saveModel(sink, model) needs an object with addArtifact(path, name), such as the run passed to your main function.');
   }
@@ -75,7 +84,7 @@ export async function saveModel(sink: ArtifactSink, model: SavableModelLike, nam
         };
       },
     };
-    await model.save(handler as never);
+    await model.save(handler as never, { includeOptimizer: options.includeOptimizer === true } as never);
     if (written === undefined) throw new UsageError('saveModel: the model did not call the save handler; pass a tfjs LayersModel.');
     const jsonPath = join(dir, 'model.json');
     const weightsPath = join(dir, WEIGHTS_FILE);
