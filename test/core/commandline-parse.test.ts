@@ -67,6 +67,10 @@ test('malformed updates name the token and the problem', () => {
   fails(['with', 'x={"a.b": 1}'], /Malformed update 'x=\{"a\.b": 1\}'.*'a\.b' \(under 'x'\) contains '\.'/);
   fails(['with', 'x=[1, {$in: 2}]'], /'\$in' \(under 'x\.1'\) starts with '\$'/);
   fails(['with', ''], /Malformed update '': it is empty/);
+  fails(['with', 'x={"__proto__": {"polluted": 1}}'], /__proto__.*prototype/);
+  fails(['with', '__proto__.polluted=1'], /__proto__.*prototype/);
+  fails(['with', 'a.__proto__=1'], /'__proto__' \(under 'a'\)/);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
   fails(['with', 'a=1', 'with', 'b=2'], /'with' appears twice/);
 });
 

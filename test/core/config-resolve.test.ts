@@ -240,3 +240,9 @@ test('programmatic updates may use dotted keys, like `with model.hidden=256`', (
   assert.throws(() => resolve({ entries: defaults, updates: { 'model..x': 1 } }), (e: unknown) => e instanceof ConfigError && /contains '\.'/.test(e.message));
   assert.throws(() => resolve({ entries: [obj({ 'a.b': 1 })] }), (e: unknown) => e instanceof ConfigError && e.path === 'a.b' && /Config object #1/.test(e.message));
 });
+
+test('a __proto__ key is refused, never turned into a prototype', () => {
+  assert.throws(() => resolve({ entries: defaults, updates: JSON.parse('{"__proto__": {"lr": 5}}') }), (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message));
+  assert.throws(() => resolve({ entries: defaults, updates: { '__proto__.lr': 5 }, force: true }), (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message));
+  assert.equal(({} as Record<string, unknown>).lr, undefined);
+});

@@ -24,6 +24,7 @@ test('keys with ".", "=", a leading "$" or empty are refused, naming the key pat
   refusal({ 'x=y': 1 }, 'x=y', /contains '='/);
   refusal({ list: [{ $set: 1 }] }, 'list.0.$set', /starts with '\$'.*MongoDB/);
   refusal({ '': 1 }, '', /empty/);
+  refusal(JSON.parse('{"a": {"__proto__": {"polluted": 1}}}'), 'a.__proto__', /prototype/);
   // '$' inside a key and '-' are fine.
   assert.doesNotThrow(() => validateConfigValue({ a$b: 1, 'with-dash': 2, 'with space': 3 }));
 });

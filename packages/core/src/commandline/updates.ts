@@ -6,7 +6,7 @@
 import { ConfigError, CommandLineError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
 import { mergeTrees, nestPath } from '../config/tree.js';
-import { validateConfigValue } from '../config/validate.js';
+import { validateConfigKey, validateConfigValue } from '../config/validate.js';
 import { parseUpdateValue } from './update-value.js';
 
 export interface ParsedUpdates {
@@ -46,6 +46,7 @@ export function parseUpdates(tokens: readonly string[]): ParsedUpdates {
     if (dollar !== undefined) throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
     const value = parseUpdateValue(token.slice(equals + 1));
     try {
+      segments.forEach((segment, i) => validateConfigKey(segment, segments.slice(0, i).join('.')));
       validateConfigValue(value, pathText);
     } catch (error) {
       if (error instanceof ConfigError) throw malformed(token, `${error.message}`);

@@ -12,12 +12,22 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * `obj[key] = value`, except that a `__proto__` key stays an own property
+ * (plain assignment would replace the prototype and the key would vanish
+ * before validation could refuse it).
+ */
+export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** A deep copy of a JSON tree, so no caller can reach into another's objects. */
 export function cloneJson<T extends JsonValue>(value: T): T {
   if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
   if (isPlainObject(value)) {
     const out: JsonObject = {};
-    for (const [key, item] of Object.entries(value)) out[key] = cloneJson(item as JsonValue);
+    for (const [key, item] of Object.entries(value)) setOwn(out, key, cloneJson(item as JsonValue));
     return out as T;
   }
   return value;
@@ -30,8 +40,8 @@ export function cloneJson<T extends JsonValue>(value: T): T {
 export function mergeTrees(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = cloneJson(base);
   for (const [key, value] of Object.entries(over)) {
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeTrees(current as JsonObject, value as JsonObject) : cloneJson(value);
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    setOwn(out, key, isPlainObject(current) && isPlainObject(value) ? mergeTrees(current as JsonObject, value as JsonObject) : cloneJson(value));
   }
   return out;
 }
@@ -51,7 +61,7 @@ export function allPaths(tree: JsonObject, prefix = ''): string[] {
 export function getPath(tree: JsonObject, path: string): JsonValue | undefined {
   let node: JsonValue | undefined = tree;
   for (const segment of path.split('.')) {
-    if (!isPlainObject(node)) return undefined;
+    if (!isPlainObject(node) || !Object.hasOwn(node, segment)) return undefined;
     node = (node as JsonObject)[segment];
   }
   return node;
@@ -60,7 +70,11 @@ export function getPath(tree: JsonObject, path: string): JsonValue | undefined {
 /** Builds `{a: {b: value}}` from `['a', 'b']`. */
 export function nestPath(segments: readonly string[], value: JsonValue): JsonObject {
   let out: JsonValue = value;
-  for (let i = segments.length - 1; i >= 0; i--) out = { [segments[i]!]: out };
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const level: JsonObject = {};
+    setOwn(level, segments[i]!, out);
+    out = level;
+  }
   return out as JsonObject;
 }
 

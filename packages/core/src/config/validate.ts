@@ -22,6 +22,10 @@ export function validateConfigKey(key: string, parent = ''): void {
   if (key === '') {
     throw new ConfigError(path, `Config key ${JSON.stringify(key)}${at} is empty; the command line cannot address it. Give it a name.`);
   }
+  if (key === '__proto__') {
+    // A plain `obj[key] = value` would set the prototype instead of a key.
+    throw new ConfigError(path, `Config key '__proto__'${at} is refused: JavaScript reads it as the object's prototype, not as data. Rename it.`);
+  }
   if (key.includes('.')) {
     throw new ConfigError(path, `Config key '${key}'${at} contains '.', which \`with a.b=1\` reads as nesting. Rename it (e.g. '${key.replaceAll('.', '_')}') or nest the value as an object.`);
   }
