@@ -111,6 +111,16 @@ test('every flag, short and long, both spellings', () => {
   assert.equal(other.metaOptions['--print-config'], true);
 });
 
+test('a MongoDB password never reaches meta.options; the option keeps it to connect', () => {
+  const parsed = parse('-m', 'mongodb://alice:s3cr%40t@db.example:27017/sacred?authSource=admin');
+  assert.equal(parsed.options.mongoDb, 'mongodb://alice:s3cr%40t@db.example:27017/sacred?authSource=admin');
+  assert.equal(parsed.metaOptions['--mongo_db'], 'mongodb://alice:***@db.example:27017/sacred?authSource=admin');
+  assert.equal(JSON.stringify(parsed.metaOptions).includes('s3cr'), false);
+  assert.equal(parse('--mongo_db=mongodb+srv://bob:pw@cluster0/x').metaOptions['--mongo_db'], 'mongodb+srv://bob:***@cluster0/x');
+  assert.equal(parse('-m', 'localhost:27017:sacred').metaOptions['--mongo_db'], 'localhost:27017:sacred');
+  assert.equal(parse('-m', 'mongodb://h1:1,h2:2/db').metaOptions['--mongo_db'], 'mongodb://h1:1,h2:2/db');
+});
+
 test('grouped and attached short flags; repeated flags: the last wins', () => {
   const parsed = parse('-pufFruns', '-b5', '-b', '6');
   assert.equal(parsed.options.printConfig, true);

@@ -121,6 +121,18 @@ test('saveConfigFile writes sorted 2-space JSON and YAML that loadConfigFile rea
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left behind');
 });
 
+test('a read-only config saves like the plain one; a JSON file with a byte-order mark loads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ritual-config-file-'));
+  const config = { b: { c: [1, 2] }, a: 'x' };
+  for (const name of ['frozen.json', 'frozen.yaml']) {
+    await saveConfigFile(freezeConfig(config), join(dir, name));
+    assert.deepEqual(await loadConfigFile(join(dir, name)), config);
+  }
+  const bom = join(dir, 'bom.json');
+  writeFileSync(bom, '\uFEFF{"a": 1}');
+  assert.deepEqual(await loadConfigFile(bom), { a: 1 });
+});
+
 test('config file errors: extension, missing, invalid syntax, not an object, bad keys', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-config-file-'));
   await assert.rejects(saveConfigFile({ a: 1 }, join(dir, 'c.toml')), (e: unknown) => e instanceof UsageError && /\.json, \.yaml or \.yml/.test(e.message));

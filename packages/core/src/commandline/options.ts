@@ -37,6 +37,16 @@ export interface OptionSpec {
   doc: string;
   /** Turns the raw text into the RunOptions value; throws a message saying what is expected. */
   convert?: (raw: string) => unknown;
+  /** How the raw text is recorded in meta.options (which observers store): secrets removed. */
+  record?: (raw: string) => string;
+}
+
+/**
+ * `mongodb://user:secret@host/db` -> `mongodb://user:***@host/db`: meta.options
+ * is stored with every run (Sacred stores the password as typed).
+ */
+export function redactUrlPassword(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
 function positiveSeconds(raw: string): number {
@@ -50,7 +60,7 @@ const LOG_LEVELS = ['debug', 'info', 'warning', 'warn', 'error', 'critical'];
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { long: 'file_storage', short: 'F', key: 'fileStorage', valueName: 'DIR', doc: 'Add a file-storage observer that writes runs to DIR.' },
-  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.' },
+  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.', record: redactUrlPassword },
   { long: 'name', short: 'n', key: 'name', valueName: 'NAME', doc: 'Set the name of this run (default: the experiment name).' },
   { long: 'comment', short: 'c', key: 'comment', valueName: 'COMMENT', doc: 'Add a comment to this run.' },
   { long: 'print-config', short: 'p', key: 'printConfig', doc: 'Print the configuration before running.' },

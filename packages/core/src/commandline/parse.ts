@@ -84,7 +84,7 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
       throw new CommandLineError(`Option ${flagLabel(spec)} needs a value but is followed by '${token.value}'. If the value really starts with '-', write --${spec.long}=${token.value}.`);
     }
     applyOption(options, spec, token.value);
-    metaOptions[`--${spec.long}`] = spec.valueName ? token.value : true;
+    metaOptions[`--${spec.long}`] = !spec.valueName ? true : spec.record && token.value !== undefined ? spec.record(token.value) : token.value;
   }
 
   const withAt = words.indexOf('with');

@@ -40,7 +40,9 @@ function parseConfigText(text: string, file: string, format: Format): JsonObject
   try {
     // YAML's core schema (1.2) keeps `yes`/`no` and timestamps as strings, so
     // a YAML file yields the same kinds of values as a JSON one.
-    data = format === 'json' ? JSON.parse(text) : parseYaml(text, { schema: 'core', uniqueKeys: true });
+    // A byte-order mark (some Windows editors write one) is not content.
+    const content = text.replace(/^\uFEFF/, '');
+    data = format === 'json' ? JSON.parse(content) : parseYaml(content, { schema: 'core', uniqueKeys: true });
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });

@@ -111,6 +111,7 @@ function evaluateDefaults(entries: ConfigEntry[], fixed: JsonObject, used?: Set<
   return defaults;
 }
 
+/** A requested word: a named config first (Sacred looks for a file first; a name is what the user declared), then a config file. */
 function findNamed(word: string, namedConfigs: ReadonlyMap<string, ConfigEntry>): ConfigEntry {
   const named = namedConfigs.get(word);
   if (named) return named;
