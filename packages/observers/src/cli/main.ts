@@ -6,6 +6,7 @@ import { lsCommand } from './ls.js';
 import { metricsCommand } from './metrics.js';
 import { plotCommand } from './plot.js';
 import { showCommand } from './show.js';
+import { registerSyncCommand } from './sync.js';
 
 export type { CliIO } from './context.js';
 
@@ -52,6 +53,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }
+  // `ritual sync` (MongoDB journals) is written by the MongoDB store's side.
+  registerSyncCommand(program, { write: (text: string) => ctx.write(text) });
 
   if (args.length === 0) {
     program.outputHelp();
