@@ -10,7 +10,7 @@
  * id and the commands to look at it are printed at the end.
  */
 import { relative, resolve } from 'node:path';
-import { Experiment, createTfjsCallback, describeTfjs, saveModel } from '@ritual/core';
+import { Experiment, describeTfjs } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
 import { trainMnist } from './training.js';
@@ -47,10 +47,10 @@ ex.automain(import.meta, async ({ config, run, log }) => {
   log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
 
   const every = config.logEvery === 'epoch' ? 'epoch' : 'batch';
-  const { model, testLoss, testAcc } = await trainMnist(tf, config, [createTfjsCallback(run, { every })]);
+  const { model, testLoss, testAcc } = await trainMnist(tf, config, [run.tfjsCallback({ every })]);
   run.logScalar('test.loss', testLoss);
   run.logScalar('test.acc', testAcc);
-  if (config.saveModel) await saveModel(run, model);
+  if (config.saveModel) await run.saveModel(model); // artifacts model/model.json + model/weights.bin
   model.dispose();
 
   console.log(`test accuracy ${testAcc.toFixed(4)}, test loss ${testLoss.toFixed(4)}`);
