@@ -128,6 +128,10 @@ test('grouped and attached short flags; repeated flags: the last wins', () => {
   assert.equal(parsed.options.force, true);
   assert.equal(parsed.options.fileStorage, 'runs');
   assert.equal(parsed.options.beatInterval, 6);
+  const equals = parse('-b=5', '-F=runs');
+  assert.equal(equals.options.beatInterval, 5);
+  assert.equal(equals.options.fileStorage, 'runs');
+  assert.equal(equals.metaOptions['--beat-interval'], '5');
 });
 
 test('bad flag values say what is expected', () => {
@@ -144,6 +148,9 @@ test('bad flag values say what is expected', () => {
   fails(['-F'], /-F\/--file_storage DIR needs a value/);
   fails(['-F', '--force'], /needs a value but is followed by '--force'.*--file_storage=--force/);
   fails(['--force=yes'], /takes no value/);
+  fails(['--file_storage='], /--file_storage DIR expects a folder path/);
+  fails(['-m', ''], /--mongo_db URL expects a MongoDB URL/);
+  fails(['--id='], /expects a run id/);
 });
 
 test('unknown options get a suggestion', () => {

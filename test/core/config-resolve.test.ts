@@ -246,3 +246,12 @@ test('a __proto__ key is refused, never turned into a prototype', () => {
   assert.throws(() => resolve({ entries: defaults, updates: { '__proto__.lr': 5 }, force: true }), (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message));
   assert.equal(({} as Record<string, unknown>).lr, undefined);
 });
+
+test('a named config may be a file entry; a requested word that names a named config wins over a file of that name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ritual-config-'));
+  const file = join(dir, 'gpu.yaml');
+  writeFileSync(file, 'device: gpu\nbatchSize: 512\n');
+  const namedConfigs = new Map<string, ConfigEntry>([['gpu', { kind: 'file', path: file }], [file, obj({ batchSize: 1 })]]);
+  assert.equal(resolve({ entries: defaults, namedConfigs, requested: ['gpu'] }).config.batchSize, 512);
+  assert.equal(resolve({ entries: defaults, namedConfigs, requested: [file] }).config.batchSize, 1);
+});

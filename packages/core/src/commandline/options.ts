@@ -55,12 +55,19 @@ function positiveSeconds(raw: string): number {
   return value;
 }
 
+function nonEmpty(what: string): (raw: string) => string {
+  return (raw) => {
+    if (raw.trim() === '') throw new Error(what);
+    return raw;
+  };
+}
+
 const CAPTURE_MODES = ['no', 'sys', 'fd'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warning', 'warn', 'error', 'critical'];
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { long: 'file_storage', short: 'F', key: 'fileStorage', valueName: 'DIR', doc: 'Add a file-storage observer that writes runs to DIR.' },
-  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.', record: redactUrlPassword },
+  { long: 'file_storage', short: 'F', key: 'fileStorage', valueName: 'DIR', doc: 'Add a file-storage observer that writes runs to DIR.', convert: nonEmpty('a folder path, e.g. runs') },
+  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.', convert: nonEmpty('a MongoDB URL, e.g. mongodb://localhost:27017/sacred'), record: redactUrlPassword },
   { long: 'name', short: 'n', key: 'name', valueName: 'NAME', doc: 'Set the name of this run (default: the experiment name).' },
   { long: 'comment', short: 'c', key: 'comment', valueName: 'COMMENT', doc: 'Add a comment to this run.' },
   { long: 'print-config', short: 'p', key: 'printConfig', doc: 'Print the configuration before running.' },
@@ -92,7 +99,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       throw new Error(`one of ${CAPTURE_MODES.join(', ')}`);
     },
   },
-  { long: 'id', short: 'i', key: 'id', valueName: 'ID', doc: 'Set the id of this run.' },
+  { long: 'id', short: 'i', key: 'id', valueName: 'ID', doc: 'Set the id of this run.', convert: nonEmpty('a run id, e.g. 42') },
   {
     long: 'priority',
     short: 'P',

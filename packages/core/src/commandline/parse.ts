@@ -83,8 +83,10 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     if (spec.valueName && token.value !== undefined && !token.inlineValue && token.value.startsWith('-') && token.value.length > 1 && !/^-[\d.]/.test(token.value)) {
       throw new CommandLineError(`Option ${flagLabel(spec)} needs a value but is followed by '${token.value}'. If the value really starts with '-', write --${spec.long}=${token.value}.`);
     }
-    applyOption(options, spec, token.value);
-    metaOptions[`--${spec.long}`] = !spec.valueName ? true : spec.record && token.value !== undefined ? spec.record(token.value) : token.value;
+    // `-b=5` is how other tools spell it; parseArgs reads the value as '=5'.
+    const value = token.inlineValue && !token.rawName.startsWith('--') && token.value?.startsWith('=') ? token.value.slice(1) : token.value;
+    applyOption(options, spec, value);
+    metaOptions[`--${spec.long}`] = !spec.valueName ? true : spec.record && value !== undefined ? spec.record(value) : value;
   }
 
   const withAt = words.indexOf('with');
