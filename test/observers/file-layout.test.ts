@@ -48,7 +48,7 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   const trainMd5 = md5(await readFile(join(base, 'src', 'train.js')));
   assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js`]);
   assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js$/);
-  assert.equal(await readFile(join(base, 'runs', run.experiment.sources[0][1]), 'utf8'), 'console.log("train");\n');
+  assert.equal(await readFile(join(base, 'runs', String(run.experiment.sources[0][1])), 'utf8'), 'console.log("train");\n');
   assert.deepEqual(run.experiment.dependencies, experiment.dependencies);
   assert.deepEqual(run.host, host);
   assert.deepEqual(run.meta, meta);
