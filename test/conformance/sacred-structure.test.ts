@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { FileStorageObserver } from '@ritual/observers';
+import { FileRunStore, FileStorageObserver } from '@ritual/observers';
 import { makeExperiment, meta, startedEvent, tempDir } from '../observers/file-fixtures.js';
 import { pythonEnvOrSkip } from '../support/python-env.js';
 
@@ -152,4 +152,18 @@ test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObser
   const files = ['run.json', 'config.json', 'metrics.json', 'info.json'].map((f) => join(ritualRun, f));
   const { stdout } = await run(env.python, [join(HERE, 'python_json_roundtrip.py'), ...files]);
   assert.deepEqual(JSON.parse(stdout), [], 'files whose bytes differ from Python json.dump(sort_keys=True, indent=2)');
+
+  // And the other way round: ritual's store reads the run Sacred wrote (no metrics log there).
+  const store = await FileRunStore.open(join(sacredBase, 'runs'));
+  const sacredStored = await store.get(1);
+  assert.equal(sacredStored.status, 'COMPLETED');
+  assert.equal(sacredStored.result, 0.8);
+  assert.deepEqual(sacredStored.config.model, { hidden: 128 });
+  assert.ok(sacredStored.start_time instanceof Date && sacredStored.stop_time instanceof Date);
+  assert.equal(sacredStored.captured_out?.includes('training'), true);
+  const [acc, loss] = await store.metrics(1);
+  assert.deepEqual(loss?.values, [1, 0.5, 1 / 3]);
+  assert.deepEqual(acc?.steps, [0, 1, 2]);
+  assert.ok(loss?.timestamps.every((ms) => Math.abs(ms - (sacredStored.start_time as Date).getTime()) < 60_000));
+  assert.deepEqual(await store.artifacts(1), [{ name: 'model.json', size: 8 }]);
 });
