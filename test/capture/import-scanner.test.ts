@@ -97,3 +97,19 @@ test('a broken line (JSX text with an apostrophe) does not hide imports on later
   const code = "import React from 'react';\nconst el = <p>Don't panic</p>;\nimport './after-jsx.js';\n";
   assert.deepEqual(specs(code), ['static:react', 'static:./after-jsx.js']);
 });
+
+test('property: arbitrary text inside comments and string literals never yields an import, and the lexer always terminates', async () => {
+  const fc = await import('fast-check');
+  const importish = fc.constantFrom("import './x.js'", 'require("y")', "import('z')", 'export * from "w"', '`', '${', '/', '*/', '"', "'", '\\', '\n');
+  const text = fc.array(fc.oneof(fc.string(), importish), { maxLength: 12 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(text, (s) => {
+      assert.deepEqual(scanImports(`const a = ${JSON.stringify(s)};\nimport './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
+      if (!s.includes('*/')) assert.deepEqual(scanImports(`/* ${s} */ import './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
+      const line = s.replace(/[\n\r\u2028\u2029]/g, ' ');
+      assert.deepEqual(scanImports(`// ${line}\nimport './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
+      scanImports(s); // garbage in: no throw, no hang
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -60,6 +60,11 @@ test("'sys' records every JavaScript write, still prints it, collapses progress,
   assert.equal(captured['empty'], '');
   assert.equal(captured['rest'], 'unfinished');
   assert.equal(captured['restored'], true);
+  assert.equal(captured['innerRest'], 'inner capture line\n');
+  assert.equal(captured['wrapperKept'], true, "stop() does not discard a wrapper installed after the capture");
+  assert.equal(captured['afterStop'], '');
+  assert.deepEqual(captured['seenByUser'], ['inner capture line\n', 'after inner stop\n']);
+  assert.ok(stdout.includes('inner capture line\nafter inner stop\n'));
   const all = `${captured['first']}${captured['second']}${captured['rest']}`;
   assert.ok(!all.includes('before capture') && !all.includes('after capture') && !all.includes('50%'));
 });
@@ -74,6 +79,7 @@ test("'fd' catches direct fd writes and a child's inherited output, through a re
   assert.ok(stdout.includes('bar 10%\rbar 100%\n'));
   assert.ok(stderr.includes('direct fd 2\n') && stderr.includes('grandchild stderr\n'));
   assert.ok(!stdout.includes('ritual-sync') && !stderr.includes('ritual-sync'));
+  assert.ok(stdout.includes('look-alike \x1b]ritual-not-a-marker\n'), 'a partial look-alike is held back, then passed on unchanged');
 
   const all = `${captured['first']}${captured['rest']}`;
   for (const line of ['console line\n', 'direct fd 1\n', 'direct fd 2\n', 'grandchild stdout\n', 'grandchild stderr\n', 'grand 100%\n', 'bar 100%\n']) {
