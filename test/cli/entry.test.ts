@@ -2,6 +2,7 @@
 // stack traces, --debug, --help, and the default ./runs store.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import { FIXTURE_RUNS } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = path.join(ROOT, 'packages/observers/src/cli/ritual.ts');
+const BUILT = path.join(ROOT, 'packages/observers/dist/cli/ritual.js');
 
 function ritual(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -24,7 +26,8 @@ function ritual(args: string[], options: { cwd?: string; env?: Record<string, st
   });
 }
 
-describe('the ritual entry (child process)', () => {
+// Child processes wait mostly on startup: a few at once keep the file well under a minute.
+describe('the ritual entry (child process)', { concurrency: 3 }, () => {
   it('lists runs, exit 0, reporting the corrupt run on stderr', async () => {
     const { code, stdout, stderr } = await ritual(['ls', FIXTURE_RUNS]);
     assert.equal(code, 0, stderr);
@@ -48,14 +51,19 @@ describe('the ritual entry (child process)', () => {
   });
 
   it('bad input: a clear message, non-zero exit, no stack trace', async () => {
-    for (const args of [['ls', FIXTURE_RUNS, '--where', 'config.lr <'], ['show', FIXTURE_RUNS, '99'], ['ls', '/no/such/runs'], ['show', FIXTURE_RUNS, '4']]) {
+    const cases: Array<[string[], number]> = [
+      [['ls', FIXTURE_RUNS, '--where', 'config.lr <'], 2],
+      [['show', FIXTURE_RUNS, '99'], 2],
+      [['ls', '/no/such/runs'], 2],
+      // a corrupt run is the store's trouble, not a usage error
+      [['show', FIXTURE_RUNS, '4'], 1],
+    ];
+    for (const [args, expected] of cases) {
       const { code, stderr } = await ritual(args);
-      assert.notEqual(code, 0, args.join(' '));
+      assert.equal(code, expected, args.join(' '));
       assert.match(stderr, /^ritual: /, args.join(' '));
       assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+/, `no stack trace for ${args.join(' ')}:\n${stderr}`);
     }
-    const usage = await ritual(['ls', FIXTURE_RUNS, '--where', 'config.lr <']);
-    assert.equal(usage.code, 2);
   });
 
   it('--debug shows the stack trace', async () => {
@@ -85,5 +93,15 @@ describe('the ritual entry (child process)', () => {
     const none = await ritual([]);
     assert.equal(none.code, 2);
     assert.match(none.stdout + none.stderr, /Usage: ritual/);
+  });
+
+  it('the installed bin (npx ritual) runs the built command', { skip: existsSync(BUILT) ? false : 'not built here: run npm run build' }, async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [path.join(ROOT, 'packages/observers/bin/ritual.js'), 'show', FIXTURE_RUNS, '2'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Run 2 {2}mnist {2}FAILED/);
   });
 });
