@@ -95,7 +95,7 @@ export class Experiment<C extends object = {}> {
   }
 
   /** A set of updates chosen on the command line by name (`with fast`). */
-  namedConfig(name: string, value: DeepPartial<C> | Record<string, unknown> | ((current: FinalConfig<C>) => Record<string, unknown>)): this {
+  namedConfig(name: string, value: (DeepPartial<C> & Record<string, unknown>) | ((current: FinalConfig<C>) => Record<string, unknown>)): this {
     if (this.namedConfigs.has(name)) throw new UsageError(`Named config ${JSON.stringify(name)} is declared twice; give the second one another name.`);
     this.namedConfigs.set(name, typeof value === 'function' ? { kind: 'function', fn: value as (c: unknown) => Record<string, unknown> } : { kind: 'object', value: value as Record<string, unknown> });
     return this;
