@@ -31,6 +31,7 @@ test('installed versions of the npm packages the sources import, sorted name==ve
       "const cjs = require('cjs-only');",
       "const lazy = await import('lazy-pkg');",
       "import 'ghost-package';",
+      "import alias from '@/components/alias';",
     ].join('\n'),
     'src/sub/x.js': "import nested from 'nested-only'; import plain from 'plain';",
   });

@@ -53,7 +53,8 @@ export function classifySpecifier(specifier: string, fromFile: string): Specifie
   if (isBuiltin(specifier) || specifier.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return { type: 'other' };
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-  if (name === '' || (specifier.startsWith('@') && parts.length < 2)) return { type: 'other' };
+  // `@/x` and `@x` are path aliases (tsconfig paths, bundlers), not npm names.
+  if (name === '' || (specifier.startsWith('@') && (parts.length < 2 || parts[0] === '@' || parts[1] === ''))) return { type: 'other' };
   return { type: 'package', name };
 }
 
