@@ -20,6 +20,7 @@ import { Experiment, createTfjsCallback } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from '../examples/mnist/backend.js';
 import { trainMnist, type TrainingConfig } from '../examples/mnist/training.js';
+import { median } from './statistics.js';
 
 export interface TrainingBenchOptions {
   /** Timed runs of each arm (default 5), after one untimed warm-up of each. */
@@ -141,12 +142,6 @@ export function formatTrainingBench(r: TrainingBenchResult, training: TrainingCo
     `  ritual   median ${fmt(r.ritualMedianMs)}   [${list(r.ritualMs)}]   (training inside main: median ${fmt(r.ritualTrainingMedianMs)})`,
     `  ratio    ${r.ratio.toFixed(3)} whole run, ${r.trainingRatio.toFixed(3)} training only   (target <= ${r.target})  ${r.ratio <= r.target ? 'OK' : 'OVER TARGET'}`,
   ].join('\n');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function fmt(ms: number): string {

@@ -87,24 +87,28 @@ export function conv2DBackpropFilterInto(dW: TypedArrayLike, x: ArrayLike<number
   const left = info.padInfo.left;
   const channelsLast = info.dataFormat === 'channelsLast';
 
-  // Element strides of x and dy for (batch, row, column, channel) in either layout.
-  const xS = channelsLast
-    ? { b: inHeight * inWidth * inChannels, r: inWidth * inChannels, c: inChannels, d: 1 }
-    : { b: inChannels * inHeight * inWidth, r: inWidth, c: 1, d: inHeight * inWidth };
-  const yS = channelsLast
-    ? { b: outHeight * outWidth * outChannels, r: outWidth * outChannels, c: outChannels, d: 1 }
-    : { b: outChannels * outHeight * outWidth, r: outWidth, c: 1, d: outHeight * outWidth };
+  // Element strides of x and dy along batch, row, column and channel, in
+  // either layout; plain locals so the hot loop does no property lookups.
+  const xBatch = inHeight * inWidth * inChannels;
+  const xRow = channelsLast ? inWidth * inChannels : inWidth;
+  const xCol = channelsLast ? inChannels : 1;
+  const xChan = channelsLast ? 1 : inHeight * inWidth;
+  const yBatch = outHeight * outWidth * outChannels;
+  const yRow = channelsLast ? outWidth * outChannels : outWidth;
+  const yCol = channelsLast ? outChannels : 1;
+  const yChan = channelsLast ? 1 : outHeight * outWidth;
+  const xStep = strideWidth * xCol;
 
   // Skipping x == 0 terms (most MNIST pixels, every ReLU zero) is exact only
   // when dy is finite: 0 * Infinity is NaN, and a float64 accumulator that
   // starts at +0 is never -0, so adding a signed zero is otherwise a no-op.
   const skipZeros = allFinite(dy);
-  // One accumulator per (inChannel, outChannel) pair of the current filter tap.
+  // One float64 accumulator per (inChannel, outChannel) pair of the current filter tap.
   const acc = new Float64Array(inChannels * outChannels);
 
   for (let wR = 0; wR < filterHeight; ++wR) {
     const rowOffset = wR * dilationHeight - top;
-    // Output rows whose input row xR = yR*stride + rowOffset lies inside x.
+    // Output rows whose input row yR*stride + rowOffset lies inside x.
     const yRMin = Math.max(0, Math.ceil(-rowOffset / strideHeight));
     const yREnd = Math.min(outHeight, Math.ceil((inHeight - rowOffset) / strideHeight));
     for (let wC = 0; wC < filterWidth; ++wC) {
@@ -112,19 +116,20 @@ export function conv2DBackpropFilterInto(dW: TypedArrayLike, x: ArrayLike<number
       const yCMin = Math.max(0, Math.ceil(-colOffset / strideWidth));
       const yCEnd = Math.min(outWidth, Math.ceil((inWidth - colOffset) / strideWidth));
       acc.fill(0);
+      // Summation order per accumulator: batch, output row, output column,
+      // the order of tfjs-backend-cpu, which is what makes the bits equal.
       for (let b = 0; b < batchSize; ++b) {
         for (let yR = yRMin; yR < yREnd; ++yR) {
-          const xRowBase = b * xS.b + (yR * strideHeight + rowOffset) * xS.r;
-          const yRowBase = b * yS.b + yR * yS.r;
-          for (let yC = yCMin; yC < yCEnd; ++yC) {
-            const xBase = xRowBase + (yC * strideWidth + colOffset) * xS.c;
-            const yBase = yRowBase + yC * yS.c;
+          let xi = b * xBatch + (yR * strideHeight + rowOffset) * xRow + (yCMin * strideWidth + colOffset) * xCol;
+          let yi = b * yBatch + yR * yRow + yCMin * yCol;
+          for (let yC = yCMin; yC < yCEnd; ++yC, xi += xStep, yi += yCol) {
             for (let d1 = 0; d1 < inChannels; ++d1) {
-              const xv = x[xBase + d1 * xS.d] as number;
+              const xv = x[xi + d1 * xChan] as number;
               if (xv === 0 && skipZeros) continue;
-              const accBase = d1 * outChannels;
-              for (let d2 = 0; d2 < outChannels; ++d2) {
-                acc[accBase + d2]! += xv * (dy[yBase + d2 * yS.d] as number);
+              let a = d1 * outChannels;
+              let yj = yi;
+              for (let d2 = 0; d2 < outChannels; ++d2, ++a, yj += yChan) {
+                acc[a]! += xv * (dy[yj] as number);
               }
             }
           }
