@@ -26,7 +26,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM:
  */
 export async function runCommandline(ex: Experiment<object>, argv: string[]): Promise<number> {
   const stdout = process.stdout;
-  const known = [...Object.keys(BUILT_IN_COMMANDS), ...[...ex.commands.keys()].filter((name) => name !== 'main')];
+  const known = [...Object.keys(BUILT_IN_COMMANDS), ...ex.commands.keys()];
   let parsed: ParsedCommandLine | undefined;
   try {
     parsed = parseCommandLine(argv, known);
@@ -121,7 +121,9 @@ function help(ex: Experiment<object>, command: string | undefined): string {
   ];
   let config = {};
   try {
-    config = ex.resolve({}, [], true).config;
+    // The seed would be a fresh random number on every call: showing it would only confuse.
+    const { seed: _seed, ...declared } = ex.resolve({}, [], true).config;
+    config = declared;
   } catch {
     // Help must work even when the defaults are broken; show it without them.
   }

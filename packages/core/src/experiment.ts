@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureRunContext } from './capture/index.js';
 import { resolveConfig, freezeConfig, type ConfigEntry, type ConfigSummary } from './config/index.js';
-import { isEntryPoint, type RunOptions } from './commandline/index.js';
+import { defaultRunOptions, isEntryPoint, type RunOptions } from './commandline/index.js';
 import { UsageError } from './errors.js';
 import { createLogger, parseLogLevel, type Logger } from './logger.js';
 import { observersFromOptions } from './observer-flags.js';
@@ -269,19 +269,6 @@ export class Experiment<C extends object = {}> {
   }
 }
 
-export function defaultRunOptions(): RunOptions {
-  return {
-    printConfig: false,
-    unobserved: false,
-    queue: false,
-    force: false,
-    debug: false,
-    enforceClean: false,
-    beatInterval: 10,
-    capture: 'sys',
-    help: false,
-  };
-}
 
 function callerFile(caller: ImportMeta | { filename?: string; id?: string }): string | null {
   const meta = caller as Partial<ImportMeta>;
