@@ -29,7 +29,8 @@ export function splitStore(
     if (positionals.length === shape.fixed + 1 && first !== undefined) return { location: first, rest: others };
     throw new UsageError(`Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`);
   }
-  const storeFirst = first !== undefined && positionals.length > shape.atLeast && looksLikeStore(first);
+  // A URL is never a run id; other words only when enough ids are left after them.
+  const storeFirst = first !== undefined && (URL_LIKE.test(first) || (positionals.length > shape.atLeast && looksLikeStore(first)));
   const location = storeFirst ? first : DEFAULT_STORE;
   const rest = storeFirst ? others : positionals;
   if (rest.length < shape.atLeast) {
