@@ -85,7 +85,31 @@ test('an unhandled rejection inside main fails the run', async () => {
   assert.match(failed.failTrace.join(''), /nobody awaited me/);
 });
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+test('an exception thrown from a timer inside main fails the run', async () => {
+  const child = await runFixture(['with', 'mode=uncaught', '-b', '0.03']);
+  assert.equal(child.code, 1);
+  const failed = child.events.find((e) => e.observer === 'namer' && e.event === 'failed');
+  assert.ok(failed, child.stderr);
+  assert.match(failed.failTrace.join(''), /thrown from a timer/);
+});
+
+for (const [mode, code, end] of [['exit0', 0, 'completed'], ['exit3', 3, 'failed']] as const) {
+  test(`process.exit(${code}) inside main: recorded as ${end} by every observer, then the process exits ${code}`, async () => {
+    const child = await runFixture(['with', `mode=${mode}`, '-b', '0.03']);
+    assert.equal(child.code, code, child.stderr);
+    assert.doesNotMatch(child.stdout, /must not print/);
+    for (const observer of ['namer', 'flaky']) assert.deepEqual(sequence(child.events, observer).slice(-2), [end, 'close']);
+  });
+}
+
+test('--timeout: a run still going after the limit ends as TIMEOUT, exit 124', async () => {
+  const child = await runFixture(['with', 'mode=hang', '-b', '0.03', '--timeout', '0.3']);
+  assert.equal(child.code, 124, child.stderr);
+  const interrupted = child.events.find((e) => e.observer === 'namer' && e.event === 'interrupted');
+  assert.equal(interrupted?.status, 'TIMEOUT');
+});
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${signal}: INTERRUPTED with a stop time recorded by every observer, exit ${code}`, async () => {
     const child = await runFixture(['with', 'mode=hang', '-b', '0.03'], { signal });
     assert.equal(child.code, code, child.stderr);

@@ -41,7 +41,22 @@ export type RunOutcome =
   | { status: 'FAILED'; run: Run<unknown>; error: unknown }
   | { status: 'INTERRUPTED' | 'TIMEOUT'; run: Run<unknown>; signal: string };
 
-type Ending = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'stopped'; status: 'INTERRUPTED' | 'TIMEOUT'; signal: string };
+type Ending =
+  | { kind: 'returned'; value: unknown }
+  | { kind: 'threw'; error: unknown }
+  | { kind: 'stopped'; status: 'INTERRUPTED' | 'TIMEOUT'; signal: string }
+  | { kind: 'exited'; code: number };
+
+/**
+ * Thrown from `process.exit()` while main runs, so that the code after the
+ * call does not go on; the run is recorded, then the process really exits.
+ */
+class ProcessExitRequest extends Error {
+  override readonly name = 'ProcessExitRequest';
+  constructor(readonly exitCode: number) {
+    super(`process.exit(${exitCode}) was called inside main`);
+  }
+}
 
 /**
  * The life of one run: capture, observers' `started`, heartbeats, main, then
@@ -143,6 +158,10 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   } else if (ending.kind === 'threw') {
     run.status = 'FAILED';
     outcome = { status: 'FAILED', run, error: ending.error };
+  } else if (ending.kind === 'exited') {
+    // process.exit(0) is a normal end; any other code is a failure.
+    run.status = ending.code === 0 ? 'COMPLETED' : 'FAILED';
+    outcome = ending.code === 0 ? { status: 'COMPLETED', run } : { status: 'FAILED', run, error: new ProcessExitRequest(ending.code) };
   } else {
     run.status = ending.status;
     outcome = { status: ending.status, run, signal: ending.signal };
@@ -166,6 +185,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   }
   await chain.close();
   output.stop();
+  if (ending.kind === 'exited') stopSignals.exit(ending.code);
   return outcome;
 }
 
@@ -190,7 +210,7 @@ export function failTrace(error: unknown): string[] {
  * the `--timeout` (TIMEOUT), and errors nobody caught while main ran
  * (FAILED, via a rejected promise turned into `threw`).
  */
-function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void } {
+function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void; exit: (code: number) => never } {
   let settle!: (ending: Ending) => void;
   const stopped = new Promise<Ending>((resolve) => (settle = resolve));
   const cleanups: Array<() => void> = [];
@@ -214,5 +234,15 @@ function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () =>
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUncaught);
   });
-  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()) };
+  // process.exit() inside main would skip the end event: record the run first, then exit.
+  const realExit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    const exitCode = Number(code ?? process.exitCode ?? 0) || 0;
+    settle({ kind: 'exited', code: exitCode });
+    throw new ProcessExitRequest(exitCode);
+  }) as typeof process.exit;
+  cleanups.push(() => {
+    process.exit = realExit;
+  });
+  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()), exit: (code) => realExit.call(process, code) };
 }
