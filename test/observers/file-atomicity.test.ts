@@ -81,3 +81,43 @@ test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readab
     assert.deepEqual(materialised.loss?.steps ?? [], loss?.steps.slice(0, materialised.loss?.steps.length ?? 0));
   }
 });
+
+test('writers killed while starting: every JSON file present parses, find reports unfinished folders instead of crashing', { timeout: 60_000 }, async () => {
+  const base = await tempDir();
+  const child = await bundleWriterChild();
+  const experimentFile = join(base, 'experiment.json');
+  await writeFile(experimentFile, JSON.stringify(await makeExperiment(join(base, 'src'))));
+  const runsDir = join(base, 'runs');
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const writer = startWriter(child, runsDir, experimentFile);
+      writer.ready.catch(() => undefined); // it may die before "ready": that is the point
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 200));
+      writer.proc.kill('SIGKILL');
+      await writer.exited;
+    }),
+  );
+  let folders: string[] = [];
+  try {
+    folders = (await readdir(runsDir)).filter((name) => /^\d+$/.test(name));
+  } catch {
+    folders = []; // killed before even creating the runs folder
+  }
+  for (const folder of folders) {
+    for (const file of ['run.json', 'config.json', 'info.json', 'metrics.json']) {
+      let text: string | undefined;
+      try {
+        text = await readFile(join(runsDir, folder, file), 'utf8');
+      } catch {
+        continue; // not written yet when killed
+      }
+      assert.doesNotThrow(() => JSON.parse(text as string), `${folder}/${file} is whole`);
+    }
+  }
+  if (folders.length === 0) return;
+  const reported: string[] = [];
+  const store = await FileRunStore.open(runsDir, { onCorrupt: (id) => reported.push(String(id)) });
+  const runs = await store.find({});
+  assert.equal(runs.length + reported.length, folders.length, 'each folder is either a readable run or reported');
+  for (const stored of runs) await store.metrics(stored._id);
+});

@@ -1,23 +1,30 @@
 /**
  * Bundle file-writer-child.ts into one plain .mjs (esbuild), so tests can
  * start many writer processes without paying TypeScript compilation in each.
+ * ritual's own sources are bundled; npm packages stay external and resolve
+ * from the repository's node_modules, hence the output under `.cache/`.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(HERE, '..', '..');
+
 export async function bundleWriterChild(): Promise<string> {
-  const outfile = join(await mkdtemp(join(tmpdir(), 'ritual-child-')), 'file-writer-child.mjs');
+  const cache = join(REPO_ROOT, '.cache', 'test-bundles');
+  await mkdir(cache, { recursive: true });
+  const outfile = join(await mkdtemp(join(cache, 'file-writer-')), 'file-writer-child.mjs');
   await build({
-    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'file-writer-child.ts')],
+    entryPoints: [join(HERE, 'file-writer-child.ts')],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['source'],
+    packages: 'external',
+    alias: { '@ritual/core': join(REPO_ROOT, 'packages', 'core', 'src', 'index.ts') },
     logLevel: 'error',
   });
   return outfile;

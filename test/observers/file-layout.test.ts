@@ -238,3 +238,23 @@ test('a long run: metrics.json is refreshed only when the points doubled, stays 
   assert.equal(final.loss.steps.length, first + 100);
   assert.equal(final.loss.steps.at(-1), first + 99);
 });
+
+test('when metrics.json cannot be written, the end status is still recorded and the error still raised', async () => {
+  const base = await tempDir();
+  const experiment = await makeExperiment(join(base, 'src'));
+  const observer = new FileStorageObserver(join(base, 'runs'));
+  await observer.started(startedEvent(experiment));
+  const runDir = join(base, 'runs', '1');
+  const { mkdir, rm } = await import('node:fs/promises');
+  // A folder where metrics.json should be: every rename over it fails.
+  await rm(join(runDir, 'metrics.json'));
+  await mkdir(join(runDir, 'metrics.json', 'blocker'), { recursive: true });
+  await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0], values: [1], timestamps: [Date.now()] }] });
+  await assert.rejects(observer.completed({ runId: 1, stopTime: new Date(), result: 1 }), /metrics\.json|EISDIR|directory/i);
+  await observer.close();
+  const run = await json(join(runDir, 'run.json'));
+  assert.equal(run.status, 'COMPLETED');
+  assert.equal(run.result, 1);
+  const store = await FileRunStore.open(join(base, 'runs'));
+  assert.deepEqual((await store.metrics(1, 'loss'))[0]?.values, [1], 'the points are safe in the log');
+});

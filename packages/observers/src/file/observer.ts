@@ -167,29 +167,40 @@ export class FileStorageObserver implements Observer {
 
   async completed(event: CompletedEvent): Promise<void> {
     const run = this.current('completed');
-    await run.metrics.flush();
-    Object.assign(run.entry, { stop_time: event.stopTime, result: event.result, status: 'COMPLETED' });
-    await this.saveRunEntry(run);
+    await this.finish(run, { stop_time: event.stopTime, result: event.result, status: 'COMPLETED' });
   }
 
   async failed(event: FailedEvent): Promise<void> {
     const run = this.current('failed');
-    await run.metrics.flush();
-    Object.assign(run.entry, { stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
-    await this.saveRunEntry(run);
+    await this.finish(run, { stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
   }
 
   async interrupted(event: InterruptedEvent): Promise<void> {
     const run = this.current('interrupted');
-    await run.metrics.flush();
-    Object.assign(run.entry, { stop_time: event.stopTime, status: event.status });
-    await this.saveRunEntry(run);
+    await this.finish(run, { stop_time: event.stopTime, status: event.status });
   }
 
   async close(): Promise<void> {
     const run = this.run;
     this.run = undefined;
     await run?.metrics.close();
+  }
+
+  /**
+   * Record the end: metrics.json completed, then run.json with the final
+   * status. The status is written even when the metrics could not be, so a
+   * finished run never looks RUNNING; the metrics error is raised afterwards.
+   */
+  private async finish(run: ActiveRun, fields: Record<string, unknown>): Promise<void> {
+    let metricsError: unknown;
+    try {
+      await run.metrics.flush();
+    } catch (error) {
+      metricsError = error;
+    }
+    Object.assign(run.entry, fields);
+    await this.saveRunEntry(run);
+    if (metricsError !== undefined) throw metricsError;
   }
 
   private async openRunFolder(requested: RunId | null): Promise<ActiveRun> {
