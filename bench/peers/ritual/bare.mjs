@@ -1,0 +1,1 @@
+// Bare node: the baseline ritual's start-up cost is measured against.

@@ -1,0 +1,125 @@
+/**
+ * The benchmark suite: every figure of issue 7, ritual beside Python's Sacred
+ * 0.8.7, in one run, printed as a table and written to
+ * bench/results/latest.json with the machine it was measured on.
+ *
+ *   npm run bench                      all benchmarks, full sizes (~10 minutes)
+ *   npm run bench -- --smoke           each once with tiny sizes (CI; also RITUAL_BENCH_SMOKE=1)
+ *   npm run bench -- --only startup    one benchmark
+ *   npm run bench -- --markdown bench/RESULTS.md   also write the table as Markdown
+ *
+ * Targets are reported, never enforced: these machines are noisy, so a missed
+ * target is a row marked MISS, not a failed suite. The exit code is non-zero
+ * only when a benchmark could not run at all (so the smoke run catches rot).
+ */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runLogScalarBench } from './log-scalar.js';
+import { runMemoryBench } from './memory.js';
+import { runHeartbeatPair } from './peers/heartbeat-pair.js';
+import { runMongoPair } from './peers/mongo-pair.js';
+import { sacredVersions } from './peers/sacred.js';
+import { runTrainingPair } from './peers/training-pair.js';
+import { formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
+import { runStartupBench } from './startup.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+interface Benchmark {
+  name: string;
+  run: (smoke: boolean) => Promise<BenchResult>;
+}
+
+/** In the issue's order. Smoke sizes only prove that each benchmark still runs end to end. */
+const BENCHMARKS: Benchmark[] = [
+  { name: 'startup', run: (smoke) => runStartupBench({ repeats: smoke ? 1 : 15 }) },
+  {
+    name: 'log-scalar',
+    run: (smoke) => runLogScalarBench(smoke ? { repeats: 1, ritualCalls: 200_000, sacredCalls: 5_000 } : { repeats: 3, ritualCalls: 20_000_000, sacredCalls: 500_000 }),
+  },
+  {
+    name: 'heartbeat',
+    run: (smoke) => runHeartbeatPair(smoke ? { sizes: [1_000, 10_000], batch: 100, repeats: 1 } : { sizes: [10_000, 100_000, 1_000_000], batch: 100, repeats: 5 }),
+  },
+  {
+    name: 'mongo',
+    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 1_000_000, batch: 10_000, metrics: 4, repeats: 3 }),
+  },
+  { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 5, smoke }) },
+  {
+    name: 'memory',
+    run: (smoke) => runMemoryBench(smoke ? { points: 200_000, shortPoints: 40_000, rate: 200_000 } : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 }),
+  },
+];
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      markdown: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`usage: npm run bench -- [--smoke] [--only NAME]... [--out FILE.json] [--markdown FILE.md]\nbenchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    return 0;
+  }
+  const smoke = values.smoke || process.env.RITUAL_BENCH_SMOKE === '1';
+  const selected = selectBenchmarks(values.only ?? []);
+  // A smoke run must never overwrite the real figures.
+  const out = values.out ?? (smoke ? join(tmpdir(), 'ritual-bench-smoke.json') : join(HERE, 'results', 'latest.json'));
+
+  const figures: Figure[] = [];
+  const failures: BenchFailure[] = [];
+  const details: Record<string, unknown> = {};
+  for (const benchmark of selected) {
+    const started = performance.now();
+    process.stderr.write(`bench: ${benchmark.name}${smoke ? ' (smoke)' : ''}...\n`);
+    try {
+      const result = await benchmark.run(smoke);
+      figures.push(...result.figures);
+      details[benchmark.name] = result.details;
+    } catch (error) {
+      failures.push({ benchmark: benchmark.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      process.stderr.write(`bench: ${benchmark.name} FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    process.stderr.write(`bench: ${benchmark.name} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+
+  const versions = await sacredVersions().catch(() => null);
+  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions), figures, failures, details };
+  process.stdout.write(`\n${formatTable(report)}\n\n`);
+  await writeReport(out, report);
+  process.stdout.write(`written ${out}\n`);
+  if (values.markdown) {
+    await writeFile(values.markdown, `${formatMarkdown(report)}\n`);
+    process.stdout.write(`written ${values.markdown}\n`);
+  }
+  return failures.length > 0 ? 1 : 0;
+}
+
+function selectBenchmarks(names: string[]): Benchmark[] {
+  if (names.length === 0) return BENCHMARKS;
+  return names.map((name) => {
+    const found = BENCHMARKS.find((b) => b.name === name);
+    if (!found) throw new Error(`Unknown benchmark ${JSON.stringify(name)}. Choose from: ${BENCHMARKS.map((b) => b.name).join(', ')}.`);
+    return found;
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
