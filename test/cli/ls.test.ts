@@ -151,6 +151,13 @@ describe('ritual ls on hand-edited and half-written runs', () => {
     // 8: config.json cut short beside a good run.json
     await cp(path.join(FIXTURE_RUNS, '1'), path.join(dir, '8'), { recursive: true });
     await writeFile(path.join(dir, '8', 'config.json'), '{"lr": 0.0');
+    // 9: a queued run (-q), as Sacred writes it: no times yet
+    await mkdir(path.join(dir, '9'));
+    await writeFile(path.join(dir, '9', 'config.json'), '{"lr": 0.3}');
+    await writeFile(
+      path.join(dir, '9', 'run.json'),
+      JSON.stringify({ command: 'main', experiment: { name: 'mnist', base_dir: '/x', sources: [], dependencies: [], repositories: [], mainfile: 'train.js' }, host: { hostname: 'h' }, meta: { command: 'main', options: {}, config_updates: { lr: 0.3 }, named_configs: [] }, status: 'QUEUED' }),
+    );
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -160,11 +167,32 @@ describe('ritual ls on hand-edited and half-written runs', () => {
     const { code, stdout, stderr } = await runCli(['ls', dir]);
     assert.equal(code, 0, stderr);
     const listed = firstColumn(stdout);
-    for (const id of ['1', '2', '3']) assert.ok(listed.includes(id), `run ${id} listed`);
+    for (const id of ['1', '2', '3', '9']) assert.ok(listed.includes(id), `run ${id} listed`);
+    assert.deepEqual(tableRow(stdout, '9'), ['9', 'mnist', 'QUEUED', '-', '-', '-']);
     for (const id of ['4', '5', '6', '7', '8']) {
       assert.ok(!listed.includes(id), `run ${id} not listed`);
       const lines = stderr.split('\n').filter((line) => new RegExp(`\\brun ${id}\\b`).test(line));
       assert.equal(lines.length, 1, `run ${id} reported once:\n${stderr}`);
+    }
+  });
+
+  it('shows a queued run without times', async () => {
+    const { code, stdout, stderr } = await runCli(['show', dir, '9']);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^Run 9 {2}mnist {2}QUEUED/);
+    assert.match(stdout, /started\s+-\n/);
+    assert.match(stdout, /duration\s+-\n/);
+  });
+
+  it('says so when a folder holds no runs at all', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'ritual-empty-'));
+    try {
+      const { code, stdout } = await runCli(['ls', empty]);
+      assert.equal(code, 0);
+      assert.match(stdout, /^No runs in /);
+      assert.deepEqual(JSON.parse((await runCli(['ls', empty, '--json'])).stdout), []);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
     }
   });
 

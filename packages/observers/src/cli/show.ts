@@ -54,12 +54,13 @@ function overview(ctx: CliContext, run: StoredRun): string[] {
   const title = `${ctx.colors.bold(`Run ${String(run._id)}`)}  ${run.experiment?.name ?? ''}  ${paintStatus(ctx, status)}`;
   const entries: Array<[string, string]> = [
     ['command', run.command ?? '-'],
-    ['started', `${formatTime(run.start_time)} UTC`],
+    ['started', run.start_time ? `${formatTime(run.start_time)} UTC` : '-'],
     ['stopped', run.stop_time ? `${formatTime(run.stop_time)} UTC` : '-'],
     ['duration', formatDuration(durationMs(run, now))],
     ['heartbeat', run.heartbeat ? `${formatTime(run.heartbeat)} UTC` : '-'],
     ['result', formatValue(run.result, 200)],
   ];
+  if (run.meta?.queue_time) entries.push(['queued', `${formatValue(run.meta.queue_time)} UTC`]);
   if (run.meta?.comment) entries.push(['comment', run.meta.comment]);
   if (run.meta?.named_configs?.length) entries.push(['named configs', run.meta.named_configs.join(', ')]);
   if (run.meta?.config_updates && Object.keys(run.meta.config_updates).length > 0) {

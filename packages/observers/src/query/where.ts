@@ -54,8 +54,10 @@ function parseJsonFilter(expression: string): RunFilter {
     parsed = JSON.parse(expression);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // V8 names the position for most faults; for an unexpected token, point at its first occurrence.
     const at = /position (\d+)/.exec(message);
-    const position = at ? Number(at[1]) : expression.indexOf('{');
+    const token = /Unexpected token '(.)'/.exec(message);
+    const position = at ? Number(at[1]) : token ? Math.max(0, expression.indexOf(token[1] as string, expression.indexOf('{') + 1)) : expression.length;
     throw new WhereSyntaxError(expression, Math.min(position, expression.length), `not valid JSON (${message}).`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
