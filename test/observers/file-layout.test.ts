@@ -161,9 +161,15 @@ test('a requested id names the folder; an existing finished run with that id is 
   assert.ok(existsSync(join(base, 'runs', '17', 'run.json')));
   await assert.rejects(observer.started(startedEvent(experiment, { runId: 17 })), UsageError);
   await assert.rejects(observer.started(startedEvent(experiment, { runId: '../escape' })), UsageError);
-  // The next automatic id continues after the highest folder.
+  // A name from --id is a folder too; automatic ids ignore it and continue after the highest number.
+  assert.equal(await observer.started(startedEvent(experiment, { runId: 'baseline' })), 'baseline');
+  await observer.completed({ runId: 'baseline', stopTime: new Date(), result: 2 });
+  await observer.close();
   assert.equal(await observer.started(startedEvent(experiment)), 18);
   await observer.close();
+  const store = await FileRunStore.open(join(base, 'runs'));
+  assert.equal((await store.get('baseline')).result, 2);
+  assert.deepEqual((await store.find({}, { sort: { start_time: 1, _id: 1 } })).map((r) => r._id).sort(), [17, 18, 'baseline'].sort());
 });
 
 test('a queued run stores config, run.json (QUEUED, queue_time) and sources, and can be started later under its id', async () => {
@@ -257,4 +263,17 @@ test('when metrics.json cannot be written, the end status is still recorded and 
   assert.equal(run.result, 1);
   const store = await FileRunStore.open(join(base, 'runs'));
   assert.deepEqual((await store.metrics(1, 'loss'))[0]?.values, [1], 'the points are safe in the log');
+});
+
+test('run ids: highest numeric folder + 1; a file squatting on the next number is stepped over', async () => {
+  const base = await tempDir();
+  const experiment = await makeExperiment(join(base, 'src'));
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(base, 'runs', '2'), { recursive: true });
+  await mkdir(join(base, 'runs', 'notes'));
+  await writeFile(join(base, 'runs', '3'), 'not a run');
+  const observer = new FileStorageObserver(join(base, 'runs'));
+  assert.equal(await observer.started(startedEvent(experiment)), 4);
+  await observer.close();
+  assert.equal(await readFile(join(base, 'runs', '3'), 'utf8'), 'not a run');
 });

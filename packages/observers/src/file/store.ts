@@ -15,6 +15,9 @@ import { RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
 import { readSacredJson } from './sacred-json.js';
 
+/** Run folders read at once by `find`. */
+const READ_CONCURRENCY = 32;
+
 export interface FileRunStoreOptions {
   /** Called for each run folder `find` skips because it cannot be read. */
   onCorrupt?: (id: RunId, error: Error) => void;
@@ -49,16 +52,28 @@ export class FileRunStore implements RunStore {
 
   async find(filter: JsonObject = {}, options: FindOptions = {}): Promise<StoredRun[]> {
     this.warnings = [];
+    const folders = await this.runFolders();
+    const loaded: Array<StoredRun | Error> = [];
+    // A few folders at a time: parallel enough for a big runs folder, without exhausting file handles.
+    for (let start = 0; start < folders.length; start += READ_CONCURRENCY) {
+      const batch = folders.slice(start, start + READ_CONCURRENCY);
+      loaded.push(
+        ...(await Promise.all(
+          batch.map((folder) =>
+            loadRunFolder(join(this.dir, folder), folder, false).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+          ),
+        )),
+      );
+    }
     const runs: StoredRun[] = [];
-    for (const folder of await this.runFolders()) {
-      try {
-        runs.push(await loadRunFolder(join(this.dir, folder), folder, false));
-      } catch (error) {
-        const id = runIdFromFolder(folder);
-        const reason = error instanceof Error ? error : new Error(String(error));
-        this.warnings.push(`skipped run ${folder}: ${reason.message}`);
-        this.options.onCorrupt?.(id, reason);
+    for (const [index, result] of loaded.entries()) {
+      if (!(result instanceof Error)) {
+        runs.push(result);
+        continue;
       }
+      const folder = folders[index] as string;
+      this.warnings.push(`skipped run ${folder}: ${result.message}`);
+      this.options.onCorrupt?.(runIdFromFolder(folder), result);
     }
     let query: Query;
     try {
