@@ -109,6 +109,18 @@ test('--timeout: a run still going after the limit ends as TIMEOUT, exit 124', a
   assert.equal(interrupted?.status, 'TIMEOUT');
 });
 
+test('--timeout also stops a synchronous infinite loop (TIMEOUT recorded by every observer)', async () => {
+  const started = Date.now();
+  const child = await runFixture(['with', 'mode=spin', '-b', '0.03', '--timeout', '0.5']);
+  assert.equal(child.code, 124, child.stderr);
+  assert.ok(Date.now() - started < 20_000, 'stopped long before the loop would end');
+  for (const observer of ['namer', 'flaky']) {
+    const interrupted = child.events.find((e) => e.observer === observer && e.event === 'interrupted');
+    assert.equal(interrupted?.status, 'TIMEOUT');
+    assert.deepEqual(sequence(child.events, observer).slice(-2), ['interrupted', 'close']);
+  }
+});
+
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`${signal}: INTERRUPTED with a stop time recorded by every observer, exit ${code}`, async () => {
     const child = await runFixture(['with', 'mode=hang', '-b', '0.03'], { signal });

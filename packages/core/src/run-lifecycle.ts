@@ -8,6 +8,7 @@ import type { Observer } from './observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
 import { Seeding } from './seeding.js';
+import { startWatchdog } from './watchdog.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
 export interface RunPlan {
@@ -223,9 +224,15 @@ function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () =>
     }
   }
   if (plan.timeout !== undefined) {
-    const timer = setTimeout(() => settle({ kind: 'stopped', status: 'TIMEOUT', signal: 'timeout' }), plan.timeout * 1000);
-    timer.unref();
-    cleanups.push(() => clearTimeout(timer));
+    const watchdog = startWatchdog(plan.timeout * 1000);
+    const timer = setTimeout(() => {
+      watchdog.cancel();
+      settle({ kind: 'stopped', status: 'TIMEOUT', signal: 'timeout' });
+    }, plan.timeout * 1000);
+    cleanups.push(() => {
+      clearTimeout(timer);
+      watchdog.cancel();
+    });
   }
   const onUncaught = (error: unknown) => settle({ kind: 'threw', error });
   process.on('uncaughtException', onUncaught);
