@@ -151,6 +151,9 @@ describe('ritual ls on hand-edited and half-written runs', () => {
     // 8: config.json cut short beside a good run.json
     await cp(path.join(FIXTURE_RUNS, '1'), path.join(dir, '8'), { recursive: true });
     await writeFile(path.join(dir, '8', 'config.json'), '{"lr": 0.0');
+    // 10: a good run whose metrics.json was cut short
+    await cp(path.join(FIXTURE_RUNS, '1'), path.join(dir, '10'), { recursive: true });
+    await writeFile(path.join(dir, '10', 'metrics.json'), '{"loss": {"steps": [0, 1');
     // 9: a queued run (-q), as Sacred writes it: no times yet
     await mkdir(path.join(dir, '9'));
     await writeFile(path.join(dir, '9', 'config.json'), '{"lr": 0.3}');
@@ -174,6 +177,14 @@ describe('ritual ls on hand-edited and half-written runs', () => {
       const lines = stderr.split('\n').filter((line) => new RegExp(`\\brun ${id}\\b`).test(line));
       assert.equal(lines.length, 1, `run ${id} reported once:\n${stderr}`);
     }
+  });
+
+  it('keeps a run whose metrics are damaged, with empty metric cells and one warning', async () => {
+    const { code, stdout, stderr } = await runCli(['ls', dir, '-m', 'loss']);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(tableRow(stdout, '10')?.slice(-2), ['0.9731', '-']);
+    assert.deepEqual(tableRow(stdout, '1')?.slice(-1), ['0.11']);
+    assert.equal(stderr.split('\n').filter((line) => /run 10: cannot read its metrics/.test(line)).length, 1, stderr);
   });
 
   it('shows a queued run without times', async () => {

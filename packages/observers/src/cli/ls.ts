@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { UsageError, type JsonObject, type RunStatus } from '@ritual/core';
+import { UsageError, type JsonObject, type MetricSeries, type RunStatus } from '@ritual/core';
 import type { FindOptions, RunStore, StoredRun } from '../store.js';
 import { compileWhere } from '../query/where.js';
 import type { CliContext } from './context.js';
@@ -76,7 +76,11 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   for (const problem of skipped) ctx.err(ctx.colors.yellow(`ritual: ${problem}`));
 
   const now = ctx.now();
-  const rows = await Promise.all(runs.map((run) => describeRun(store, run, columns, metricNames, now)));
+  const rows = await Promise.all(
+    runs.map((run) =>
+      describeRun(store, run, columns, metricNames, now, (problem) => ctx.err(ctx.colors.yellow(`ritual: run ${String(run._id)}: ${problem}`))),
+    ),
+  );
   if (options.json) {
     ctx.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -106,7 +110,7 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
 
 type Row = Record<string, unknown> & { id: unknown; status: string; start_time: string | null; duration_ms: number | null };
 
-async function describeRun(store: RunStore, run: StoredRun, columns: string[], metricNames: string[], now: Date): Promise<Row> {
+async function describeRun(store: RunStore, run: StoredRun, columns: string[], metricNames: string[], now: Date, warn: (problem: string) => void): Promise<Row> {
   const row: Row = {
     id: run._id,
     name: run.experiment?.name ?? null,
@@ -120,7 +124,13 @@ async function describeRun(store: RunStore, run: StoredRun, columns: string[], m
   };
   for (const column of columns) row[column] = valueAtPath(run, column) ?? null;
   if (metricNames.length > 0) {
-    const series = await store.metrics(run._id);
+    let series: MetricSeries[] = [];
+    try {
+      series = await store.metrics(run._id);
+    } catch (error) {
+      // A run whose metrics file is damaged still has its row; its metric cells stay empty.
+      warn(`cannot read its metrics (${error instanceof Error ? error.message : String(error)})`);
+    }
     for (const name of metricNames) {
       const found = series.find((s) => s.name === name);
       row[`metrics.${name}`] = found && found.values.length > 0 ? found.values[found.values.length - 1] : null;
