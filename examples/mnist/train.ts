@@ -15,8 +15,11 @@ import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
 import { trainMnist } from './training.js';
 
-// npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user typed `npm start`.
+// npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user
+// typed `npm start`. Work from there, so that paths on the command line
+// (`with runs/3/config.json`, `-F other-runs`) mean what the user sees.
 const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+if (invokedFrom !== process.cwd()) process.chdir(invokedFrom);
 const runsDir = resolve(invokedFrom, 'runs');
 
 export const ex = new Experiment('mnist')
@@ -55,7 +58,9 @@ ex.automain(import.meta, async ({ config, run, log }) => {
 
   console.log(`test accuracy ${testAcc.toFixed(4)}, test loss ${testLoss.toFixed(4)}`);
   if (run.id !== null) {
-    const where = relative(invokedFrom, runsDir) || '.';
+    // `npm run ritual` runs in the project root: name the folder so it resolves from there.
+    const projectRoot = process.env.npm_config_local_prefix ?? invokedFrom;
+    const where = invokedFrom === projectRoot ? relative(invokedFrom, runsDir) || '.' : runsDir;
     console.log(`Run ${run.id} stored in ${where}/${run.id}. Look at it with:`);
     console.log(`  npm run ritual -- show ${where} ${run.id}`);
     console.log(`  npm run ritual -- ls ${where}`);

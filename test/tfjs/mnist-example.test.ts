@@ -4,7 +4,7 @@
 // stored result on the test digits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -20,6 +20,7 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
   try {
     // INIT_CWD is where `npm start` was typed; the example stores runs in <INIT_CWD>/runs.
     // Two runs with one seed, in parallel (each in its own store); the replay starts once run 1 stored its config.
+    for (const name of ['first', 'second', 'replay']) await mkdir(join(home, name));
     const runFast = (name: string) => runScript(TRAIN, ['with', 'fast', 'backend=wasm', 'seed=20261127'], { env: { INIT_CWD: join(home, name) } });
     const secondRun = runFast('second');
     const first = await runFast('first');
