@@ -21,7 +21,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const TARGET_ADDED_MS = 150;
 
 export interface StartupOptions {
-  /** Timed runs per subject (after one untimed warm-up run each). */
+  /** Timed runs per subject (after one untimed warm-up run each when more than one). */
   repeats: number;
 }
 
@@ -45,7 +45,8 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
   const times: Record<Subject['name'], number[]> = { node: [], ritual: [], python: [], sacred: [] };
   const scratch = await mkdtemp(join(tmpdir(), 'ritual-bench-startup-'));
   try {
-    for (let round = -1; round < repeats; round++) {
+    // One untimed warm-up round (disk cache, tsx-free bundle just written) unless this is a single-run smoke.
+    for (let round = repeats > 1 ? -1 : 0; round < repeats; round++) {
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(k + Math.max(round, 0)) % subjects.length]!;
         const runs = await mkdtemp(join(scratch, `${subject.name}-`));

@@ -1,0 +1,81 @@
+/**
+ * The benchmark suite must not rot: its smoke mode runs every benchmark once
+ * with tiny sizes, ritual and Sacred sides alike, in a child process exactly
+ * as `npm run bench -- --smoke` does. Numbers are not asserted (machines are
+ * noisy); that every figure was produced, and is a real number, is.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { SuiteReport } from '../../bench/report.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Every benchmark of issue 7, and the figures each must produce (by name prefix). */
+const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
+  startup: { names: ['added start-up time', 'start to end, experiment'], withPeer: ['added start-up time', 'start to end, experiment'] },
+  'log-scalar': { names: ['logScalar calls/s', 'JS heap allocated per call'], withPeer: ['logScalar calls/s'] },
+  heartbeat: { names: ['one beat after 1k points', 'one beat after 10k points', 'growth'], withPeer: ['one beat after 1k points', 'one beat after 10k points', 'growth'] },
+  mongo: { names: ['metric points/s into MongoDB'], withPeer: ['metric points/s into MongoDB'] },
+  training: { names: ['MNIST wall time with / without ritual'], withPeer: [] },
+  memory: { names: ['RSS growth'], withPeer: [] },
+};
+
+let scratch: string;
+let exit: { code: number | null; stdout: string; stderr: string };
+let report: SuiteReport;
+
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'ritual-bench-smoke-test-'));
+  const out = join(scratch, 'smoke.json');
+  exit = await new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--out', out], {
+      cwd: REPO,
+      // The environment variable form of --smoke, so both switches stay wired.
+      env: { ...process.env, RITUAL_BENCH_SMOKE: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+  report = JSON.parse(await readFile(out, 'utf8')) as SuiteReport;
+});
+
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+test('every benchmark ran without error', () => {
+  assert.deepEqual(report.failures.map((f) => `${f.benchmark}: ${f.error.split('\n')[0]}`), []);
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(report.smoke, true);
+});
+
+for (const [benchmark, { names, withPeer }] of Object.entries(EXPECTED)) {
+  test(`${benchmark}: every figure is a number, Sacred's beside ours where it has one`, () => {
+    const figures = report.figures.filter((f) => f.benchmark === benchmark);
+    for (const name of names) {
+      const figure = figures.find((f) => f.name.startsWith(name));
+      assert.ok(figure, `no figure "${name}" for ${benchmark}; got ${JSON.stringify(figures.map((f) => f.name))}`);
+      assert.ok(typeof figure.ours === 'number' && Number.isFinite(figure.ours), `${benchmark} / ${name}: ours = ${figure.ours}`);
+      if (withPeer.includes(name)) assert.ok(typeof figure.peer === 'number' && Number.isFinite(figure.peer), `${benchmark} / ${name}: Sacred = ${figure.peer}`);
+    }
+  });
+}
+
+test('the table is printed and the report names the machine', () => {
+  for (const benchmark of Object.keys(EXPECTED)) assert.match(exit.stdout, new RegExp(`^${benchmark}\\s`, 'm'));
+  assert.match(report.machine.cpu, /\S/);
+  assert.ok(report.machine.cores > 0);
+  assert.equal(report.machine.node, process.version);
+  assert.match(report.machine.sacred ?? '', /^0\.8\.7$/);
+  assert.match(report.machine.python ?? '', /^3\.\d+/);
+  assert.ok(!Number.isNaN(Date.parse(report.machine.date)));
+});
