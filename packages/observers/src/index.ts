@@ -18,3 +18,7 @@ export { MongoRunStore } from './mongo/store.js';
 export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
 export { runSync, registerSyncCommand, syncCommand } from './cli/sync.js';
 export type { SyncReport } from './cli/sync.js';
+
+// --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
+export { compileWhere, WhereSyntaxError } from './query/where.js';
+export type { RunFilter } from './query/where.js';
