@@ -63,6 +63,7 @@ test('a completed run: started, metrics + heartbeats, completed with the result,
   assert.deepEqual(points, [1, 1 / 2, 1 / 3]);
   const out = child.events.filter((e) => e.observer === 'namer' && e.event === 'heartbeat').map((e) => e.out).join('');
   assert.match(out, /training started/);
+  assert.match(out, /last words, no newline$/, 'an unfinished last line is stored too');
   assert.equal(typeof flakyStart.config.seed, 'number');
 });
 

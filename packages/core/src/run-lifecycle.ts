@@ -117,18 +117,19 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     throw error;
   }
 
-  const beat = async () => {
+  // The final beat stops the capture, which returns what is still in flight (an unfinished line, bytes in the fd relay).
+  const beat = async (final = false) => {
     if (metrics.hasPending) await chain.emit('logMetrics', { runId: run.id, metrics: metrics.drain(), info: run.info });
     await chain.emit('heartbeat', {
       runId: run.id,
       info: run.info,
-      capturedOutDelta: output.drain(),
+      capturedOutDelta: final ? output.stop() : output.drain(),
       beatTime: new Date(),
       result: run.result,
     });
   };
   run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
-  const heartbeat = new Heartbeat(plan.beatInterval * 1000, beat);
+  const heartbeat = new Heartbeat(plan.beatInterval * 1000, () => beat());
   heartbeat.start();
 
   const seeding = new Seeding(plan.seed);
@@ -171,7 +172,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   // The backend is usually chosen inside main, so what the numbers depend on is known only now.
   run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
   try {
-    await beat();
+    await beat(true);
   } catch (error) {
     plan.warn(`Final heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
   }
