@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, type as osType, release } from 'node:os';
+import { cpus, loadavg, totalmem, type as osType, release } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -48,6 +48,8 @@ export interface MachineFacts {
   sacred: string | null;
   gitCommit: string | null;
   date: string;
+  /** 1-minute load average when the suite started and ended: on a shared machine, how much else was running. */
+  load: { start: number; end: number };
 }
 
 export interface SuiteReport {
@@ -60,7 +62,7 @@ export interface SuiteReport {
   details: Record<string, unknown>;
 }
 
-export async function machineFacts(versions: { python: string; sacred: string } | null): Promise<MachineFacts> {
+export async function machineFacts(versions: { python: string; sacred: string } | null, loadAtStart: number): Promise<MachineFacts> {
   let gitCommit: string | null = null;
   try {
     gitCommit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
@@ -77,6 +79,7 @@ export async function machineFacts(versions: { python: string; sacred: string } 
     sacred: versions?.sacred ?? null,
     gitCommit,
     date: new Date().toISOString(),
+    load: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   };
 }
 
@@ -130,7 +133,7 @@ export function formatMarkdown(report: SuiteReport): string {
   ];
   const notes = report.figures.filter((f) => f.note).map((f) => `- **${f.benchmark} / ${f.name}**: ${f.note}`);
   return [
-    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGb} GB), ${m.os}, Node ${m.node}, Python ${m.python ?? '?'} with Sacred ${m.sacred ?? '?'}, commit ${m.gitCommit ?? '?'}.`,
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGb} GB), ${m.os}, Node ${m.node}, Python ${m.python ?? '?'} with Sacred ${m.sacred ?? '?'}, commit ${m.gitCommit ?? '?'}; load average ${m.load.start.toFixed(1)} at start, ${m.load.end.toFixed(1)} at end.`,
     `Command: \`${report.command}\`. Ratio is ritual / Sacred (below 1 is better for times, above 1 for rates).`,
     '',
     ...table,

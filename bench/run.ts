@@ -13,7 +13,7 @@
  * only when a benchmark could not run at all (so the smoke run catches rot).
  */
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,11 +42,11 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'heartbeat',
-    run: (smoke) => runHeartbeatPair(smoke ? { sizes: [1_000, 10_000], batch: 100, repeats: 1 } : { sizes: [10_000, 100_000, 1_000_000], batch: 100, repeats: 5 }),
+    run: (smoke) => runHeartbeatPair(smoke ? { sizes: [1_000, 10_000], batch: 100, repeats: 1 } : { sizes: [10_000, 100_000, 1_000_000], batch: 100, repeats: 3 }),
   },
   {
     name: 'mongo',
-    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 1_000_000, batch: 10_000, metrics: 4, repeats: 3 }),
+    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 500_000, batch: 10_000, metrics: 4, repeats: 3 }),
   },
   { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 5, smoke }) },
   {
@@ -75,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   // A smoke run must never overwrite the real figures.
   const out = values.out ?? (smoke ? join(tmpdir(), 'ritual-bench-smoke.json') : join(HERE, 'results', 'latest.json'));
 
+  const loadAtStart = loadavg()[0] ?? 0;
   const figures: Figure[] = [];
   const failures: BenchFailure[] = [];
   const details: Record<string, unknown> = {};
@@ -94,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
 
   const versions = await sacredVersions().catch(() => null);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions), figures, failures, details };
+  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions, loadAtStart), figures, failures, details };
   process.stdout.write(`\n${formatTable(report)}\n\n`);
   await writeReport(out, report);
   process.stdout.write(`written ${out}\n`);
