@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadModel, registerWasmConv2DBackpropFilter } from '@ritual/core';
+import { openStore } from '@ritual/observers';
 import { REPO_ROOT, assertExited, metricValues, readRun, runScript } from './child-run.js';
 import { loadMnist } from '../../examples/mnist/data.js';
 
@@ -59,6 +60,17 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
     const y = tf.oneHot(tf.tensor1d(digits.labels, 'int32'), 10);
     const [, acc] = model.evaluate(x, y, { batchSize: 500 }) as tf.Scalar[];
     assert.equal((await acc!.data())[0], a.run.result);
+
+    // Through the store API (what `ritual` and MongoDB users go through): the same predictions.
+    const store = await openStore(join(home, 'first', 'runs'));
+    try {
+      const viaStore = await loadModel<tf.LayersModel>(tf, store, 1);
+      const p1 = await (model.predict(x) as tf.Tensor).data();
+      const p2 = await (viaStore.predict(x) as tf.Tensor).data();
+      assert.ok(Buffer.from(p2.buffer).equals(Buffer.from(p1.buffer)), 'predictions through the store must be bitwise equal');
+    } finally {
+      await store.close();
+    }
   } finally {
     await rm(home, { recursive: true, force: true });
   }
