@@ -145,3 +145,14 @@ test('defaultBaseDir: the nearest package root, else the main file folder', () =
   assert.equal(defaultBaseDir(path.join(root, 'pkg/src/train/main.ts')), path.join(root, 'pkg'));
   assert.equal(defaultBaseDir(path.join(root, 'loose/script.js')), path.join(root, 'loose'));
 });
+
+test('a very large local file (a vendored bundle) is recorded but not lexed', async () => {
+  const base = tempDir('bundle');
+  writeTree(base, {
+    'main.js': "import './vendor/bundle.js';",
+    'vendor/bundle.js': `import './from-bundle.js';\n/*${'x'.repeat(1 << 20)}*/\n`,
+    'vendor/from-bundle.js': '',
+  });
+  const sources = await collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [] });
+  assert.deepEqual(sources.map((s) => s.relativePath), ['main.js', 'vendor/bundle.js']);
+});

@@ -31,11 +31,14 @@ const KEYWORDS_BEFORE_EXPRESSION = new Set([
   'return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await',
 ]);
 
+// Char-code tests rather than regexes: the lexer visits every character of every source.
 function isIdStart(ch: string): boolean {
-  return /[A-Za-z_$\u0080-\uffff]/.test(ch);
+  const c = ch.charCodeAt(0);
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 || c >= 128;
 }
 function isIdPart(ch: string): boolean {
-  return /[A-Za-z0-9_$\u0080-\uffff]/.test(ch);
+  const c = ch.charCodeAt(0);
+  return isIdStart(ch) || (c >= 48 && c <= 57);
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v', '0': '\0' };
@@ -133,7 +136,7 @@ export function tokenize(code: string): Token[] {
       while (i < n && isIdPart(code[i]!)) i++;
       tokens.push({ type: 'id', value: code.slice(start, i) });
     } else if (ch >= '0' && ch <= '9') {
-      while (i < n && /[0-9A-Za-z_.]/.test(code[i]!)) i++;
+      while (i < n && (isIdPart(code[i]!) || code[i] === '.')) i++;
       tokens.push({ type: 'number', value: '' });
     } else if (ch === '}' && templateDepths.length > 0 && templateDepths[templateDepths.length - 1] === braceDepth - 1) {
       templateDepths.pop();
