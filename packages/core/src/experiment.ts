@@ -243,7 +243,8 @@ export class Experiment<C extends object = {}> {
       beatInterval: options.beatInterval,
       capture: options.capture,
       queue: options.queue,
-      requestedId: options.id ?? null,
+      // Sacred's --id makes string ids that break numeric id allocation; a number-like id stays a number.
+      requestedId: options.id === undefined ? null : /^\d+$/.test(options.id) ? Number(options.id) : options.id,
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       handleSignals: request.handleSignals,
       log,
