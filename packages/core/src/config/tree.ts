@@ -30,6 +30,8 @@ export function cloneJson<T extends JsonValue>(value: T): T {
     for (const [key, item] of Object.entries(value)) setOwn(out, key, cloneJson(item as JsonValue));
     return out as T;
   }
+  // JSON has no negative zero (JSON.stringify(-0) is "0"): store 0, so that a replayed config is the same.
+  if (Object.is(value, -0)) return 0 as T;
   return value;
 }
 
