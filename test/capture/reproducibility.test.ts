@@ -27,11 +27,16 @@ test('with tfjs loaded: version, and the active backend as it changes (cpu, then
 
   assert.ok(await tf.setBackend('cpu'));
   const cpu = await describeReproducibility({ mainFile });
-  assert.deepEqual(cpu, { node_version: process.versions.node, tfjs: { version: tf.version_core, backend: 'cpu' } });
+  const cpuVersion = (JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-backend-cpu/package.json'), 'utf8')) as { version: string }).version;
+  assert.deepEqual(cpu, {
+    node_version: process.versions.node,
+    tfjs: { version: tf.version_core, backend: 'cpu', backend_package: `@tensorflow/tfjs-backend-cpu==${cpuVersion}` },
+  });
 
   assert.ok(await tf.setBackend('wasm'));
   const wasm = await describeReproducibility({ mainFile });
   assert.equal(wasm.tfjs?.backend, 'wasm');
+  assert.match(wasm.tfjs?.backend_package ?? '', /^@tensorflow\/tfjs-backend-wasm==\d+\.\d+\.\d+/);
   assert.equal(wasm.tfjs?.wasm_simd, tf.env().getBool('WASM_HAS_SIMD_SUPPORT'));
   assert.equal(wasm.tfjs?.wasm_threads, tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'));
   assert.equal(typeof wasm.tfjs?.wasm_simd, 'boolean');

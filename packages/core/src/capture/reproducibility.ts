@@ -24,6 +24,8 @@ export interface ReproducibilityInfo {
     version: string | null;
     /** The active backend (`cpu`, `wasm`, `tensorflow`, `webgl`...), null before one is chosen. */
     backend: string | null;
+    /** `name==version` of the package implementing the backend (its kernels), null if unknown. */
+    backend_package: string | null;
     /** Only with the wasm backend: the flags that select its kernels (they change the numbers). */
     wasm_simd?: boolean | null;
     wasm_threads?: boolean | null;
@@ -41,11 +43,19 @@ interface TfEngine {
 }
 
 const TFJS_CORE = '@tensorflow/tfjs-core';
+/** The package that implements each backend; its version decides the kernels. */
+const BACKEND_PACKAGES: Record<string, string[]> = {
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  webgl: ['@tensorflow/tfjs-backend-webgl'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+};
 
-/** The version of the tfjs-core copy that is loaded: from the CommonJS cache, else by resolution from the main file. */
-function tfjsCoreVersion(fromFile: string): string | null {
+/** Version of the copy of `name` that is loaded: from the CommonJS cache, else by resolution from the main file. */
+function loadedVersion(name: string, fromFile: string): string | null {
   const require = createRequire(import.meta.url);
-  const marker = `${path.sep}node_modules${path.sep}${TFJS_CORE.split('/').join(path.sep)}${path.sep}`;
+  const marker = `${path.sep}node_modules${path.sep}${name.split('/').join(path.sep)}${path.sep}`;
   for (const loaded of Object.keys(require.cache)) {
     const at = loaded.lastIndexOf(marker);
     if (at < 0) continue;
@@ -57,7 +67,15 @@ function tfjsCoreVersion(fromFile: string): string | null {
       // fall back to resolution below
     }
   }
-  return installedVersion(TFJS_CORE, fromFile) ?? null;
+  return installedVersion(name, fromFile) ?? null;
+}
+
+function backendVersion(backend: string, fromFile: string): string | null {
+  for (const name of BACKEND_PACKAGES[backend] ?? []) {
+    const version = loadedVersion(name, fromFile);
+    if (version !== null) return `${name}==${version}`;
+  }
+  return null;
 }
 
 async function readFlag(env: TfEnvironment | undefined, name: string): Promise<boolean | null> {
@@ -81,7 +99,11 @@ export async function describeReproducibility(options: { mainFile?: string } = {
   if (engine === undefined || engine === null) return { node_version: process.versions.node, tfjs: null };
   const fromFile = path.resolve(options.mainFile ?? process.argv[1] ?? path.join(process.cwd(), 'index.js'));
   const backend = typeof engine.backendName === 'string' ? engine.backendName : null;
-  const tfjs: NonNullable<ReproducibilityInfo['tfjs']> = { version: tfjsCoreVersion(fromFile), backend };
+  const tfjs: NonNullable<ReproducibilityInfo['tfjs']> = {
+    version: loadedVersion(TFJS_CORE, fromFile),
+    backend,
+    backend_package: backend === null ? null : backendVersion(backend, fromFile),
+  };
   if (backend === 'wasm') {
     tfjs.wasm_simd = await readFlag(engine.ENV, 'WASM_HAS_SIMD_SUPPORT');
     tfjs.wasm_threads = await readFlag(engine.ENV, 'WASM_HAS_MULTITHREAD_SUPPORT');
