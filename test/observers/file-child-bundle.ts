@@ -1,8 +1,9 @@
 /**
  * Bundle file-writer-child.ts into one plain .mjs (esbuild), so tests can
  * start many writer processes without paying TypeScript compilation in each.
- * ritual's own sources are bundled; npm packages stay external and resolve
- * from the repository's node_modules, hence the output under `.cache/`.
+ * `@ritual/core` is replaced by file-child-core.ts (the leaves the observer
+ * uses); npm packages stay external and resolve from the repository's
+ * node_modules, hence the output under `.cache/`.
  */
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +25,7 @@ export async function bundleWriterChild(): Promise<string> {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    alias: { '@ritual/core': join(REPO_ROOT, 'packages', 'core', 'src', 'index.ts') },
+    alias: { '@ritual/core': join(HERE, 'file-child-core.ts') },
     logLevel: 'error',
   });
   return outfile;

@@ -11,7 +11,7 @@ import { makeExperiment, tempDir } from './file-fixtures.js';
 const run = promisify(execFile);
 const PROCESSES = 50;
 
-test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESSES} distinct ids and ${PROCESSES} complete runs`, { timeout: 90_000 }, async () => {
+test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESSES} distinct ids and ${PROCESSES} complete runs`, { timeout: 180_000 }, async () => {
   const base = await tempDir();
   const child = await bundleWriterChild();
   const experimentFile = join(base, 'experiment.json');
@@ -19,7 +19,7 @@ test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESS
   const runsDir = join(base, 'runs');
 
   const outputs = await Promise.all(
-    Array.from({ length: PROCESSES }, () => run(process.execPath, [child, runsDir, experimentFile, 'once'], { timeout: 60_000 })),
+    Array.from({ length: PROCESSES }, () => run(process.execPath, [child, runsDir, experimentFile, 'once'], { timeout: 150_000 })),
   );
   const ids = outputs.map(({ stdout }) => Number(stdout.trim()));
   assert.equal(new Set(ids).size, PROCESSES, `distinct ids, got ${ids.join(',')}`);
