@@ -101,3 +101,15 @@ test('stripCredentials removes users, passwords and tokens but keeps ssh users',
   assert.equal(stripCredentials('/srv/git/repo.git'), '/srv/git/repo.git');
   assert.equal(stripCredentials('https://github.com/org/repo.git'), 'https://github.com/org/repo.git');
 });
+
+test('paths with spaces and non-ASCII names, renames and ignored sources are read correctly', async () => {
+  const { root, commit } = makeRepo('git-names', { 'my model.ts': 'x', 'old name.js': 'o', 'données.js': 'd', '.gitignore': 'ignored dir/\n' });
+  writeFileSync(path.join(root, 'my model.ts'), 'changed');
+  git(root, 'mv', 'old name.js', 'new name.js');
+  writeFileSync(path.join(root, 'données 2.js'), 'untracked source');
+  writeTree(root, { 'ignored dir/gen.js': '' });
+  const result = await captureRepositories(sourcesOf(root, 'my model.ts', 'données.js', 'données 2.js', 'ignored dir/gen.js'));
+  assert.deepEqual(result.repositories, [{ url: NO_REMOTE, commit, dirty: true }]);
+  // An ignored file passed explicitly as a source is untracked too, but git lists it as ignored, not untracked.
+  assert.deepEqual(result.dirtyFiles, ['données 2.js', 'my model.ts', 'new name.js'].map((f) => path.join(root, f)).sort());
+});
