@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURE_RUNS } from './run-cli.js';
+import { FIXTURE_RUNS, runCli } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = path.join(ROOT, 'packages/observers/src/cli/ritual.ts');
@@ -42,19 +42,11 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
     const show = await ritual(['show', '3'], { cwd });
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^Run 3 {2}mnist-long/);
-    const ls = await ritual(['ls'], { cwd });
-    assert.equal(ls.code, 0);
-    assert.match(ls.stdout, /│\s+2 │ mnist/);
-    const compare = await ritual(['compare', '1', '2'], { cwd });
-    assert.equal(compare.code, 0, compare.stderr);
-    assert.match(compare.stdout, /│ lr\s+│ 0\.001\s+│ 0\.1\s+│/);
   });
 
   it('bad input: a clear message, non-zero exit, no stack trace', async () => {
     const cases: Array<[string[], number]> = [
       [['ls', FIXTURE_RUNS, '--where', 'config.lr <'], 2],
-      [['show', FIXTURE_RUNS, '99'], 2],
-      [['ls', '/no/such/runs'], 2],
       // a corrupt run is the store's trouble, not a usage error
       [['show', FIXTURE_RUNS, '4'], 1],
     ];
@@ -78,21 +70,12 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'lss'/);
     assert.match(unknown.stderr, /Did you mean ls\?/);
-    const option = await ritual(['ls', '--wher', 'x']);
-    assert.equal(option.code, 2);
-    assert.match(option.stderr, /unknown option '--wher'/);
   });
 
   it('--help helps: commands, and examples', async () => {
     const top = await ritual(['--help']);
     assert.equal(top.code, 0);
     for (const word of ['ls', 'show', 'compare', 'metrics', 'plot', 'Examples:', 'ritual show 3', 'mongodb://']) assert.ok(top.stdout.includes(word), word);
-    const ls = await ritual(['ls', '--help']);
-    assert.equal(ls.code, 0);
-    for (const word of ['--where', '--status', '--sort', '--columns', '--metrics', '--json', "config.lr < 0.01 and status = COMPLETED", 'not exists']) assert.ok(ls.stdout.includes(word), word);
-    const none = await ritual([]);
-    assert.equal(none.code, 2);
-    assert.match(none.stdout + none.stderr, /Usage: ritual/);
   });
 
   it('the installed bin (npx ritual) runs the built command', { skip: existsSync(BUILT) ? false : 'not built here: run npm run build' }, async () => {
@@ -103,5 +86,33 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
     });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Run 2 {2}mnist {2}FAILED/);
+  });
+});
+
+// The same front door in-process (cheaper than a child per case).
+describe('ritual help and command-line mistakes (in-process)', () => {
+  it('each command has help with examples', async () => {
+    const ls = await runCli(['ls', '--help']);
+    assert.equal(ls.code, 0);
+    for (const word of ['--where', '--status', '--sort', '--columns', '--metrics', '--json', 'config.lr < 0.01 and status = COMPLETED', 'not exists', 'Examples:']) assert.ok(ls.stdout.includes(word), word);
+    for (const command of ['show', 'compare', 'metrics', 'plot']) {
+      const help = await runCli([command, '--help']);
+      assert.equal(help.code, 0, command);
+      assert.match(help.stdout, new RegExp(`Usage: ritual ${command} \\[STORE\\]`), command);
+      assert.match(help.stdout, /Examples:\n {2}ritual /, command);
+    }
+  });
+
+  it('no arguments prints the help and exits 2', async () => {
+    const none = await runCli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout, /Usage: ritual/);
+  });
+
+  it('an unknown option is a usage error', async () => {
+    const option = await runCli(['ls', '--wher', 'x']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /unknown option '--wher'/);
+    assert.match(option.stderr, /Did you mean --where\?/);
   });
 });
