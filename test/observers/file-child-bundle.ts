@@ -5,6 +5,7 @@
  * uses); npm packages stay external and resolve from the repository's
  * node_modules, hence the output under `.cache/`.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,9 @@ const REPO_ROOT = resolve(HERE, '..', '..');
 export async function bundleWriterChild(): Promise<string> {
   const cache = join(REPO_ROOT, '.cache', 'test-bundles');
   await mkdir(cache, { recursive: true });
-  const outfile = join(await mkdtemp(join(cache, 'file-writer-')), 'file-writer-child.mjs');
+  const bundleDir = await mkdtemp(join(cache, 'file-writer-'));
+  process.once('exit', () => rmSync(bundleDir, { recursive: true, force: true }));
+  const outfile = join(bundleDir, 'file-writer-child.mjs');
   await build({
     entryPoints: [join(HERE, 'file-writer-child.ts')],
     outfile,
