@@ -18,7 +18,7 @@ import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js'
 import { loadMongoDriver } from './driver.js';
 import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
-import { parseMongoSpec, resolveTarget, type MongoTarget, type TargetOptions } from './target.js';
+import { parseMongoSpec, redactDeep, redactMongoUrl, resolveTarget, type MongoTarget, type TargetOptions } from './target.js';
 import { Uploader } from './uploader.js';
 
 export interface MongoObserverOptions extends TargetOptions {
@@ -83,11 +83,14 @@ export class MongoObserver implements Observer {
   }
 
   async queued(event: QueuedEvent): Promise<RunId | void> {
-    return this.begin(event.queueTime, (sourceFiles) => ({ type: 'queued', queueTime: event.queueTime, experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta, requestedId: event.runId, sourceFiles }));
+    // Passwords in URLs (e.g. the raw `-m` value in meta.options) never reach the journal or the database.
+    const { experiment, command, host, config, meta } = redactDeep({ experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta });
+    return this.begin(event.queueTime, (sourceFiles) => ({ type: 'queued', queueTime: event.queueTime, experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }));
   }
 
   async started(event: StartedEvent): Promise<RunId | void> {
-    return this.begin(event.startTime, (sourceFiles) => ({ type: 'started', startTime: event.startTime, experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta, requestedId: event.runId, sourceFiles }));
+    const { experiment, command, host, config, meta } = redactDeep({ experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta });
+    return this.begin(event.startTime, (sourceFiles) => ({ type: 'started', startTime: event.startTime, experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }));
   }
 
   private async begin(time: Date, build: (sourceFiles: string[]) => NewJournalEvent): Promise<RunId | void> {
@@ -156,7 +159,7 @@ export class MongoObserver implements Observer {
 
   heartbeat(event: HeartbeatEvent): void {
     if (!this.writer) return;
-    this.record({ type: 'heartbeat', beatTime: event.beatTime, info: event.info, capturedOutDelta: event.capturedOutDelta, result: event.result });
+    this.record({ type: 'heartbeat', beatTime: event.beatTime, info: redactDeep(event.info), capturedOutDelta: redactMongoUrl(event.capturedOutDelta), result: event.result });
   }
 
   artifactAdded(event: ArtifactEvent): void {

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BackendError, type JsonObject, type RunId } from '@ritual/core';
 import { CapturedOutput } from './captured-output.js';
 import type { MongoHandles } from './connection.js';
@@ -212,14 +213,22 @@ async function claimRunId(handles: MongoHandles, key: string, document: Record<s
       throw error;
     }
   }
+  let id: number | null = null;
   for (let attempt = 0; attempt < 1000; attempt += 1) {
-    const top = await handles.runs.find({ _id: { $type: 'number' } } as never, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    const id = top ? Math.floor(Number(top._id)) + 1 : 1;
+    // Re-read the highest id at first and now and then; in between, a lost race means
+    // the winner took our id, so the next one is the best guess (half the round trips).
+    if (id === null || attempt % 4 === 0) {
+      const top = await handles.runs.find({ _id: { $type: 'number' } } as never, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
+      id = Math.max(id ?? 0, top ? Math.floor(Number(top._id)) + 1 : 1);
+    }
     try {
       await handles.runs.insertOne({ _id: id, ...document } as never);
       return id;
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error;
+      id += 1;
+      // A little jitter (never Math.random: that is the user's seeded stream) spreads a crowd of starters.
+      await sleep(randomInt(0, 5 + attempt));
     }
   }
   throw new BackendError(`Could not claim a run id in ${handles.runs.collectionName} after 1000 attempts (too many concurrent runs); try again.`);

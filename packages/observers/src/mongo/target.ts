@@ -30,9 +30,19 @@ const URL_SCHEME = /^mongodb(\+srv)?:\/\//i;
 const SACRED_SPEC = /^(?:(?<host>[^:]+):(?<port>\d+):)?(?<db>[_A-Za-z][0-9A-Za-z_-]*)(?:\.(?<collection>[_A-Za-z][0-9A-Za-z_-]*))?(?:!(?<priority>-?\d+))?$/;
 const NAME = /^[_A-Za-z][0-9A-Za-z_-]*$/;
 
-/** Replace the password of a MongoDB URL (every host form, also unparseable ones) by `***`. */
-export function redactMongoUrl(url: string): string {
-  return url.replace(/^(mongodb(?:\+srv)?:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+/** Replace the password of a MongoDB URL (every host form, also unparseable ones) by `***`; also inside longer text. */
+export function redactMongoUrl(text: string): string {
+  return text.replace(/(mongodb(?:\+srv)?:\/\/[^:@/\s]*):[^@/\s]*@/gi, '$1:***@');
+}
+
+/** A copy of a JSON-like value with every MongoDB URL password redacted (meta.options holds the raw `-m` value). */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactMongoUrl(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item)) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redactDeep(inner)])) as T;
+  }
+  return value;
 }
 
 /** The database named in a URL's path, if any (`mongodb://h/db?x=1` → `db`). */
