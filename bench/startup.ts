@@ -13,7 +13,7 @@ import { runChild } from './peers/child-process.js';
 import { bundleRitualSubject } from './peers/ritual-bundle.js';
 import { assertCompletedRun } from './peers/run-folder-check.js';
 import { sacredPython, sacredScript } from './peers/sacred.js';
-import type { BenchResult } from './report.js';
+import type { BenchResult, Figure } from './report.js';
 import { median } from './statistics.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +43,7 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
     { name: 'sacred', command: python, args: [sacredScript('startup.py')], records: true },
   ];
   const times: Record<Subject['name'], number[]> = { node: [], ritual: [], python: [], sacred: [] };
+  const cpu: Record<Subject['name'], number[]> = { node: [], ritual: [], python: [], sacred: [] };
   const scratch = await mkdtemp(join(tmpdir(), 'ritual-bench-startup-'));
   try {
     // One untimed warm-up round (disk cache, tsx-free bundle just written) unless this is a single-run smoke.
@@ -50,9 +51,11 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(k + Math.max(round, 0)) % subjects.length]!;
         const runs = await mkdtemp(join(scratch, `${subject.name}-`));
-        const { ms } = await runChild(subject.command, subject.args, { env: { ...process.env, RITUAL_BENCH_RUNS: runs } });
+        const { ms, cpuMs } = await runChild(subject.command, subject.args, { env: { ...process.env, RITUAL_BENCH_RUNS: runs }, cpuTime: true });
         if (subject.records) await assertCompletedRun(runs, subject.name);
-        if (round >= 0) times[subject.name].push(ms);
+        if (round < 0) continue;
+        times[subject.name].push(ms);
+        if (cpuMs !== null) cpu[subject.name].push(cpuMs);
       }
     }
   } finally {
@@ -65,6 +68,21 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
   const sacred = median(times.sacred);
   const ritualAdded = ritual - node;
   const sacredAdded = sacred - bare;
+  const cpuFigures: Figure[] =
+    cpu.ritual.length > 0
+      ? [
+          {
+            benchmark: 'startup',
+            name: 'added CPU time',
+            unit: 'ms',
+            ours: median(cpu.ritual) - median(cpu.node),
+            peer: median(cpu.sacred) - median(cpu.python),
+            target: '',
+            pass: null,
+            note: `user + system CPU of the process and the children it waited for (git, tee), GNU time, medians; less sensitive to other load than wall time (bare node ${fmt(median(cpu.node))} ms, bare python3 ${fmt(median(cpu.python))} ms of CPU).`,
+          },
+        ]
+      : [];
   return {
     figures: [
       {
@@ -86,8 +104,9 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
         target: '',
         pass: null,
       },
+      ...cpuFigures,
     ],
-    details: { repeats, medians: { node, ritual, python: bare, sacred }, timesMs: times },
+    details: { repeats, medians: { node, ritual, python: bare, sacred }, timesMs: times, cpuMs: cpu },
   };
 }
 

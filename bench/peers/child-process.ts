@@ -7,10 +7,13 @@
  * message when the subject fails.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface ChildRun {
   /** Wall time from spawn to exit, measured here (process start to end). */
   ms: number;
+  /** User + system CPU time of the child and everything it waited for, when measured (`cpuTime`). */
+  cpuMs: number | null;
   stdout: string;
   stderr: string;
 }
@@ -20,6 +23,19 @@ export interface ChildOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the child after this long; a hung subject must not hang the suite. */
   timeoutMs?: number;
+  /**
+   * Also measure CPU time through GNU time (/usr/bin/time), which is far less
+   * sensitive than wall time to other work on a shared machine.
+   */
+  cpuTime?: boolean;
+}
+
+const GNU_TIME = '/usr/bin/time';
+const CPU_MARKER = 'BENCH_CPU ';
+
+/** Whether CPU times can be measured here (GNU time installed). */
+export function canMeasureCpu(): boolean {
+  return existsSync(GNU_TIME);
 }
 
 const RESULT_MARKER = 'BENCH_RESULT ';
@@ -27,8 +43,9 @@ const RESULT_MARKER = 'BENCH_RESULT ';
 /** Spawn `command args`, wait for it, fail with its output when it exits non-zero. */
 export function runChild(command: string, args: readonly string[], options: ChildOptions = {}): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
+    const cpuTime = options.cpuTime === true && canMeasureCpu();
     const started = process.hrtime.bigint();
-    const child = spawn(command, args, {
+    const child = spawn(cpuTime ? GNU_TIME : command, cpuTime ? ['-f', `${CPU_MARKER}%U %S`, command, ...args] : args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +62,7 @@ export function runChild(command: string, args: readonly string[], options: Chil
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code === 0) resolve({ ms, stdout, stderr });
+      if (code === 0) resolve({ ms, cpuMs: cpuTime ? cpuFrom(stderr) : null, stdout, stderr });
       else reject(new Error(`${command} ${args.join(' ')} exited with ${signal ?? code}:\n${tail(stderr || stdout)}`));
     });
   });
@@ -61,6 +78,14 @@ export function parseResult<T>(run: ChildRun, what: string): T {
 /** Print a figure from a ritual-side subject, in the format parseResult reads. */
 export function emitResult(result: unknown): void {
   process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
+}
+
+/** GNU time prints `BENCH_CPU user sys` (seconds) as the last line of stderr. */
+function cpuFrom(stderr: string): number | null {
+  const line = stderr.split('\n').findLast((text) => text.startsWith(CPU_MARKER));
+  if (line === undefined) return null;
+  const [user = Number.NaN, system = Number.NaN] = line.slice(CPU_MARKER.length).split(' ').map(Number);
+  return Number.isFinite(user + system) ? (user + system) * 1000 : null;
 }
 
 function tail(text: string): string {

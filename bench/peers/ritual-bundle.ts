@@ -1,49 +1,75 @@
 /**
- * Compiles a ritual-side subject to plain JavaScript before it is timed, so
- * that start-up measures what a user runs (compiled code under `node`), not
- * tsx transpiling TypeScript on the fly.
+ * Compiles ritual and a ritual-side subject to plain JavaScript before they
+ * are timed, laid out as in a user's installed app, so start-up measures what
+ * a user runs (compiled code under `node`), not tsx transpiling TypeScript:
  *
- * The subject and ritual's own sources (@ritual/*, resolved to src through the
- * `source` condition) are bundled into one file; every other package stays an
- * import resolved from node_modules at run time, as in an installed app.
- * The bundle is written under .cache/bench inside the repository, so the
+ *   .cache/bench/node_modules/@ritual/core/index.mjs        packages/core/src, one file
+ *   .cache/bench/node_modules/@ritual/observers/index.mjs   packages/observers/src, one file
+ *   .cache/bench/<subject>.mjs                              the subject (the user's script)
+ *
+ * Every other package (mingo, yaml, simple-git, mongodb...) stays an import
+ * resolved from the repository's node_modules at run time. Like an installed
+ * package, ritual's code is under node_modules, so source capture sees only
+ * the subject; and the folder is inside the repository (git-ignored), so the
  * subject sees the same git checkout as the Sacred script it is compared with.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUT_DIR = join(REPO_ROOT, '.cache', 'bench');
+const PACKAGES = ['core', 'observers'] as const;
 
-/** Bundle @ritual/* from source; leave every other bare import to node. */
-const ritualFromSource: Plugin = {
-  name: 'ritual-from-source',
+/** Leave every bare import (npm packages, @ritual/* included, node: builtins) to node at run time. */
+const bareImportsExternal: Plugin = {
+  name: 'bare-imports-external',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path === '@ritual/core' || args.path === '@ritual/observers') return undefined;
-      return { path: args.path, external: true };
-    });
+    pluginBuild.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
-/** Compile `bench/peers/ritual/<name>.ts` to `.cache/bench/<name>.mjs`; returns the output path. */
+let packagesReady: Promise<void> | undefined;
+
+/** Compile `bench/peers/ritual/<name>.ts` to `.cache/bench/<name>.mjs` (and ritual beside it, once); returns the output path. */
 export async function bundleRitualSubject(entry: string): Promise<string> {
-  await mkdir(OUT_DIR, { recursive: true });
+  packagesReady ??= Promise.all(PACKAGES.map(buildPackage)).then(() => undefined);
+  await packagesReady;
   const outfile = join(OUT_DIR, `${basename(entry).replace(/\.ts$/, '')}.mjs`);
-  await build({
+  await compile(entry, outfile);
+  return outfile;
+}
+
+async function buildPackage(name: (typeof PACKAGES)[number]): Promise<void> {
+  const source = join(REPO_ROOT, 'packages', name);
+  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { name: string; version: string };
+  const target = join(OUT_DIR, 'node_modules', ...manifest.name.split('/'));
+  await compile(join(source, 'src', 'index.ts'), join(target, 'index.mjs'));
+  await writeAtomically(join(target, 'package.json'), `${JSON.stringify({ name: manifest.name, version: manifest.version, type: 'module', exports: './index.mjs' }, null, 2)}\n`);
+}
+
+async function compile(entry: string, outfile: string): Promise<void> {
+  const result = await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
+    write: false,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['source'],
-    plugins: [ritualFromSource],
+    plugins: [bareImportsExternal],
     logLevel: 'silent',
-    // Bundled CommonJS helpers (if any) need `require` in an ES module.
-    banner: { js: "import { createRequire as __ritualCreateRequire } from 'node:module'; const require = __ritualCreateRequire(import.meta.url);" },
   });
-  return outfile;
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  await writeAtomically(outfile, output.text);
+}
+
+/** Another benchmark (or a concurrent smoke run) may be starting this very file: never let it see half of it. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, path);
 }
