@@ -100,4 +100,17 @@ describe('ritual on a MongoDB store', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /No run with id 9/);
   });
+
+  it('an unreachable server is a clear failure (exit 1), not a hang or a stack trace', async () => {
+    // port 9 on the loopback: nothing listens there
+    const { code, stderr } = await runCli(['ls', 'mongodb://127.0.0.1:9/nowhere']);
+    assert.equal(code, 1);
+    assert.match(stderr, /^ritual: Cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:9/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('a password in the URL is never printed', async () => {
+    const { stderr } = await runCli(['ls', 'mongodb://ada:s3cret@127.0.0.1:9/nowhere']);
+    assert.doesNotMatch(stderr, /s3cret/);
+  });
 });

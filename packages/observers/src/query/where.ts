@@ -222,7 +222,11 @@ function literal(field: string, text: string): JsonValue {
   return timeValue(field, text);
 }
 
+/** Statuses are stored upper-case (Sacred's spelling); `status = completed` means the same run. */
+const STATUSES = new Set(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED', 'TIMEOUT']);
+
 function timeValue(field: string, text: string): JsonValue {
+  if (field === 'status' && STATUSES.has(text.toUpperCase())) return text.toUpperCase();
   if (!TIME_FIELDS.has(field) || !ISO_DATE.test(text)) return text;
   // Sacred's times are naive UTC; read a zone-less value as UTC too.
   const iso = text.replace(' ', 'T');
