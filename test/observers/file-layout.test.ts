@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from '@ritual/core';
+import { BackendError, UsageError } from '@ritual/core';
 import { FileRunStore, FileStorageObserver } from '@ritual/observers';
 import { SMALL_RUN_POINTS } from '../../packages/observers/src/file/metrics-log.js';
 import { formatSacredJson, parseSacredJson } from '../../packages/observers/src/file/sacred-json.js';
@@ -276,4 +276,15 @@ test('run ids: highest numeric folder + 1; a file squatting on the next number i
   assert.equal(await observer.started(startedEvent(experiment)), 4);
   await observer.close();
   assert.equal(await readFile(join(base, 'runs', '3'), 'utf8'), 'not a run');
+});
+
+test('a source file that vanished before the run started is a BackendError naming it', async () => {
+  const base = await tempDir();
+  const experiment = await makeExperiment(join(base, 'src'));
+  const { rm } = await import('node:fs/promises');
+  await rm(join(base, 'src', 'lib', 'model.js'));
+  const observer = new FileStorageObserver(join(base, 'runs'));
+  await assert.rejects(observer.started(startedEvent(experiment)), (error: Error) => error instanceof BackendError && error.message.includes('model.js'));
+  await observer.close();
+  assert.deepEqual((await readdir(join(base, 'runs'))).filter((name) => /^\d+$/.test(name)), [], 'no half-made run folder is left');
 });

@@ -70,9 +70,11 @@ export class FileStorageObserver implements Observer {
   }
 
   async queued(event: QueuedEvent): Promise<RunId> {
+    // Sources first: if one cannot be stored, no run folder is left behind.
+    const experiment = await this.storeSources(event.experiment);
     const run = await this.openRunFolder(event.runId);
     run.entry = {
-      experiment: await this.storeSources(event.experiment),
+      experiment,
       command: event.command,
       host: event.host,
       meta: { ...event.meta, queue_time: event.meta.queue_time ?? event.queueTime },
@@ -90,9 +92,10 @@ export class FileStorageObserver implements Observer {
   }
 
   async started(event: StartedEvent): Promise<RunId> {
+    const experiment = await this.storeSources(event.experiment);
     const run = await this.openRunFolder(event.runId);
     run.entry = {
-      experiment: await this.storeSources(event.experiment),
+      experiment,
       command: event.command,
       host: event.host,
       start_time: event.startTime,

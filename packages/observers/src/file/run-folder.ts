@@ -112,7 +112,9 @@ export async function claimRequestedRunFolder(baseDir: string, id: RunId): Promi
     status = undefined;
   }
   if (status !== 'QUEUED') {
-    throw new UsageError(`A run with id ${JSON.stringify(id)} already exists in ${baseDir}; choose another --id or leave it out to get the next free number.`);
+    throw new UsageError(
+      `A run folder ${JSON.stringify(name)} already exists in ${baseDir}, and this run was asked to use that id (by --id, or named by a higher-priority observer such as MongoDB). Choose another --id, or give the file observer a runs folder of its own.`,
+    );
   }
   return { dir, wasQueued: true };
 }

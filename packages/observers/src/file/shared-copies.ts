@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { BackendError } from '@ritual/core';
 
 export const SOURCES_DIR = '_sources';
 export const RESOURCES_DIR = '_resources';
@@ -35,14 +36,16 @@ export async function findOrSave(baseDir: string, kind: typeof SOURCES_DIR | typ
   } catch {
     // not stored yet
   }
-  await mkdir(join(baseDir, kind), { recursive: true });
   const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   try {
+    await mkdir(join(baseDir, kind), { recursive: true });
     await copyFile(path, temp);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
-    throw error;
+    throw new BackendError(`Cannot store ${path} in ${join(baseDir, kind)}: ${(error as Error).message}. Check that the file still exists and the runs folder is writable.`, {
+      cause: error,
+    });
   }
   return relative;
 }
