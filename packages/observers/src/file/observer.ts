@@ -136,7 +136,7 @@ export class FileStorageObserver implements Observer {
   async heartbeat(event: HeartbeatEvent): Promise<void> {
     const run = this.current('heartbeat');
     run.entry.heartbeat = event.beatTime;
-    run.entry.result = event.result;
+    run.entry.result = event.result ?? null; // Sacred writes "result": null until there is one
     if (event.capturedOutDelta !== '') await appendFile(join(run.dir, RUN_FILES.cout), event.capturedOutDelta);
     await Promise.all([this.saveRunEntry(run), this.saveInfo(run, event.info)]);
   }
