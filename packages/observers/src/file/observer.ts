@@ -170,7 +170,7 @@ export class FileStorageObserver implements Observer {
 
   async completed(event: CompletedEvent): Promise<void> {
     const run = this.current('completed');
-    await this.finish(run, { stop_time: event.stopTime, result: event.result, status: 'COMPLETED' });
+    await this.finish(run, { stop_time: event.stopTime, result: event.result ?? null, status: 'COMPLETED' });
   }
 
   async failed(event: FailedEvent): Promise<void> {
