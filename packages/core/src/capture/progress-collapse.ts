@@ -15,6 +15,8 @@
 
 /** A line that never ends is emitted anyway past this many cells, to bound memory. */
 const MAX_PENDING_CELLS = 1 << 20;
+// Largest piece of a write handled at once.
+const MAX_SLICE = 1 << 16;
 // Longest escape sequence held back while waiting for the rest of it.
 const MAX_ESCAPE_LENGTH = 32;
 const SPECIAL = /[\r\b\x1b]/;
@@ -27,6 +29,22 @@ export class ProgressCollapser {
 
   /** Feed output; returns the text of the lines it finished (each ending in `\n`). */
   push(chunk: string): string {
+    if (chunk.length <= MAX_SLICE) return this.pushSlice(chunk);
+    // A huge write (a 20 MB line) is taken in slices, so that the pending line
+    // is emitted once it passes MAX_PENDING_CELLS instead of after the whole
+    // chunk was split into cells.
+    let out = '';
+    for (let start = 0; start < chunk.length; ) {
+      let end = Math.min(chunk.length, start + MAX_SLICE);
+      // never cut a surrogate pair in two
+      if (end < chunk.length && /[\uD800-\uDBFF]/.test(chunk[end - 1]!)) end--;
+      out += this.pushSlice(chunk.slice(start, end));
+      start = end;
+    }
+    return out;
+  }
+
+  private pushSlice(chunk: string): string {
     let text = this.carry + chunk;
     this.carry = '';
     let out = '';
