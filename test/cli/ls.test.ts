@@ -125,6 +125,13 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     const coloured = await runCli(['ls', FIXTURE_RUNS], { color: true });
     assert.ok(coloured.stdout.includes('\x1b[32mCOMPLETED\x1b[39m'), 'COMPLETED in green');
     assert.ok(coloured.stdout.includes('\x1b[31mFAILED\x1b[39m'), 'FAILED in red');
+    // colour codes take no room: every table line is as wide as the others
+    const visible = coloured.stdout
+      .split('\n')
+      .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ''))
+      .filter((line) => /^[│┌├└]/.test(line))
+      .map((line) => [...line].length);
+    assert.equal(new Set(visible).size, 1, `widths ${visible.join(',')}`);
   });
 
   it('refuses a missing folder clearly', async () => {
