@@ -78,6 +78,8 @@ describe('ritual on a MongoDB store', () => {
     assert.deepEqual(await ids('not (status = COMPLETED or config.lr > 0.05)'), ['3']);
     assert.deepEqual(await ids('status in [FAILED, RUNNING] and config.model.hidden = 256'), ['2']);
     assert.deepEqual(await ids('fail_trace exists and fail_trace != null'), ['2']);
+    assert.deepEqual(await ids('(status = FAILED or config.lr < 0.002) and config.model.hidden = 128'), ['1']);
+    assert.deepEqual(await ids('status = completed and not config.epochs = 10'), ['1']);
     assert.deepEqual(await ids('start_time >= 2026-11-27T10:00'), ['1', '2']);
     assert.deepEqual(await ids('{"config.batchSize": {"$lt": 64}}'), ['3']);
   });

@@ -23,7 +23,11 @@ const CASES: Array<[string, unknown]> = [
   ['a = 1 or b = 2 or c = 3', { $or: [{ a: 1 }, { b: 2 }, { c: 3 }] }],
   // and binds tighter than or
   ['a = 1 or b = 2 and c = 3', { $or: [{ a: 1 }, { b: 2, c: 3 }] }],
-  ['(a = 1 or b = 2) and c = 3', { $and: [{ $or: [{ a: 1 }, { b: 2 }] }, { c: 3 }] }],
+  ['(a = 1 or b = 2) and c = 3', { $or: [{ a: 1 }, { b: 2 }], c: 3 }],
+  ['(a = 1 or b = 2) and (c = 3 or d = 4)', { $and: [{ $or: [{ a: 1 }, { b: 2 }] }, { $or: [{ c: 3 }, { d: 4 }] }] }],
+  ['not a = 1 and b = 2', { $nor: [{ a: 1 }], b: 2 }],
+  ['a = 1 and not b = 2 and not c = 3', { $and: [{ a: 1 }, { $nor: [{ b: 2 }] }, { $nor: [{ c: 3 }] }] }],
+  ['a = 1 and a = 2', { $and: [{ a: 1 }, { a: 2 }] }],
   ['((a = 1))', { a: 1 }],
   ['not a = 1', { $nor: [{ a: 1 }] }],
   ['not not a = 1', { a: 1 }],
@@ -81,6 +85,8 @@ describe('compileWhere: readable syntax to MongoDB filters', () => {
     assert.deepEqual(ids('config.lr < 0.01'), [1]);
     assert.deepEqual(ids('status = COMPLETED and config.opt = sgd'), [3]);
     assert.deepEqual(ids('not (status = COMPLETED and config.opt = sgd)'), [1, 2]);
+    assert.deepEqual(ids('(config.opt = adam or result = null) and config.lr > 0.01'), [2]);
+    assert.deepEqual(ids('status = COMPLETED and not config.opt = adam'), [3]);
     assert.deepEqual(ids('fail_trace exists or result > 0.8'), [1, 2]);
     assert.deepEqual(ids('id in [1, 3] and result < 0.8'), [3]);
     assert.deepEqual(ids('start_time >= 2026-11-27'), [2, 3]);

@@ -249,9 +249,9 @@ function isOperatorObject(value: JsonValue | undefined): value is JsonObject {
 
 /**
  * `a and b` as one readable document when the parts touch different fields
- * (`{status: 'COMPLETED', 'config.lr': {$lt: 0.01}}`), or different
- * operators of one field (`{'config.lr': {$gt: 0.001, $lt: 0.1}}`);
- * otherwise an explicit `$and`.
+ * (`{status: 'COMPLETED', 'config.lr': {$lt: 0.01}}`), different operators
+ * of one field (`{'config.lr': {$gt: 0.001, $lt: 0.1}}`) or one `$or` /
+ * `$nor` beside fields (MongoDB ANDs a document's keys); otherwise `$and`.
  */
 function combineAnd(parts: RunFilter[]): RunFilter {
   const flat = parts.flatMap((p) => (isOnly(p, '$and') ? (p.$and as RunFilter[]) : [p]));
@@ -259,7 +259,7 @@ function combineAnd(parts: RunFilter[]): RunFilter {
   for (const part of flat) {
     for (const [key, value] of Object.entries(part)) {
       const existing = merged[key];
-      if (existing === undefined && !key.startsWith('$')) {
+      if (existing === undefined) {
         merged[key] = value;
       } else if (isOperatorObject(existing) && isOperatorObject(value) && Object.keys(value).every((op) => !(op in existing))) {
         merged[key] = { ...existing, ...value };
