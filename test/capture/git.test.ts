@@ -113,3 +113,14 @@ test('paths with spaces and non-ASCII names, renames and ignored sources are rea
   // An ignored file passed explicitly as a source is untracked too, but git lists it as ignored, not untracked.
   assert.deepEqual(result.dirtyFiles, ['données 2.js', 'my model.ts', 'new name.js'].map((f) => path.join(root, f)).sort());
 });
+
+test('a folder that becomes a repository between two captures of one process is seen as one', async () => {
+  const root = tempDir('git-later');
+  writeTree(root, { 'main.js': '' });
+  assert.deepEqual((await captureRepositories(sourcesOf(root, 'main.js'))).repositories, []);
+  git(root, 'init', '-q');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', 'init');
+  const commit = git(root, 'rev-parse', 'HEAD').trim();
+  assert.deepEqual((await captureRepositories(sourcesOf(root, 'main.js'))).repositories, [{ url: NO_REMOTE, commit, dirty: false }]);
+});

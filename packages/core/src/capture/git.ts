@@ -31,30 +31,16 @@ async function gitAt(dir: string): Promise<SimpleGit> {
   return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
 }
 
-const rootCache = new Map<string, string | null>();
-
-/** The working-tree root holding `dir` (where `.git` is, a folder or a worktree/submodule file), or null. */
+/**
+ * The working-tree root holding `dir` (where `.git` is, a folder or a
+ * worktree/submodule file), or null. Not cached: a folder may become a
+ * repository between two runs of one process, and the walk costs microseconds.
+ */
 export function findRepositoryRoot(dir: string): string | null {
-  const visited: string[] = [];
-  let current = dir;
-  let root: string | null = null;
-  for (;;) {
-    const cached = rootCache.get(current);
-    if (cached !== undefined) {
-      root = cached;
-      break;
-    }
-    visited.push(current);
-    if (statSync(path.join(current, '.git'), { throwIfNoEntry: false }) !== undefined) {
-      root = current;
-      break;
-    }
-    const parent = path.dirname(current);
-    if (parent === current) break;
-    current = parent;
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (statSync(path.join(current, '.git'), { throwIfNoEntry: false }) !== undefined) return current;
+    if (path.dirname(current) === current) return null;
   }
-  for (const seen of visited) rootCache.set(seen, root);
-  return root;
 }
 
 function groupByRepository(files: readonly string[]): { byRoot: Map<string, string[]>; outside: string[] } {
