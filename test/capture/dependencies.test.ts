@@ -74,3 +74,12 @@ test('a source edited after capture is read again', async () => {
   writeTree(base, { 'main.js': "import 'second';" });
   assert.deepEqual(await collectDependencies([{ ...source!, md5: 'changed' }], new Map()), ['second==2.0.0']);
 });
+
+test('a package upgraded between two captures of one process is recorded with its new version', async () => {
+  const base = tempDir('deps-upgrade');
+  writeTree(base, { 'node_modules/plain/package.json': manifest('plain', '1.0.0'), 'main.js': "import 'plain';" });
+  const sources = await collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [] });
+  assert.deepEqual(await collectDependencies(sources, new Map()), ['plain==1.0.0']);
+  writeTree(base, { 'node_modules/plain/package.json': manifest('plain', '1.1.0') });
+  assert.deepEqual(await collectDependencies(sources, new Map()), ['plain==1.1.0']);
+});

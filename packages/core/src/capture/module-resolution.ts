@@ -93,33 +93,24 @@ export function resolveFile(target: string, tryDirectory = true): string | undef
   return undefined;
 }
 
-const versionCache = new Map<string, string | undefined>();
-
 /**
  * The version in the installed package.json of `name`, found by Node's
  * resolution walk from `fromFile` (nearest node_modules first). Reading the
  * manifest directly, rather than `require.resolve('x/package.json')`, also
- * works for packages whose `exports` hide their package.json.
+ * works for packages whose `exports` hide their package.json. Not cached: a
+ * package may be upgraded between two runs of one process.
  */
 export function installedVersion(name: string, fromFile: string): string | undefined {
-  let dir = path.dirname(fromFile);
-  for (;;) {
-    const key = `${dir}\0${name}`;
-    if (versionCache.has(key)) return versionCache.get(key);
+  for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'node_modules', name, 'package.json');
     if (isFile(manifest)) {
-      let version: string | undefined;
       try {
         const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown };
-        version = typeof parsed.version === 'string' ? parsed.version : undefined;
+        return typeof parsed.version === 'string' ? parsed.version : undefined;
       } catch {
-        version = undefined;
+        return undefined;
       }
-      versionCache.set(key, version);
-      return version;
     }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
