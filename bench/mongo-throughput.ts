@@ -34,6 +34,8 @@ export interface MongoBenchResult {
   pointsPerSecond: number;
   /** Time the training loop spent inside logMetrics/heartbeat, per point. */
   loopNanosecondsPerPoint: number;
+  /** All main-thread CPU of the process per point (journal, planning, BSON, driver): what the observer costs training in total. */
+  cpuNanosecondsPerPoint: number;
   heartbeats: number;
   /** Whether everything was acknowledged (false: some events stayed in the journal). */
   complete: boolean;
@@ -66,6 +68,7 @@ export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBe
     let loopNs = 0n;
     let heartbeats = 0;
     const began = process.hrtime.bigint();
+    const cpuBefore = process.cpuUsage();
     while (written < options.points) {
       const count = Math.min(perMetric, Math.ceil((options.points - written) / options.metrics));
       const now = Date.now();
@@ -86,11 +89,13 @@ export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBe
     await observer.completed({ runId, stopTime: new Date(), result: null });
     await observer.close();
     const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       points: written,
       seconds,
       pointsPerSecond: written / seconds,
       loopNanosecondsPerPoint: Number(loopNs) / written,
+      cpuNanosecondsPerPoint: ((cpu.user + cpu.system) * 1000) / written,
       heartbeats,
       complete: observer.journalPath === null,
     };
@@ -105,7 +110,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   try {
     const result = await runMongoBench({ url: server.url, database: 'bench', points: Number(values.points), batch: Number(values.batch), metrics: Number(values.metrics) });
     console.log(`${result.points} points in ${result.seconds.toFixed(2)} s: ${Math.round(result.pointsPerSecond).toLocaleString('en')} points/s stored (target >= 100,000)`);
-    console.log(`training-loop cost: ${result.loopNanosecondsPerPoint.toFixed(0)} ns per point inside logMetrics/heartbeat; ${result.heartbeats} heartbeats; complete: ${result.complete}`);
+    console.log(`training-loop cost: ${result.loopNanosecondsPerPoint.toFixed(0)} ns per point inside logMetrics/heartbeat, ${result.cpuNanosecondsPerPoint.toFixed(0)} ns of this process's CPU per point in all; ${result.heartbeats} heartbeats; complete: ${result.complete}`);
   } finally {
     await server.dispose();
   }

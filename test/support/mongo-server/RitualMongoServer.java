@@ -1,6 +1,8 @@
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -11,7 +13,9 @@ import java.util.List;
  * file backend, so data survives a stop and a start (the reconnect tests need that).
  *
  * Usage: java RitualMongoServer PORT DATA_FILE [--exit-on-stdin-eof]
- *   PORT 0 picks a free port; DATA_FILE ":memory:" keeps nothing.
+ *   PORT 0 picks a free port; DATA_FILE ":memory:" keeps nothing and uses the
+ *   plain in-memory backend (H2 re-serialises a whole document on every update,
+ *   which makes long metric arrays slow; benchmarks use memory).
  * Prints "ritual-mongo-server ready 127.0.0.1:PORT" once it accepts connections.
  * With --exit-on-stdin-eof it stops when its parent goes away (the pipe closes),
  * so a crashed test never leaves a server behind.
@@ -39,7 +43,7 @@ public final class RitualMongoServer {
         String dataFile = args[1];
         boolean exitOnStdinEof = args.length > 2 && args[2].equals("--exit-on-stdin-eof");
 
-        H2Backend backend = dataFile.equals(":memory:") ? H2Backend.inMemory() : new H2Backend(dataFile);
+        AbstractMongoBackend backend = dataFile.equals(":memory:") ? new MemoryBackend() : new H2Backend(dataFile);
         backend.version(MONGO_4_2);
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", port);

@@ -32,6 +32,8 @@ export async function connectMongo(target: MongoTarget, options: ConnectOptions 
     connectTimeoutMS: timeout,
     heartbeatFrequencyMS: 1000,
     appName: 'ritual',
+    // What a journal replay sees (JSON drops undefined), so live and replayed documents are equal.
+    ignoreUndefined: true,
   });
   try {
     await client.connect();

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BackendError } from '@ritual/core';
+import { packMetrics, unpackMetrics, type BinaryMetricsRef } from './journal-metrics.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
 
 /**
@@ -11,6 +12,7 @@ import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta
  * survives a kill -9 of the writer) before anything is sent to the database.
  * One folder per run:
  *   events.jsonl   one event per line, in order, with a sequence number
+ *   metrics.bin    the metric points of the `metrics` events, binary (journal-metrics.ts)
  *   files/         copies of sources, resources and artifacts as they were when added
  *   target.json    where the run was going (redacted URL, database, collections)
  *   owner.json     pid + host of the writing process (sync leaves live runs alone)
@@ -76,6 +78,8 @@ export function decodeEvent(line: string): JournalEvent {
 
 export class RunJournal {
   private fd: number | null = null;
+  private binaryFd: number | null = null;
+  private binaryOffset = 0;
   private nextSeq: number;
 
   private constructor(
@@ -105,6 +109,7 @@ export class RunJournal {
   static open(dir: string): RunJournal {
     const journal = new RunJournal(resolve(dir), readTarget(dir).key, 1);
     const events = journal.readEvents();
+    journal.binaryOffset = existsSync(join(journal.dir, 'metrics.bin')) ? statSync(join(journal.dir, 'metrics.bin')).size : 0;
     journal.nextSeq = (events.at(-1)?.seq ?? 0) + 1;
     return journal;
   }
@@ -112,8 +117,20 @@ export class RunJournal {
   /** Appends one event and returns it with its sequence number. Synchronous on purpose: see the file comment. */
   append(event: NewJournalEvent): JournalEvent {
     const full = { ...event, seq: this.nextSeq } as JournalEvent;
+    let line: string;
+    if (full.type === 'metrics') {
+      // Points first, then the line that points at them: a kill between the two loses nothing that was acknowledged.
+      const { buffer, series } = packMetrics(full.metrics);
+      this.binaryFd ??= openSync(join(this.dir, 'metrics.bin'), 'a');
+      writeSync(this.binaryFd, buffer);
+      const ref: BinaryMetricsRef = { offset: this.binaryOffset, series };
+      this.binaryOffset += buffer.length;
+      line = JSON.stringify({ type: 'metrics', seq: full.seq, bin: ref });
+    } else {
+      line = encodeEvent(full);
+    }
     this.fd ??= openSync(join(this.dir, 'events.jsonl'), 'a');
-    writeSync(this.fd, `${encodeEvent(full)}\n`);
+    writeSync(this.fd, `${line}\n`);
     this.nextSeq += 1;
     return full;
   }
@@ -134,12 +151,20 @@ export class RunJournal {
     const path = join(this.dir, 'events.jsonl');
     if (!existsSync(path)) return [];
     const events: JournalEvent[] = [];
+    let binary: Buffer | null = null;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (line === '') continue;
+      let event: JournalEvent & { bin?: BinaryMetricsRef };
       try {
-        events.push(decodeEvent(line));
+        event = decodeEvent(line) as JournalEvent & { bin?: BinaryMetricsRef };
       } catch {
         break;
+      }
+      if (event.type === 'metrics' && event.bin) {
+        binary ??= readFileSync(join(this.dir, 'metrics.bin'));
+        events.push({ type: 'metrics', seq: event.seq, metrics: unpackMetrics(binary, event.bin) });
+      } else {
+        events.push(event);
       }
     }
     return events;
@@ -177,7 +202,9 @@ export class RunJournal {
 
   closeFile(): void {
     if (this.fd !== null) closeSync(this.fd);
+    if (this.binaryFd !== null) closeSync(this.binaryFd);
     this.fd = null;
+    this.binaryFd = null;
   }
 
   remove(): void {

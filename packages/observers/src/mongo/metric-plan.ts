@@ -90,8 +90,9 @@ export class MetricPlanner {
 
 function toOperation(handles: MongoHandles, runId: RunId, slice: Slice): AnyBulkWriteOperation<Record<string, unknown>> {
   const { Double } = handles.driver;
-  // Values are always doubles, as Python floats are; a JS 1 would otherwise become an int32.
-  const values = slice.values.map((value) => new Double(value));
+  // Values are always doubles, as Python floats are: a JS number with a fraction already is one,
+  // an integer-valued one (1, 0) would become an int32, so only those are wrapped.
+  const values = slice.values.map((value) => (Number.isInteger(value) ? new Double(value) : value));
   const timestamps = slice.timestamps.map((ms) => new Date(ms));
   const _id = handles.objectId(slice.idHex);
   if (slice.offset === 0) {

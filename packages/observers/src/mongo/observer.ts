@@ -154,7 +154,8 @@ export class MongoObserver implements Observer {
       if (!listed.some((entry) => (entry as JsonObject | null)?.name === series.name)) listed.push({ name: series.name, id: this.writer.metricId(series.name) });
     }
     event.info.metrics = listed;
-    this.record({ type: 'metrics', metrics: event.metrics.map((series) => ({ name: series.name, steps: [...series.steps], values: [...series.values], timestamps: [...series.timestamps] })) });
+    // No copy needed: the journal packs the points and the planner slices them before this returns.
+    this.record({ type: 'metrics', metrics: event.metrics });
   }
 
   heartbeat(event: HeartbeatEvent): void {

@@ -46,7 +46,8 @@ export class Uploader {
   push(seq: number, operation: Operation): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.queue.push({ seq, operation });
-    this.loop ??= this.run().finally(() => {
+    // Start on a later tick: the caller (a training loop's flush) returns at once.
+    this.loop ??= sleep(0).then(() => this.run()).finally(() => {
       this.loop = null;
       this.notify();
     });
