@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import { normaliseArtifactName } from './artifact-name.js';
 import { UsageError } from './errors.js';
 import type { MetricBuffer } from './metric-buffer.js';
 import type { ObserverChain } from './observer-chain.js';
@@ -66,10 +67,11 @@ export class Run<C = JsonObject> {
    */
   async addArtifact(path: string, name?: string, options: ArtifactOptions = {}): Promise<void> {
     const absolute = resolve(path);
+    const checkedName = normaliseArtifactName(name ?? basename(absolute));
     await requireFile(absolute, 'artifact');
     await this.observers.emit('artifactAdded', {
       runId: this.id,
-      name: name ?? basename(absolute),
+      name: checkedName,
       path: absolute,
       ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
       ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),

@@ -3,8 +3,8 @@
  * and how a new one is claimed among concurrent processes.
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { isAbsolute, join, posix } from 'node:path';
-import { BackendError, UsageError } from '@ritual/core';
+import { join } from 'node:path';
+import { BackendError, normaliseArtifactName, UsageError } from '@ritual/core';
 import type { RunId } from '@ritual/core';
 
 /** Files Sacred's FileStorageObserver owns in a run folder. */
@@ -24,29 +24,13 @@ export const RUN_FILES = {
 export const PRIVATE_DIR = '.ritual';
 export const METRICS_LOG = join(PRIVATE_DIR, 'metrics.jsonl');
 
-const RESERVED_NAMES = new Set<string>(Object.values(RUN_FILES));
 
 /**
  * Check an artifact name and return it normalised (`/` separators). Refuses
  * names that would overwrite a file the observer owns or leave the run folder.
  */
 export function checkArtifactName(name: string): string {
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new UsageError('An artifact needs a non-empty name, e.g. run.addArtifact("model.json") or addArtifact(path, "model/model.json").');
-  }
-  const slashed = name.replaceAll('\\', '/');
-  if (isAbsolute(name) || slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed)) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} is an absolute path; give a name relative to the run folder, e.g. "model/model.json".`);
-  }
-  const normalised = posix.normalize(slashed);
-  if (normalised === '..' || normalised.startsWith('../') || normalised === '.' || normalised.endsWith('/')) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} would be stored outside the run folder; use a plain relative name such as "model/model.json".`);
-  }
-  if (RESERVED_NAMES.has(normalised)) {
-    throw new UsageError(
-      `Artifact name ${JSON.stringify(name)} would overwrite the run's own ${normalised}; pick another name (reserved: ${[...RESERVED_NAMES].join(', ')}).`,
-    );
-  }
+  const normalised = normaliseArtifactName(name);
   if (normalised === PRIVATE_DIR || normalised.startsWith(`${PRIVATE_DIR}/`)) {
     throw new UsageError(`Artifact name ${JSON.stringify(name)} is inside ${PRIVATE_DIR}/, which ritual keeps for its own files; pick another name.`);
   }
