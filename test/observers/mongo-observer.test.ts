@@ -4,9 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Double, Int32, MongoClient, ObjectId } from 'mongodb';
+import { readFile, readdir } from 'node:fs/promises';
+import { RunNotFoundError, UsageError } from '@ritual/core';
+import { runSync } from '../../packages/observers/src/cli/sync.js';
 import { MongoObserver } from '../../packages/observers/src/mongo/observer.js';
+import { MongoRunStore } from '../../packages/observers/src/mongo/store.js';
+import { parseMongoSpec, redactMongoUrl } from '../../packages/observers/src/mongo/target.js';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
-import { driveRun } from '../support/mongo-run-events.js';
+import { driveRun, startedEvent } from '../support/mongo-run-events.js';
 
 let server: MongoTestServer;
 let client: MongoClient;
@@ -76,5 +81,155 @@ describe('MongoObserver writes Sacred documents', () => {
     ]);
     assert.equal(run.info.custom, 'value');
     assert.equal(run.meta.command, 'main');
+  });
+});
+
+async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('MongoRunStore reads runs back', () => {
+  test('find with server-side filters, get, metrics, artifacts', async () => {
+    await driveRun(observer('store'), { workDir: join(work, 'store') });
+    await driveRun(observer('store'), { workDir: join(work, 'store'), end: 'failed' });
+    const store = await MongoRunStore.open(`${server.url}/store`);
+    try {
+      assert.equal(store.location, `${server.url}/store`);
+      const failed = await store.find({ status: 'FAILED' });
+      assert.deepEqual(failed.map((run) => run._id), [2]);
+      assert.deepEqual(failed[0]!.fail_trace, ['Traceback:', 'Error: boom']);
+      const sorted = await store.find({ 'config.lr': { $lt: 0.01 } }, { sort: { _id: -1 }, limit: 1 });
+      assert.deepEqual(sorted.map((run) => run._id), [2]);
+      assert.equal(sorted[0]!.captured_out, undefined, 'listings leave the output out');
+      const run = await store.get('1');
+      assert.equal(run._id, 1);
+      assert.equal(run.status, 'COMPLETED');
+      assert.ok(run.start_time instanceof Date);
+      assert.deepEqual(run.artifacts, ['model/model.json']);
+      assert.match(run.experiment.sources[0]![1], /^[0-9a-f]{24}$/);
+      assert.ok(run.captured_out?.startsWith('beat 0 lösung ✓\nbeat 1'));
+      const metrics = await store.metrics(1);
+      assert.deepEqual(metrics.map((m) => m.name), ['train.loss', 'train.acc']);
+      assert.equal(metrics[0]!.steps.length, 50);
+      assert.ok(Number.isNaN(metrics[0]!.values[7]));
+      assert.equal(metrics[1]!.values[0], 2);
+      assert.equal(typeof metrics[0]!.timestamps[0], 'number');
+      assert.deepEqual((await store.metrics(1, 'train.acc')).map((m) => m.name), ['train.acc']);
+      const artifacts = await store.artifacts(1);
+      assert.deepEqual(artifacts, [{ name: 'model/model.json', size: 19, contentType: 'application/json' }]);
+      assert.equal(await streamText(await store.openArtifact(1, 'model/model.json')), '{"weights":[1,2,3]}');
+      await assert.rejects(store.get(99), RunNotFoundError);
+      await assert.rejects(store.openArtifact(1, 'nope'), UsageError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('16 MB safeguards: metric series continue in follow-on documents, long output moves to GridFS; readers get it whole', async () => {
+    const limits = { maxPointsPerMetricDocument: 12, capturedOutSegmentChars: 40 };
+    const id = await driveRun(observer('bounded', { limits }), { workDir: join(work, 'bounded'), outputPerBeat: 30 });
+    const db = client.db('bounded');
+    const parts = await db.collection('metrics').find({ run_id: id as never, name: 'train.loss' }).toArray();
+    assert.equal(parts.length, 5, '50 points, 12 per document');
+    assert.deepEqual(parts.map((part) => (part.part === undefined ? 0 : Number(part.part))).sort(), [0, 1, 2, 3, 4]);
+    assert.ok(parts.every((part) => part.steps.length <= 12));
+    const run = await db.collection('runs').findOne({ _id: id as never });
+    assert.ok(run);
+    assert.ok(run.captured_out.length <= 80, `inline tail is bounded (${run.captured_out.length})`);
+    assert.ok(run.captured_out_overflow.length >= 2);
+    const file = await db.collection('fs.files').findOne({ _id: run.captured_out_overflow[0] });
+    assert.equal(file?.filename, `captured_out://runs/${id}/0`);
+    const store = await MongoRunStore.open(`${server.url}/bounded`);
+    try {
+      const expected = Array.from({ length: 5 }, (_, beat) => `beat ${beat} lösung ✓\n`.padEnd(30, '.')).join('');
+      assert.equal((await store.get(id!)).captured_out, expected);
+      const [loss] = await store.metrics(id!, 'train.loss');
+      assert.deepEqual(loss!.steps, Array.from({ length: 50 }, (_, i) => i));
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('MongoObserver details', () => {
+  test('passwords never reach a name, a log line, the journal or a document', async () => {
+    const secretUrl = 'mongodb://ritual:s3cret-pw@127.0.0.1:9/?authSource=admin';
+    assert.equal(redactMongoUrl(secretUrl), 'mongodb://ritual:***@127.0.0.1:9/?authSource=admin');
+    const logs: string[] = [];
+    const journalDir = join(work, 'journal', 'secret');
+    const dead = new MongoObserver({ url: secretUrl, dbName: 'secret', journalDir, serverSelectionTimeoutMS: 300, closeTimeoutMS: 500, log: (line) => logs.push(line) });
+    assert.ok(dead.name.includes('ritual:***@') && !dead.name.includes('s3cret'));
+    await driveRun(dead, { workDir: join(work, 'secret'), beats: 2 });
+    assert.ok(logs.length > 0 && logs.every((line) => !line.includes('s3cret')), logs.join('\n'));
+    const [runDir] = await readdir(journalDir);
+    for (const name of ['events.jsonl', 'target.json']) assert.ok(!(await readFile(join(journalDir, runDir!, name), 'utf8')).includes('s3cret'), name);
+    // The password is not stored, so sync must be given the URL again.
+    const report = await runSync(journalDir, undefined, { write: () => {} });
+    assert.equal(report.failed.length, 1);
+    assert.ok(report.failed[0]!.error instanceof UsageError);
+    assert.match(report.failed[0]!.error.message, /pass the full URL/);
+
+    // The raw -m value with a password, as the Run records it in meta.options, is redacted in the document.
+    const live = observer('secret');
+    const event = startedEvent(join(work, 'secret'), new Date());
+    event.meta.options = { '--mongo_db': secretUrl };
+    event.config.db = secretUrl;
+    const id = await live.started(event);
+    await live.completed({ runId: id ?? null, stopTime: new Date(), result: null });
+    await live.close();
+    const stored = await client.db('secret').collection('runs').findOne({ _id: id as never });
+    assert.ok(stored);
+    const text = JSON.stringify(stored);
+    assert.ok(!text.includes('s3cret'), text);
+    assert.ok(text.includes('ritual:***@127.0.0.1:9'));
+  });
+
+  test('-m specs: URLs and Sacred\'s [host:port:]db[.collection][!priority]', async () => {
+    assert.deepEqual(parseMongoSpec('mydb'), { url: 'mongodb://localhost:27017', redactedUrl: 'mongodb://localhost:27017', dbName: 'mydb', runsCollection: 'runs', metricsCollection: 'metrics' });
+    const full = parseMongoSpec('db.example.org:27018:exp.my_runs!40');
+    assert.equal(full.url, 'mongodb://db.example.org:27018');
+    assert.equal(full.dbName, 'exp');
+    assert.equal(full.runsCollection, 'my_runs');
+    assert.equal(full.priority, 40);
+    assert.equal(parseMongoSpec('mongodb+srv://u:p@cluster.x.net/team?retryWrites=true').dbName, 'team');
+    assert.equal(parseMongoSpec('mongodb://h:1/').dbName, 'sacred');
+    assert.throws(() => parseMongoSpec('not a spec!'), UsageError);
+    assert.throws(() => new MongoObserver({ url: 'http://x' }), UsageError);
+    const port = new URL(server.url.replace('mongodb:', 'http:')).port;
+    const fromSpec = MongoObserver.fromSpec(`127.0.0.1:${port}:specdb.spec_runs!35`, { journalDir: join(work, 'journal', 'spec'), log: () => {} });
+    assert.equal(fromSpec.priority, 35);
+    assert.equal(new MongoObserver({ url: server.url }).priority, 30);
+    const id = await driveRun(fromSpec, { workDir: join(work, 'spec'), beats: 1 });
+    assert.equal(id, 1);
+    assert.equal(Number(await client.db('specdb').collection('spec_runs').countDocuments()), 1);
+    const prefixed = await driveRun(observer('prefixdb', { collectionPrefix: 'team' }), { workDir: join(work, 'spec'), beats: 1 });
+    assert.equal(prefixed, 1);
+    assert.equal(Number(await client.db('prefixdb').collection('team_runs').countDocuments()), 1);
+    assert.equal(Number(await client.db('prefixdb').collection('team_metrics').countDocuments()), 2);
+  });
+
+  test('queued runs, failed and interrupted ends, string ids do not break numbering', async () => {
+    const db = client.db('lifecycle');
+    await db.collection('runs').insertOne({ _id: 'my-custom-id' as never, status: 'COMPLETED' });
+    const queuedObserver = observer('lifecycle');
+    const base = startedEvent(join(work, 'life'), new Date());
+    const queueTime = new Date(Date.UTC(2026, 5, 1));
+    const queuedId = await queuedObserver.queued({ runId: null, experiment: base.experiment, command: 'main', host: base.host, queueTime, config: base.config, meta: { ...base.meta, priority: 5 } });
+    await queuedObserver.close();
+    assert.equal(queuedId, 1);
+    const queued = await db.collection('runs').findOne({ _id: 1 as never });
+    assert.equal(queued?.status, 'QUEUED');
+    assert.deepEqual(queued?.meta.queue_time, queueTime);
+    assert.equal(Number(queued?.meta.priority), 5);
+    assert.equal(queued?.start_time, undefined);
+    assert.equal(queued?.experiment.sources.length, 2);
+    assert.equal(await driveRun(observer('lifecycle'), { workDir: join(work, 'life'), beats: 1, end: 'failed' }), 2);
+    assert.equal(await driveRun(observer('lifecycle'), { workDir: join(work, 'life'), beats: 1, end: 'interrupted' }), 3);
+    const statuses = await db.collection('runs').find({ _id: { $in: [2, 3] } } as never).sort({ _id: 1 }).toArray();
+    assert.deepEqual(statuses.map((run) => run.status), ['FAILED', 'INTERRUPTED']);
+    assert.deepEqual(statuses[0]?.fail_trace, ['Traceback:', 'Error: boom']);
+    assert.ok(statuses[1]?.stop_time instanceof Date);
   });
 });
