@@ -42,6 +42,10 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
     const show = await ritual(['show', '3'], { cwd });
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^Run 3 {2}mnist-long/);
+    // `npm run ritual -- show 3` runs from the workspace root but means the folder the user is in
+    const viaNpm = await ritual(['show', '3'], { cwd: ROOT, env: { npm_lifecycle_event: 'ritual', INIT_CWD: cwd } });
+    assert.equal(viaNpm.code, 0, viaNpm.stderr);
+    assert.match(viaNpm.stdout, /^Run 3 {2}mnist-long/);
   });
 
   it('bad input: a clear message, non-zero exit, no stack trace', async () => {
