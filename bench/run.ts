@@ -46,7 +46,7 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'mongo',
-    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 500_000, batch: 10_000, metrics: 4, repeats: 3 }),
+    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 200_000, batch: 10_000, metrics: 4, repeats: 2 }),
   },
   { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 5, smoke }) },
   {
