@@ -41,6 +41,15 @@ export interface TrainingBenchResult {
   ritualMs: number[];
   /** Time inside main around the training only, per ritual run. */
   ritualTrainingMs: number[];
+  /**
+   * CPU time (user + system, this process) per run of each arm. Far less
+   * sensitive than wall time to other jobs on a shared machine, so it is the
+   * figure to trust when the wall-time spread is wide.
+   */
+  bareCpuMs: number[];
+  ritualCpuMs: number[];
+  /** median(ritualCpuMs) / median(bareCpuMs). */
+  cpuRatio: number;
   bareMedianMs: number;
   ritualMedianMs: number;
   ritualTrainingMedianMs: number;
@@ -81,22 +90,31 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     return result.testAcc;
   });
 
-  const bare = async (): Promise<number> => {
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  const bare = async (): Promise<[number, number]> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const result = await trainMnist(tf, training);
     const ms = performance.now() - t0;
+    const cpu = cpuMs(c0);
     result.model.dispose();
-    return ms;
+    return [ms, cpu];
   };
-  const withRitual = async (): Promise<number> => {
+  const withRitual = async (): Promise<[number, number]> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await ex.run({ options: { beatInterval: opts.beatInterval ?? 1 } });
-    return performance.now() - t0;
+    return [performance.now() - t0, cpuMs(c0)];
   };
 
   const bareMs: number[] = [];
   const ritualMs: number[] = [];
   const ritualTrainingMs: number[] = [];
+  const bareCpuMs: number[] = [];
+  const ritualCpuMs: number[] = [];
   try {
     log(`warm-up (${backend})...`);
     await bare();
@@ -105,13 +123,18 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
       // ABBA order: each arm runs first half of the time.
       const order = i % 2 === 0 ? (['bare', 'ritual'] as const) : (['ritual', 'bare'] as const);
       for (const arm of order) {
-        if (arm === 'bare') bareMs.push(await bare());
-        else {
-          ritualMs.push(await withRitual());
+        if (arm === 'bare') {
+          const [ms, cpu] = await bare();
+          bareMs.push(ms);
+          bareCpuMs.push(cpu);
+        } else {
+          const [ms, cpu] = await withRitual();
+          ritualMs.push(ms);
+          ritualCpuMs.push(cpu);
           ritualTrainingMs.push(insideMs);
         }
       }
-      log(`  ${i + 1}/${repeats}: bare ${fmt(bareMs.at(-1)!)}  ritual ${fmt(ritualMs.at(-1)!)} (training ${fmt(insideMs)})`);
+      log(`  ${i + 1}/${repeats}: bare ${fmt(bareMs.at(-1)!)} (cpu ${fmt(bareCpuMs.at(-1)!)})  ritual ${fmt(ritualMs.at(-1)!)} (cpu ${fmt(ritualCpuMs.at(-1)!)}, training ${fmt(insideMs)})`);
     }
   } finally {
     await rm(runsDir, { recursive: true, force: true });
@@ -124,6 +147,9 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     bareMs,
     ritualMs,
     ritualTrainingMs,
+    bareCpuMs,
+    ritualCpuMs,
+    cpuRatio: median(ritualCpuMs) / median(bareCpuMs),
     bareMedianMs,
     ritualMedianMs,
     ritualTrainingMedianMs,
@@ -140,6 +166,7 @@ export function formatTrainingBench(r: TrainingBenchResult, training: TrainingCo
     `  ritual arm: file observer, per-batch metrics, heartbeat every 1 s, output capture`,
     `  bare     median ${fmt(r.bareMedianMs)}   [${list(r.bareMs)}]`,
     `  ritual   median ${fmt(r.ritualMedianMs)}   [${list(r.ritualMs)}]   (training inside main: median ${fmt(r.ritualTrainingMedianMs)})`,
+    `  cpu      bare median ${fmt(median(r.bareCpuMs))}, ritual median ${fmt(median(r.ritualCpuMs))}: ratio ${r.cpuRatio.toFixed(3)} (robust to other jobs on the machine)`,
     `  ratio    ${r.ratio.toFixed(3)} whole run, ${r.trainingRatio.toFixed(3)} training only   (target <= ${r.target})  ${r.ratio <= r.target ? 'OK' : 'OVER TARGET'}`,
   ].join('\n');
 }
