@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,4 +94,22 @@ test("'fd' catches direct fd writes and a child's inherited output, through a re
 
 test("'fd' without a relaunch is a UsageError that says what to do", () => {
   assert.throws(() => startOutputCapture('fd'), (error: unknown) => error instanceof UsageError && /relaunchForFdCapture/.test(error.message));
+});
+
+test("'fd': a signal sent to the relaunching parent is forwarded; the parent exits with 128 + signal", async () => {
+  const parent = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(fixtures, 'fd-signal.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const childPid = await new Promise<number>((resolve, reject) => {
+    parent.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /ready (\d+)\n/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    parent.once('exit', () => reject(new Error(`parent exited early: ${out}`)));
+  });
+  assert.notEqual(childPid, parent.pid, 'the run happens in a relaunched child');
+  const exited = new Promise<number | null>((resolve) => parent.once('exit', (code) => resolve(code)));
+  parent.kill('SIGTERM');
+  assert.equal(await exited, 128 + 15);
+  assert.throws(() => process.kill(childPid, 0), /ESRCH/, 'the child is gone too');
 });
