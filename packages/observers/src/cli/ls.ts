@@ -76,10 +76,8 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   for (const problem of skipped) ctx.err(ctx.colors.yellow(`ritual: ${problem}`));
 
   const now = ctx.now();
-  const rows = await Promise.all(
-    runs.map((run) =>
-      describeRun(store, run, columns, metricNames, now, (problem) => ctx.err(ctx.colors.yellow(`ritual: run ${String(run._id)}: ${problem}`))),
-    ),
+  const rows = await mapInBatches(runs, METRIC_READS_AT_ONCE, (run) =>
+    describeRun(store, run, columns, metricNames, now, (problem) => ctx.err(ctx.colors.yellow(`ritual: run ${String(run._id)}: ${problem}`))),
   );
   if (options.json) {
     ctx.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -106,6 +104,15 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   if (rows.some((row) => row.status === 'RUNNING?')) {
     ctx.out(ctx.colors.dim(`RUNNING? = no heartbeat for over ${DEAD_AFTER_MS / 60000} minutes: the process probably died.`));
   }
+}
+
+/** Metric files read at once: enough to overlap I/O, few enough to never run out of file handles on thousands of runs. */
+const METRIC_READS_AT_ONCE = 16;
+
+async function mapInBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return results;
 }
 
 type Row = Record<string, unknown> & { id: unknown; status: string; start_time: string | null; duration_ms: number | null };
