@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURE_RUNS, firstColumn, runCli, tableRow } from './run-cli.js';
 
@@ -33,5 +34,18 @@ describe('ritual metrics', () => {
     const { code, stderr } = await runCli(['metrics', FIXTURE_RUNS, '77', 'loss']);
     assert.equal(code, 2);
     assert.match(stderr, /No run with id 77/);
+  });
+
+  it('without a name, lists the metrics of the run (default store ./runs)', async () => {
+    const before = process.cwd();
+    // each test file runs in its own process, so changing directory here touches no other test
+    process.chdir(path.dirname(FIXTURE_RUNS));
+    try {
+      const { code, stderr } = await runCli(['metrics', '3']);
+      assert.equal(code, 2);
+      assert.match(stderr, /Name a metric of run 3: acc \(4 points\), loss \(4 points\); e\.g\. ritual metrics 3 acc/);
+    } finally {
+      process.chdir(before);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { UsageError, type MetricSeries, type RunId } from '@ritual/core';
 import type { RunStore } from '../store.js';
 import type { CliContext } from './context.js';
 import { formatNumber, formatTime } from './format.js';
-import { parseRunId, splitStore, withStore } from './store-argument.js';
+import { DEFAULT_STORE, parseRunId, splitStore, withStore } from './store-argument.js';
 import { renderTable } from './table.js';
 
 export function metricsCommand(ctx: CliContext): Command {
@@ -18,6 +18,11 @@ export function metricsCommand(ctx: CliContext): Command {
     .addHelpText('after', '\nExamples:\n  ritual metrics 3 loss\n  ritual metrics path/to/runs 3 val.acc --csv > acc.csv\n\nTo see which metrics a run has: ritual show ID')
     .action(async (a: string | undefined, b: string | undefined, c: string | undefined, options: { csv?: boolean; json?: boolean }) => {
       const positionals = [a, b, c].filter((p): p is string => p !== undefined);
+      if (positionals.length === 1) {
+        // `ritual metrics 3`: no name yet, so say which ones the run has.
+        await withStore(DEFAULT_STORE, (store) => listMetricNames(ctx, store, positionals[0] as string));
+        return;
+      }
       const { location, rest } = splitStore(positionals, { fixed: 2, usage: '[STORE] ID NAME, e.g. `ritual metrics 3 loss`' });
       await withStore(location, (store) => printMetric(ctx, store, rest[0] as string, rest[1] as string, options));
     });
@@ -32,6 +37,15 @@ export async function loadMetric(store: RunStore, id: RunId, name: string): Prom
   const names = (await store.metrics(id)).map((s) => s.name).sort();
   const available = names.length > 0 ? `it has: ${names.join(', ')}` : 'it has no metrics';
   throw new UsageError(`Run ${String(id)} has no metric ${JSON.stringify(name)}; ${available}.`);
+}
+
+async function listMetricNames(ctx: CliContext, store: RunStore, idText: string): Promise<void> {
+  const id = parseRunId(idText);
+  await store.get(id);
+  const series = await store.metrics(id);
+  if (series.length === 0) throw new UsageError(`Run ${String(id)} has no metrics.`);
+  const names = series.map((s) => `${s.name} (${s.values.length} point${s.values.length === 1 ? '' : 's'})`);
+  throw new UsageError(`Name a metric of run ${String(id)}: ${names.join(', ')}; e.g. ritual metrics ${String(id)} ${series[0]?.name ?? ''}`);
 }
 
 export async function printMetric(ctx: CliContext, store: RunStore, idText: string, name: string, options: { csv?: boolean; json?: boolean }): Promise<void> {
