@@ -21,16 +21,19 @@ import java.util.List;
  * so a crashed test never leaves a server behind.
  */
 public final class RitualMongoServer {
-    /** The mongodb 6.x Node driver refuses servers below wire version 8 (MongoDB 4.2). */
-    private static final MongoVersion MONGO_4_2 = new MongoVersion() {
+    /**
+     * The mongodb 6.x Node driver refuses servers below wire version 8 (MongoDB 4.2)
+     * and PyMongo 4.x (used by the Sacred conformance tests) below 9 (MongoDB 4.4).
+     */
+    private static final MongoVersion MONGO_4_4 = new MongoVersion() {
         @Override
         public List<Integer> getVersionArray() {
-            return List.of(4, 2, 0);
+            return List.of(4, 4, 0);
         }
 
         @Override
         public int getWireVersion() {
-            return 8;
+            return 9;
         }
     };
 
@@ -44,7 +47,7 @@ public final class RitualMongoServer {
         boolean exitOnStdinEof = args.length > 2 && args[2].equals("--exit-on-stdin-eof");
 
         AbstractMongoBackend backend = dataFile.equals(":memory:") ? new MemoryBackend() : new H2Backend(dataFile);
-        backend.version(MONGO_4_2);
+        backend.version(MONGO_4_4);
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", port);
         InetSocketAddress address = server.getLocalAddress();

@@ -27,8 +27,15 @@ export async function putFileWithId(handles: MongoHandles, id: ObjectId, content
     });
     const source = typeof content === 'function' ? content() : Readable.from([typeof content === 'string' ? Buffer.from(content, 'utf8') : content]);
     await pipeline(source, upload);
+    // GridFS says `length` is an int64 (pymongo writes one); the Node driver writes a plain number (int32 when small).
+    // The document is replaced whole: some servers treat $set of an equal number of another type as a no-op.
+    const written = await handles.files.findOne({ _id: id });
+    if (written) {
+      await handles.files.replaceOne({ _id: id }, { ...written, length: handles.driver.Long.fromNumber(Number(written.length)), ...(options.md5 ? { md5: options.md5 } : {}) });
+    }
+  } else if (options.md5 && existing.md5 !== options.md5) {
+    await handles.files.updateOne({ _id: id }, { $set: { md5: options.md5 } });
   }
-  if (options.md5 && existing?.md5 !== options.md5) await handles.files.updateOne({ _id: id }, { $set: { md5: options.md5 } });
 }
 
 /**
