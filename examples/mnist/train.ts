@@ -10,7 +10,7 @@
  * id and the commands to look at it are printed at the end.
  */
 import { relative, resolve } from 'node:path';
-import { Experiment, describeTfjs } from '@ritual/core';
+import { Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
 import { trainMnist } from './training.js';
@@ -45,8 +45,7 @@ ex.observe(new FileStorageObserver(runsDir));
 
 ex.automain(import.meta, async ({ config, run, log }) => {
   const { tf, backend } = await loadTfjs(config.backend);
-  // What the numbers depend on besides the seed: tfjs version, backend, wasm SIMD/threads.
-  run.info['tfjs'] = describeTfjs(tf);
+  // The run records the tfjs version, this backend and its wasm flags by itself (info.reproducibility).
   log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
 
   const every = config.logEvery === 'epoch' ? 'epoch' : 'batch';

@@ -46,8 +46,10 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
     }
     assert.deepEqual(Object.keys(a.metrics).sort(), ['acc', 'batch.acc', 'batch.loss', 'loss', 'test.acc', 'test.loss', 'val_acc', 'val_loss']);
     const info = JSON.parse(await readFile(join(home, 'first', 'runs', '1', 'info.json'), 'utf8'));
-    assert.equal(info.tfjs.backend, 'wasm');
-    assert.equal(typeof info.tfjs.flags.WASM_HAS_SIMD_SUPPORT, 'boolean');
+    // Recorded by the run itself: what the numbers depend on besides the seed.
+    assert.equal(info.reproducibility.seed, 20261127);
+    assert.equal(info.reproducibility.tfjs.backend, 'wasm');
+    assert.equal(typeof info.reproducibility.tfjs.wasm_simd, 'boolean');
 
     // The stored model, loaded back, gives the stored test accuracy exactly.
     await tf.setBackend('wasm');
