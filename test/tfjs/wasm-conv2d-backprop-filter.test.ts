@@ -147,3 +147,72 @@ test('a small conv net trains on wasm', async () => {
   tf.dispose([x, y]);
   model.dispose();
 });
+
+test('property: random geometries (layout, strides, padding, rounding) stay bitwise equal to cpu', async () => {
+  registerWasmConv2DBackpropFilter(tf);
+  const fc = await import('fast-check');
+  const geometry = fc.record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    height: fc.integer({ min: 1, max: 9 }),
+    width: fc.integer({ min: 1, max: 9 }),
+    inC: fc.integer({ min: 1, max: 4 }),
+    outC: fc.integer({ min: 1, max: 4 }),
+    fH: fc.integer({ min: 1, max: 4 }),
+    fW: fc.integer({ min: 1, max: 4 }),
+    sH: fc.integer({ min: 1, max: 3 }),
+    sW: fc.integer({ min: 1, max: 3 }),
+    pad: fc.oneof(
+      fc.constant('same' as const),
+      fc.constant('valid' as const),
+      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+    ),
+    nchw: fc.boolean(),
+    seed: fc.integer(),
+  });
+  let compared = 0;
+  await fc.assert(
+    fc.asyncProperty(geometry, async (g) => {
+      const pad = Array.isArray(g.pad) ? ([[0, 0], [g.pad[0], g.pad[1]], [g.pad[2], g.pad[3]], [0, 0]] as Case['pad']) : g.pad;
+      const x: Shape4 = g.nchw ? [g.batch, g.inC, g.height, g.width] : [g.batch, g.height, g.width, g.inC];
+      const c: Case = { name: 'random', x, filter: [g.fH, g.fW, g.inC, g.outC], strides: [g.sH, g.sW], pad, dataFormat: g.nchw ? 'NCHW' : 'NHWC' };
+      let out: Shape4;
+      try {
+        out = dyShape(c);
+      } catch {
+        return; // a geometry tfjs itself refuses
+      }
+      if (out.some((d) => d <= 0)) return; // the filter does not fit: no convolution to differentiate
+      const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+      const xv = values(size(c.x), `px-${g.seed}`);
+      const dyv = values(size(out), `pdy-${g.seed}`, 0.1);
+      const cpu = await backpropFilterOn('cpu', c, xv, dyv);
+      const wasm = await backpropFilterOn('wasm', c, xv, dyv);
+      assert.deepEqual(bits(wasm), bits(cpu), JSON.stringify(g));
+      compared++;
+    }),
+    { numRuns: 60, seed: 20261127 },
+  );
+  assert.ok(compared >= 30, `only ${compared} of 60 random geometries were valid convolutions`);
+});
+
+test('dilations (not used by tfjs gradients today) follow the convolution definition', async () => {
+  const { conv2DBackpropFilterInto } = await import('../../packages/core/src/tfjs/wasm-conv2d-backprop-filter.js');
+  const [batch, h, w, inC, outC, fH, fW, dil] = [2, 9, 8, 2, 3, 3, 2, 2];
+  const info = tf.backend_util.computeConv2DInfo([batch, h, w, inC], [fH, fW, inC, outC], 1, dil, 'valid', undefined, false, 'channelsLast');
+  const x = values(batch * h * w * inC, 'dil-x');
+  const dy = values(size4(info.outShape), 'dil-dy', 0);
+  const got = new Float32Array(fH * fW * inC * outC);
+  conv2DBackpropFilterInto(got, x, dy, info);
+  // dW[r,c,i,o] = sum over b, y, z of x[b, y + r*dil, z + c*dil, i] * dy[b, y, z, o]
+  for (let r = 0; r < fH; ++r) for (let c = 0; c < fW; ++c) for (let i = 0; i < inC; ++i) for (let o = 0; o < outC; ++o) {
+    let sum = 0;
+    for (let b = 0; b < batch; ++b) for (let y = 0; y < info.outHeight; ++y) for (let z = 0; z < info.outWidth; ++z) {
+      sum += x[((b * h + y + r * dil) * w + z + c * dil) * inC + i]! * dy[((b * info.outHeight + y) * info.outWidth + z) * outC + o]!;
+    }
+    assert.equal(got[((r * fW + c) * inC + i) * outC + o], Math.fround(sum));
+  }
+});
+
+function size4(s: number[]): number {
+  return s.reduce((p, v) => p * v, 1);
+}
