@@ -48,8 +48,9 @@ ex.automain(import.meta, async ({ config, run, log }) => {
   // The run records the tfjs version, this backend and its wasm flags by itself (info.reproducibility).
   log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
 
-  const every = config.logEvery === 'epoch' ? 'epoch' : 'batch';
-  const { model, testLoss, testAcc } = await trainMnist(tf, config, [run.tfjsCallback({ every })]);
+  // tfjsCallback refuses anything but 'batch' or 'epoch' with a message that says so.
+  const callback = run.tfjsCallback({ every: config.logEvery as 'batch' | 'epoch' });
+  const { model, testLoss, testAcc } = await trainMnist(tf, config, [callback]);
   run.logScalar('test.loss', testLoss);
   run.logScalar('test.acc', testAcc);
   if (config.saveModel) await run.saveModel(model); // artifacts model/model.json + model/weights.bin
