@@ -233,3 +233,53 @@ describe('MongoObserver details', () => {
     assert.ok(statuses[1]?.stop_time instanceof Date);
   });
 });
+
+describe('every operation is idempotent (retries after a lost acknowledgement)', () => {
+  test('replayed starts, flushes, merged flushes, beats and artifacts leave the documents of one write', async () => {
+    const { connectMongo, ensureIndexes } = await import('../../packages/observers/src/mongo/connection.js');
+    const { resolveTarget } = await import('../../packages/observers/src/mongo/target.js');
+    const { RunWriter } = await import('../../packages/observers/src/mongo/run-writer.js');
+    const { writeFile } = await import('node:fs/promises');
+    const handles = await connectMongo(resolveTarget({ url: server.url, dbName: 'idem' }));
+    try {
+      await ensureIndexes(handles);
+      await writeFile(join(work, 'artifact.bin'), 'payload');
+      const writer = new RunWriter('idem-key', 'runs', (name) => join(work, name), { maxPointsPerMetricDocument: 25, capturedOutSegmentChars: 1000 });
+      const base = startedEvent(join(work, 'idem'), new Date());
+      const start = writer.plan({ type: 'started', seq: 1, startTime: base.startTime, experiment: { ...base.experiment, sources: [] }, command: 'main', host: base.host, config: base.config, meta: base.meta, requestedId: null, sourceFiles: [] });
+      await start(handles);
+      await start(handles);
+      const flush = (seq: number, from: number) =>
+        writer.plan({ type: 'metrics', seq, metrics: [{ name: 'loss', steps: Array.from({ length: 10 }, (_, i) => from + i), values: Array.from({ length: 10 }, () => 0.5), timestamps: Array.from({ length: 10 }, () => 0) }] });
+      const first = flush(2, 0);
+      const second = flush(3, 10);
+      const third = flush(4, 20);
+      await first(handles);
+      await first(handles);
+      // the uploader merges never-attempted flushes; a lost acknowledgement then makes it retry each alone
+      await writer.writeMergedMetrics(handles, [second.metrics!, third.metrics!]);
+      await second(handles);
+      await third(handles);
+      await third(handles);
+      const beat = writer.plan({ type: 'heartbeat', seq: 5, beatTime: new Date(), info: {}, capturedOutDelta: 'once\n', result: undefined });
+      await beat(handles);
+      await beat(handles);
+      const artifact = writer.plan({ type: 'artifact', seq: 6, name: 'a.bin', file: 'artifact.bin' });
+      await artifact(handles);
+      await artifact(handles);
+      const db = client.db('idem');
+      assert.equal(Number(await db.collection('runs').countDocuments()), 1);
+      const run = await db.collection('runs').findOne({ _id: writer.runId as never });
+      assert.equal(run?.captured_out, 'once\n');
+      assert.equal(run?.artifacts.length, 1);
+      assert.equal(run?.info.metrics.length, 1);
+      assert.equal(Number(await db.collection('fs.files').countDocuments()), 1);
+      const parts = await db.collection('metrics').find({ name: 'loss' }).toArray();
+      const steps = parts.sort((a, b) => Number(a.part ?? 0) - Number(b.part ?? 0)).flatMap((part) => part.steps.map(Number));
+      assert.deepEqual(steps, Array.from({ length: 30 }, (_, i) => i), 'every point once, in order, across follow-on documents');
+      assert.equal(parts.length, 2);
+    } finally {
+      await handles.client.close(true);
+    }
+  });
+});

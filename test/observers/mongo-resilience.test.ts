@@ -56,10 +56,11 @@ test('the server stops mid-run and comes back: the run completes with every even
   const id = await driveRun(observer(server.url, 'restart', logs), {
     workDir: join(work, 'src'),
     beats: 8,
-    beatDelayMs: 150,
+    // The outage (beats 2 to 6, over 1.2 s) outlasts serverSelectionTimeoutMS, so writes do fail meanwhile.
+    beatDelayMs: 300,
     onBeat: async (beat) => {
-      if (beat === 2) await server.stop();
-      if (beat === 5) await server.restart();
+      if (beat === 1) await server.stop();
+      if (beat === 6) await server.restart();
     },
   });
   assert.equal(id, 1);

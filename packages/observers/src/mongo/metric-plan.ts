@@ -24,13 +24,12 @@ export interface MetricCursor {
 }
 
 export interface PlannedMetrics {
-  /** Built when the run id is known (the operations run after the run document exists). */
-  operations(handles: MongoHandles, runId: RunId): AnyBulkWriteOperation<Record<string, unknown>>[];
+  slices: Slice[];
   /** `info.metrics` entries for metrics seen for the first time. */
   newEntries: Array<{ name: string; id: string }>;
 }
 
-interface Slice {
+export interface Slice {
   name: string;
   part: number;
   idHex: string;
@@ -84,8 +83,39 @@ export class MetricPlanner {
         start = end;
       }
     }
-    return { newEntries, operations: (handles, runId) => slices.map((slice) => toOperation(handles, runId, slice)) };
+    return { newEntries, slices };
   }
+}
+
+/** The updates for some slices; built when the run id is known (they run after the run document exists). */
+export function metricOperations(handles: MongoHandles, runId: RunId, slices: Slice[]): AnyBulkWriteOperation<Record<string, unknown>>[] {
+  return slices.map((slice) => toOperation(handles, runId, slice));
+}
+
+/**
+ * Joins slices that continue each other in the same document (the uploader
+ * does this for a backlog of flushes that were never attempted, so one update
+ * per document replaces many; each update costs the server the document's size).
+ */
+export function mergeSlices(slices: Slice[]): Slice[] {
+  const open = new Map<string, Slice>();
+  const merged: Slice[] = [];
+  for (const slice of slices) {
+    const previous = open.get(slice.idHex);
+    if (previous && previous.offset + previous.steps.length === slice.offset) {
+      // A loop, not push(...): spreading a long series overflows the call stack.
+      for (let i = 0; i < slice.steps.length; i += 1) {
+        previous.steps.push(slice.steps[i]!);
+        previous.values.push(slice.values[i]!);
+        previous.timestamps.push(slice.timestamps[i]!);
+      }
+      continue;
+    }
+    const copy = { ...slice, steps: [...slice.steps], values: [...slice.values], timestamps: [...slice.timestamps] };
+    open.set(slice.idHex, copy);
+    merged.push(copy);
+  }
+  return merged;
 }
 
 function toOperation(handles: MongoHandles, runId: RunId, slice: Slice): AnyBulkWriteOperation<Record<string, unknown>> {

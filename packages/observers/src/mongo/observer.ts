@@ -106,6 +106,7 @@ export class MongoObserver implements Observer {
       acknowledge: (seq) => journal.writeAcked(seq),
       log: (line) => this.log(line),
       describe: journal.dir,
+      mergeMetrics: (handles, plans) => writer.writeMergedMetrics(handles, plans),
     });
     const probe = build([]);
     const sources = 'experiment' in probe ? probe.experiment.sources : [];

@@ -6,7 +6,7 @@ import { CapturedOutput } from './captured-output.js';
 import type { MongoHandles } from './connection.js';
 import { putDeduplicatedFile, putFileWithId } from './gridfs-files.js';
 import type { JournalEvent } from './journal.js';
-import { MetricPlanner } from './metric-plan.js';
+import { MetricPlanner, mergeSlices, metricOperations, type PlannedMetrics, type Slice } from './metric-plan.js';
 
 /** Sacred's MongoObserver format tag. */
 export const MONGO_FORMAT = 'MongoObserver-0.7.0';
@@ -20,8 +20,12 @@ export interface WriterLimits {
 
 export const DEFAULT_LIMITS: WriterLimits = { maxPointsPerMetricDocument: 150_000, capturedOutSegmentChars: 256 * 1024 };
 
-/** One idempotent database step; running it twice leaves the same documents as running it once. */
-export type Operation = (handles: MongoHandles) => Promise<void>;
+/**
+ * One idempotent database step; running it twice leaves the same documents as
+ * running it once. Metric flushes carry their plan and heartbeats say they may
+ * be reordered after metrics, so the uploader can merge a backlog.
+ */
+export type Operation = ((handles: MongoHandles) => Promise<void>) & { metrics?: PlannedMetrics; mergeable?: boolean };
 
 /** Known content types for artifacts added without one (Sacred leaves them empty unless python-magic is installed). */
 const CONTENT_TYPES: Record<string, string> = {
@@ -117,16 +121,9 @@ export class RunWriter {
       }
       case 'metrics': {
         const planned = this.metrics.plan(event.metrics);
-        return async (handles) => {
-          const runId = this.requireId();
-          const operations = planned.operations(handles, runId);
-          if (operations.length > 0) await handles.metrics.bulkWrite(operations, { ordered: true });
-          if (planned.newEntries.length > 0) {
-            // Sacred issue 859: a retry must not list a metric twice.
-            const names = planned.newEntries.map((entry) => entry.name);
-            await handles.runs.updateOne({ _id: runId, 'info.metrics.name': { $nin: names } } as never, { $push: { 'info.metrics': { $each: planned.newEntries } } } as never);
-          }
-        };
+        const operation: Operation = (handles) => this.writeMetrics(handles, planned.slices, planned.newEntries);
+        operation.metrics = planned;
+        return operation;
       }
       case 'heartbeat': {
         const set: Record<string, unknown> = { heartbeat: event.beatTime };
@@ -142,7 +139,7 @@ export class RunWriter {
         const spills = event.capturedOutDelta === '' ? [] : this.output.append(event.capturedOutDelta);
         if (event.capturedOutDelta !== '') set.captured_out = this.output.inline;
         const overflow = spills.length > 0 ? Array.from({ length: this.output.spilledCount }, (_, index) => this.objectIdHex(`out|${index}`)) : null;
-        return async (handles) => {
+        const beat = async (handles: MongoHandles): Promise<void> => {
           const runId = this.requireId();
           for (const spill of spills) {
             await putFileWithId(handles, handles.objectId(this.objectIdHex(`out|${spill.index}`)), spill.text, {
@@ -153,6 +150,7 @@ export class RunWriter {
           const update = overflow ? { ...set, captured_out_overflow: overflow.map((hex) => handles.objectId(hex)) } : set;
           await handles.runs.updateOne({ _id: runId } as never, { $set: update });
         };
+        return Object.assign(beat, { mergeable: true });
       }
       case 'artifact': {
         const idHex = this.objectIdHex(`artifact|${event.seq}`);
@@ -184,6 +182,22 @@ export class RunWriter {
       case 'interrupted':
         return this.finish({ stop_time: event.stopTime, status: event.status });
     }
+  }
+
+  /** One bulk write for the points, one update for new `info.metrics` entries. */
+  async writeMetrics(handles: MongoHandles, slices: Slice[], newEntries: Array<{ name: string; id: string }>): Promise<void> {
+    const runId = this.requireId();
+    if (slices.length > 0) await handles.metrics.bulkWrite(metricOperations(handles, runId, slices), { ordered: true });
+    if (newEntries.length > 0) {
+      // Sacred issue 859: a retry must not list a metric twice.
+      const names = newEntries.map((entry) => entry.name);
+      await handles.runs.updateOne({ _id: runId, 'info.metrics.name': { $nin: names } } as never, { $push: { 'info.metrics': { $each: newEntries } } } as never);
+    }
+  }
+
+  /** Several never-attempted flushes as one: slices that continue each other become one update. */
+  async writeMergedMetrics(handles: MongoHandles, plans: PlannedMetrics[]): Promise<void> {
+    await this.writeMetrics(handles, mergeSlices(plans.flatMap((plan) => plan.slices)), plans.flatMap((plan) => plan.newEntries));
   }
 
   private finish(set: Record<string, unknown>): Operation {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoHandles } from './connection.js';
 import { isTransientMongoError } from './driver.js';
+import type { PlannedMetrics } from './metric-plan.js';
 import type { Operation } from './run-writer.js';
 
 export type UploaderState = 'connecting' | 'online' | 'offline' | 'failed' | 'stopped';
@@ -8,7 +9,12 @@ export type UploaderState = 'connecting' | 'online' | 'offline' | 'failed' | 'st
 interface Pending {
   seq: number;
   operation: Operation;
+  /** Sent at least once: it may be partly in the database, so it is only ever retried on its own. */
+  attempted: boolean;
 }
+
+/** Most flushes merged into one write. */
+const MAX_MERGED = 500;
 
 export interface UploaderOptions {
   connect(): Promise<MongoHandles>;
@@ -20,6 +26,8 @@ export interface UploaderOptions {
   describe: string;
   /** Pause between attempts while the database is unreachable. */
   retryDelayMS?: number;
+  /** Writes several metric flushes as one (see RunWriter.writeMergedMetrics). */
+  mergeMetrics?(handles: MongoHandles, plans: PlannedMetrics[]): Promise<void>;
 }
 
 /**
@@ -45,7 +53,7 @@ export class Uploader {
 
   push(seq: number, operation: Operation): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
-    this.queue.push({ seq, operation });
+    this.queue.push({ seq, operation, attempted: false });
     // Start on a later tick: the caller (a training loop's flush) returns at once.
     this.loop ??= sleep(0).then(() => this.run()).finally(() => {
       this.loop = null;
@@ -85,6 +93,19 @@ export class Uploader {
     if (this.loop) await Promise.race([this.loop, sleep(2000, undefined, { ref: false })]);
   }
 
+  /** The head, plus the never-attempted metric flushes and beats that follow it when the head is one too. */
+  private mergeableGroup(): Pending[] {
+    const head = this.queue[0]!;
+    if (!this.options.mergeMetrics || head.attempted || !head.operation.metrics) return [head];
+    let end = 1;
+    while (end < this.queue.length && end < MAX_MERGED) {
+      const entry = this.queue[end]!;
+      if (entry.attempted || !(entry.operation.metrics || entry.operation.mergeable)) break;
+      end += 1;
+    }
+    return this.queue.slice(0, end);
+  }
+
   private notify(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -94,13 +115,22 @@ export class Uploader {
   private async run(): Promise<void> {
     let refusals = 0;
     while (this.queue.length > 0 && this.state !== 'stopped' && this.state !== 'failed') {
-      const head = this.queue[0]!;
+      const group = this.mergeableGroup();
+      const last = group.at(-1)!;
       try {
         this.handles ??= await this.options.connect();
-        await head.operation(this.handles);
-        this.queue.shift();
-        this.acked = head.seq;
-        this.options.acknowledge(head.seq);
+        for (const entry of group) entry.attempted = true;
+        if (group.length > 1 && this.options.mergeMetrics) {
+          // A backlog (the database is slower than the training, or was away): its metric
+          // flushes go as one write, then the beats in order; moving points earlier is harmless.
+          await this.options.mergeMetrics(this.handles, group.flatMap((entry) => (entry.operation.metrics ? [entry.operation.metrics] : [])));
+          for (const entry of group) if (!entry.operation.metrics) await entry.operation(this.handles);
+        } else {
+          await last.operation(this.handles);
+        }
+        this.queue.splice(0, group.length);
+        this.acked = last.seq;
+        this.options.acknowledge(last.seq);
         refusals = 0;
         if (this.state === 'offline') this.options.log(`MongoDB is reachable again; uploading the events kept in ${this.options.describe}.`);
         this.state = 'online';
