@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
+import { parseJournalLine } from '../../packages/core/src/undelivered-journal.js';
 import { ObserverChain } from '../../packages/core/src/observer-chain.js';
 import { ObserverStartError } from '../../packages/core/src/errors.js';
 import type { Observer } from '../../packages/core/src/observer.js';
@@ -63,4 +67,27 @@ test('a later failure is reported once, the observer is skipped, but it still ge
   assert.match(warnings[0]!, /flaky failed in heartbeat: connection lost/);
   assert.deepEqual(calls.filter((c) => c.startsWith('good')), ['good.started(null)', 'good.heartbeat', 'good.heartbeat', 'good.completed', 'good.close']);
   assert.ok(calls.includes('flaky.completed') && calls.includes('flaky.close'));
+});
+
+test('events a failed observer could not take are kept in a journal that starts with the started event', async () => {
+  process.env.RITUAL_JOURNAL_DIR = mkdtempSync(join(tmpdir(), 'ritual-chain-journal-'));
+  const warnings: string[] = [];
+  const broken = recorder('broken', 0, [], {
+    logMetrics: () => {
+      throw new Error('disk full');
+    },
+  });
+  const chain = new ObserverChain([broken], (w) => warnings.push(w), 'exp');
+  await chain.open('started', { runId: 3, startTime: new Date(0) } as never);
+  await chain.emit('logMetrics', { runId: 3, metrics: [{ name: 'loss', steps: [0, 1], values: [Number.NaN, -Infinity], timestamps: [1, 2] }] });
+  await chain.emit('heartbeat', { runId: 3, beatTime: new Date(5) });
+  await chain.end('completed', { runId: 3, stopTime: new Date(9), result: 1 });
+  const path = /kept in (\S+);/.exec(warnings[0]!)![1]!;
+  const lines = readFileSync(path, 'utf8').trim().split('\n').map(parseJournalLine);
+  assert.deepEqual(lines.map((l) => l.method), ['started', 'logMetrics', 'heartbeat', 'completed']);
+  assert.equal(lines[0]!.event.runId, 3);
+  assert.ok((lines[0]!.event.startTime as Date).getTime() === 0, 'dates come back as Dates');
+  const values = (lines[1]!.event.metrics as Array<{ values: number[] }>)[0]!.values;
+  assert.ok(Number.isNaN(values[0]) && values[1] === -Infinity, 'non-finite values survive');
+  delete process.env.RITUAL_JOURNAL_DIR;
 });

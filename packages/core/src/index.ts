@@ -20,6 +20,9 @@ export { toSacredTime, fromSacredTime } from './time.js';
 // Seeding: the root seed and derived generators (what main's Math.random is seeded from).
 export { newRootSeed, Seeding } from './seeding.js';
 
+// Events an observer could not take, kept for `ritual replay`.
+export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
+
 // --- TensorFlow.js integration (packages/core/src/tfjs; tfjs is an optional peer, never imported) ---
 export { registerWasmConv2DBackpropFilter } from './tfjs/wasm-conv2d-backprop-filter.js';
 export { createTfjsCallback } from './tfjs/callback.js';

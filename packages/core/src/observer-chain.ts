@@ -1,6 +1,7 @@
 import { ObserverStartError } from './errors.js';
 import type { Observer } from './observer.js';
 import type { RunId } from './run-record.js';
+import { UndeliveredJournal } from './undelivered-journal.js';
 
 type Warn = (message: string) => void;
 type EventMethod = 'logMetrics' | 'heartbeat' | 'artifactAdded' | 'resourceAdded';
@@ -14,11 +15,15 @@ type EndMethod = 'completed' | 'failed' | 'interrupted';
  */
 export class ObserverChain {
   private readonly observers: Observer[];
-  private readonly broken = new Set<Observer>();
+  /** Observers that failed mid-run, with the journal that keeps their events (null if even that failed). */
+  private readonly broken = new Map<Observer, UndeliveredJournal | null>();
+  /** The started event as delivered, the first line of any journal. */
+  private startedEvent: unknown = null;
 
   constructor(
     observers: readonly Observer[],
     private readonly warn: Warn,
+    private readonly runLabel = 'run',
   ) {
     // A stable sort keeps the user's order among equal priorities.
     this.observers = [...observers].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
@@ -44,24 +49,49 @@ export class ObserverChain {
         throw new ObserverStartError(observer.name, { cause });
       }
     }
+    if (method === 'started') this.startedEvent = { ...event, runId };
     return runId;
   }
 
   /** A mid-run event: skip observers that already failed; a new failure is reported once. */
   async emit<E>(method: EventMethod, event: E): Promise<void> {
     for (const observer of this.observers) {
-      if (this.broken.has(observer)) continue;
       const handler = observer[method] as ((e: E) => Promise<void> | void) | undefined;
       if (!handler) continue;
+      if (this.broken.has(observer)) {
+        this.keep(observer, method, event);
+        continue;
+      }
       try {
         await handler.call(observer, event);
       } catch (error) {
-        this.broken.add(observer);
-        this.warn(
-          `Observer ${observer.name} failed in ${method}: ${describe(error)}. ` +
-            'It is skipped for the rest of the run but still receives the end event.',
-        );
+        this.breakDown(observer, method, event, error);
       }
+    }
+  }
+
+  /** The first failure: report it once, and from now on keep this observer's events in a journal. */
+  private breakDown(observer: Observer, method: string, event: unknown, error: unknown): void {
+    let journal: UndeliveredJournal | null = null;
+    let kept = 'Its events could not be kept either.';
+    try {
+      journal = new UndeliveredJournal(observer.name, this.runLabel);
+      if (this.startedEvent !== null) journal.record('started', this.startedEvent);
+      journal.record(method, event);
+      kept = `Its events from now on are kept in ${journal.path}; store them later with: ritual replay ${journal.path} STORE`;
+    } catch (journalError) {
+      kept = `Its events could not be kept either (${describe(journalError)}).`;
+      journal = null;
+    }
+    this.broken.set(observer, journal);
+    this.warn(`Observer ${observer.name} failed in ${method}: ${describe(error)}. The run goes on without it. ${kept}`);
+  }
+
+  private keep(observer: Observer, method: string, event: unknown): void {
+    try {
+      this.broken.get(observer)?.record(method, event);
+    } catch {
+      // Reported when the journal was opened; a journal that fails later has nowhere left to go.
     }
   }
 
@@ -69,10 +99,12 @@ export class ObserverChain {
   async end<E>(method: EndMethod, event: E): Promise<void> {
     for (const observer of this.observers) {
       const handler = observer[method] as ((e: E) => Promise<void> | void) | undefined;
+      // A broken observer is still offered the end (it may have recovered); its journal gets it regardless.
+      if (this.broken.has(observer)) this.keep(observer, method, event);
       try {
         if (handler) await handler.call(observer, event);
       } catch (error) {
-        this.warn(`Observer ${observer.name} failed to record the end of the run (${method}): ${describe(error)}`);
+        if (!this.broken.has(observer)) this.breakDown(observer, method, event, error);
       }
     }
   }

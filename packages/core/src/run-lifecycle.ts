@@ -67,7 +67,7 @@ class ProcessExitRequest extends Error {
  */
 export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   const metrics = new MetricBuffer();
-  const chain = new ObserverChain(plan.observers, plan.warn);
+  const chain = new ObserverChain(plan.observers, plan.warn, plan.experimentName);
   const run = new Run<unknown>(plan.experimentName, plan.frozenConfig as never, plan.seed, metrics, chain);
   const output: OutputCapture = startOutputCapture(plan.observers.length > 0 ? plan.capture : 'no');
 

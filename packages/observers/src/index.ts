@@ -22,3 +22,6 @@ export type { SyncReport } from './cli/sync.js';
 // --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
 export { compileWhere, WhereSyntaxError } from './query/where.js';
 export type { RunFilter } from './query/where.js';
+
+// Replaying the events an observer could not take (see the README: What happens when…).
+export { replayJournal } from './replay.js';

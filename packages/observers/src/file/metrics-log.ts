@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toSacredTime } from '@ritual/core';
+import { BackendError, toSacredTime } from '@ritual/core';
 import type { MetricSeries } from '@ritual/core';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 
@@ -78,6 +78,12 @@ export class MetricsLog {
     if (text === '') return;
     this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
     await this.handle.write(text);
+    // The log stays open, so writes would go on "succeeding" into a deleted
+    // file if the run folder was removed: check, so that the points are
+    // reported as undelivered (and journaled) instead of silently lost.
+    if ((await this.handle.stat()).nlink === 0) {
+      throw new BackendError(`The run folder ${this.runDir} was deleted while the run was writing to it.`);
+    }
     this.maybeMaterialise();
   }
 

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { parseJournalLine, UsageError, type Observer, type RunId } from '@ritual/core';
+import { FileStorageObserver } from './file/observer.js';
+
+/** Observer methods a journal line may name, in the order a run emits them. */
+const REPLAYABLE = new Set(['started', 'logMetrics', 'heartbeat', 'artifactAdded', 'resourceAdded', 'completed', 'failed', 'interrupted']);
+
+/** The observer that writes to a store location: a folder or a `mongodb://` URL. */
+async function observerFor(location: string): Promise<Observer> {
+  if (/^mongodb(\+srv)?:\/\//.test(location)) {
+    const { MongoObserver } = await import('./mongo/observer.js');
+    return MongoObserver.fromSpec(location);
+  }
+  return new FileStorageObserver(location);
+}
+
+/**
+ * Deliver the events of an undelivered-events journal (written when an
+ * observer failed mid-run) to a store, as if the run had been observed there
+ * from the start. The run gets a new id in the target unless `keepId`.
+ * Returns the id the target gave the run.
+ */
+export async function replayJournal(file: string, location: string, options: { keepId?: boolean } = {}): Promise<RunId | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`Cannot read the journal ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '').map((line, index) => {
+    try {
+      return parseJournalLine(line);
+    } catch (cause) {
+      throw new UsageError(`Line ${index + 1} of ${file} is not a journal entry (${(cause as Error).message}); was the file edited or cut short?`, { cause });
+    }
+  });
+  if (lines[0]?.method !== 'started') throw new UsageError(`${file} does not start with the run's started event, so it cannot rebuild a run.`);
+  const observer = await observerFor(location);
+  let runId: RunId | null = null;
+  try {
+    for (const { method, event } of lines) {
+      if (!REPLAYABLE.has(method)) throw new UsageError(`${file} holds an unknown event ${JSON.stringify(method)}.`);
+      const handler = (observer as unknown as Record<string, ((e: unknown) => Promise<unknown> | unknown) | undefined>)[method];
+      if (method === 'started') {
+        const returned = await handler?.call(observer, { ...event, runId: options.keepId ? event.runId : null });
+        runId = (returned as RunId | undefined) ?? (options.keepId ? (event.runId as RunId) : null);
+      } else {
+        await handler?.call(observer, { ...event, runId });
+      }
+    }
+  } finally {
+    await observer.close?.();
+  }
+  return runId;
+}
