@@ -7,6 +7,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore, replayJournal } from '@ritual/observers';
 
+const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/storage-fault-experiment.ts', import.meta.url));
 
 /** Runs the fixture against `runs`, with journals going to a folder of their own. */
@@ -54,6 +55,12 @@ test('runs folder deleted mid-run: reported once, training goes on, nothing is l
   // the folder (and what was in it) is gone; everything after the deletion is in the journal
   const steps = await replayed(child.journals[0]!);
   assert.deepEqual(steps, Array.from({ length: 2000 }, (_, i) => 2000 + i));
+  // the command the warning names does the same from a shell
+  const target = mkdtempSync(join(tmpdir(), 'ritual-replay-cli-'));
+  const cli = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ritualCli, 'replay', child.journals[0]!, target], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /Stored the run from .* as run 1/);
+  assert.ok(readdirSync(join(target, '1')).includes('metrics.json'));
 });
 
 test('disk full (a 256 KB tmpfs) mid-run: reported once, training goes on, nothing is lost', async (t) => {
