@@ -39,7 +39,7 @@ export async function runSnapshot(db: Db, runId: unknown): Promise<Record<string
     const file = await db.collection('fs.files').findOne({ _id: id as never });
     const chunks = await db.collection('fs.chunks').find({ files_id: id as never }).sort({ n: 1 }).toArray();
     const content = Buffer.concat(chunks.map((chunk) => Buffer.from((chunk.data as { buffer: Uint8Array }).buffer))).toString('utf8');
-    const { _id: _fid, uploadDate: _date, ...fileRest } = file ?? {};
+    const { _id: _fid, uploadDate: _date, ...fileRest } = (file ?? {}) as Record<string, unknown>;
     files.push({ ...fileRest, content, chunks: chunks.length });
   }
   return normalise(
