@@ -81,13 +81,7 @@ export class FileStorageObserver implements Observer {
       status: 'QUEUED',
     };
     // cout.txt, metrics.json and info.json too, so every reader (incense needs all of them) can load a queued run.
-    await Promise.all([
-      writeSacredJson(join(run.dir, RUN_FILES.config), event.config, this.tempDir(run)),
-      appendFile(join(run.dir, RUN_FILES.cout), ''),
-      writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, this.tempDir(run)),
-      writeSacredJson(join(run.dir, RUN_FILES.info), {}, this.tempDir(run)),
-    ]);
-    await this.saveRunEntry(run);
+    await this.writeRunFiles(run, event.config);
     return run.id;
   }
 
@@ -105,15 +99,19 @@ export class FileStorageObserver implements Observer {
       artifacts: [],
       heartbeat: null,
     };
+    await this.writeRunFiles(run, event.config);
+    return run.id;
+  }
+
+  /** Every file of a fresh run folder; run.json last, since a folder with a run.json is a complete, readable run. */
+  private async writeRunFiles(run: ActiveRun, config: JsonObject): Promise<void> {
     await Promise.all([
-      writeSacredJson(join(run.dir, RUN_FILES.config), event.config, this.tempDir(run)),
+      writeSacredJson(join(run.dir, RUN_FILES.config), config, this.tempDir(run)),
       appendFile(join(run.dir, RUN_FILES.cout), ''),
       writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, this.tempDir(run)),
       writeSacredJson(join(run.dir, RUN_FILES.info), {}, this.tempDir(run)),
     ]);
-    // run.json last: a folder with a run.json is a complete, readable run.
     await this.saveRunEntry(run);
-    return run.id;
   }
 
   async logMetrics(event: MetricsEvent): Promise<void> {
