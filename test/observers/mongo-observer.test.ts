@@ -128,7 +128,7 @@ describe('MongoRunStore reads runs back', () => {
   });
 
   test('16 MB safeguards: metric series continue in follow-on documents, long output moves to GridFS; readers get it whole', async () => {
-    const limits = { maxPointsPerMetricDocument: 12, capturedOutSegmentChars: 40 };
+    const limits = { maxPointsPerMetricDocument: 12, capturedOutSegmentChars: 40, infoInlineChars: 100 };
     const id = await driveRun(observer('bounded', { limits }), { workDir: join(work, 'bounded'), outputPerBeat: 30 });
     const db = client.db('bounded');
     const parts = await db.collection('metrics').find({ run_id: id as never, name: 'train.loss' }).toArray();
@@ -141,8 +141,17 @@ describe('MongoRunStore reads runs back', () => {
     assert.ok(run.captured_out_overflow.length >= 2);
     const file = await db.collection('fs.files').findOne({ _id: run.captured_out_overflow[0] });
     assert.equal(file?.filename, `captured_out://runs/${id}/0`);
+    // info (here {custom, beat, metrics}, over 100 characters) moved to GridFS; the document keeps info.metrics
+    assert.deepEqual(Object.keys(run.info), ['metrics']);
+    assert.equal(run.info.metrics.length, 2);
+    const infoFile = await db.collection('fs.files').findOne({ _id: run.info_overflow });
+    assert.equal(infoFile?.filename, `info://runs/${id}`);
     const store = await MongoRunStore.open(`${server.url}/bounded`);
     try {
+      const whole = await store.get(id!);
+      assert.equal(whole.info.custom, 'value');
+      assert.equal(whole.info.beat, 4);
+      assert.equal((whole.info.metrics as unknown[]).length, 2);
       const expected = Array.from({ length: 5 }, (_, beat) => `beat ${beat} lösung ✓\n`.padEnd(30, '.')).join('');
       assert.equal((await store.get(id!)).captured_out, expected);
       const [loss] = await store.metrics(id!, 'train.loss');

@@ -40,7 +40,7 @@ export interface JournalTarget {
   runsCollection: string;
   metricsCollection: string;
   /** The writer's limits: a replay must split metric series and output exactly as the live upload did. */
-  limits: { maxPointsPerMetricDocument: number; capturedOutSegmentChars: number };
+  limits: { maxPointsPerMetricDocument: number; capturedOutSegmentChars: number; infoInlineChars: number };
 }
 
 /** Default root: `$RITUAL_JOURNAL_DIR`, else the per-user cache (it belongs to the machine, not the project). */

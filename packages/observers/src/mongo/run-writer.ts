@@ -16,9 +16,11 @@ export interface WriterLimits {
   maxPointsPerMetricDocument: number;
   /** Characters per captured-output segment moved to GridFS (the inline tail holds at most two). */
   capturedOutSegmentChars: number;
+  /** Characters of JSON above which `info` moves to a GridFS file (the run keeps `info.metrics` and `info_overflow`). */
+  infoInlineChars: number;
 }
 
-export const DEFAULT_LIMITS: WriterLimits = { maxPointsPerMetricDocument: 150_000, capturedOutSegmentChars: 256 * 1024 };
+export const DEFAULT_LIMITS: WriterLimits = { maxPointsPerMetricDocument: 150_000, capturedOutSegmentChars: 256 * 1024, infoInlineChars: 4 * 1024 * 1024 };
 
 /**
  * One idempotent database step; running it twice leaves the same documents as
@@ -48,6 +50,7 @@ export class RunWriter {
   private readonly output: CapturedOutput;
   private lastInfo: string | null = null;
   private lastResult: string | null = null;
+  private infoOverflowed = false;
 
   constructor(
     /** The journal key: unique per run, stored as `meta.run_key` so a retried insert finds its own document. */
@@ -55,7 +58,7 @@ export class RunWriter {
     private readonly runsCollection: string,
     /** Absolute path of a file copied into the journal. */
     private readonly journalFile: (name: string) => string,
-    limits: WriterLimits = DEFAULT_LIMITS,
+    private readonly limits: WriterLimits = DEFAULT_LIMITS,
   ) {
     this.metrics = new MetricPlanner(limits.maxPointsPerMetricDocument, (name, part) => this.objectIdHex(`metric|${name}|${part}`));
     this.output = new CapturedOutput(limits.capturedOutSegmentChars);
@@ -130,7 +133,15 @@ export class RunWriter {
         const info: JsonObject = { ...event.info };
         if (this.metrics.entries.length > 0) info.metrics = this.metrics.entries.map((entry) => ({ ...entry }));
         const infoJson = JSON.stringify(info);
-        if (infoJson !== this.lastInfo) set.info = info;
+        // An info dict too big for the run document moves whole to GridFS (`info://<runs>/<id>`, JSON);
+        // the document keeps `info.metrics` (Omniboard reads it) and points at the file with `info_overflow`.
+        const infoFile = infoJson !== this.lastInfo && infoJson.length > this.limits.infoInlineChars ? this.objectIdHex(`info|${event.seq}`) : null;
+        if (infoJson !== this.lastInfo) {
+          set.info = infoFile ? { metrics: info.metrics ?? [] } : info;
+          // back under the limit: the pointer goes (only then, so ordinary runs never carry the field)
+          if (!infoFile && this.infoOverflowed) set.info_overflow = null;
+          this.infoOverflowed = infoFile !== null;
+        }
         this.lastInfo = infoJson;
         const result = event.result === undefined ? null : event.result;
         const resultJson = JSON.stringify(result);
@@ -141,6 +152,11 @@ export class RunWriter {
         const overflow = spills.length > 0 ? Array.from({ length: this.output.spilledCount }, (_, index) => this.objectIdHex(`out|${index}`)) : null;
         const beat = async (handles: MongoHandles): Promise<void> => {
           const runId = this.requireId();
+          if (infoFile) {
+            const fileId = handles.objectId(infoFile);
+            await putFileWithId(handles, fileId, infoJson, { filename: `info://${this.runsCollection}/${runId}`, contentType: 'application/json' });
+            set.info_overflow = fileId;
+          }
           for (const spill of spills) {
             await putFileWithId(handles, handles.objectId(this.objectIdHex(`out|${spill.index}`)), spill.text, {
               filename: `captured_out://${this.runsCollection}/${runId}/${spill.index}`,

@@ -62,6 +62,7 @@ export class MongoRunStore implements RunStore {
     const earlier: string[] = [];
     for (const fileId of overflow) earlier.push(await readFileText(this.handles, fileId));
     run.captured_out = earlier.join('') + String(document.captured_out ?? '');
+    if (document.info_overflow) run.info = JSON.parse(await readFileText(this.handles, document.info_overflow as ObjectId)) as JsonObject;
     return run;
   }
 
