@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { MongoClient } from 'mongodb';
+import { main as ritual } from '../../packages/observers/src/cli/main.js';
 import { runSync } from '../../packages/observers/src/cli/sync.js';
 import { MongoRunStore } from '../../packages/observers/src/mongo/store.js';
 import { repoRoot } from '../support/mongo-server/build.js';
@@ -131,6 +132,13 @@ test('kill -9 mid-run: the last heartbeat is in the database and ritual sync add
   const beatsInDb = ((run.heartbeat as Date).getTime() - start) / 1000;
   assert.ok(beatsInDb === lastBeat + 1 || beatsInDb === lastBeat, `heartbeat of beat ${beatsInDb - 1}, last beat ${lastBeat}`);
   assert.equal(run.captured_out.split('\n').length - 1, beatsInDb);
+
+  // `ritual ls` on the database marks the run as probably dead (RUNNING, no recent beat).
+  let listing = '';
+  const write = (text: string): boolean => ((listing += text), true);
+  const code = await ritual(['ls', `${server.url}/killed`], { stdout: { write }, stderr: { write }, color: false, now: () => new Date(start + 1000 * (lastBeat + 1) + 10 * 60_000) });
+  assert.equal(code, 0, listing);
+  assert.match(listing, /RUNNING\?/);
 
   const [journal] = await readdir(journalDir);
   assert.ok(journal, 'the killed run left its journal');
