@@ -99,6 +99,13 @@ export function formatNumber(value: number | null): string {
   return value.toFixed(magnitude >= 1 ? 2 : 3);
 }
 
+/** `0.37x`, `20x`; tiny ratios as `1/3700x`, which reads better than `0.000x`. */
+export function formatRatio(ratio: number | null): string {
+  if (ratio === null || !Number.isFinite(ratio)) return '–';
+  if (ratio > 0 && ratio < 0.1) return `1/${formatNumber(1 / ratio)}x`;
+  return `${formatNumber(ratio)}x`;
+}
+
 function verdict(pass: boolean | null): string {
   return pass === null ? '' : pass ? 'pass' : 'MISS';
 }
@@ -108,7 +115,7 @@ const HEADER = ['benchmark', 'figure', 'ritual', 'Sacred', 'ratio', 'target', 'r
 function rows(report: SuiteReport): string[][] {
   const figureRows = report.figures.map((f) => {
     const ratio = ratioOf(f);
-    return [f.benchmark, `${f.name} (${f.unit})`, formatNumber(f.ours), formatNumber(f.peer), ratio === null ? '–' : `${formatNumber(ratio)}x`, f.target, verdict(f.pass)];
+    return [f.benchmark, `${f.name} (${f.unit})`, formatNumber(f.ours), formatNumber(f.peer), formatRatio(ratio), f.target, verdict(f.pass)];
   });
   const failureRows = report.failures.map((f) => [f.benchmark, 'did not run', '–', '–', '–', '', `ERROR: ${firstLine(f.error)}`]);
   return [...figureRows, ...failureRows];
