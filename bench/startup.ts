@@ -93,7 +93,7 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
         peer: sacredAdded,
         target: `<= ${TARGET_ADDED_MS} ms and < Sacred`,
         pass: ritualAdded <= TARGET_ADDED_MS && ritualAdded < sacredAdded,
-        note: `median of ${repeats} runs each, rotating order; ritual − bare node (${fmt(ritual)} − ${fmt(node)} ms), Sacred − bare python3 (${fmt(sacred)} − ${fmt(bare)} ms). ritual runs compiled (esbuild bundle of its sources, other packages from node_modules).`,
+        note: `median of ${repeats} runs each, rotating order; ritual − bare node (${fmt(ritual)} − ${fmt(node)} ms), Sacred − bare python3 (${fmt(sacred)} − ${fmt(bare)} ms). ritual runs compiled, laid out as installed (@ritual/core and @ritual/observers bundled by esbuild into .cache/bench/node_modules, other packages from node_modules).`,
       },
       {
         benchmark: 'startup',
