@@ -162,3 +162,18 @@ test('kill -9 mid-run: the last heartbeat is in the database and ritual sync add
     await store.close();
   }
 });
+
+test('ritual sync leaves alone the journal of a run that is still being written', async () => {
+  const journalDir = join(work, 'journal-live');
+  const child = startChild({ url: 'mongodb://127.0.0.1:9', dbName: 'live', journalDir, workDir: join(work, 'src-live'), beats: 1000, beatDelayMs: 100, serverSelectionTimeoutMS: 500 });
+  try {
+    await child.waitFor(/^beat 1$/);
+    const report = await runSync(journalDir, server.url, { write: () => {} });
+    assert.equal(report.uploaded.length, 0);
+    assert.equal(report.skipped.length, 1);
+    assert.match(report.skipped[0]!.reason, new RegExp(`process ${child.process.pid}`));
+  } finally {
+    child.process.kill('SIGKILL');
+    await child.exited;
+  }
+});

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { main as ritual } from '../../packages/observers/src/cli/main.js';
 import { runSync } from '../../packages/observers/src/cli/sync.js';
 import { MongoObserver, type MongoObserverOptions } from '../../packages/observers/src/mongo/observer.js';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
@@ -92,12 +93,13 @@ test('server down for the whole run: the journal stays, ritual sync uploads it, 
   const copy = join(work, 'journal-copy');
   await cp(journalRoot, copy, { recursive: true });
 
-  const out: string[] = [];
-  const report = await runSync(journalRoot, server.url, { write: (text) => out.push(text) });
-  assert.equal(report.failed.length, 0, out.join(''));
-  assert.equal(report.uploaded.length, 1);
-  const runId = report.uploaded[0]!.runId;
-  assert.equal(runId, 1);
+  // Through the `ritual` command, as the console told the user.
+  let out = '';
+  const write = (text: string): boolean => ((out += text), true);
+  const code = await ritual(['sync', journalRoot, server.url], { stdout: { write }, stderr: { write }, color: false });
+  assert.equal(code, 0, out);
+  assert.match(out, /Uploaded run 1 /);
+  const runId = 1;
   assert.deepEqual(await runSnapshot(client.db('offline'), runId), reference);
   assert.deepEqual(await readdir(journalRoot), []);
 

@@ -18,6 +18,8 @@ interface ChildOptions {
   beats: number;
   beatDelayMs: number;
   waitForGo?: boolean;
+  /** Default 60 s (patient: fifty of these share two busy cores with the server). */
+  serverSelectionTimeoutMS?: number;
 }
 
 const options = JSON.parse(process.env.RITUAL_CHILD ?? '{}') as ChildOptions;
@@ -28,8 +30,8 @@ if (options.waitForGo) {
   await new Promise<void>((resolve) => lines.once('line', () => resolve()));
   lines.close();
 }
-// Patient timeouts: fifty of these share two busy cores with the server.
-const observer = new MongoObserver({ url: options.url, dbName: options.dbName, journalDir: options.journalDir, serverSelectionTimeoutMS: 60_000, startTimeoutMS: 60_000, closeTimeoutMS: 60_000 });
+const patience = options.serverSelectionTimeoutMS ?? 60_000;
+const observer = new MongoObserver({ url: options.url, dbName: options.dbName, journalDir: options.journalDir, serverSelectionTimeoutMS: patience, startTimeoutMS: patience, closeTimeoutMS: patience });
 const started = observer.started.bind(observer);
 observer.started = async (event) => {
   const id = await started(event);
