@@ -26,7 +26,7 @@ test('a clean repository: commit, credentials stripped from the remote url, once
   assert.deepEqual(result.repositories, [{ url: 'https://example.com/team/project.git', commit, dirty: false }]);
   assert.deepEqual(result.dirtyFiles, []);
   assert.equal(result.warning, undefined);
-  assert.ok(!JSON.stringify(result).includes('s3cret'));
+  assert.ok(!JSON.stringify(result).includes('s3cret'), '!JSON.stringify(result).includes(\'s3cret\')');
 });
 
 test('dirty: modified or staged tracked files, and untracked sources; untracked non-sources do not count', async () => {

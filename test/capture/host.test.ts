@@ -39,7 +39,7 @@ test('ENV holds only allow-listed variables (a prefix with *, never everything)'
   try {
     const host = await captureHost({ envAllowList: ['RITUAL_TEST_ALLOWED', 'RITUAL_PREFIX_*', 'NOT_SET_ANYWHERE', '*'] });
     assert.deepEqual(host.ENV, { RITUAL_TEST_ALLOWED: 'yes', RITUAL_PREFIX_A: 'a', RITUAL_PREFIX_B: 'b' });
-    assert.ok(!JSON.stringify(host).includes('hunter2'));
+    assert.ok(!JSON.stringify(host).includes('hunter2'), '!JSON.stringify(host).includes(\'hunter2\')');
     // ENV is read per run; the rest is cached.
     process.env['RITUAL_TEST_ALLOWED'] = 'changed';
     assert.equal((await captureHost({ envAllowList: ['RITUAL_TEST_ALLOWED'] })).ENV['RITUAL_TEST_ALLOWED'], 'changed');

@@ -46,10 +46,10 @@ test("'no' records nothing", () => {
 test("'sys' records every JavaScript write, still prints it, collapses progress, and restores the streams", async () => {
   const { stdout, stderr, captured } = await runFixture('sys-capture.ts');
   // The terminal still sees everything, redraws included.
-  assert.ok(stdout.includes('before capture\nplain write\nconsole.log 42\n'));
-  assert.ok(stdout.includes('hi with hex \n€\n'));
-  assert.ok(stderr.includes('console.error line\nepoch 1 10%\repoch 1 50%\repoch 1 100%\n'));
-  assert.ok(stdout.includes('unfinished\nafter capture\n'));
+  assert.ok(stdout.includes('before capture\nplain write\nconsole.log 42\n'), 'stdout.includes(\'before capture\\nplain write\\nconsole.log 42\\n\')');
+  assert.ok(stdout.includes('hi with hex \n€\n'), 'stdout.includes(\'hi with hex \\n€\\n\')');
+  assert.ok(stderr.includes('console.error line\nepoch 1 10%\repoch 1 50%\repoch 1 100%\n'), 'stderr.includes(\'console.error line\\nepoch 1 10%\\repoch 1 50%\\repoch 1 100%\\n\')');
+  assert.ok(stdout.includes('unfinished\nafter capture\n'), 'stdout.includes(\'unfinished\\nafter capture\\n\')');
 
   // The first drain holds the unfinished progress line back; the second has its final state.
   assert.equal(
@@ -64,21 +64,21 @@ test("'sys' records every JavaScript write, still prints it, collapses progress,
   assert.equal(captured['wrapperKept'], true, "stop() does not discard a wrapper installed after the capture");
   assert.equal(captured['afterStop'], '');
   assert.deepEqual(captured['seenByUser'], ['inner capture line\n', 'after inner stop\n']);
-  assert.ok(stdout.includes('inner capture line\nafter inner stop\n'));
+  assert.ok(stdout.includes('inner capture line\nafter inner stop\n'), 'stdout.includes(\'inner capture line\\nafter inner stop\\n\')');
   const all = `${captured['first']}${captured['second']}${captured['rest']}`;
-  assert.ok(!all.includes('before capture') && !all.includes('after capture') && !all.includes('50%'));
+  assert.ok(!all.includes('before capture') && !all.includes('after capture') && !all.includes('50%'), '!all.includes(\'before capture\') && !all.includes(\'after capture\') && !all.includes(\'50%\')');
 });
 
 test("'fd' catches direct fd writes and a child's inherited output, through a relaunch", async () => {
   const { code, stdout, stderr, captured } = await runFixture('fd-capture.ts');
   assert.equal(code, 7, 'the relaunching parent exits with the child exit code');
   // Terminal output is byte-for-byte what the child wrote, without sync markers.
-  assert.ok(stdout.includes('console line\ndirect fd 1\n'));
-  assert.ok(stdout.includes('grandchild stdout\n'));
-  assert.ok(stdout.includes('grand 10%\rgrand 100%\n'));
-  assert.ok(stdout.includes('bar 10%\rbar 100%\n'));
-  assert.ok(stderr.includes('direct fd 2\n') && stderr.includes('grandchild stderr\n'));
-  assert.ok(!stdout.includes('ritual-sync') && !stderr.includes('ritual-sync'));
+  assert.ok(stdout.includes('console line\ndirect fd 1\n'), 'stdout.includes(\'console line\\ndirect fd 1\\n\')');
+  assert.ok(stdout.includes('grandchild stdout\n'), 'stdout.includes(\'grandchild stdout\\n\')');
+  assert.ok(stdout.includes('grand 10%\rgrand 100%\n'), 'stdout.includes(\'grand 10%\\rgrand 100%\\n\')');
+  assert.ok(stdout.includes('bar 10%\rbar 100%\n'), 'stdout.includes(\'bar 10%\\rbar 100%\\n\')');
+  assert.ok(stderr.includes('direct fd 2\n') && stderr.includes('grandchild stderr\n'), 'stderr.includes(\'direct fd 2\\n\') && stderr.includes(\'grandchild stderr\\n\')');
+  assert.ok(!stdout.includes('ritual-sync') && !stderr.includes('ritual-sync'), '!stdout.includes(\'ritual-sync\') && !stderr.includes(\'ritual-sync\')');
   assert.ok(stdout.includes('look-alike \x1b]ritual-not-a-marker\n'), 'a partial look-alike is held back, then passed on unchanged');
 
   const all = `${captured['first']}${captured['rest']}`;
@@ -87,8 +87,8 @@ test("'fd' catches direct fd writes and a child's inherited output, through a re
   }
   assert.ok(!all.includes('10%'), 'progress collapsed');
   assert.ok((captured['rest'] as string).includes('late line\n'), 'stop() returns everything written before it');
-  assert.ok((captured['rest'] as string).includes('unfinished on stderr'));
-  assert.ok(!all.includes('before capture') && !all.includes('after capture'));
+  assert.ok((captured['rest'] as string).includes('unfinished on stderr'), '(captured[\'rest\'] as string).includes(\'unfinished on stderr\')');
+  assert.ok(!all.includes('before capture') && !all.includes('after capture'), '!all.includes(\'before capture\') && !all.includes(\'after capture\')');
   assert.equal(captured['inheritedEnv'], null, 'grandchildren do not inherit the relay');
 });
 

@@ -49,7 +49,7 @@ test('enforceClean refuses dirty repositories, naming the files; a clean one pas
   await captureRunContext(options(main, { enforceClean: true }));
   appendFileSync(path.join(root, 'src/model.ts'), '// edit\n');
   await assert.rejects(captureRunContext(options(main, { enforceClean: true })), (error: unknown) => {
-    assert.ok(error instanceof UsageError);
+    assert.ok(error instanceof UsageError, 'error instanceof UsageError');
     assert.equal(error.code, 'RITUAL_DIRTY_REPOSITORY');
     assert.match(error.message, /model\.ts/);
     return true;

@@ -9,7 +9,8 @@ import type { Observer } from '../../packages/core/src/observer.js';
  * flushes, observers: the MongoDB driver's server selection and bson call
  * Math.random) must not draw from the seeded stream. This observer draws on
  * every event, as such a driver would; main must still see exactly
- * seedrandom(String(seed)).
+ * seedrandom(String(seed)). The heartbeat starts before main, so its timers
+ * live outside the seeded context (seeding.ts) without any wrapping.
  */
 const drawingObserver: Observer = {
   name: 'DrawingObserver',
@@ -19,12 +20,7 @@ const drawingObserver: Observer = {
   completed: () => void Math.random(),
 };
 
-// TODO(lead): passes once run-lifecycle.ts starts the heartbeat inside runUnseeded
-// (seeding.ts) and Run routes main-time observer calls (artifacts, resources)
-// through it; then drop the `todo` option so a regression fails the suite.
-const todo = 'run-lifecycle.ts must start the heartbeat (and main-time observer calls) inside runUnseeded()';
-
-test('a run with fast heartbeats and an observer that calls Math.random: main sees exactly the seeded stream', { todo }, async () => {
+test('a run with fast heartbeats and an observer that calls Math.random: main sees exactly the seeded stream', async () => {
   const ex = new Experiment('seeded-isolation').config({ steps: 40 });
   ex.observe(drawingObserver);
   ex.main(async ({ config, run }) => {

@@ -48,15 +48,44 @@ test('installGlobalRandom seeds Math.random from the root seed and restore() put
 
 test('installing twice without restoring is refused; nested seedings unwind in order', () => {
   const original = Math.random;
+  const reference = seedrandom('1');
   const outer = new Seeding(1);
   const restoreOuter = outer.installGlobalRandom();
   assert.throws(() => outer.installGlobalRandom(), UsageError);
   const outerRandom = Math.random;
+  const before = draw(2);
   const restoreInner = new Seeding(2).installGlobalRandom();
+  const inner = draw(2);
   restoreInner();
   assert.equal(Math.random, outerRandom);
+  // The outer stream resumes where it was, untouched by the inner run.
+  const after = draw(2);
   restoreOuter();
   assert.equal(Math.random, original);
+  assert.deepEqual([...before, ...after], Array.from({ length: 4 }, () => reference()));
+  const innerReference = seedrandom('2');
+  assert.deepEqual(inner, [innerReference(), innerReference()]);
+});
+
+test('timers and promises created before the install keep the original generator; main-started work is seeded', async () => {
+  const restoreBaseline = new Seeding(77).installGlobalRandom();
+  const baseline = draw(6);
+  restoreBaseline();
+
+  // Like the heartbeat: started before main, firing while main runs.
+  const beforeInstall: number[] = [];
+  const beat = new Promise<void>((resolve) => setTimeout(() => resolve(void beforeInstall.push(Math.random())), 1));
+  const pending = new Promise<void>((resolve) => setTimeout(resolve, 15)).then(() => void beforeInstall.push(Math.random()));
+  const restore = new Seeding(77).installGlobalRandom();
+  const seen = draw(2);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // main's own timer: seeded
+  seen.push(...draw(2));
+  await Promise.all([beat, pending]);
+  seen.push(...(await Promise.resolve().then(() => draw(2))));
+  restore();
+  assert.deepEqual(seen, baseline);
+  assert.equal(beforeInstall.length, 2, 'both callbacks created before the install ran during it');
+  assert.ok(!beforeInstall.some((value) => baseline.includes(value)), 'they drew from the original generator');
 });
 
 test('derived seeds are reproducible per call order and independent of the global stream', () => {
@@ -69,7 +98,7 @@ test('derived seeds are reproducible per call order and independent of the globa
   restore();
   assert.deepEqual(seedsA, seedsB);
   assert.equal(new Set(seedsA).size, 3);
-  for (const seed of seedsA) assert.ok(Number.isInteger(seed) && seed >= 1 && seed <= 1e9);
+  for (const seed of seedsA) assert.ok(Number.isInteger(seed) && seed >= 1 && seed <= 1e9, 'Number.isInteger(seed) && seed >= 1 && seed <= 1e9');
   assert.notDeepEqual([new Seeding(8).deriveSeed()], [seedsA[0]]);
 
   // Deriving seeds does not shift the global stream either.
@@ -90,7 +119,7 @@ test('createRng gives independent generators: explicit seed, or the next derived
   const same = new Seeding(1).createRng(5);
   const xs = [explicit(), explicit(), explicit()];
   assert.deepEqual(xs, [same(), same(), same()]);
-  for (const x of xs) assert.ok(x >= 0 && x < 1);
+  for (const x of xs) assert.ok(x >= 0 && x < 1, 'x >= 0 && x < 1');
 
   const derived = new Seeding(99).createRng();
   const expectedSeed = new Seeding(99).deriveSeed();
@@ -134,7 +163,7 @@ test('runUnseeded work (timers, promises) draws from the original generator, not
   restore();
   assert.deepEqual(seen, expected);
   assert.equal(ticks.length, 11);
-  assert.ok(!ticks.some((value) => expected.includes(value)));
+  assert.ok(!ticks.some((value) => expected.includes(value)), '!ticks.some((value) => expected.includes(value))');
 });
 
 test("the library's own capture, timers and crypto ids do not change the seeded sequence", async () => {

@@ -16,9 +16,13 @@ import { UsageError } from './errors.js';
  *
  * The library's own work (heartbeat timers, observers, the MongoDB driver,
  * whose bson and server selection call Math.random) must not draw from the
- * seeded stream: the Run starts that work inside `runUnseeded`, and every
- * `Math.random` call made from that async context answers from the original
- * generator instead.
+ * seeded stream. The seeded generator therefore answers only in the async
+ * context that installed it: `installGlobalRandom()` enters a context (an
+ * AsyncLocalStorage token) that main and everything main starts inherit,
+ * while timers, sockets and promises created before the install (the
+ * heartbeat, the observers' connections) keep the original generator without
+ * any cooperation. Library work started from main's context (an artifact
+ * upload) is moved out with `runUnseeded`.
  */
 
 /** Sacred's seed range: integers in [1, 1e9]. */
@@ -35,17 +39,20 @@ function checkSeed(seed: number, what: string): void {
   }
 }
 
-// Marks async contexts whose Math.random calls must bypass the seeded stream.
-const unseededContext = new AsyncLocalStorage<true>();
+// The async context a Math.random call is made from: the token of the Seeding
+// whose stream it may draw from, UNSEEDED, or nothing (outside any run).
+const seedContext = new AsyncLocalStorage<symbol | undefined>();
+const UNSEEDED = Symbol('ritual.unseeded');
 
 /**
  * Run `fn` (and every timer, promise continuation and event handler it
  * starts) with `Math.random` answering from the original, unseeded generator,
- * even while a seeded generator is installed. Use it for library work that
- * runs alongside main: heartbeats, observer calls, driver connections.
+ * even while a seeded generator is installed. Use it for library work started
+ * from main's context: observer calls for artifacts and resources, lazily
+ * opened driver connections.
  */
 export function runUnseeded<T>(fn: () => T): T {
-  return unseededContext.run(true, fn);
+  return seedContext.run(UNSEEDED, fn);
 }
 
 export class Seeding {
@@ -62,9 +69,11 @@ export class Seeding {
   }
 
   /**
-   * Replace `Math.random` with a generator seeded from the root seed; returns
-   * `restore()`, which puts back whatever `Math.random` was before (so nested
-   * installs unwind in order). Call it right before main and restore after.
+   * Replace `Math.random` with a generator seeded from the root seed, for the
+   * calling async context and what it starts; returns `restore()`, which puts
+   * back whatever `Math.random` was before (so nested installs unwind in
+   * order). Call it right before main, after starting the heartbeat and the
+   * observers, and restore after.
    */
   installGlobalRandom(): () => void {
     if (this.installed) {
@@ -74,9 +83,15 @@ export class Seeding {
     }
     const previous = Math.random;
     const seeded = seedrandom(String(this.rootSeed));
+    const token = Symbol(`ritual.seed.${this.rootSeed}`);
     const replacement = function random(): number {
-      return unseededContext.getStore() === true ? previous() : seeded();
+      return seedContext.getStore() === token ? seeded() : previous();
     };
+    // From here on, this synchronous execution and every async operation it
+    // starts (main, and all main awaits or schedules) carry the token; work
+    // created earlier (heartbeat timers, observer sockets) does not.
+    const outerContext = seedContext.getStore();
+    seedContext.enterWith(token);
     Math.random = replacement;
     this.installed = true;
     let restored = false;
@@ -84,6 +99,8 @@ export class Seeding {
       if (restored) return;
       restored = true;
       this.installed = false;
+      // Back to the context (and, for nested installs, the generator) that was current before.
+      seedContext.enterWith(outerContext);
       // Only undo our own install; if something replaced Math.random after us,
       // leave theirs in place rather than silently discarding it.
       if (Math.random === replacement) Math.random = previous;
