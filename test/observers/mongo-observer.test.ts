@@ -243,6 +243,21 @@ describe('MongoObserver details', () => {
   });
 });
 
+describe('MongoObserver edge cases', () => {
+  test('a source file that vanished before the run started is left out, the run is stored', async () => {
+    const event = startedEvent(join(work, 'vanish'), new Date());
+    event.experiment.sources.push({ relativePath: 'gone.ts', absolutePath: join(work, 'vanish', 'gone.ts'), md5: 'd41d8cd98f00b204e9800998ecf8427e' });
+    const vanishing = observer('vanish');
+    const id = await vanishing.started(event);
+    await vanishing.completed({ runId: id ?? null, stopTime: new Date(), result: 1 });
+    await vanishing.close();
+    assert.equal(id, 1);
+    const run = await client.db('vanish').collection('runs').findOne({ _id: 1 as never });
+    assert.deepEqual(run?.experiment.sources.map(([path]: [string]) => path), ['train.ts', 'model/net.ts']);
+    assert.equal(run?.status, 'COMPLETED');
+  });
+});
+
 describe('every operation is idempotent (retries after a lost acknowledgement)', () => {
   test('replayed starts, flushes, merged flushes, beats and artifacts leave the documents of one write', async () => {
     const { connectMongo, ensureIndexes } = await import('../../packages/observers/src/mongo/connection.js');

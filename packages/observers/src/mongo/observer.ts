@@ -118,7 +118,7 @@ export class MongoObserver implements Observer {
         return '';
       }
     });
-    const first = this.record(build(copies.map((copy) => copy)));
+    const first = this.record(build(copies));
     // Wait for the id, but not for a database that already failed to answer once.
     await this.uploader.drain(this.options.startTimeoutMS ?? 10_000, true);
     if (writer.runId !== null) return writer.runId;

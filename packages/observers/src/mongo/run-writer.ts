@@ -92,7 +92,7 @@ export class RunWriter {
         this.startSeconds = Math.floor((event.type === 'started' ? event.startTime : event.queueTime).getTime() / 1000);
         const sources = event.experiment.sources.map((source, index) => ({
           ...source,
-          copy: event.sourceFiles[index] ?? null,
+          copy: event.sourceFiles[index] || null, // empty: the file could not be copied (it vanished)
           newId: this.objectIdHex(`source|${source.relativePath}|${source.md5}`),
         }));
         return async (handles) => {
