@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { SimpleGit } from 'simple-git';
 import type { RepositoryInfo, SourceFile } from '../run-record.js';
@@ -21,14 +22,13 @@ export const NO_REMOTE = '<no remote>';
 /** The commit recorded for a repository whose HEAD has no commit yet. */
 export const NO_COMMIT = '<no commit>';
 
-// simple-git costs ~50 ms to import (it loads `debug`), so it is loaded on
-// first use only, and a process that never captures git never pays it.
-const loadSimpleGit = () => import('simple-git');
-let simpleGitModule: ReturnType<typeof loadSimpleGit> | undefined;
-async function gitAt(dir: string): Promise<SimpleGit> {
-  simpleGitModule ??= loadSimpleGit();
-  const { simpleGit } = await simpleGitModule;
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
+// simple-git is the largest start-up cost of capture (measured here: about half
+// a bare `node` start in CPU), so it is loaded on first use only, and through
+// require: its CommonJS build loads ~20% faster than its ESM build.
+let simpleGitModule: typeof import('simple-git') | undefined;
+function gitAt(dir: string): SimpleGit {
+  simpleGitModule ??= createRequire(import.meta.url)('simple-git') as typeof import('simple-git');
+  return simpleGitModule.simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
 }
 
 /**
@@ -125,7 +125,7 @@ function parseStatus(root: string, output: string): Omit<RepositorySnapshot, 'ro
  * ~10-20 ms to start here, so capture asks git as little as possible.
  */
 async function snapshotRepository(root: string): Promise<RepositorySnapshot> {
-  const git = await gitAt(root);
+  const git = gitAt(root);
   const [status, remotes] = await Promise.all([
     git.raw(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching']),
     git.getRemotes(true),
