@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import * as core from '@ritual/core';
+import * as errorsModule from '../../packages/core/src/errors.js';
+
+test('every error class is exported from the package, has a fixed name and a code, and descends from RitualError', () => {
+  const classes = Object.entries(errorsModule).filter(([, value]) => typeof value === 'function');
+  assert.ok(classes.length >= 8);
+  for (const [exportName, ErrorClass] of classes) {
+    assert.equal((core as Record<string, unknown>)[exportName], ErrorClass, `${exportName} is not exported from @ritual/core`);
+    const instance = new (ErrorClass as new (...args: unknown[]) => Error)('x', 'y', 'z');
+    assert.equal(instance.name, exportName, `${exportName} has name ${instance.name}`);
+    assert.ok(instance instanceof core.RitualError);
+    assert.equal(typeof (instance as core.RitualError).code, 'string');
+  }
+});
+
+test('the branches say whose move it is', () => {
+  assert.ok(new core.ConfigError('a.b', 'bad') instanceof core.UsageError);
+  assert.ok(new core.CommandLineError('bad') instanceof core.UsageError);
+  assert.ok(new core.MissingDependencyError('mongodb', 'for -m') instanceof core.UsageError);
+  assert.match(new core.MissingDependencyError('mongodb', 'for -m').message, /npm install mongodb/);
+  assert.ok(new core.ObserverStartError('x') instanceof core.BackendError);
+  assert.ok(!(new core.BackendError('x') instanceof core.UsageError));
+  assert.match(new core.InternalError('x').message, /bug in ritual/);
+});
