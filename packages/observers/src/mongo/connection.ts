@@ -61,7 +61,9 @@ export function handlesFor(driver: MongoDriver, client: MongoClient, target: Mon
 
 /** Indexes the observer's idempotency checks and the store's queries use; createIndex is a no-op when they exist. */
 export async function ensureIndexes(handles: MongoHandles): Promise<void> {
-  await handles.metrics.createIndex({ run_id: 1, name: 1 });
-  await handles.runs.createIndex({ 'meta.run_key': 1 }, { sparse: true });
-  await handles.files.createIndex({ filename: 1, md5: 1 });
+  await Promise.all([
+    handles.metrics.createIndex({ run_id: 1, name: 1 }),
+    handles.runs.createIndex({ 'meta.run_key': 1 }, { sparse: true }),
+    handles.files.createIndex({ filename: 1, md5: 1 }),
+  ]);
 }
