@@ -19,6 +19,7 @@ export { toSacredTime, fromSacredTime } from './time.js';
 
 // Seeding: the root seed and derived generators (what main's Math.random is seeded from).
 export { newRootSeed, Seeding } from './seeding.js';
+export { describeReproducibility, type ReproducibilityInfo } from './capture/reproducibility.js';
 
 // Events an observer could not take, kept for `ritual replay`.
 export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
@@ -30,6 +31,4 @@ export type { ScalarSink, TfjsCallback, TfjsCallbackOptions, TfjsLogs } from './
 export type { ProgressStream } from './tfjs/progress-bar.js';
 export { saveModel, loadModel } from './tfjs/model-artifacts.js';
 export type { ArtifactSink, ArtifactSource, SaveModelOptions } from './tfjs/model-artifacts.js';
-export { describeTfjs } from './tfjs/backend-info.js';
-export type { TfjsBackendInfo } from './tfjs/backend-info.js';
 export type { TfjsLike } from './tfjs/tfjs-types.js';

@@ -8,7 +8,7 @@ import type { MetricBuffer } from './metric-buffer.js';
 import type { ObserverChain } from './observer-chain.js';
 import type { JsonObject, RunId, RunStatus } from './run-record.js';
 import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from './tfjs/callback.js';
-import { saveModel } from './tfjs/model-artifacts.js';
+import { saveModel, type SaveModelOptions } from './tfjs/model-artifacts.js';
 import type { SavableModelLike } from './tfjs/tfjs-types.js';
 
 /** Options of `run.addArtifact`. */
@@ -96,8 +96,8 @@ export class Run<C = JsonObject> {
   }
 
   /** Save a tfjs model (model.json + weights.bin) as artifacts `<name>/model.json` and `<name>/weights.bin`. */
-  saveModel(model: SavableModelLike, name = 'model'): Promise<string[]> {
-    return saveModel(this, model, name);
+  saveModel(model: SavableModelLike, name = 'model', options: SaveModelOptions = {}): Promise<string[]> {
+    return saveModel(this, model, name, options);
   }
 
   /** Open a file for reading and record it as a resource of the run. */
