@@ -55,7 +55,7 @@ export async function runCommandline(ex: Experiment<object>, argv: string[]): Pr
         stdout.write(`${await printDependencies(ex)}\n`);
         return 0;
     }
-    if (options.capture === 'fd' && !options.queue) {
+    if (options.capture === 'fd' && !options.queue && !options.unobserved) {
       // Relaunch before anything is recorded: the child does the run with its fds piped through us.
       const code = await relaunchForFdCapture();
       if (code !== null) return code;

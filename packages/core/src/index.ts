@@ -18,7 +18,7 @@ export type * from './observer.js';
 export { toSacredTime, fromSacredTime } from './time.js';
 
 // Seeding: the root seed and derived generators (what main's Math.random is seeded from).
-export { newRootSeed, Seeding } from './seeding.js';
+export { newRootSeed, Seeding, runUnseeded } from './seeding.js';
 export { describeReproducibility, type ReproducibilityInfo } from './capture/reproducibility.js';
 
 // Events an observer could not take, kept for `ritual replay`.

@@ -7,6 +7,7 @@ import { UsageError } from './errors.js';
 import type { MetricBuffer } from './metric-buffer.js';
 import type { ObserverChain } from './observer-chain.js';
 import type { JsonObject, RunId, RunStatus } from './run-record.js';
+import { runUnseeded } from './seeding.js';
 import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from './tfjs/callback.js';
 import { saveModel, type SaveModelOptions } from './tfjs/model-artifacts.js';
 import type { SavableModelLike } from './tfjs/tfjs-types.js';
@@ -69,13 +70,14 @@ export class Run<C = JsonObject> {
     const absolute = resolve(path);
     const checkedName = normaliseArtifactName(name ?? basename(absolute));
     await requireFile(absolute, 'artifact');
-    await this.observers.emit('artifactAdded', {
+    // Observer work started from main must not draw from main's seeded Math.random.
+    await runUnseeded(() => this.observers.emit('artifactAdded', {
       runId: this.id,
       name: checkedName,
       path: absolute,
       ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
       ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
-    });
+    }));
   }
 
   /** Record that the run read a file (stored with its md5, like Sacred's resources). */
@@ -83,7 +85,7 @@ export class Run<C = JsonObject> {
     const absolute = resolve(path);
     await requireFile(absolute, 'resource');
     const md5 = await md5OfFile(absolute);
-    await this.observers.emit('resourceAdded', { runId: this.id, path: absolute, md5 });
+    await runUnseeded(() => this.observers.emit('resourceAdded', { runId: this.id, path: absolute, md5 }));
   }
 
   /**
