@@ -62,13 +62,18 @@ export interface SuiteReport {
   details: Record<string, unknown>;
 }
 
-export async function machineFacts(versions: { python: string; sacred: string } | null, loadAtStart: number): Promise<MachineFacts> {
-  let gitCommit: string | null = null;
+/** The commit measured: read when the suite starts (others may commit while it runs). */
+export async function currentCommit(): Promise<string | null> {
   try {
-    gitCommit = (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
+    return (await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
   } catch {
-    // not a git checkout: the commit is simply unknown
+    return null; // not a git checkout: the commit is simply unknown
   }
+}
+
+export async function machineFacts(versions: { python: string; sacred: string } | null, atStart: { load: number; gitCommit: string | null }): Promise<MachineFacts> {
+  const { gitCommit } = atStart;
+  const loadAtStart = atStart.load;
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,

@@ -3,7 +3,7 @@
  * 0.8.7, in one run, printed as a table and written to
  * bench/results/latest.json with the machine it was measured on.
  *
- *   npm run bench                      all benchmarks, full sizes (~10 minutes)
+ *   npm run bench                      all benchmarks, full sizes (~15 minutes on 2 busy cores)
  *   npm run bench -- --smoke           each once with tiny sizes (CI; also RITUAL_BENCH_SMOKE=1)
  *   npm run bench -- --only startup    one benchmark
  *   npm run bench -- --markdown bench/RESULTS.md   also write the table as Markdown
@@ -23,7 +23,7 @@ import { runHeartbeatPair } from './peers/heartbeat-pair.js';
 import { runMongoPair } from './peers/mongo-pair.js';
 import { sacredVersions } from './peers/sacred.js';
 import { runTrainingPair } from './peers/training-pair.js';
-import { formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
+import { currentCommit, formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
 import { runStartupBench } from './startup.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   // A smoke run must never overwrite the real figures.
   const out = values.out ?? (smoke ? join(tmpdir(), 'ritual-bench-smoke.json') : join(HERE, 'results', 'latest.json'));
 
-  const loadAtStart = loadavg()[0] ?? 0;
+  const atStart = { load: loadavg()[0] ?? 0, gitCommit: await currentCommit() };
   const figures: Figure[] = [];
   const failures: BenchFailure[] = [];
   const details: Record<string, unknown> = {};
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
 
   const versions = await sacredVersions().catch(() => null);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions, loadAtStart), figures, failures, details };
+  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions, atStart), figures, failures, details };
   process.stdout.write(`\n${formatTable(report)}\n\n`);
   await writeReport(out, report);
   process.stdout.write(`written ${out}\n`);
