@@ -40,7 +40,18 @@ interface RunEventBase {
   runId: RunId | null;
 }
 
-export interface StartedEvent extends RunEventBase {
+interface RunOpeningEvent extends RunEventBase {
+  /**
+   * The id the user asked for (`--id`), which an observer must honour or
+   * refuse; null when none. A `runId` that differs from it was named by a
+   * higher-priority observer, and a backend whose own numbering is taken
+   * there may use its next free id instead. Absent (events built by hand):
+   * treat `runId` as asked for.
+   */
+  requestedId?: RunId | null;
+}
+
+export interface StartedEvent extends RunOpeningEvent {
   experiment: ExperimentInfo;
   command: string;
   host: HostInfo;
@@ -50,7 +61,7 @@ export interface StartedEvent extends RunEventBase {
   meta: RunMeta;
 }
 
-export interface QueuedEvent extends RunEventBase {
+export interface QueuedEvent extends RunOpeningEvent {
   experiment: ExperimentInfo;
   command: string;
   host: HostInfo;

@@ -9,6 +9,7 @@ import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
 import { Seeding } from './seeding.js';
 import { startWatchdog } from './watchdog.js';
+import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
 export interface RunPlan {
@@ -48,16 +49,6 @@ type Ending =
   | { kind: 'stopped'; status: 'INTERRUPTED' | 'TIMEOUT'; signal: string }
   | { kind: 'exited'; code: number };
 
-/**
- * Thrown from `process.exit()` while main runs, so that the code after the
- * call does not go on; the run is recorded, then the process really exits.
- */
-class ProcessExitRequest extends Error {
-  override readonly name = 'ProcessExitRequest';
-  constructor(readonly exitCode: number) {
-    super(`process.exit(${exitCode}) was called inside main`);
-  }
-}
 
 /**
  * The life of one run: capture, observers' `started`, heartbeats, main, then
@@ -86,6 +77,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
       run.status = 'QUEUED';
       run.id = await chain.open('queued', {
         runId: plan.requestedId,
+        requestedId: plan.requestedId,
         experiment,
         command: plan.command,
         host: context.host,
@@ -104,6 +96,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   try {
     run.id = await chain.open('started', {
       runId: plan.requestedId,
+      requestedId: plan.requestedId,
       experiment,
       command: plan.command,
       host: context.host,
@@ -187,7 +180,8 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   }
   await chain.close();
   output.stop();
-  if (ending.kind === 'exited') stopSignals.exit(ending.code);
+  // Exits the process here if main called process.exit (once every other active run has ended too).
+  stopSignals.releaseExit();
   return outcome;
 }
 
@@ -212,7 +206,7 @@ export function failTrace(error: unknown): string[] {
  * the `--timeout` (TIMEOUT), and errors nobody caught while main ran
  * (FAILED, via a rejected promise turned into `threw`).
  */
-function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void; exit: (code: number) => never } {
+function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void; releaseExit: () => void } {
   let settle!: (ending: Ending) => void;
   const stopped = new Promise<Ending>((resolve) => (settle = resolve));
   const cleanups: Array<() => void> = [];
@@ -243,14 +237,6 @@ function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () =>
     process.off('unhandledRejection', onUncaught);
   });
   // process.exit() inside main would skip the end event: record the run first, then exit.
-  const realExit = process.exit;
-  process.exit = ((code?: number | string | null) => {
-    const exitCode = Number(code ?? process.exitCode ?? 0) || 0;
-    settle({ kind: 'exited', code: exitCode });
-    throw new ProcessExitRequest(exitCode);
-  }) as typeof process.exit;
-  cleanups.push(() => {
-    process.exit = realExit;
-  });
-  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()), exit: (code) => realExit.call(process, code) };
+  const releaseExit = guardProcessExit((code) => settle({ kind: 'exited', code }));
+  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()), releaseExit };
 }

@@ -72,7 +72,7 @@ export class FileStorageObserver implements Observer {
   async queued(event: QueuedEvent): Promise<RunId> {
     // Sources first: if one cannot be stored, no run folder is left behind.
     const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event.runId);
+    const run = await this.openRunFolder(event.runId, event.requestedId === undefined ? event.runId : event.requestedId);
     run.entry = {
       experiment,
       command: event.command,
@@ -87,7 +87,7 @@ export class FileStorageObserver implements Observer {
 
   async started(event: StartedEvent): Promise<RunId> {
     const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event.runId);
+    const run = await this.openRunFolder(event.runId, event.requestedId === undefined ? event.runId : event.requestedId);
     run.entry = {
       experiment,
       command: event.command,
@@ -204,12 +204,26 @@ export class FileStorageObserver implements Observer {
     if (metricsError !== undefined) throw metricsError;
   }
 
-  private async openRunFolder(requested: RunId | null): Promise<ActiveRun> {
+  /**
+   * `requested` is the run's id so far: asked for by the user (`userRequested`,
+   * honoured or refused) or named by a higher-priority observer, whose
+   * numbering may differ from this folder's: then a taken folder means the
+   * next free one, rather than a refused run.
+   */
+  private async openRunFolder(requested: RunId | null, userRequested: RunId | null = requested): Promise<ActiveRun> {
     await this.close();
     let id: RunId;
     let dir: string;
     if (requested === null || requested === undefined) {
       ({ id, dir } = await claimNewRunFolder(this.baseDir));
+    } else if (requested !== userRequested) {
+      try {
+        ({ dir } = await claimRequestedRunFolder(this.baseDir, requested));
+        id = requested;
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        ({ id, dir } = await claimNewRunFolder(this.baseDir));
+      }
     } else {
       id = requested;
       ({ dir } = await claimRequestedRunFolder(this.baseDir, requested));
