@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStore, replayJournal } from '@ritual/observers';
+import { openStore, replayUndeliveredEvents } from '@ritual/observers';
 
 const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/storage-fault-experiment.ts', import.meta.url));
@@ -27,7 +27,7 @@ function train(runs: string, fault: string) {
  */
 async function replayed(journal: string): Promise<number[]> {
   const target = mkdtempSync(join(tmpdir(), 'ritual-replayed-'));
-  const id = await replayJournal(journal, target);
+  const id = await replayUndeliveredEvents(journal, target);
   const store = await openStore(target);
   try {
     const run = await store.get(id!);

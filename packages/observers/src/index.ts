@@ -16,12 +16,11 @@ export { MongoObserver } from './mongo/observer.js';
 export type { MongoObserverOptions } from './mongo/observer.js';
 export { MongoRunStore } from './mongo/store.js';
 export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
-export { runSync, registerSyncCommand, syncCommand } from './cli/sync.js';
-export type { SyncReport } from './cli/sync.js';
+export { runSync, type SyncReport } from './mongo/sync.js';
 
 // --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
 export { compileWhere, WhereSyntaxError } from './query/where.js';
 export type { RunFilter } from './query/where.js';
 
 // Replaying the events an observer could not take (see the README: What happens when…).
-export { replayJournal } from './replay.js';
+export { replayUndeliveredEvents } from './replay.js';

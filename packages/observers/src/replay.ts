@@ -20,7 +20,7 @@ async function observerFor(location: string): Promise<Observer> {
  * from the start. The run gets a new id in the target unless `keepId`.
  * Returns the id the target gave the run.
  */
-export async function replayJournal(file: string, location: string, options: { keepId?: boolean } = {}): Promise<RunId | null> {
+export async function replayUndeliveredEvents(file: string, location: string, options: { keepId?: boolean } = {}): Promise<RunId | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { replayJournal } from '../replay.js';
+import { replayUndeliveredEvents } from '../replay.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -15,7 +15,7 @@ export function replayCommand(ctx: CliContext): Command {
     .option('--keep-id', 'store the run under its original id instead of the next free one')
     .addHelpText('after', '\nExamples:\n  ritual replay ~/.cache/ritual/undelivered/mnist-…-FileStorageObserver_runs_.jsonl runs\n  ritual replay journal.jsonl mongodb://localhost:27017/sacred')
     .action(async (journal: string, store: string, options: { keepId?: boolean }) => {
-      const id = await replayJournal(journal, store, { keepId: options.keepId ?? false });
+      const id = await replayUndeliveredEvents(journal, store, { keepId: options.keepId ?? false });
       ctx.out(`Stored the run from ${journal} in ${store}${id === null ? '' : ` as run ${String(id)}`}.`);
     });
 }

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
-import { Query } from 'mingo';
+import type { Query } from 'mingo';
 import { BackendError, RunNotFoundError, UsageError, fromSacredTime } from '@ritual/core';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
 import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
@@ -75,6 +75,8 @@ export class FileRunStore implements RunStore {
       this.warnings.push(`skipped run ${folder}: ${result.message}`);
       this.options.onCorrupt?.(runIdFromFolder(folder), result);
     }
+    // mingo is loaded on the first query: importing the observers package (to write runs) should not pay for it.
+    const { Query } = await import('mingo');
     let query: Query;
     try {
       query = new Query(filter);
