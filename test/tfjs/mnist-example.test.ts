@@ -20,15 +20,16 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
   const home = await mkdtemp(join(tmpdir(), 'ritual-mnist-'));
   try {
     // INIT_CWD is where `npm start` was typed; the example stores runs in <INIT_CWD>/runs.
+    // npm_config_local_prefix (the project root, as under `npm test`) is set to the same folder, as for a user at the root.
     // Two runs with one seed, in parallel (each in its own store); the replay starts once run 1 stored its config.
     for (const name of ['first', 'second', 'replay']) await mkdir(join(home, name));
-    const runFast = (name: string) => runScript(TRAIN, ['with', 'fast', 'backend=wasm', 'seed=20261127'], { env: { INIT_CWD: join(home, name) } });
+    const runFast = (name: string) => runScript(TRAIN, ['with', 'fast', 'backend=wasm', 'seed=20261127'], { env: { INIT_CWD: join(home, name), npm_config_local_prefix: join(home, name) } });
     const secondRun = runFast('second');
     const first = await runFast('first');
     assertExited(first, 'first fast run');
     assert.match(first.stdout, /Run 1 stored in runs\/1\./);
     assert.match(first.stdout, /npm run ritual -- show runs 1/);
-    const replay = await runScript(TRAIN, ['with', join(home, 'first', 'runs', '1', 'config.json')], { env: { INIT_CWD: join(home, 'replay') } });
+    const replay = await runScript(TRAIN, ['with', join(home, 'first', 'runs', '1', 'config.json')], { env: { INIT_CWD: join(home, 'replay'), npm_config_local_prefix: join(home, 'replay') } });
     assertExited(replay, 'replay of run 1');
     assertExited(await secondRun, 'second fast run');
 
