@@ -16,9 +16,15 @@
  * and always completely at the end of the run. So metrics.json is always
  * complete, valid JSON and lags the log by at most half the points while a
  * long run is going; ritual's own store reads the log and sees every point.
+ *
+ * Memory stays bounded however long the run: the points are not kept. Each
+ * metric also gets a binary column file (`.ritual/columns/N.f64`: step,
+ * value, timestamp as float64 triples, appended with the log), from which
+ * metrics.json is streamed in chunks. The column files are a cache for that
+ * rewrite only, deleted when the run ends; the JSON-lines log is the record.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError, toSacredTime } from '@ritual/core';
@@ -32,11 +38,19 @@ const CHUNK_ELEMENTS = 20_000;
 /** Text collected before one write to the file. */
 const WRITE_BLOCK_CHARS = 1 << 20;
 
-interface Columns {
-  steps: number[];
-  values: number[];
-  timestamps: number[];
+/** The on-disk columns of one metric: float64 triples (step, value, timestamp). */
+interface ColumnFile {
+  handle: FileHandle;
+  path: string;
+  /** Points appended so far. */
+  count: number;
 }
+
+/** Float64s per point in a column file, and the offset of each field in a triple. */
+const TRIPLE = 3;
+const STEP = 0;
+const VALUE = 1;
+const TIMESTAMP = 2;
 
 /** Non-finite values as strings in the log, so the log stays plain JSON lines. */
 function encodeValue(value: number): number | string {
@@ -47,7 +61,7 @@ function decodeValue(value: unknown): number {
 }
 
 export class MetricsLog {
-  private readonly series = new Map<string, Columns>();
+  private readonly series = new Map<string, ColumnFile>();
   private totalPoints = 0;
   private materialisedPoints = 0;
   private inFlight: Promise<void> | undefined;
@@ -63,21 +77,24 @@ export class MetricsLog {
     for (const batch of batches) {
       if (batch.steps.length === 0) continue;
       text += `${JSON.stringify({ name: batch.name, steps: batch.steps, values: batch.values.map(encodeValue), timestamps: batch.timestamps })}\n`;
-      let columns = this.series.get(batch.name);
-      if (!columns) {
-        columns = { steps: [], values: [], timestamps: [] };
-        this.series.set(batch.name, columns);
-      }
-      for (let i = 0; i < batch.steps.length; i += 1) {
-        columns.steps.push(batch.steps[i] as number);
-        columns.values.push(batch.values[i] as number);
-        columns.timestamps.push(batch.timestamps[i] as number);
-      }
-      this.totalPoints += batch.steps.length;
     }
     if (text === '') return;
     this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
     await this.handle.write(text);
+    for (const batch of batches) {
+      const n = batch.steps.length;
+      if (n === 0) continue;
+      const triples = new Float64Array(n * TRIPLE);
+      for (let i = 0; i < n; i += 1) {
+        triples[i * TRIPLE + STEP] = batch.steps[i] as number;
+        triples[i * TRIPLE + VALUE] = batch.values[i] as number;
+        triples[i * TRIPLE + TIMESTAMP] = batch.timestamps[i] as number;
+      }
+      const column = await this.column(batch.name);
+      await column.handle.write(new Uint8Array(triples.buffer));
+      column.count += n;
+      this.totalPoints += n;
+    }
     // The log stays open, so writes would go on "succeeding" into a deleted
     // file if the run folder was removed: check, so that the points are
     // reported as undelivered (and journaled) instead of silently lost.
@@ -85,6 +102,18 @@ export class MetricsLog {
       throw new BackendError(`The run folder ${this.runDir} was deleted while the run was writing to it.`);
     }
     this.maybeMaterialise();
+  }
+
+  private async column(name: string): Promise<ColumnFile> {
+    let column = this.series.get(name);
+    if (!column) {
+      const dir = join(this.runDir, PRIVATE_DIR, 'columns');
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, `${this.series.size}.f64`);
+      column = { handle: await open(path, 'w+'), path, count: 0 };
+      this.series.set(name, column);
+    }
+    return column;
   }
 
   /**
@@ -120,6 +149,11 @@ export class MetricsLog {
     this.handle = undefined; // stops background rewrites from chaining
     await this.settle();
     await handle?.close();
+    // The columns only serve rewrites of metrics.json; the log stays the record.
+    for (const column of this.series.values()) {
+      await column.handle.close().catch(() => undefined);
+      await rm(column.path, { force: true });
+    }
   }
 
   /** Wait until no background rewrite runs (one may chain another when it ends). */
@@ -137,7 +171,7 @@ export class MetricsLog {
   /** Stream a snapshot of the series into a temp file, then rename it over metrics.json. */
   private async materialise(): Promise<void> {
     const snapshot = [...this.series.entries()]
-      .map(([name, columns]) => ({ name, columns, length: columns.steps.length }))
+      .map(([name, column]) => ({ name, column, length: column.count }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const points = snapshot.reduce((sum, entry) => sum + entry.length, 0);
     const target = join(this.runDir, RUN_FILES.metrics);
@@ -148,13 +182,13 @@ export class MetricsLog {
         await out.write('{}');
       } else {
         await out.write('{\n');
-        for (const [index, { name, columns, length }] of snapshot.entries()) {
+        for (const [index, { name, column, length }] of snapshot.entries()) {
           await out.write(`  ${JSON.stringify(name)}: {\n    "steps": `);
-          await writeArray(out, columns.steps, length, (step) => String(step));
+          await writeArray(out, column, STEP, length, (step) => String(step));
           await out.write(',\n    "timestamps": ');
-          await writeArray(out, columns.timestamps, length, sacredTimeFormatter());
+          await writeArray(out, column, TIMESTAMP, length, sacredTimeFormatter());
           await out.write(',\n    "values": ');
-          await writeArray(out, columns.values, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
+          await writeArray(out, column, VALUE, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
           await out.write(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
         }
       }
@@ -219,17 +253,26 @@ function sacredTimeFormatter(): (ms: number) => string {
   };
 }
 
-/** One array of metrics.json, indented as Python's json.dump(indent=2) does at depth 3. */
-async function writeArray(out: BufferedFile, items: number[], length: number, format: (item: number) => string): Promise<void> {
+/**
+ * One array of metrics.json (one field of a metric's column file), indented
+ * as Python's json.dump(indent=2) does at depth 3, read from disk a chunk at
+ * a time so that memory does not grow with the run.
+ */
+async function writeArray(out: BufferedFile, column: ColumnFile, field: number, length: number, format: (item: number) => string): Promise<void> {
   if (length === 0) {
     await out.write('[]');
     return;
   }
   await out.write('[\n');
+  const chunk = new Float64Array(CHUNK_ELEMENTS * TRIPLE);
+  const bytes = new Uint8Array(chunk.buffer);
   for (let start = 0; start < length; start += CHUNK_ELEMENTS) {
     const end = Math.min(length, start + CHUNK_ELEMENTS);
+    const byteLength = (end - start) * TRIPLE * Float64Array.BYTES_PER_ELEMENT;
+    const { bytesRead } = await column.handle.read(bytes, 0, byteLength, start * TRIPLE * Float64Array.BYTES_PER_ELEMENT);
+    if (bytesRead !== byteLength) throw new BackendError(`The metrics column file ${column.path} is shorter than expected; metrics.json was not rewritten.`);
     const parts: string[] = [];
-    for (let i = start; i < end; i += 1) parts.push(`      ${format(items[i] as number)}`);
+    for (let i = 0; i < end - start; i += 1) parts.push(`      ${format(chunk[i * TRIPLE + field] as number)}`);
     await out.write(parts.join(',\n') + (end < length ? ',\n' : '\n    ]'));
   }
 }
