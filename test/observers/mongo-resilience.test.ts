@@ -43,7 +43,8 @@ before(async () => {
   server = await startMongoServer({ persistent: true });
   client = await new MongoClient(server.url, { serverSelectionTimeoutMS: 20_000 }).connect();
   work = await mkdtemp(join(tmpdir(), 'ritual-mongo-res-'));
-  const id = await driveRun(observer(server.url, 'reference'), { workDir: join(work, 'src'), beats: 8 });
+  // The reference run must reach the server: a cold JVM on a loaded machine can take longer than FAST's 1 s.
+  const id = await driveRun(observer(server.url, 'reference', [], { serverSelectionTimeoutMS: 20_000 }), { workDir: join(work, 'src'), beats: 8 });
   reference = await runSnapshot(client.db('reference'), id);
 });
 after(async () => {

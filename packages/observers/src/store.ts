@@ -57,6 +57,11 @@ export interface RunStore {
   metrics(id: RunId, name?: string): Promise<MetricSeries[]>;
   artifacts(id: RunId): Promise<ArtifactEntry[]>;
   openArtifact(id: RunId, name: string): Promise<Readable>;
+  /**
+   * End a run that will never end by itself (its process was killed): status
+   * FAILED, stop time = its last heartbeat, and `failTrace` saying why.
+   */
+  markFailed(id: RunId, failTrace: string[]): Promise<void>;
   close(): Promise<void>;
 }
 

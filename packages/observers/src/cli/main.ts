@@ -6,6 +6,7 @@ import { lsCommand } from './ls.js';
 import { metricsCommand } from './metrics.js';
 import { plotCommand } from './plot.js';
 import { showCommand } from './show.js';
+import { failCommand } from './fail.js';
 import { replayCommand } from './replay.js';
 import { registerSyncCommand } from './sync.js';
 
@@ -50,7 +51,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       writeErr: (text) => void io.stderr.write(text),
       outputError: (text, write) => write(ctx.colors.red(text)),
     });
-  for (const sub of [lsCommand(ctx), showCommand(ctx), compareCommand(ctx), metricsCommand(ctx), plotCommand(ctx), replayCommand(ctx)]) {
+  for (const sub of [lsCommand(ctx), showCommand(ctx), compareCommand(ctx), metricsCommand(ctx), plotCommand(ctx), failCommand(ctx), replayCommand(ctx)]) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }

@@ -3,7 +3,7 @@
  * MongoDB filter syntax through mingo, the same interface as the MongoDB store.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { Query } from 'mingo';
@@ -13,7 +13,7 @@ import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.j
 import { readMetricsLog } from './metrics-log.js';
 import { RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
-import { readSacredJson } from './sacred-json.js';
+import { readSacredJson, writeSacredJson } from './sacred-json.js';
 
 /** Run folders read at once by `find`. */
 const READ_CONCURRENCY = 32;
@@ -137,6 +137,15 @@ export class FileRunStore implements RunStore {
 
   async close(): Promise<void> {
     // Nothing is held open between calls.
+  }
+
+  async markFailed(id: RunId, failTrace: string[]): Promise<void> {
+    const file = join(await this.runDir(id), 'run.json');
+    const entry = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    entry.status = 'FAILED';
+    entry.stop_time = entry.heartbeat ?? entry.start_time ?? null;
+    entry.fail_trace = failTrace;
+    await writeSacredJson(file, entry);
   }
 
   /** Run folders: every folder except Sacred's `_sources`/`_resources` and hidden ones. */

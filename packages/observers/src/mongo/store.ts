@@ -114,6 +114,14 @@ export class MongoRunStore implements RunStore {
     return this.handles.bucket.openDownloadStream(entry.fileId);
   }
 
+  async markFailed(id: RunId, failTrace: string[]): Promise<void> {
+    const document = await this.document(id);
+    const last = (document as unknown as { heartbeat?: Date | null; start_time?: Date | null });
+    await this.handles.runs.updateOne({ _id: document._id } as never, {
+      $set: { status: 'FAILED', stop_time: last.heartbeat ?? last.start_time ?? null, fail_trace: failTrace },
+    } as never);
+  }
+
   async close(): Promise<void> {
     await this.handles.client.close(true);
   }
