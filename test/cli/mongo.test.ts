@@ -103,6 +103,21 @@ describe('ritual on a MongoDB store', () => {
     assert.match(missing.stderr, /No run with id 9/);
   });
 
+  it('fail marks the dead RUNNING run FAILED at its last heartbeat (runs after the listing tests: it changes run 3)', async () => {
+    const result = await runCli(['fail', url, '3']);
+    assert.equal(result.code, 0, result.stderr);
+    const client = await MongoClient.connect(url);
+    try {
+      const run = await client.db().collection('runs').findOne({ _id: 3 as never });
+      assert.equal(run?.status, 'FAILED');
+      assert.equal((run?.stop_time as Date).getTime(), (run?.heartbeat as Date).getTime());
+      assert.match((run?.fail_trace as string[]).join(''), /ritual fail/);
+    } finally {
+      await client.close();
+    }
+    assert.equal((await runCli(['fail', url, '3'])).code, 2, 'a second time: not RUNNING any more');
+  });
+
   it('an unreachable server is a clear failure (exit 1), not a hang or a stack trace', async () => {
     // port 9 on the loopback: nothing listens there
     const { code, stderr } = await runCli(['ls', 'mongodb://127.0.0.1:9/nowhere']);

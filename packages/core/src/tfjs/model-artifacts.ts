@@ -26,18 +26,11 @@ export interface ArtifactSource {
 
 const WEIGHTS_FILE = 'weights.bin';
 
-interface ModelJson {
+/** tfjs's model.json: the artifacts' metadata, with the weights described by a manifest instead of inline. */
+type ModelJson = Omit<ModelArtifactsLike, 'weightSpecs' | 'weightData'> & {
   modelTopology: unknown;
   weightsManifest: Array<{ paths: string[]; weights: unknown[] }>;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  trainingConfig?: unknown;
-  signature?: unknown;
-  userDefinedMetadata?: unknown;
-  modelInitializer?: unknown;
-  initializerSignature?: unknown;
-}
+};
 
 export interface SaveModelOptions {
   /**

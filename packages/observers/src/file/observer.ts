@@ -72,7 +72,7 @@ export class FileStorageObserver implements Observer {
   async queued(event: QueuedEvent): Promise<RunId> {
     // Sources first: if one cannot be stored, no run folder is left behind.
     const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event.runId, event.requestedId === undefined ? event.runId : event.requestedId);
+    const run = await this.openRunFolder(event);
     run.entry = {
       experiment,
       command: event.command,
@@ -87,7 +87,7 @@ export class FileStorageObserver implements Observer {
 
   async started(event: StartedEvent): Promise<RunId> {
     const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event.runId, event.requestedId === undefined ? event.runId : event.requestedId);
+    const run = await this.openRunFolder(event);
     run.entry = {
       experiment,
       command: event.command,
@@ -210,7 +210,10 @@ export class FileStorageObserver implements Observer {
    * numbering may differ from this folder's: then a taken folder means the
    * next free one, rather than a refused run.
    */
-  private async openRunFolder(requested: RunId | null, userRequested: RunId | null = requested): Promise<ActiveRun> {
+  private async openRunFolder(event: { runId: RunId | null; requestedId?: RunId | null }): Promise<ActiveRun> {
+    const requested = event.runId;
+    // Events built by hand may lack requestedId: then the id they carry counts as asked for.
+    const userRequested = event.requestedId === undefined ? requested : event.requestedId;
     await this.close();
     let id: RunId;
     let dir: string;
