@@ -28,7 +28,14 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
       let out = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       child.stderr.on('data', (chunk) => (out += chunk));
-      return new Promise<string>((resolve) => child.on('close', (code) => resolve(`${code}\n${out}`)));
+      // A child that never exits (a handle left open) must fail the test, not hang it.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 240_000);
+      return new Promise<string>((resolve) =>
+        child.on('close', (code, signal) => {
+          clearTimeout(guard);
+          resolve(`${signal === 'SIGKILL' ? 'did not exit within 240 s (killed)' : code}\n${out}`);
+        }),
+      );
     });
     for (const result of await Promise.all(children)) assert.match(result, /^0\n/, result);
 

@@ -118,7 +118,16 @@ export class Uploader {
       const group = this.mergeableGroup();
       const last = group.at(-1)!;
       try {
-        this.handles ??= await this.options.connect();
+        if (!this.handles) {
+          const handles = await this.options.connect();
+          // stop() may have run while connecting: it could not close this client, so close it here,
+          // or it keeps the process alive after the run has ended.
+          if ((this.state as UploaderState) === 'stopped') {
+            await handles.client.close(true).catch(() => {});
+            return;
+          }
+          this.handles = handles;
+        }
         for (const entry of group) entry.attempted = true;
         if (group.length > 1 && this.options.mergeMetrics) {
           // A backlog (the database is slower than the training, or was away): its metric
