@@ -70,35 +70,32 @@ export class FileStorageObserver implements Observer {
   }
 
   async queued(event: QueuedEvent): Promise<RunId> {
-    // Sources first: if one cannot be stored, no run folder is left behind.
-    const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event);
-    run.entry = {
-      experiment,
-      command: event.command,
-      host: event.host,
+    return this.openRun(event, {
       meta: { ...event.meta, queue_time: event.meta.queue_time ?? event.queueTime },
       status: 'QUEUED',
-    };
-    // cout.txt, metrics.json and info.json too, so every reader (incense needs all of them) can load a queued run.
-    await this.writeRunFiles(run, event.config);
-    return run.id;
+    });
   }
 
   async started(event: StartedEvent): Promise<RunId> {
-    const experiment = await this.storeSources(event.experiment);
-    const run = await this.openRunFolder(event);
-    run.entry = {
-      experiment,
-      command: event.command,
-      host: event.host,
+    return this.openRun(event, {
       start_time: event.startTime,
       meta: event.meta,
       status: 'RUNNING',
       resources: [],
       artifacts: [],
       heartbeat: null,
-    };
+    });
+  }
+
+  /**
+   * A new run folder with every file a reader needs (incense needs all of
+   * them, for queued runs too). Sources first: if one cannot be stored, no
+   * run folder is left behind.
+   */
+  private async openRun(event: QueuedEvent | StartedEvent, fields: Record<string, unknown>): Promise<RunId> {
+    const experiment = await this.storeSources(event.experiment);
+    const run = await this.openRunFolder(event);
+    run.entry = { experiment, command: event.command, host: event.host, ...fields };
     await this.writeRunFiles(run, event.config);
     return run.id;
   }
