@@ -38,5 +38,8 @@ export function isTransientMongoError(error: unknown, depth = 0): boolean {
     return true;
   }
   const labels = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
-  return typeof labels === 'function' && (labels.call(error, 'RetryableWriteError') || labels.call(error, 'ResetPool'));
+  if (typeof labels === 'function' && (labels.call(error, 'RetryableWriteError') || labels.call(error, 'ResetPool'))) return true;
+  // A bulk write that lost its socket is a MongoBulkWriteError that keeps only the socket error's text
+  // (seen: "connect ECONNREFUSED" while the server restarts): still the network, not a refusal.
+  return name === 'MongoBulkWriteError' && /\b(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)\b|connection .* closed/i.test(error.message);
 }
