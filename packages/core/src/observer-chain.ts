@@ -1,5 +1,5 @@
 import { ObserverStartError } from './errors.js';
-import type { Observer } from './observer.js';
+import type { Observer, TimeoutRecorder } from './observer.js';
 import type { RunId } from './run-record.js';
 import { UndeliveredJournal } from './undelivered-journal.js';
 
@@ -107,6 +107,23 @@ export class ObserverChain {
         if (!this.broken.has(observer)) this.breakDown(observer, method, event, error);
       }
     }
+  }
+
+  /**
+   * What the watchdog needs to record TIMEOUT without this thread, one entry
+   * per observer that can (failed ones too: their storage may be back).
+   */
+  timeoutRecorders(): Array<{ observer: string; recorder: TimeoutRecorder }> {
+    const recorders: Array<{ observer: string; recorder: TimeoutRecorder }> = [];
+    for (const observer of this.observers) {
+      try {
+        const recorder = observer.timeoutRecorder?.();
+        if (recorder) recorders.push({ observer: observer.name, recorder });
+      } catch (error) {
+        this.warn(`Observer ${observer.name} cannot say how to record a timeout: ${describe(error)}. A main that never yields would leave its run RUNNING there.`);
+      }
+    }
+    return recorders;
   }
 
   async close(): Promise<void> {

@@ -33,6 +33,35 @@ export interface Observer {
   interrupted?(event: InterruptedEvent): Promise<void> | void;
   /** Release files and connections; called once after the end event, even if the observer failed earlier. */
   close?(): Promise<void> | void;
+  /**
+   * How to record TIMEOUT for the current run without this thread: when main
+   * never yields under `--timeout` (a synchronous infinite loop), no event can
+   * be delivered, so a watchdog thread loads `module` and calls its export
+   * before the process is killed (see watchdog.ts). Null when there is nothing
+   * to record (no run yet). Observers without it leave such a run RUNNING, to
+   * be shown as probably dead.
+   */
+  timeoutRecorder?(): TimeoutRecorder | null;
+}
+
+/**
+ * A function that records a forced end from another thread. Only plain data
+ * crosses to that thread, so it names a module and an export rather than
+ * holding a closure.
+ */
+export interface TimeoutRecorder {
+  /** URL of an ES module (usually the recorder's own `import.meta.url`). */
+  module: string;
+  /** Name of an export `(args, end: ForcedEnd) => Promise<string>` that returns a line saying what it recorded. */
+  exportName: string;
+  /** Structured-clonable arguments: where the run is stored. */
+  args: unknown;
+}
+
+/** What a TimeoutRecorder records. */
+export interface ForcedEnd {
+  status: 'TIMEOUT';
+  stopTime: Date;
 }
 
 interface RunEventBase {

@@ -8,7 +8,7 @@ import type { Observer } from './observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
 import { Seeding } from './seeding.js';
-import { startWatchdog } from './watchdog.js';
+import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
@@ -126,7 +126,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   heartbeat.start();
 
   const seeding = new Seeding(plan.seed);
-  const stopSignals = watchForStop(plan);
+  const stopSignals = watchForStop(plan, () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }));
   const restoreRandom = seeding.installGlobalRandom();
   let ending: Ending;
   try {
@@ -206,7 +206,10 @@ export function failTrace(error: unknown): string[] {
  * the `--timeout` (TIMEOUT), and errors nobody caught while main ran
  * (FAILED, via a rejected promise turned into `threw`).
  */
-function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () => void; releaseExit: () => void } {
+function watchForStop(
+  plan: RunPlan,
+  watchdogOptions: () => Omit<WatchdogOptions, 'timeoutSeconds'>,
+): { stopped: Promise<Ending>; dispose: () => void; releaseExit: () => void } {
   let settle!: (ending: Ending) => void;
   const stopped = new Promise<Ending>((resolve) => (settle = resolve));
   const cleanups: Array<() => void> = [];
@@ -219,7 +222,7 @@ function watchForStop(plan: RunPlan): { stopped: Promise<Ending>; dispose: () =>
     }
   }
   if (plan.timeout !== undefined) {
-    const watchdog = startWatchdog(plan.timeout * 1000);
+    const watchdog = startWatchdog({ timeoutSeconds: plan.timeout, ...watchdogOptions() });
     const timer = setTimeout(() => {
       watchdog.cancel();
       settle({ kind: 'stopped', status: 'TIMEOUT', signal: 'timeout' });

@@ -24,11 +24,13 @@ import type {
   ResourceEvent,
   RunId,
   StartedEvent,
+  TimeoutRecorder,
 } from '@ritual/core';
 import { MetricsLog } from './metrics-log.js';
 import { PRIVATE_DIR, RUN_FILES, checkArtifactName, claimNewRunFolder, claimRequestedRunFolder } from './run-folder.js';
 import { formatSacredJson, writeFileAtomic, writeSacredJson } from './sacred-json.js';
 import { RESOURCES_DIR, SOURCES_DIR, findOrSave } from './shared-copies.js';
+import { fileTimeoutRecorder } from './timeout-record.js';
 
 export const FILE_STORAGE_PRIORITY = 20;
 
@@ -176,6 +178,11 @@ export class FileStorageObserver implements Observer {
   async interrupted(event: InterruptedEvent): Promise<void> {
     const run = this.current('interrupted');
     await this.finish(run, { stop_time: event.stopTime, status: event.status });
+  }
+
+  /** The watchdog of `--timeout` rewrites run.json itself when main never yields. */
+  timeoutRecorder(): TimeoutRecorder | null {
+    return this.run ? fileTimeoutRecorder(this.run.dir) : null;
   }
 
   async close(): Promise<void> {

@@ -13,12 +13,14 @@ import {
   type ResourceEvent,
   type RunId,
   type StartedEvent,
+  type TimeoutRecorder,
 } from '@ritual/core';
 import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
 import { loadMongoDriver } from './driver.js';
 import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
 import { parseMongoSpec, redactDeep, redactMongoUrl, resolveTarget, type MongoTarget, type TargetOptions } from './target.js';
+import { mongoTimeoutRecorder } from './timeout-record.js';
 import { Uploader } from './uploader.js';
 
 export interface MongoObserverOptions extends TargetOptions {
@@ -193,6 +195,17 @@ export class MongoObserver implements Observer {
     this.record(event);
     this.endDeadline = Date.now() + (this.options.closeTimeoutMS ?? 5000);
     await this.uploader?.drain(this.endDeadline - Date.now());
+  }
+
+  /** The watchdog of `--timeout` completes and uploads the journal itself when main never yields. */
+  timeoutRecorder(): TimeoutRecorder | null {
+    if (!this.journal || this.closed) return null;
+    return mongoTimeoutRecorder({
+      journalDir: this.journal.dir,
+      url: this.target.url,
+      redactedUrl: this.target.redactedUrl,
+      serverSelectionTimeoutMS: Math.min(this.options.serverSelectionTimeoutMS ?? 2000, 4000),
+    });
   }
 
   /** Waits (bounded) for the upload, then deletes the journal if everything is in MongoDB or says how to upload it later. */
