@@ -3,8 +3,8 @@
  * we read it with the `yaml` package (a superset of JSON) and keep the raw
  * text whenever the literal reading would be surprising or lossy.
  */
-import { parseDocument } from 'yaml';
 import { isPlainObject } from '../config/tree.js';
+import { yaml } from '../config/yaml-module.js';
 
 /** Only data JSON can store; anything else makes the text stay a string. */
 function isJsonData(value: unknown): boolean {
@@ -17,7 +17,7 @@ function isJsonData(value: unknown): boolean {
 
 /** Parses one YAML document; undefined when it has errors or warnings. */
 function parseYaml(text: string): { value: unknown } | undefined {
-  const document = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const document = yaml().parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (document.errors.length > 0 || document.warnings.length > 0) return undefined;
   try {
     // Aliases (`*a`) are not literals a user means to type; refuse to expand them.

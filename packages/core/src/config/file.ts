@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
 import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
+import { yaml } from './yaml-module.js';
 
 export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 
@@ -42,9 +42,9 @@ function parseConfigText(text: string, file: string, format: Format): JsonObject
     // a YAML file yields the same kinds of values as a JSON one.
     // A byte-order mark (some Windows editors write one) is not content.
     const content = text.replace(/^\uFEFF/, '');
-    data = format === 'json' ? JSON.parse(content) : parseYaml(content, { schema: 'core', uniqueKeys: true });
+    data = format === 'json' ? JSON.parse(content) : yaml().parse(content, { schema: 'core', uniqueKeys: true });
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    const where = format === 'yaml' && error instanceof yaml().YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });
   }
   if (!isPlainObject(data)) {
@@ -100,7 +100,7 @@ export async function saveConfigFile(config: JsonObject, file: string): Promise<
   const format = formatOf(file, 'save');
   validateConfigValue(config);
   const sorted = sortKeys(config);
-  const text = format === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : stringifyYaml(sorted, { schema: 'core' });
+  const text = format === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : yaml().stringify(sorted, { schema: 'core' });
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, text, 'utf8');
