@@ -7,7 +7,7 @@
  *   .cache/bench/node_modules/@ritual/observers/index.mjs   packages/observers/src, one file
  *   .cache/bench/<subject>.mjs                              the subject (the user's script)
  *
- * Every other package (mingo, yaml, simple-git, mongodb...) stays an import
+ * Every other package (mingo, yaml, seedrandom, mongodb...) stays an import
  * resolved from the repository's node_modules at run time. Like an installed
  * package, ritual's code is under node_modules, so source capture sees only
  * the subject; and the folder is inside the repository (git-ignored), so the

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { captureRepositories, NO_COMMIT, NO_REMOTE, stripCredentials } from '../../packages/core/src/capture/git.js';
+import { captureRepositories, NO_COMMIT, NO_REMOTE, parseRemotes, stripCredentials } from '../../packages/core/src/capture/git.js';
 import type { SourceFile } from '../../packages/core/src/run-record.js';
 import { git, tempDir, writeTree } from './fixture-tree.js';
 
@@ -123,4 +123,33 @@ test('a folder that becomes a repository between two captures of one process is 
   git(root, 'commit', '-q', '-m', 'init');
   const commit = git(root, 'rev-parse', 'HEAD').trim();
   assert.deepEqual((await captureRepositories(sourcesOf(root, 'main.js'))).repositories, [{ url: NO_REMOTE, commit, dirty: false }]);
+});
+
+test('the remote url is the one git uses: url.<base>.insteadOf applied, a local path with spaces kept whole', async () => {
+  const aliased = makeRepo('git-insteadof', { 'main.js': 'aliased' });
+  git(aliased.root, 'config', 'url.https://example.com/.insteadOf', 'ex:');
+  git(aliased.root, 'remote', 'add', 'origin', 'ex:team/project.git');
+  const spaced = makeRepo('git-spaced-remote', { 'main.js': 'spaced' });
+  git(spaced.root, 'remote', 'add', 'origin', '/srv/git repos/project.git');
+  const result = await captureRepositories([...sourcesOf(aliased.root, 'main.js'), ...sourcesOf(spaced.root, 'main.js')]);
+  const byCommit = new Map(result.repositories.map((r) => [r.commit, r.url]));
+  assert.equal(byCommit.get(aliased.commit), 'https://example.com/team/project.git');
+  assert.equal(byCommit.get(spaced.commit), '/srv/git repos/project.git');
+});
+
+test('parseRemotes: name, fetch and push url per remote, in listing order', () => {
+  const listing = 'origin\tgit@host:a.git (fetch)\norigin\tgit@host:a-push.git (push)\nbare\t (fetch)\n\nlocal\t/x y/z (fetch)\n';
+  assert.deepEqual(parseRemotes(listing), [
+    { name: 'origin', fetch: 'git@host:a.git', push: 'git@host:a-push.git' },
+    { name: 'bare', fetch: '', push: '' },
+    { name: 'local', fetch: '/x y/z', push: '' },
+  ]);
+});
+
+test('git refusing a repository: one warning naming the repository and git\'s own first line', async () => {
+  const { root } = makeRepo('git-refused', { 'main.js': '' });
+  writeFileSync(path.join(root, '.git', 'HEAD'), 'not a ref\n'); // git no longer recognises the repository
+  const result = await captureRepositories(sourcesOf(root, 'main.js'));
+  assert.deepEqual(result.repositories, []);
+  assert.match(result.warning ?? '', new RegExp(`^git failed in ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fatal: `));
 });

@@ -177,7 +177,7 @@ test("the library's own capture, timers and crypto ids do not change the seeded 
 
   const restore = new Seeding(31337).installGlobalRandom();
   const seen = draw(2);
-  // Cold and warm capture (first use loads simple-git and probes the host), ids, timers.
+  // Cold and warm capture (first use spawns git and probes the host), ids, timers.
   await capture();
   randomUUID();
   await new Promise((resolve) => setTimeout(resolve, 5));

@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { SimpleGit } from 'simple-git';
 import type { RepositoryInfo, SourceFile } from '../run-record.js';
+import { runGit } from './git-command.js';
 
 /**
- * Git state of the repositories that hold the sources, through simple-git:
- * `{url, commit, dirty}` once per repository (Sacred repeats it per file).
+ * Git state of the repositories that hold the sources, from the git binary
+ * (see git-command.ts): `{url, commit, dirty}` once per repository (Sacred
+ * repeats it per file).
  *
  * - url: the remote `origin` (else the first remote by name) with
  *   credentials stripped; `NO_REMOTE` when the repository has no remote.
@@ -21,15 +21,6 @@ import type { RepositoryInfo, SourceFile } from '../run-record.js';
 export const NO_REMOTE = '<no remote>';
 /** The commit recorded for a repository whose HEAD has no commit yet. */
 export const NO_COMMIT = '<no commit>';
-
-// simple-git is the largest start-up cost of capture (measured here: about half
-// a bare `node` start in CPU), so it is loaded on first use only, and through
-// require: its CommonJS build loads ~20% faster than its ESM build.
-let simpleGitModule: typeof import('simple-git') | undefined;
-function gitAt(dir: string): SimpleGit {
-  simpleGitModule ??= createRequire(import.meta.url)('simple-git') as typeof import('simple-git');
-  return simpleGitModule.simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
-}
 
 /**
  * The working-tree root holding `dir` (where `.git` is, a folder or a
@@ -125,14 +116,41 @@ function parseStatus(root: string, output: string): Omit<RepositorySnapshot, 'ro
  * ~10-20 ms to start here, so capture asks git as little as possible.
  */
 async function snapshotRepository(root: string): Promise<RepositorySnapshot> {
-  const git = gitAt(root);
-  const [status, remotes] = await Promise.all([
-    git.raw(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching']),
-    git.getRemotes(true),
+  const [status, remoteListing] = await Promise.all([
+    runGit(root, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching']),
+    runGit(root, ['remote', '-v']),
   ]);
+  const remotes = parseRemotes(remoteListing);
   const remote = remotes.find((r) => r.name === 'origin') ?? [...remotes].sort((a, b) => a.name.localeCompare(b.name))[0];
-  const url = remote === undefined ? NO_REMOTE : stripCredentials(remote.refs.fetch || remote.refs.push);
+  const url = remote === undefined ? NO_REMOTE : stripCredentials(remote.fetch || remote.push);
   return { root, url, ...parseStatus(root, status) };
+}
+
+interface Remote {
+  name: string;
+  fetch: string;
+  push: string;
+}
+
+/**
+ * Parse `git remote -v` (`name<TAB>url (fetch|push)` per line), in remote
+ * order; a later line of the same purpose wins. Its urls, unlike the raw
+ * `remote.<name>.url` config, have `url.<base>.insteadOf` applied: that is
+ * why capture asks git rather than reading .git/config. A url may contain
+ * spaces (a local path), so only the first word is the name and only a
+ * final `(fetch)`/`(push)` the purpose.
+ */
+export function parseRemotes(output: string): Remote[] {
+  const remotes = new Map<string, Remote>();
+  for (const line of output.split('\n')) {
+    const match = /^(\S+)\s*(.*?)(?:\s*\((fetch|push)\))?$/.exec(line.trim());
+    if (match === null || line.trim() === '') continue;
+    const [, name = '', url = '', purpose] = match;
+    const remote = remotes.get(name) ?? { name, fetch: '', push: '' };
+    remotes.set(name, remote);
+    if (purpose !== undefined && url !== '') remote[purpose as 'fetch' | 'push'] = url;
+  }
+  return [...remotes.values()];
 }
 
 /**
