@@ -1,7 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
-import seedrandom from 'seedrandom';
+import { createRequire } from 'node:module';
+import type seedrandomPackage from 'seedrandom';
 import { UsageError } from './errors.js';
+
+// seedrandom's ARC4 generator (the package's default export) from its own
+// file, through require: the package entry also loads six algorithms ritual
+// never uses, and importing CommonJS from ESM lexes it first (start-up, issue
+// 7). Loaded with this module, not on first use: loading it draws once from
+// Math.random, which must never be a run's seeded stream.
+const seedrandom = createRequire(import.meta.url)('seedrandom/seedrandom.js') as typeof seedrandomPackage;
 
 /**
  * Seeding with Sacred's semantics (`_seed` / `_rnd`):
@@ -59,7 +67,7 @@ export class Seeding {
   readonly rootSeed: number;
   // Derived seeds come from their own generator so they are reproducible per
   // call order whatever main draws from Math.random in between.
-  private readonly deriveStream: seedrandom.PRNG;
+  private readonly deriveStream: seedrandomPackage.PRNG;
   private installed = false;
 
   constructor(rootSeed: number) {

@@ -5,8 +5,8 @@
  * bad value) instead of a generic one.
  */
 import { parseArgs } from 'node:util';
-import { closest, distance } from 'fastest-levenshtein';
 import { CommandLineError } from '../errors.js';
+import { closestSpelling } from '../spelling-suggestion.js';
 import { alternateSpelling, applyOption, defaultRunOptions, emptyMetaOptions, flagLabel, OPTION_SPECS, type OptionSpec, type RunOptions } from './options.js';
 import { parseUpdates } from './updates.js';
 
@@ -40,8 +40,8 @@ for (const spec of OPTION_SPECS) {
 function unknownOption(rawName: string, argv: readonly string[]): CommandLineError {
   const longNames = [...byName.keys()].map((name) => `--${name}`);
   if (rawName.startsWith('--')) {
-    const best = closest(rawName, longNames);
-    const hint = distance(rawName, best) <= 3 ? ` Did you mean '${best}'?` : '';
+    const best = closestSpelling(rawName, longNames, 3);
+    const hint = best !== undefined ? ` Did you mean '${best}'?` : '';
     return new CommandLineError(`Unknown option '${rawName}'.${hint} Run with --help to list the options.`);
   }
   // `-force` is read as the group -f -o -r -c -e; point at the long form.
@@ -53,8 +53,8 @@ function unknownOption(rawName: string, argv: readonly string[]): CommandLineErr
 
 function unknownCommand(word: string, commands: readonly string[]): CommandLineError {
   const hint = word.includes('=') ? ` Config updates go after \`with\`: with ${word}.` : '';
-  const best = commands.length > 0 ? closest(word, [...commands]) : undefined;
-  const guess = !hint && best !== undefined && distance(word, best) <= 3 ? ` Did you mean '${best}'?` : '';
+  const best = closestSpelling(word, commands, 3);
+  const guess = !hint && best !== undefined ? ` Did you mean '${best}'?` : '';
   return new CommandLineError(`Unknown command '${word}'.${hint}${guess} Available commands: ${commands.join(', ')}.`);
 }
 

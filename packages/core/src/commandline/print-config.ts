@@ -5,13 +5,21 @@
  * typechanged red (red wins). Without colour the mark is written as a
  * trailing `# modified` comment, so piped output keeps the information.
  */
-import { createColors } from 'picocolors';
+import { createRequire } from 'node:module';
 import type { ConfigSummary } from '../config/index.js';
 import { isPlainObject } from '../config/tree.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
 
 type Mark = 'modified' | 'added' | 'typechanged';
-type Colors = ReturnType<typeof createColors>;
+type Colors = ReturnType<typeof import('picocolors').createColors>;
+
+// Loaded when a config is first printed, not with ritual (start-up, issue 7):
+// through require, as importing CommonJS from ESM lexes it first.
+let picocolors: typeof import('picocolors') | undefined;
+function createColors(enabled: boolean): Colors {
+  picocolors ??= createRequire(import.meta.url)('picocolors') as typeof import('picocolors');
+  return picocolors.createColors(enabled);
+}
 
 /** Compact JSON with a space after commas and colons: `[1, 2]`, `{"a": 1}`. */
 export function formatValue(value: JsonValue): string {

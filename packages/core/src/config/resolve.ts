@@ -20,9 +20,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { closest, distance } from 'fastest-levenshtein';
 import { ConfigError, RitualError, UsageError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
+import { closestSpelling } from '../spelling-suggestion.js';
 import { isConfigFileName, loadConfigFileSync } from './file.js';
 import { trackReads } from './read-tracker.js';
 import { refuseUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
@@ -125,8 +125,8 @@ function findNamed(word: string, namedConfigs: ReadonlyMap<string, ConfigEntry>)
     throw new UsageError(`Config file '${word}' does not exist (resolved to ${resolve(word)}). Check the path; it is relative to the current directory.`);
   }
   const names = [...namedConfigs.keys()];
-  const best = names.length > 0 ? closest(word, names) : undefined;
-  const hint = best !== undefined && distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? ` Did you mean '${best}'?` : '';
+  const best = closestSpelling(word, names, Math.max(2, Math.floor(word.length / 3)));
+  const hint = best !== undefined ? ` Did you mean '${best}'?` : '';
   const available = names.length > 0 ? `Available named configs: ${names.join(', ')}.` : 'This experiment has no named configs.';
   throw new UsageError(`Unknown named config '${word}', and no config file of that name exists.${hint} ${available} Updates need a value: key=value.`);
 }

@@ -3,8 +3,8 @@
  * the marks print_config shows, and Sacred's typo protection for keys that
  * nothing declares.
  */
-import { closest, distance } from 'fastest-levenshtein';
 import { ConfigError } from '../errors.js';
+import { closestSpelling } from '../spelling-suggestion.js';
 import type { JsonObject } from '../run-record.js';
 import { allPaths, getPath, isPlainObject, jsonEqual, jsonTypeOf } from './tree.js';
 
@@ -84,9 +84,7 @@ export function undeclaredAdditions({ summary, declared, used }: TypoCheck): str
 /** The closest declared path when it is close enough to be a plausible typo. */
 export function suggestKey(path: string, declared: JsonObject): string | undefined {
   const candidates = [...allPaths(declared), 'seed'].filter((candidate) => candidate !== path);
-  if (candidates.length === 0) return undefined;
-  const best = closest(path, candidates);
-  return distance(path, best) <= Math.max(2, Math.floor(path.length / 3)) ? best : undefined;
+  return closestSpelling(path, candidates, Math.max(2, Math.floor(path.length / 3)));
 }
 
 /** Throws Sacred's "Added new config entry" error for keys nothing declares. */

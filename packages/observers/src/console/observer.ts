@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { createColors } from 'picocolors';
+import { createRequire } from 'node:module';
 import type {
   CompletedEvent,
   FailedEvent,
@@ -48,7 +48,10 @@ export class ConsoleObserver implements Observer {
   constructor(options: ConsoleObserverOptions = {}) {
     this.fd = options.fd ?? 2;
     const tty = Boolean((this.fd === 1 ? process.stdout : process.stderr).isTTY);
-    this.colors = createColors(options.color ?? (tty && !process.env.NO_COLOR));
+    // Required here rather than imported: importing @ritual/observers for another
+    // observer must not load it, and importing CommonJS from ESM lexes it first (start-up, issue 7).
+    const picocolors = createRequire(import.meta.url)('picocolors') as typeof import('picocolors');
+    this.colors = picocolors.createColors(options.color ?? (tty && !process.env.NO_COLOR));
     this.heartbeats = options.heartbeats ?? true;
   }
 
