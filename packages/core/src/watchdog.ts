@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { TimeoutRecorder } from './observer.js';
 
 /**
@@ -85,6 +84,8 @@ export interface WatchdogOptions {
 }
 
 export function startWatchdog(options: WatchdogOptions): { cancel: () => void } {
+  // Loaded here, not at import: most runs have no timeout, and start-up is budgeted (issue 7).
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(WATCHDOG_SOURCE, {
     eval: true,
     workerData: {
