@@ -44,3 +44,23 @@ test('grows past its initial capacity without losing points; NaN and Infinity ar
   assert.equal(series?.values[8], Infinity);
   assert.equal(series?.steps[n - 1], n - 1);
 });
+
+test('every point reads the clock: whole epoch milliseconds, in order, and a slow loop gets its real times', () => {
+  const buffer = new MetricBuffer();
+  const before = Date.now();
+  for (let i = 0; i < 1000; i++) buffer.log('fast', i);
+  buffer.log('slow', 0);
+  const pause = Date.now() + 5;
+  while (Date.now() < pause) {
+    // a training step between two logs
+  }
+  buffer.log('slow', 1);
+  const after = Date.now();
+  const [fast, slow] = buffer.drain();
+  for (const t of fast!.timestamps) {
+    assert.ok(Number.isInteger(t) && t >= before - 1 && t <= after, `timestamp ${t} outside [${before}, ${after}]`);
+  }
+  for (let i = 1; i < fast!.timestamps.length; i++) assert.ok(fast!.timestamps[i]! >= fast!.timestamps[i - 1]!);
+  const [first, second] = slow!.timestamps;
+  assert.ok(second! - first! >= 4, `the point after a 5 ms pause is stamped ${second! - first!} ms later`);
+});

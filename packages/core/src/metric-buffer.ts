@@ -1,33 +1,48 @@
+import { PointClock } from './point-clock.js';
 import type { MetricSeries } from './run-record.js';
 
 const INITIAL_CAPACITY = 1024;
+/** Float64s per point, side by side: step, value, timestamp. */
+const STRIDE = 3;
+/** Never equal to a metric name, so the first call looks its series up. */
+const NO_NAME: unique symbol = Symbol('no metric yet');
 
-/** Points of one metric not yet handed to observers, in preallocated columns. */
+/** Points of one metric not yet handed to observers. */
 class PendingSeries {
-  steps = new Float64Array(INITIAL_CAPACITY);
-  values = new Float64Array(INITIAL_CAPACITY);
-  timestamps = new Float64Array(INITIAL_CAPACITY);
+  /**
+   * One array for the three fields of a point, not one per field: an append
+   * is one bounds check and one capacity test, and growth copies one array.
+   */
+  points = new Float64Array(INITIAL_CAPACITY * STRIDE);
+  /** Points `points` has room for. */
+  capacity = INITIAL_CAPACITY;
   count = 0;
   /** The step the next point gets when the caller gives none. */
   nextStep = 0;
 
+  constructor(readonly name: string) {}
+
   grow(): void {
     // Doubling keeps growth amortised O(1); capacity is kept across flushes,
     // so a steady training loop stops allocating after its first heartbeat.
-    const capacity = this.steps.length * 2;
-    const grown = (old: Float64Array) => {
-      const next = new Float64Array(capacity);
-      next.set(old);
-      return next;
-    };
-    this.steps = grown(this.steps);
-    this.values = grown(this.values);
-    this.timestamps = grown(this.timestamps);
+    const grown = new Float64Array(this.points.length * 2);
+    grown.set(this.points);
+    this.points = grown;
+    this.capacity *= 2;
+  }
+
+  /** One field of the pending points as a packed array (what JSON and BSON encoders serialise fastest). */
+  field(offset: number): number[] {
+    const out: number[] = [];
+    const points = this.points;
+    const end = this.count * STRIDE;
+    for (let i = offset; i < end; i += STRIDE) out.push(points[i]!);
+    return out;
   }
 }
 
 /**
- * The hot path of `run.logScalar`: an append into typed arrays, nothing else.
+ * The hot path of `run.logScalar`: an append into a typed array, nothing else.
  * Points wait here until the next heartbeat drains them, so observers see a
  * batch per metric per beat instead of one call per point, and memory stays
  * bounded by what one heartbeat interval produces.
@@ -36,25 +51,41 @@ export class MetricBuffer {
   private readonly series = new Map<string, PendingSeries>();
   /** Metrics with points since the last drain, so a drain touches only those. */
   private readonly dirty: PendingSeries[] = [];
-  private readonly dirtyNames: string[] = [];
+  /** Training loops log the same name many times in a row: skip the map lookup then. */
+  private lastName: string | typeof NO_NAME = NO_NAME;
+  private lastSeries: PendingSeries | undefined;
+  private readonly clock = new PointClock();
 
   log(name: string, value: number, step?: number): void {
+    const pending = name === this.lastName ? this.lastSeries! : this.seriesNamed(name);
+    const at = pending.count;
+    if (at === 0) this.markDirty(pending);
+    else if (at === pending.capacity) pending.grow();
+    const actualStep = step ?? pending.nextStep;
+    const points = pending.points;
+    const base = at * STRIDE;
+    points[base] = actualStep;
+    points[base + 1] = value;
+    points[base + 2] = this.clock.now();
+    pending.count = at + 1;
+    pending.nextStep = actualStep + 1;
+  }
+
+  private seriesNamed(name: string): PendingSeries {
     let pending = this.series.get(name);
     if (pending === undefined) {
-      pending = new PendingSeries();
+      pending = new PendingSeries(name);
       this.series.set(name, pending);
     }
-    if (pending.count === 0) {
-      this.dirty.push(pending);
-      this.dirtyNames.push(name);
-    }
-    if (pending.count === pending.steps.length) pending.grow();
-    const at = pending.count++;
-    const actualStep = step ?? pending.nextStep;
-    pending.steps[at] = actualStep;
-    pending.values[at] = value;
-    pending.timestamps[at] = Date.now();
-    pending.nextStep = actualStep + 1;
+    this.lastName = name;
+    this.lastSeries = pending;
+    return pending;
+  }
+
+  private markDirty(pending: PendingSeries): void {
+    // The first point after a drain: a cheap moment to follow wall-clock changes.
+    if (this.dirty.length === 0) this.clock.sync();
+    this.dirty.push(pending);
   }
 
   /** True when there is something to flush. */
@@ -65,19 +96,11 @@ export class MetricBuffer {
   /** Hand over every point logged since the last drain and forget them. */
   drain(): MetricSeries[] {
     const out: MetricSeries[] = [];
-    for (let i = 0; i < this.dirty.length; i++) {
-      const pending = this.dirty[i]!;
-      const n = pending.count;
-      out.push({
-        name: this.dirtyNames[i]!,
-        steps: Array.from(pending.steps.subarray(0, n)),
-        values: Array.from(pending.values.subarray(0, n)),
-        timestamps: Array.from(pending.timestamps.subarray(0, n)),
-      });
+    for (const pending of this.dirty) {
+      out.push({ name: pending.name, steps: pending.field(0), values: pending.field(1), timestamps: pending.field(2) });
       pending.count = 0;
     }
     this.dirty.length = 0;
-    this.dirtyNames.length = 0;
     return out;
   }
 }
