@@ -48,7 +48,7 @@ const BENCHMARKS: Benchmark[] = [
     name: 'mongo',
     run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 200_000, batch: 10_000, metrics: 4, repeats: 2 }),
   },
-  { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 5, smoke }) },
+  { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 10, smoke }) },
   {
     name: 'memory',
     run: (smoke) => runMemoryBench(smoke ? { points: 200_000, shortPoints: 40_000, rate: 200_000 } : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 }),

@@ -5,25 +5,39 @@
  * ratio of at most 1.02; MLflow and W&B users report 2x-3x (pytorch-lightning
  * issue 3393, wandb issue 8666).
  *
- * The two arms alternate (bare, ritual, ritual, bare, ...) after one warm-up
- * of each, so drift of a shared machine hits both alike; medians are reported.
+ * Made decisive on a shared, noisy machine by three choices:
+ * - identical work: both arms train from the same seed (the bare arm installs
+ *   the very Math.random stream ritual installs for that seed), so weights,
+ *   shuffles and dropout masks are the same and so is the arithmetic. With a
+ *   fresh seed per run the work itself varies by ~10 % (the conv gradient
+ *   kernel skips zero activations, and how many there are depends on the
+ *   initial weights). Equal test accuracies in every run prove it;
+ * - pairs: the arms alternate (bare, ritual, ritual, bare, ...) after one
+ *   warm-up of each, and each ratio is taken within a pair, then the median
+ *   of the pairs is reported, so drift of the machine's load cancels;
+ * - the main thread's clock (Linux schedstat, see thread-clock.ts): wall time
+ *   minus the time the thread waited for a CPU held by other jobs, i.e. the
+ *   wall time of an idle machine. CPU time (all threads) is reported too.
  * The ritual arm is timed around the whole `ex.run()` (capture at start,
- * observers, final flush included), and inside main around the training.
+ * observers, final flush included), and inside main around the training, so
+ * the fixed costs at the start and the end of a run are reported apart.
  *
- *   node --conditions=source --import tsx bench/training-overhead.ts [repeats]
+ *   node --conditions=source --import tsx bench/training-overhead.ts [pairs]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import seedrandom from 'seedrandom';
 import { Experiment, createTfjsCallback } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from '../examples/mnist/backend.js';
 import { trainMnist, type TrainingConfig } from '../examples/mnist/training.js';
 import { median } from './statistics.js';
+import { readThreadClock, threadClockSince, type ThreadClock } from './thread-clock.js';
 
 export interface TrainingBenchOptions {
-  /** Timed runs of each arm (default 5), after one untimed warm-up of each. */
+  /** Timed pairs (one run of each arm; default 10), after one untimed warm-up of each. */
   repeats?: number;
   /** 'auto' | 'wasm' | 'cpu' | 'tfjs-node' (default 'wasm', what CI has). */
   backend?: string;
@@ -31,31 +45,45 @@ export interface TrainingBenchOptions {
   training?: Partial<TrainingConfig>;
   /** Seconds between heartbeats in the ritual arm (default 1). */
   beatInterval?: number;
+  /** The seed of every training in both arms (default 1234). */
+  seed?: number;
   /** Progress lines (default: console.error, so stdout keeps only the report). */
   log?: (line: string) => void;
 }
 
 export interface TrainingBenchResult {
   backend: string;
+  seed: number;
+  /**
+   * Every training of both arms ended with the same test accuracy: the arms
+   * did the same arithmetic, so their difference is ritual's alone. False
+   * would mean a nondeterministic backend, and noisier figures.
+   */
+  identicalWork: boolean;
   bareMs: number[];
   ritualMs: number[];
   /** Time inside main around the training only, per ritual run. */
   ritualTrainingMs: number[];
-  /**
-   * CPU time (user + system, this process) per run of each arm. Far less
-   * sensitive than wall time to other jobs on a shared machine, so it is the
-   * figure to trust when the wall-time spread is wide.
-   */
+  /** Per ritual run: from `ex.run()` until main starts (capture, observers' started, heartbeat start). */
+  ritualStartMs: number[];
+  /** Per ritual run: from main's return until `ex.run()` resolves (final beat, completed, flush). */
+  ritualEndMs: number[];
+  /** CPU time (user + system, every thread of this process) per run of each arm. */
   bareCpuMs: number[];
   ritualCpuMs: number[];
-  /** median(ritualCpuMs) / median(bareCpuMs). */
+  /** Wall time minus the main thread's wait for a CPU (thread-clock.ts), per run; null off Linux. */
+  bareNetMs: number[] | null;
+  ritualNetMs: number[] | null;
+  /** Median over pairs of ritual CPU / bare CPU. */
   cpuRatio: number;
+  /** Median over pairs of ritual net / bare net: the ratio an idle machine would show; null off Linux. */
+  netRatio: number | null;
   bareMedianMs: number;
   ritualMedianMs: number;
   ritualTrainingMedianMs: number;
-  /** ritualMedianMs / bareMedianMs. */
+  /** Median over pairs of ritual wall / bare wall. */
   ratio: number;
-  /** ritualTrainingMedianMs / bareMedianMs: the cost during fit alone. */
+  /** Median over pairs of the ritual run's training alone / bare: the cost during fit. */
   trainingRatio: number;
   target: number;
 }
@@ -72,107 +100,171 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   model: { type: 'cnn', filters: [8, 16], kernelSize: 3, hidden: 64, dropout: 0.25 },
 };
 
+/** One timed run of either arm. */
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  thread: ThreadClock | null;
+  testAcc: number;
+}
+
 export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise<TrainingBenchResult> {
-  const repeats = opts.repeats ?? 5;
+  const repeats = opts.repeats ?? 10;
+  const seed = opts.seed ?? 1234;
   const log = opts.log ?? ((line: string) => console.error(line));
   const training: TrainingConfig = { ...DEFAULT_TRAINING, ...opts.training };
   const { tf, backend } = await loadTfjs(opts.backend ?? 'wasm');
   const runsDir = await mkdtemp(join(tmpdir(), 'ritual-bench-training-'));
 
-  let insideMs = 0;
+  let mainStart = 0;
+  let mainEnd = 0;
   const ex = new Experiment('training-overhead').config(training as unknown as Record<string, unknown>);
   ex.observe(new FileStorageObserver(runsDir));
   ex.main(async ({ run }) => {
-    const t0 = performance.now();
+    mainStart = performance.now();
     const result = await trainMnist(tf, training, [createTfjsCallback(run, { every: 'batch', progress: false })]);
-    insideMs = performance.now() - t0;
+    mainEnd = performance.now();
     result.model.dispose();
     return result.testAcc;
   });
 
-  const cpuMs = (since: NodeJS.CpuUsage) => {
-    const used = process.cpuUsage(since);
-    return (used.user + used.system) / 1000;
-  };
-  const bare = async (): Promise<[number, number]> => {
-    const c0 = process.cpuUsage();
+  const measure = async (arm: () => Promise<number>): Promise<Sample> => {
+    const thread = readThreadClock();
+    const cpu = process.cpuUsage();
     const t0 = performance.now();
-    const result = await trainMnist(tf, training);
-    const ms = performance.now() - t0;
-    const cpu = cpuMs(c0);
-    result.model.dispose();
-    return [ms, cpu];
+    const testAcc = await arm();
+    const wallMs = performance.now() - t0;
+    const used = process.cpuUsage(cpu);
+    return { wallMs, cpuMs: (used.user + used.system) / 1000, thread: threadClockSince(thread), testAcc };
   };
-  const withRitual = async (): Promise<[number, number]> => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await ex.run({ options: { beatInterval: opts.beatInterval ?? 1 } });
-    return [performance.now() - t0, cpuMs(c0)];
-  };
+  // The stream ritual installs as Math.random for a run with this seed (seeding.ts).
+  const bare = () =>
+    measure(async () => {
+      const previous = Math.random;
+      Math.random = seedrandom(String(seed));
+      try {
+        const result = await trainMnist(tf, training);
+        result.model.dispose();
+        return result.testAcc;
+      } finally {
+        Math.random = previous;
+      }
+    });
+  let lastStartMs = 0;
+  let lastEndMs = 0;
+  const withRitual = () =>
+    measure(async () => {
+      const t0 = performance.now();
+      const run = await ex.run({ configUpdates: { seed }, options: { beatInterval: opts.beatInterval ?? 1 } });
+      lastStartMs = mainStart - t0;
+      lastEndMs = performance.now() - mainEnd;
+      return run.result as number;
+    });
 
-  const bareMs: number[] = [];
-  const ritualMs: number[] = [];
+  const bareRuns: Sample[] = [];
+  const ritualRuns: Sample[] = [];
   const ritualTrainingMs: number[] = [];
-  const bareCpuMs: number[] = [];
-  const ritualCpuMs: number[] = [];
+  const ritualStartMs: number[] = [];
+  const ritualEndMs: number[] = [];
+  const accuracies = new Set<number>();
   try {
     log(`warm-up (${backend})...`);
-    await bare();
-    await withRitual();
+    accuracies.add((await bare()).testAcc);
+    accuracies.add((await withRitual()).testAcc);
     for (let i = 0; i < repeats; ++i) {
       // ABBA order: each arm runs first half of the time.
       const order = i % 2 === 0 ? (['bare', 'ritual'] as const) : (['ritual', 'bare'] as const);
       for (const arm of order) {
         if (arm === 'bare') {
-          const [ms, cpu] = await bare();
-          bareMs.push(ms);
-          bareCpuMs.push(cpu);
+          bareRuns.push(await bare());
         } else {
-          const [ms, cpu] = await withRitual();
-          ritualMs.push(ms);
-          ritualCpuMs.push(cpu);
-          ritualTrainingMs.push(insideMs);
+          ritualRuns.push(await withRitual());
+          ritualTrainingMs.push(mainEnd - mainStart);
+          ritualStartMs.push(lastStartMs);
+          ritualEndMs.push(lastEndMs);
         }
       }
-      log(`  ${i + 1}/${repeats}: bare ${fmt(bareMs.at(-1)!)} (cpu ${fmt(bareCpuMs.at(-1)!)})  ritual ${fmt(ritualMs.at(-1)!)} (cpu ${fmt(ritualCpuMs.at(-1)!)}, training ${fmt(insideMs)})`);
+      const b = bareRuns.at(-1)!;
+      const r = ritualRuns.at(-1)!;
+      accuracies.add(b.testAcc).add(r.testAcc);
+      log(
+        `  ${i + 1}/${repeats}: bare ${fmt(b.wallMs)} (net ${fmtOrNa(netMs(b))}, cpu ${fmt(b.cpuMs)})` +
+          `  ritual ${fmt(r.wallMs)} (net ${fmtOrNa(netMs(r))}, cpu ${fmt(r.cpuMs)}, training ${fmt(ritualTrainingMs.at(-1)!)})`,
+      );
     }
   } finally {
     await rm(runsDir, { recursive: true, force: true });
   }
-  const bareMedianMs = median(bareMs);
-  const ritualMedianMs = median(ritualMs);
-  const ritualTrainingMedianMs = median(ritualTrainingMs);
+
+  const bareMs = bareRuns.map((r) => r.wallMs);
+  const ritualMs = ritualRuns.map((r) => r.wallMs);
+  const bareNet = bareRuns.map(netMs);
+  const ritualNet = ritualRuns.map(netMs);
+  const haveNet = [...bareNet, ...ritualNet].every((x) => x !== null);
+  const bareNetMs = haveNet ? (bareNet as number[]) : null;
+  const ritualNetMs = haveNet ? (ritualNet as number[]) : null;
   return {
     backend,
+    seed,
+    identicalWork: accuracies.size === 1,
     bareMs,
     ritualMs,
     ritualTrainingMs,
-    bareCpuMs,
-    ritualCpuMs,
-    cpuRatio: median(ritualCpuMs) / median(bareCpuMs),
-    bareMedianMs,
-    ritualMedianMs,
-    ritualTrainingMedianMs,
-    ratio: ritualMedianMs / bareMedianMs,
-    trainingRatio: ritualTrainingMedianMs / bareMedianMs,
+    ritualStartMs,
+    ritualEndMs,
+    bareCpuMs: bareRuns.map((r) => r.cpuMs),
+    ritualCpuMs: ritualRuns.map((r) => r.cpuMs),
+    bareNetMs,
+    ritualNetMs,
+    cpuRatio: pairRatio(ritualRuns.map((r) => r.cpuMs), bareRuns.map((r) => r.cpuMs)),
+    netRatio: bareNetMs && ritualNetMs ? pairRatio(ritualNetMs, bareNetMs) : null,
+    bareMedianMs: median(bareMs),
+    ritualMedianMs: median(ritualMs),
+    ritualTrainingMedianMs: median(ritualTrainingMs),
+    ratio: pairRatio(ritualMs, bareMs),
+    trainingRatio: pairRatio(ritualTrainingMs, bareMs),
     target: TARGET,
   };
 }
 
+/** Wall time the run would have taken had its main thread never waited for a CPU held by other jobs. */
+function netMs(sample: Sample): number | null {
+  return sample.thread === null ? null : sample.wallMs - sample.thread.runQueueMs;
+}
+
+/** Median of a[i] / b[i]: each ratio within one pair, so the machine's drift between pairs cancels. */
+function pairRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
 export function formatTrainingBench(r: TrainingBenchResult, training: TrainingConfig = DEFAULT_TRAINING): string {
-  const list = (xs: number[]) => xs.map(fmt).join(' ');
+  const list = (xs: readonly number[]) => xs.map(fmt).join(' ');
+  const pairs = r.bareMs.length;
   return [
-    `training overhead: ${training.model.type} on ${training.trainSize} digits x ${training.epochs} epoch(s), batch ${training.batchSize}, ${r.backend} backend`,
-    `  ritual arm: file observer, per-batch metrics, heartbeat every 1 s, output capture`,
+    `training overhead: ${training.model.type} on ${training.trainSize} digits x ${training.epochs} epoch(s), batch ${training.batchSize}, ${r.backend} backend, seed ${r.seed} in both arms`,
+    `  ritual arm: file observer, per-batch metrics, heartbeat every 1 s, output capture; ${pairs} alternating pairs, ratios taken within each pair (median)`,
+    `  same work in both arms: ${r.identicalWork ? 'yes (equal test accuracy in every run)' : 'NO: test accuracies differ, the backend is not deterministic here'}`,
     `  bare     median ${fmt(r.bareMedianMs)}   [${list(r.bareMs)}]`,
-    `  ritual   median ${fmt(r.ritualMedianMs)}   [${list(r.ritualMs)}]   (training inside main: median ${fmt(r.ritualTrainingMedianMs)})`,
-    `  cpu      bare median ${fmt(median(r.bareCpuMs))}, ritual median ${fmt(median(r.ritualCpuMs))}: ratio ${r.cpuRatio.toFixed(3)} (robust to other jobs on the machine)`,
+    `  ritual   median ${fmt(r.ritualMedianMs)}   [${list(r.ritualMs)}]`,
+    `           training inside main ${fmt(r.ritualTrainingMedianMs)}; start of run ${ms(median(r.ritualStartMs))}, end of run ${ms(median(r.ritualEndMs))} (medians)`,
+    r.bareNetMs && r.ritualNetMs
+      ? `  net      bare ${fmt(median(r.bareNetMs))}, ritual ${fmt(median(r.ritualNetMs))}: ratio ${r.netRatio!.toFixed(3)} (wall minus waiting for a CPU held by other jobs: an idle machine's ratio)`
+      : `  net      n/a (needs Linux schedstat)`,
+    `  cpu      bare ${fmt(median(r.bareCpuMs))}, ritual ${fmt(median(r.ritualCpuMs))}: ratio ${r.cpuRatio.toFixed(3)} (every thread of the process)`,
     `  ratio    ${r.ratio.toFixed(3)} whole run, ${r.trainingRatio.toFixed(3)} training only   (target <= ${r.target})  ${r.ratio <= r.target ? 'OK' : 'OVER TARGET'}`,
   ].join('\n');
 }
 
 function fmt(ms: number): string {
   return `${(ms / 1000).toFixed(2)}s`;
+}
+
+function fmtOrNa(ms: number | null): string {
+  return ms === null ? 'n/a' : fmt(ms);
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(0)} ms`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

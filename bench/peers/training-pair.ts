@@ -6,6 +6,7 @@
  */
 import type { TrainingConfig } from '../../examples/mnist/training.js';
 import type { BenchResult } from '../report.js';
+import { median } from '../statistics.js';
 
 export interface TrainingPairOptions {
   repeats: number;
@@ -35,7 +36,12 @@ export async function runTrainingPair(options: TrainingPairOptions): Promise<Ben
         peer: null,
         target: `<= ${result.target}`,
         pass: result.ratio <= result.target,
-        note: `${describe}; file observer, per-batch metrics, 1 s heartbeat, output capture; median of ${options.repeats} alternating runs each (bare ${(result.bareMedianMs / 1000).toFixed(2)} s, ritual ${(result.ritualMedianMs / 1000).toFixed(2)} s; during fit alone ${result.trainingRatio.toFixed(3)}).`,
+        note:
+          `${describe}, seed ${result.seed} in both arms (${result.identicalWork ? 'identical work: equal test accuracy in every run' : 'WORK DIFFERED: test accuracies not equal'}); ` +
+          `file observer, per-batch metrics, 1 s heartbeat, output capture; median of ${options.repeats} alternating pairs, ratio within each pair ` +
+          `(bare ${(result.bareMedianMs / 1000).toFixed(2)} s, ritual ${(result.ritualMedianMs / 1000).toFixed(2)} s; during fit alone ${result.trainingRatio.toFixed(3)}; ` +
+          `start and end of a run ${median(result.ritualStartMs).toFixed(0)} + ${median(result.ritualEndMs).toFixed(0)} ms; ` +
+          `CPU ratio ${result.cpuRatio.toFixed(3)}${result.netRatio !== null ? `; net of waiting for a CPU held by other jobs ${result.netRatio.toFixed(3)}` : ''}).`,
       },
     ],
     details: result,
