@@ -3,54 +3,78 @@
  * O(new points), and Sacred's metrics.json materialised from it.
  *
  * Sacred re-reads and rewrites the whole metrics.json on every heartbeat, so
- * a long run pays O(points so far) per beat. Here each flush appends one
- * line per metric to `.ritual/metrics.jsonl` (a single write with O_APPEND;
- * a kill can only truncate the last line, which readers ignore). The
+ * a long run pays O(points so far) per beat. Here each flush appends lines to
+ * `.ritual/metrics.jsonl` (one per metric and chunk of points, in O_APPEND
+ * writes; a kill can only truncate the last line, which readers ignore). The
  * metrics.json that Sacred's readers use is rewritten atomically (temp file
  * + rename), in the background (the flush only appends; rewrites never
- * overlap and are streamed in blocks), only when
+ * overlap), only when
  *   - the run is small (at most SMALL_RUN_POINTS points: a bounded cost, so
  *     it follows every flush within milliseconds, like Sacred's), or
  *   - the points not yet in it are at least as many as those already in it
- *     (the total doubled), which costs O(1) amortised per point,
+ *     (the total doubled),
  * and always completely at the end of the run. So metrics.json is always
  * complete, valid JSON and lags the log by at most half the points while a
  * long run is going; ritual's own store reads the log and sees every point.
  *
- * Memory stays bounded however long the run: the points are not kept. Each
- * metric also gets a binary column file (`.ritual/columns/N.f64`: step,
- * value, timestamp as float64 triples, appended with the log), from which
- * metrics.json is streamed in chunks. The column files are a cache for that
- * rewrite only, deleted when the run ends; the JSON-lines log is the record.
+ * Each point is formatted once. The flush that appends it to the log also
+ * appends its metrics.json items (indented as Python's json.dump writes
+ * them) to one text file per metric and array (`.ritual/metrics-text/N.steps`,
+ * `.timestamps`, `.values`), so a rewrite only copies bytes from those files
+ * between the JSON around them: no formatting, O(1) memory, and the
+ * formatting of a million points a second is not repeated at every doubling.
+ * The text files are a cache for the rewrite, deleted when the run ends;
+ * the JSON-lines log is the record.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendError, toSacredTime } from '@ritual/core';
+import { BackendError } from '@ritual/core';
 import type { MetricSeries } from '@ritual/core';
+import { TextBytes } from './metric-text.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
+
+const utf8 = new TextEncoder();
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
-/** Elements formatted at a time while streaming metrics.json, so the event loop keeps breathing. */
-const CHUNK_ELEMENTS = 20_000;
-/** Text collected before one write to the file. */
-const WRITE_BLOCK_CHARS = 1 << 20;
+/**
+ * Points encoded at a time (one log line at most): the memory of a flush does
+ * not grow with the points of a beat, and the event loop breathes between chunks.
+ */
+const CHUNK_POINTS = 65_536;
+/** Steps or values stringified at a time: strings of at most ~100 kB, below V8's large-object size. */
+const STRINGIFY_POINTS = 4_096;
+/** Log text collected before one write, and the block in which rewrites copy. */
+const WRITE_BLOCK_BYTES = 1 << 20;
+/** The arrays of a metric in metrics.json, in its key order. */
+const ARRAYS = ['steps', 'timestamps', 'values'] as const;
 
-/** The on-disk columns of one metric: float64 triples (step, value, timestamp). */
-interface ColumnFile {
-  handle: FileHandle;
-  path: string;
-  /** Points appended so far. */
-  count: number;
+/** The metrics.json items of one metric so far, one text file per array. */
+interface MetricText {
+  handles: FileHandle[];
+  paths: string[];
+  /** Points whose items have been written. */
+  points: number;
+  /** Bytes written to each file, in ARRAYS order. */
+  bytes: number[];
+  /** What a rewrite may copy: replaced only once all three files hold the same points. */
+  committed: { points: number; bytes: readonly number[] };
 }
 
-/** Float64s per point in a column file, and the offset of each field in a triple. */
-const TRIPLE = 3;
-const STEP = 0;
-const VALUE = 1;
-const TIMESTAMP = 2;
+/**
+ * `source[from..to)` copied into `target`, which is reused chunk after chunk:
+ * no garbage per chunk, and the copy is a packed array, which JSON.stringify
+ * serialises ~1.5x faster than the holey arrays a drain may hand over.
+ */
+function packedCopy(target: number[], source: readonly number[], from: number, to: number): number[] {
+  const n = to - from;
+  if (target.length > n) target.length = n;
+  // Writing at index length appends, so the array never gets a hole.
+  for (let i = 0; i < n; i++) target[i] = source[from + i]!;
+  return target;
+}
 
 /** Non-finite values as strings in the log, so the log stays plain JSON lines. */
 function encodeValue(value: number): number | string {
@@ -61,40 +85,56 @@ function decodeValue(value: unknown): number {
 }
 
 export class MetricsLog {
-  private readonly series = new Map<string, ColumnFile>();
+  private readonly series = new Map<string, MetricText>();
   private totalPoints = 0;
   private materialisedPoints = 0;
   private inFlight: Promise<void> | undefined;
   private backgroundError: unknown;
   private handle: FileHandle | undefined;
+  /** Reused by every append: the text of the log, and of each metrics.json array. */
+  private readonly logText = new TextBytes(WRITE_BLOCK_BYTES * 2);
+  private readonly itemTexts = ARRAYS.map(() => new TextBytes(WRITE_BLOCK_BYTES));
+  /** Reused chunks of steps and values for JSON.stringify (see packedCopy). */
+  private readonly stepsChunk: number[] = [];
+  private readonly valuesChunk: number[] = [];
+  private appending: Promise<void> = Promise.resolve();
 
   constructor(private readonly runDir: string) {}
 
-  /** Append new points (one write), then maybe refresh metrics.json in the background. */
-  async append(batches: MetricSeries[]): Promise<void> {
+  /**
+   * Append new points, then maybe refresh metrics.json in the background.
+   * A beat's points are encoded a chunk at a time, so the memory an append
+   * needs does not grow with how many points the beat brought.
+   */
+  append(batches: MetricSeries[]): Promise<void> {
+    // The encoding buffers are shared: appends run one after another.
+    const appended = this.appending.then(() => this.appendNow(batches));
+    this.appending = appended.catch(() => undefined);
+    return appended;
+  }
+
+  private async appendNow(batches: MetricSeries[]): Promise<void> {
     this.throwBackgroundError();
-    let text = '';
-    for (const batch of batches) {
-      if (batch.steps.length === 0) continue;
-      text += `${JSON.stringify({ name: batch.name, steps: batch.steps, values: batch.values.map(encodeValue), timestamps: batch.timestamps })}\n`;
-    }
-    if (text === '') return;
+    if (batches.every((batch) => batch.steps.length === 0)) return;
+    // What a failed append left unwritten is not carried into this one (the failed event is journaled whole).
+    this.logText.clear();
+    for (const items of this.itemTexts) items.clear();
     this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
-    await this.handle.write(text);
     for (const batch of batches) {
       const n = batch.steps.length;
       if (n === 0) continue;
-      const triples = new Float64Array(n * TRIPLE);
-      for (let i = 0; i < n; i += 1) {
-        triples[i * TRIPLE + STEP] = batch.steps[i] as number;
-        triples[i * TRIPLE + VALUE] = batch.values[i] as number;
-        triples[i * TRIPLE + TIMESTAMP] = batch.timestamps[i] as number;
+      const metric = await this.metricText(batch.name);
+      const name = JSON.stringify(batch.name);
+      for (let from = 0; from < n; from += CHUNK_POINTS) {
+        const to = Math.min(n, from + CHUNK_POINTS);
+        this.encodeChunk(name, metric, batch, from, to);
+        // One wait per chunk, the files written side by side: each wait lets the
+        // training loop run, so waits must be few for the flush to outpace it.
+        await Promise.all([this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined, this.writeItems(metric, to - from)]);
+        this.totalPoints += to - from;
       }
-      const column = await this.column(batch.name);
-      await column.handle.write(new Uint8Array(triples.buffer));
-      column.count += n;
-      this.totalPoints += n;
     }
+    await this.writeLog();
     // The log stays open, so writes would go on "succeeding" into a deleted
     // file if the run folder was removed: check, so that the points are
     // reported as undelivered (and journaled) instead of silently lost.
@@ -104,16 +144,77 @@ export class MetricsLog {
     this.maybeMaterialise();
   }
 
-  private async column(name: string): Promise<ColumnFile> {
-    let column = this.series.get(name);
-    if (!column) {
-      const dir = join(this.runDir, PRIVATE_DIR, 'columns');
-      await mkdir(dir, { recursive: true });
-      const path = join(dir, `${this.series.size}.f64`);
-      column = { handle: await open(path, 'w+'), path, count: 0 };
-      this.series.set(name, column);
+  /**
+   * One record of the log, `{"name":…,"steps":[…],"values":[…],"timestamps":[…]}`
+   * (what JSON.stringify of the chunk writes), and the chunk's metrics.json
+   * items. Steps and values are stringified once for both, a few thousand at
+   * a time: each string then stays below V8's large-object size and dies
+   * young, instead of piling up in old space until a full collection.
+   */
+  private encodeChunk(name: string, metric: MetricText, batch: MetricSeries, from: number, to: number): void {
+    const log = this.logText;
+    const [stepItems, timeItems, valueItems] = this.itemTexts as [TextBytes, TextBytes, TextBytes];
+    const continued = metric.points > 0;
+    log.text('{"name":');
+    log.text(name);
+    log.text(',"steps":');
+    for (let part = from; part < to; part += STRINGIFY_POINTS) {
+      const steps = packedCopy(this.stepsChunk, batch.steps, part, Math.min(to, part + STRINGIFY_POINTS));
+      const at = log.length;
+      log.text(JSON.stringify(steps));
+      // metrics.json spells steps as String() does; JSON's digits are the same unless one is not finite.
+      if (steps.every(Number.isFinite)) stepItems.sacredItemsOf(log.since(at), continued || part > from);
+      else stepItems.sacredItemsSpelled(steps, 0, steps.length, continued || part > from);
+      log.joinArrayPart(at, part === from, part + STRINGIFY_POINTS >= to);
     }
-    return column;
+    log.text(',"values":');
+    for (let part = from; part < to; part += STRINGIFY_POINTS) {
+      const values = packedCopy(this.valuesChunk, batch.values, part, Math.min(to, part + STRINGIFY_POINTS));
+      const at = log.length;
+      if (values.every(Number.isFinite)) {
+        log.text(JSON.stringify(values));
+        valueItems.sacredItemsOf(log.since(at), continued || part > from);
+      } else {
+        log.text(JSON.stringify(values.map(encodeValue)));
+        // metrics.json values are null where not finite, as JSON.stringify writes them.
+        valueItems.sacredItemsOf(utf8.encode(JSON.stringify(values)), continued || part > from);
+      }
+      log.joinArrayPart(at, part === from, part + STRINGIFY_POINTS >= to);
+    }
+    log.text(',"timestamps":');
+    log.jsonTimestamps(batch.timestamps, from, to);
+    log.text('}\n');
+    timeItems.sacredTimes(batch.timestamps, from, to, continued);
+  }
+
+  /** Write the encoded items at the end of each file (by position, so a failed write is overwritten, not left in the middle). */
+  private async writeItems(metric: MetricText, points: number): Promise<void> {
+    await Promise.all(this.itemTexts.map((items, i) => metric.handles[i]!.write(items.view(), 0, items.length, metric.bytes[i])));
+    for (const [i, items] of this.itemTexts.entries()) {
+      metric.bytes[i]! += items.length;
+      items.clear();
+    }
+    metric.points += points;
+    metric.committed = { points: metric.points, bytes: [...metric.bytes] };
+  }
+
+  private async writeLog(): Promise<void> {
+    if (this.logText.length === 0) return;
+    await this.handle!.write(this.logText.view());
+    this.logText.clear();
+  }
+
+  private async metricText(name: string): Promise<MetricText> {
+    let metric = this.series.get(name);
+    if (!metric) {
+      const dir = join(this.runDir, PRIVATE_DIR, 'metrics-text');
+      await mkdir(dir, { recursive: true });
+      const paths = ARRAYS.map((array) => join(dir, `${this.series.size}.${array}`));
+      const handles = await Promise.all(paths.map((path) => open(path, 'w+')));
+      metric = { handles, paths, points: 0, bytes: [0, 0, 0], committed: { points: 0, bytes: [0, 0, 0] } };
+      this.series.set(name, metric);
+    }
+    return metric;
   }
 
   /**
@@ -149,10 +250,12 @@ export class MetricsLog {
     this.handle = undefined; // stops background rewrites from chaining
     await this.settle();
     await handle?.close();
-    // The columns only serve rewrites of metrics.json; the log stays the record.
-    for (const column of this.series.values()) {
-      await column.handle.close().catch(() => undefined);
-      await rm(column.path, { force: true });
+    // The item files only serve rewrites of metrics.json; the log stays the record.
+    for (const metric of this.series.values()) {
+      for (const [i, itemHandle] of metric.handles.entries()) {
+        await itemHandle.close().catch(() => undefined);
+        await rm(metric.paths[i]!, { force: true });
+      }
     }
   }
 
@@ -168,30 +271,34 @@ export class MetricsLog {
     throw error;
   }
 
-  /** Stream a snapshot of the series into a temp file, then rename it over metrics.json. */
+  /** Copy a snapshot of the items into a temp file between their JSON, then rename it over metrics.json. */
   private async materialise(): Promise<void> {
     const snapshot = [...this.series.entries()]
-      .map(([name, column]) => ({ name, column, length: column.count }))
+      .map(([name, metric]) => ({ name, metric, committed: metric.committed }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const points = snapshot.reduce((sum, entry) => sum + entry.length, 0);
+    const points = snapshot.reduce((sum, entry) => sum + entry.committed.points, 0);
     const target = join(this.runDir, RUN_FILES.metrics);
     const temp = join(this.runDir, PRIVATE_DIR, `${RUN_FILES.metrics}.${randomBytes(6).toString('hex')}.tmp`);
-    const out = new BufferedFile(await open(temp, 'w'));
+    const out = await open(temp, 'w');
+    const copier = new BlockCopier(out);
     try {
       if (snapshot.length === 0) {
-        await out.write('{}');
+        await copier.text('{}');
       } else {
-        await out.write('{\n');
-        for (const [index, { name, column, length }] of snapshot.entries()) {
-          await out.write(`  ${JSON.stringify(name)}: {\n    "steps": `);
-          await writeArray(out, column, STEP, length, (step) => String(step));
-          await out.write(',\n    "timestamps": ');
-          await writeArray(out, column, TIMESTAMP, length, sacredTimeFormatter());
-          await out.write(',\n    "values": ');
-          await writeArray(out, column, VALUE, length, (value) => (Number.isFinite(value) ? String(value) : 'null'));
-          await out.write(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
+        await copier.text('{\n');
+        for (const [index, { name, metric, committed }] of snapshot.entries()) {
+          await copier.text(`  ${JSON.stringify(name)}: {`);
+          for (const [i, array] of ARRAYS.entries()) {
+            const bytes = committed.bytes[i]!;
+            await copier.text(`${i === 0 ? '' : ','}\n    "${array}": ${bytes === 0 ? '[]' : '['}`);
+            if (bytes === 0) continue;
+            await copier.copy(metric.handles[i]!, bytes, metric.paths[i]!);
+            await copier.text('\n    ]');
+          }
+          await copier.text(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
         }
       }
+      await copier.drain();
       await out.close();
       await rename(temp, target);
       this.materialisedPoints = Math.max(this.materialisedPoints, points);
@@ -204,76 +311,36 @@ export class MetricsLog {
 }
 
 /**
- * Collects text and writes it in blocks: a small metrics.json becomes one
+ * Writes a file from short texts and byte ranges of other files, gathered in
+ * one buffer and written a block at a time: a small metrics.json is a single
  * write (file system calls, not bytes, dominate small rewrites), a large one
- * is streamed without holding it all in memory.
+ * streams through a bounded buffer.
  */
-class BufferedFile {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly handle: FileHandle) {}
+class BlockCopier {
+  private readonly pending = new TextBytes(WRITE_BLOCK_BYTES * 2);
+  constructor(private readonly out: FileHandle) {}
 
-  async write(text: string): Promise<void> {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= WRITE_BLOCK_CHARS) await this.drain();
+  async text(value: string): Promise<void> {
+    this.pending.text(value);
+    if (this.pending.length >= WRITE_BLOCK_BYTES) await this.drain();
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.drain();
-    } finally {
-      await this.handle.close();
+  /** The first `length` bytes of `source`. */
+  async copy(source: FileHandle, length: number, path: string): Promise<void> {
+    for (let position = 0; position < length; ) {
+      const want = Math.min(WRITE_BLOCK_BYTES, length - position);
+      const { bytesRead } = await source.read(this.pending.writable(want), 0, want, position);
+      if (bytesRead !== want) throw new BackendError(`The metrics text file ${path} is shorter than expected; metrics.json was not rewritten.`);
+      this.pending.length += bytesRead;
+      position += bytesRead;
+      if (this.pending.length >= WRITE_BLOCK_BYTES) await this.drain();
     }
   }
 
-  private async drain(): Promise<void> {
-    if (this.size === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    await this.handle.write(text);
-  }
-}
-
-/**
- * toSacredTime for long runs of timestamps: points flushed together share
- * their second, so the date part is formatted once per second, not per point.
- */
-function sacredTimeFormatter(): (ms: number) => string {
-  let second = Number.NaN;
-  let prefix = '';
-  return (ms) => {
-    const current = Math.floor(ms / 1000);
-    if (current !== second) {
-      second = current;
-      prefix = toSacredTime(current * 1000).slice(0, 20); // `YYYY-MM-DDTHH:MM:SS.`
-    }
-    return `"${prefix}${String(Math.floor(ms - current * 1000)).padStart(3, '0')}000"`;
-  };
-}
-
-/**
- * One array of metrics.json (one field of a metric's column file), indented
- * as Python's json.dump(indent=2) does at depth 3, read from disk a chunk at
- * a time so that memory does not grow with the run.
- */
-async function writeArray(out: BufferedFile, column: ColumnFile, field: number, length: number, format: (item: number) => string): Promise<void> {
-  if (length === 0) {
-    await out.write('[]');
-    return;
-  }
-  await out.write('[\n');
-  const chunk = new Float64Array(CHUNK_ELEMENTS * TRIPLE);
-  const bytes = new Uint8Array(chunk.buffer);
-  for (let start = 0; start < length; start += CHUNK_ELEMENTS) {
-    const end = Math.min(length, start + CHUNK_ELEMENTS);
-    const byteLength = (end - start) * TRIPLE * Float64Array.BYTES_PER_ELEMENT;
-    const { bytesRead } = await column.handle.read(bytes, 0, byteLength, start * TRIPLE * Float64Array.BYTES_PER_ELEMENT);
-    if (bytesRead !== byteLength) throw new BackendError(`The metrics column file ${column.path} is shorter than expected; metrics.json was not rewritten.`);
-    const parts: string[] = [];
-    for (let i = 0; i < end - start; i += 1) parts.push(`      ${format(chunk[i * TRIPLE + field] as number)}`);
-    await out.write(parts.join(',\n') + (end < length ? ',\n' : '\n    ]'));
+  async drain(): Promise<void> {
+    if (this.pending.length === 0) return;
+    await this.out.write(this.pending.view());
+    this.pending.clear();
   }
 }
 
