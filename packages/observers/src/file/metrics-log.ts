@@ -257,8 +257,8 @@ export class MetricsLog {
     await this.settle();
     await handle?.close();
     // The item files only serve rewrites of metrics.json; the log stays the record.
-    // All at once: one round trip to the thread pool instead of two per file
-    // (three files per metric), which the end of every run waits for.
+    // Every file at once: the end of a run waits for two round trips to the
+    // thread pool (close, then remove) instead of two per file, three per metric.
     await Promise.all(
       [...this.series.values()].flatMap((metric) =>
         metric.handles.map(async (itemHandle, i) => {
