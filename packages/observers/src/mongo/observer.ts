@@ -204,7 +204,7 @@ export class MongoObserver implements Observer {
       journalDir: this.journal.dir,
       url: this.target.url,
       redactedUrl: this.target.redactedUrl,
-      serverSelectionTimeoutMS: Math.min(this.options.serverSelectionTimeoutMS ?? 2000, 4000),
+      serverSelectionTimeoutMS: Math.min(this.options.serverSelectionTimeoutMS ?? 2000, 3000),
     });
   }
 
