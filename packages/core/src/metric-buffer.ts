@@ -2,8 +2,11 @@ import { PointClock } from './point-clock.js';
 import type { MetricSeries } from './run-record.js';
 
 const INITIAL_CAPACITY = 1024;
-/** Float64s per point, side by side: step, value, timestamp. */
+/** Float64s per point, side by side: step, value, timestamp (at these offsets). */
 const STRIDE = 3;
+const STEP = 0;
+const VALUE = 1;
+const TIMESTAMP = 2;
 /** Never equal to a metric name, so the first call looks its series up. */
 const NO_NAME: unique symbol = Symbol('no metric yet');
 
@@ -67,9 +70,9 @@ export class MetricBuffer {
     const actualStep = step ?? pending.nextStep;
     const points = pending.points;
     const base = at * STRIDE;
-    points[base] = actualStep;
-    points[base + 1] = value;
-    points[base + 2] = this.clock.now();
+    points[base + STEP] = actualStep;
+    points[base + VALUE] = value;
+    points[base + TIMESTAMP] = this.clock.now();
     pending.count = at + 1;
     pending.nextStep = actualStep + 1;
   }
@@ -100,7 +103,7 @@ export class MetricBuffer {
   drain(): MetricSeries[] {
     const out: MetricSeries[] = [];
     for (const pending of this.dirty) {
-      out.push({ name: pending.name, steps: pending.field(0), values: pending.field(1), timestamps: pending.field(2) });
+      out.push({ name: pending.name, steps: pending.field(STEP), values: pending.field(VALUE), timestamps: pending.field(TIMESTAMP) });
       pending.count = 0;
     }
     this.dirty.length = 0;

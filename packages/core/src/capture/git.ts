@@ -142,9 +142,9 @@ interface Remote {
  */
 export function parseRemotes(output: string): Remote[] {
   const remotes = new Map<string, Remote>();
-  for (const line of output.split('\n')) {
-    const match = /^(\S+)\s*(.*?)(?:\s*\((fetch|push)\))?$/.exec(line.trim());
-    if (match === null || line.trim() === '') continue;
+  for (const line of output.split('\n').map((text) => text.trim())) {
+    const match = /^(\S+)\s*(.*?)(?:\s*\((fetch|push)\))?$/.exec(line);
+    if (match === null) continue;
     const [, name = '', url = '', purpose] = match;
     const remote = remotes.get(name) ?? { name, fetch: '', push: '' };
     remotes.set(name, remote);

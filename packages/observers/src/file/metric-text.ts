@@ -75,13 +75,7 @@ export class TextBytes {
       if (i > from) this.byte(COMMA);
       const start = this.length;
       this.jsonNumber(x);
-      if (end - i > 1) {
-        // The unit to repeat is `,x`: write it once, then double it.
-        const digits = this.length - start;
-        this.byte(COMMA);
-        this.copyRange(start, digits);
-        this.repeatLast(digits + 1, end - i - 2);
-      }
+      this.repeatItem(start, end - i - 1);
       i = end;
     }
     this.byte(0x5d);
@@ -170,13 +164,7 @@ export class TextBytes {
       bytes[at++] = ZERO;
       bytes[at++] = QUOTE;
       this.length = at;
-      if (end - i > 1) {
-        // The unit to repeat is `,\n      "…"`: write it once, then double it.
-        const itemLength = this.length - start;
-        this.byte(COMMA);
-        this.copyRange(start, itemLength);
-        this.repeatLast(itemLength + 1, end - i - 2);
-      }
+      this.repeatItem(start, end - i - 1);
       i = end;
     }
   }
@@ -208,7 +196,19 @@ export class TextBytes {
     this.length = at;
   }
 
-  /** Append a copy of `length` bytes starting at `start` of this text. */
+  /**
+   * Append `copies` more of the item written since `start`, each after a
+   * comma: the unit `,item` is written once, then doubled.
+   */
+  private repeatItem(start: number, copies: number): void {
+    if (copies === 0) return;
+    const item = this.length - start;
+    this.byte(COMMA);
+    this.copyRange(start, item);
+    this.repeatLast(item + 1, copies - 1);
+  }
+
+    /** Append a copy of `length` bytes starting at `start` of this text. */
   private copyRange(start: number, length: number): void {
     this.reserve(length);
     this.bytes.copyWithin(this.length, start, start + length);

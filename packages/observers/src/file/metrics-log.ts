@@ -55,12 +55,13 @@ const ARRAYS = ['steps', 'timestamps', 'values'] as const;
 interface MetricText {
   handles: FileHandle[];
   paths: string[];
-  /** Points whose items have been written. */
+  /**
+   * Points whose items are in all three files, and the bytes of each file
+   * (ARRAYS order) that hold them: what a rewrite may copy. Both change
+   * together, synchronously, once a chunk's three writes have finished.
+   */
   points: number;
-  /** Bytes written to each file, in ARRAYS order. */
   bytes: number[];
-  /** What a rewrite may copy: replaced only once all three files hold the same points. */
-  committed: { points: number; bytes: readonly number[] };
 }
 
 /**
@@ -201,7 +202,6 @@ export class MetricsLog {
       items.clear();
     }
     metric.points += points;
-    metric.committed = { points: metric.points, bytes: [...metric.bytes] };
   }
 
   private async writeLog(): Promise<void> {
@@ -217,7 +217,7 @@ export class MetricsLog {
       await mkdir(dir, { recursive: true });
       const paths = ARRAYS.map((array) => join(dir, `${this.series.size}.${array}`));
       const handles = await Promise.all(paths.map((path) => open(path, 'w+')));
-      metric = { handles, paths, points: 0, bytes: [0, 0, 0], committed: { points: 0, bytes: [0, 0, 0] } };
+      metric = { handles, paths, points: 0, bytes: [0, 0, 0] };
       this.series.set(name, metric);
     }
     return metric;
@@ -284,7 +284,7 @@ export class MetricsLog {
   /** Copy a snapshot of the items into a temp file between their JSON, then rename it over metrics.json. */
   private async materialise(): Promise<void> {
     const snapshot = [...this.series.entries()]
-      .map(([name, metric]) => ({ name, metric, committed: metric.committed }))
+      .map(([name, metric]) => ({ name, metric, committed: { points: metric.points, bytes: [...metric.bytes] } }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const points = snapshot.reduce((sum, entry) => sum + entry.committed.points, 0);
     const target = join(this.runDir, RUN_FILES.metrics);
