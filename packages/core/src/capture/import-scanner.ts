@@ -194,6 +194,22 @@ function isTypeOnly(tokens: Token[], k: number): boolean {
   return after?.type === 'id' || isPunct(after, '{') || isPunct(after, '*');
 }
 
+// What a program reads off the promise of a dynamic import; any other member is a type's.
+const PROMISE_MEMBERS = new Set(['then', 'catch', 'finally']);
+
+/**
+ * TypeScript's import types load nothing: `typeof import('x')`,
+ * `import('x').Name` (a type: the promise has no `Name`), `import('x')<T>`.
+ * `k` is the `import` of an `import('x')` whose `)` is at k + 3.
+ */
+function isImportType(tokens: Token[], k: number): boolean {
+  if (isId(tokens[k - 1], 'typeof')) return true;
+  const after = tokens[k + 4];
+  if (isPunct(after, '<')) return true;
+  const member = tokens[k + 5];
+  return isPunct(after, '.') && member?.type === 'id' && !PROMISE_MEMBERS.has(member.value);
+}
+
 /** The specifiers a source file loads, in order of appearance (duplicates kept once). */
 export function scanImports(code: string): ImportSpecifier[] {
   const tokens = tokenize(code);
@@ -217,7 +233,8 @@ export function scanImports(code: string): ImportSpecifier[] {
     if (token.value === 'import') {
       if (isPunct(next, '(')) {
         const spec = literal(tokens[k + 2]);
-        if (spec !== undefined && (isPunct(tokens[k + 3], ')') || isPunct(tokens[k + 3], ','))) add(spec, 'dynamic');
+        const called = spec !== undefined && (isPunct(tokens[k + 3], ')') || isPunct(tokens[k + 3], ','));
+        if (called && !isImportType(tokens, k)) add(spec, 'dynamic');
       } else if (next?.type === 'string') {
         add(next.value, 'static');
       } else if (!isPunct(next, '.') && !isTypeOnly(tokens, k + 1)) {
