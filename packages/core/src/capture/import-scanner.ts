@@ -4,8 +4,14 @@
  * CommonJS `require('literal')` (also TypeScript's `import x = require()`).
  *
  * Why a hand-written lexer: the `typescript` package is only a dev
- * dependency, and `es-module-lexer` / `cjs-module-lexer` reject TypeScript
- * syntax (type annotations, `import type`). Finding imports does not need a
+ * dependency and `cjs-module-lexer` rejects TypeScript. es-module-lexer 3.x
+ * lexes TypeScript and, on every .ts file of this repository, reports the
+ * same ESM and dynamic imports as this lexer; but it sees no `require()`,
+ * and a `require()` pass needs to skip comments, strings and templates,
+ * which is this lexer again (a regex pass found 13 false requires in 4
+ * files). Loading it (wasm) also made scanning a 5-file project slower in a
+ * fresh process (median 14.9 ms against 7.8 ms, 15 runs each on a loaded
+ * machine). Finding imports does not need a
  * full parse, only correct tokens: this lexer skips comments, strings,
  * template literals (with nested `${}`) and regular-expression literals, so
  * an `import` inside any of them is never reported. Strings and regexes
