@@ -22,7 +22,7 @@
  * observers, final flush included), and inside main around the training, so
  * the fixed costs at the start and the end of a run are reported apart.
  *
- *   node --conditions=source --import tsx bench/training-overhead.ts [pairs]
+ *   node --conditions=@ritual/source --import tsx bench/training-overhead.ts [pairs]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

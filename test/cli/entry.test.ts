@@ -16,7 +16,7 @@ function ritual(args: string[], options: { cwd?: string; env?: Record<string, st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', ENTRY, ...args],
+      ['--conditions=@ritual/source', '--import', 'tsx', ENTRY, ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

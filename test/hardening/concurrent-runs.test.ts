@@ -20,7 +20,7 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
   const mongoUrl = `${server.url}/concurrent`;
   try {
     const children = Array.from({ length: PROCESSES }, (_, p) => {
-      const child = spawn(process.execPath, ['--conditions=source', '--import', import.meta.resolve('tsx'), fixture], {
+      const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), fixture], {
         cwd: work,
         env: { ...process.env, RITUAL_TEST_COUNT: String(RUNS_EACH), RITUAL_TEST_OFFSET: String(p * RUNS_EACH), RITUAL_TEST_RUNS: runs, RITUAL_TEST_MONGO: mongoUrl, RITUAL_JOURNAL_DIR: join(work, 'undelivered') },
         stdio: ['ignore', 'pipe', 'pipe'],

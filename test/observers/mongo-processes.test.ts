@@ -40,7 +40,7 @@ before(async () => {
     target: 'node20',
     outfile: childScript,
     external: ['mongodb'],
-    conditions: ['source'],
+    conditions: ['@ritual/source'],
     logLevel: 'warning',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
