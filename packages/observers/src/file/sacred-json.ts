@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { toSacredTime } from '@ritual/core';
+import { toSacredTime } from '@ritual/core/observer-kit';
 
 /** Serialise like Python's `json.dumps(value, sort_keys=True, indent=2)`. */
 export function formatSacredJson(value: unknown): string {
