@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { runSync } from '../../packages/observers/src/cli/sync.js';
+import { runSync } from '@ritual/observers';
 import { startMongoServer } from '../support/mongo.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/concurrent-runs-experiment.ts', import.meta.url));

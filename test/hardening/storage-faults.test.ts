@@ -7,7 +7,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore, replayUndeliveredEvents } from '@ritual/observers';
 
-const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
+const ritualCli = fileURLToPath(new URL('../../packages/cli/src/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/storage-fault-experiment.ts', import.meta.url));
 
 /** Runs the fixture against `runs`, with journals going to a folder of their own. */
