@@ -13,6 +13,7 @@ import { relative, resolve } from 'node:path';
 import { Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
+import { DEFAULT_CONFIG } from './config.js';
 import { trainMnist } from './training.js';
 
 // npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user
@@ -23,20 +24,7 @@ if (invokedFrom !== process.cwd()) process.chdir(invokedFrom);
 const runsDir = resolve(invokedFrom, 'runs');
 
 export const ex = new Experiment('mnist')
-  .config({
-    /** 'auto' picks tfjs-node, else wasm, else cpu. */
-    backend: 'auto',
-    lr: 0.002,
-    epochs: 2,
-    batchSize: 64,
-    trainSize: 4000,
-    testSize: 1000,
-    validationSplit: 0.1,
-    model: { type: 'cnn', filters: [8, 16], kernelSize: 3, hidden: 64, dropout: 0.25 },
-    /** 'batch' also logs batch.loss / batch.acc on every batch. */
-    logEvery: 'batch',
-    saveModel: true,
-  })
+  .config(DEFAULT_CONFIG)
   .namedConfig('fast', { epochs: 1, trainSize: 2000, testSize: 1000 })
   .namedConfig('full', { epochs: 10, trainSize: 9000, testSize: 1000 })
   .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fromSacredTime } from '@ritual/core';
+import { fromSacredTime } from '@ritual/core/observer-kit';
 import { MongoClient } from 'mongodb';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
 import { FIXTURE_RUNS, firstColumn, runCli, tableRow } from './run-cli.js';

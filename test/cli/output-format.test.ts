@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '@ritual/core';
-import { createContext } from '../../packages/observers/src/cli/context.js';
-import { flattenPaths, sameValue, valueAtPath } from '../../packages/observers/src/cli/config-paths.js';
-import { formatDuration, formatNumber, formatValue } from '../../packages/observers/src/cli/format.js';
-import { displayStatus, durationMs, summarizeMetric } from '../../packages/observers/src/cli/run-summary.js';
-import { parseRunId, splitStore } from '../../packages/observers/src/cli/store-argument.js';
+import { createContext } from '../../packages/cli/src/context.js';
+import { flattenPaths, sameValue, valueAtPath } from '../../packages/cli/src/config-paths.js';
+import { formatDuration, formatNumber, formatValue } from '../../packages/cli/src/format.js';
+import { displayStatus, durationMs, summarizeMetric } from '../../packages/cli/src/run-summary.js';
+import { parseRunId, splitStore } from '../../packages/cli/src/store-argument.js';
 
 describe('formatting', () => {
   it('durations', () => {

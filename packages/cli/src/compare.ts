@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '@ritual/core';
-import type { RunStore } from '../store.js';
+import type { RunStore } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { flattenPaths, sameValue } from './config-paths.js';
 import { formatDuration, formatNumber, formatValue } from './format.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { MetricSeries } from '@ritual/core';
-import type { ArtifactEntry, RunStore, StoredRun } from '../store.js';
+import type { ArtifactEntry, RunStore, StoredRun } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { flattenPaths } from './config-paths.js';
 import { formatDuration, formatNumber, formatTime, formatValue } from './format.js';

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type RunId } from '@ritual/core';
-import type { RunStore } from '../store.js';
-import { openStore } from '../store-registry.js';
+import type { RunStore } from '@ritual/observers';
+import { openStore } from '@ritual/observers';
 
 /** Where runs are read from when the user names no store. */
 export const DEFAULT_STORE = 'runs';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { UsageError, type JsonObject, type MetricSeries, type RunStatus } from '@ritual/core';
-import type { FindOptions, RunStore, StoredRun } from '../store.js';
-import { compileWhere } from '../query/where.js';
+import type { FindOptions, RunStore, StoredRun } from '@ritual/observers';
+import { compileWhere } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { valueAtPath } from './config-paths.js';
 import { formatDuration, formatTime, formatValue } from './format.js';
