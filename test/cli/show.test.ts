@@ -19,7 +19,7 @@ describe('ritual show', () => {
     assert.equal(lines[0], 'Run 1  mnist  COMPLETED');
     assert.match(stdout, /started\s+2026-11-27 10:42:18 UTC/);
     assert.match(stdout, /stopped\s+2026-11-27 10:44:03 UTC/);
-    assert.match(stdout, /duration\s+1m 46s/);
+    assert.match(stdout, /duration\s+1m46s/);
     assert.match(stdout, /result\s+0\.9731/);
     assert.match(stdout, /comment\s+baseline/);
     assert.deepEqual(section(stdout, 'Config'), [

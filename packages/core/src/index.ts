@@ -16,6 +16,7 @@ export * from './errors.js';
 export type * from './run-record.js';
 export type * from './observer.js';
 export { toSacredTime, fromSacredTime } from './time.js';
+export { formatDuration, type DurationStyle } from './duration.js';
 
 // Seeding: the root seed and derived generators (what main's Math.random is seeded from).
 export { newRootSeed, Seeding, runUnseeded } from './seeding.js';
