@@ -88,4 +88,13 @@ describe('ritual show', () => {
     const extra = await runCli(['show', FIXTURE_RUNS, '1', '2']);
     assert.equal(extra.code, 2);
   });
+
+  it('says the run id is missing when only a store is named (`ritual show runs`)', async () => {
+    const { code, stdout, stderr } = await runCli(['show', FIXTURE_RUNS]);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+    assert.match(stderr, /Missing the run id after the store ".*runs": expected \[STORE\] ID/);
+    assert.doesNotMatch(stderr, /No run with id/);
+  });
 });
