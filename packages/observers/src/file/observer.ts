@@ -55,6 +55,7 @@ export class FileStorageObserver implements Observer {
   readonly priority: number;
   /** The runs folder, absolute. */
   readonly baseDir: string;
+  readonly writesTo: string;
   private run: ActiveRun | undefined;
 
   constructor(dir: string, options: FileStorageObserverOptions = {}) {
@@ -64,6 +65,7 @@ export class FileStorageObserver implements Observer {
     this.name = `FileStorageObserver(${dir})`;
     this.priority = options.priority ?? FILE_STORAGE_PRIORITY;
     this.baseDir = resolve(dir);
+    this.writesTo = `file:${this.baseDir}`;
   }
 
   /** Folder of the current run (after started/queued). */
