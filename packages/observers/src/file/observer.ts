@@ -242,7 +242,7 @@ export class FileStorageObserver implements Observer {
     return this.run;
   }
 
-  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext"]]. */
+  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext[.txt]"]]. */
   private async storeSources(experiment: ExperimentInfo): Promise<JsonObject> {
     const sources = await Promise.all(
       experiment.sources.map(async (source) => [source.relativePath, await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5)]),
