@@ -6,8 +6,9 @@
  *   npm start -- with mlp lr=0.01 epochs=2     # the MLP, with updates
  *   npm start -- print_config with full        # show the config only
  *
- * Runs are stored in ./runs (the folder npm was started from); the run's
- * id and the commands to look at it are printed at the end.
+ * Runs are stored in ./runs (the folder npm was started from) unless the
+ * command line names a store (`-F other-runs`, `-m URL`); the run's id and
+ * the commands to look at it are printed at the end.
  */
 import { relative, resolve } from 'node:path';
 import { Experiment } from '@ritual/core';
@@ -29,7 +30,9 @@ export const ex = new Experiment('mnist')
   .namedConfig('full', { epochs: 10, trainSize: 9000, testSize: 1000 })
   .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } });
 
-ex.observe(new FileStorageObserver(runsDir));
+// The default store: only when the command line names none, so `-F other` stores there alone.
+const defaultStore = new FileStorageObserver(runsDir);
+ex.observeByDefault(defaultStore);
 
 ex.automain(import.meta, async ({ config, run, log }) => {
   const { tf, backend } = await loadTfjs(config.backend);
@@ -45,7 +48,7 @@ ex.automain(import.meta, async ({ config, run, log }) => {
   model.dispose();
 
   console.log(`test accuracy ${testAcc.toFixed(4)}, test loss ${testLoss.toFixed(4)}`);
-  if (run.id !== null) {
+  if (run.id !== null && defaultStore.runDir !== undefined) {
     // `npm run ritual` runs in the project root: name the folder so it resolves from there.
     const projectRoot = process.env.npm_config_local_prefix ?? invokedFrom;
     const where = invokedFrom === projectRoot ? relative(invokedFrom, runsDir) || '.' : runsDir;

@@ -7,6 +7,9 @@
 // Sacred's timestamps: naive UTC ISO strings without a zone, as Python writes them.
 export { toSacredTime, fromSacredTime } from './time.js';
 
+// Durations as every reader prints them (compact, or Sacred's h:mm:ss clock).
+export { formatDuration, type DurationStyle } from './duration.js';
+
 // Sacred's JSON as Python's json.dump spells it (ensure_ascii, repr floats, bare NaN, keys by code point).
 export { formatSacredJson, sacredJsonNumber, sacredJsonString, spelledAsInJavaScript, compareSacredKeys } from './sacred-json.js';
 
