@@ -24,3 +24,6 @@ export { newRootSeed, Seeding } from './seeding.js';
 
 // A bug in ritual (or in the observer) rather than in the caller's input or the backend.
 export { InternalError } from './errors.js';
+
+// The one line printed for anything thrown: its message, with a cause the message does not already name.
+export { errorMessage } from './error-message.js';
