@@ -5,5 +5,5 @@
  * probes...). The observer's own code still imports `@ritual/core`.
  */
 export * from '../../packages/core/src/errors.js';
-export { toSacredTime, fromSacredTime } from '../../packages/core/src/time.js';
-export { normaliseArtifactName, RUN_FILE_NAMES } from '../../packages/core/src/artifact-name.js';
+export { toSacredTime, fromSacredTime } from '../../packages/core/src/sacred/time.js';
+export { normaliseArtifactName, RUN_FILE_NAMES } from '../../packages/core/src/sacred/artifact-name.js';

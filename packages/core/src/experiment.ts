@@ -5,14 +5,14 @@ import { resolveConfig, freezeConfig, type ConfigEntry, type ResolvedConfig } fr
 import { defaultRunOptions, isEntryPoint, type RunOptions } from './commandline/index.js';
 import { UsageError } from './errors.js';
 import { createLogger, parseLogLevel, type Logger } from './logger.js';
-import { observersFromOptions } from './observer-flags.js';
-import type { Observer } from './observer.js';
-import type { Run } from './run.js';
-import { executeRun, type RunOutcome } from './run-lifecycle.js';
-import type { JsonObject, RunMeta } from './run-record.js';
+import { observersFromOptions } from './observer/observer-flags.js';
+import type { Observer } from './observer/observer.js';
+import type { Run } from './run/run.js';
+import { executeRun, type RunOutcome } from './run/run-lifecycle.js';
+import type { JsonObject, RunMeta } from './run/run-record.js';
 import { newRootSeed, type Seeding } from './seeding.js';
-import { runCommandline as dispatchCommandline } from './command-dispatch.js';
-import type { CommandTarget, StartRunRequest } from './command-target.js';
+import { runCommandline as dispatchCommandline } from './commandline/command-dispatch.js';
+import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** Later config declarations override earlier keys, as in Sacred. */

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { RepositoryInfo, SourceFile } from '../run-record.js';
+import type { RepositoryInfo, SourceFile } from '../run/run-record.js';
 import { runGit } from './git-command.js';
 import { errorMessage } from '../error-message.js';
 

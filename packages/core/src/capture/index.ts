@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
-import type { ExperimentInfo, HostInfo, RepositoryInfo, SourceFile } from '../run-record.js';
+import type { ExperimentInfo, HostInfo, RepositoryInfo, SourceFile } from '../run/run-record.js';
 import { collectDependencies } from './dependencies.js';
 import { captureRepositories, findRepositoryRoot, GitSnapshots } from './git.js';
 import { captureHost } from './host.js';

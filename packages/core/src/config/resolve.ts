@@ -21,7 +21,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, RitualError, UsageError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 import { closestSpelling } from '../spelling-suggestion.js';
 import { isConfigFileName, loadConfigFileSync } from './file.js';
 import { trackReads } from './read-tracker.js';

@@ -1,12 +1,12 @@
 import { resolve as resolvePath } from 'node:path';
-import { captureRunContext } from './capture/index.js';
-import { relaunchForFdCapture } from './capture/fd-relay.js';
-import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './commandline/index.js';
-import { saveConfigFile } from './config/index.js';
-import { formatDuration } from './duration.js';
+import { captureRunContext } from '../capture/index.js';
+import { relaunchForFdCapture } from '../capture/fd-relay.js';
+import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './index.js';
+import { saveConfigFile } from '../config/index.js';
+import { formatDuration } from '../duration.js';
 import type { CommandTarget } from './command-target.js';
-import { RitualError } from './errors.js';
-import type { RunOutcome } from './run-lifecycle.js';
+import { RitualError } from '../errors.js';
+import type { RunOutcome } from '../run/run-lifecycle.js';
 
 /** Commands every experiment has; they inspect the config and create no run. */
 const BUILT_IN_COMMANDS: Record<string, string> = {

@@ -5,9 +5,9 @@
  * therefore depends on this contract instead of importing the Experiment
  * class that imports it back.
  */
-import type { ParsedCommandLine } from './commandline/index.js';
-import type { ConfigEntry, ResolvedConfig } from './config/index.js';
-import type { RunOutcome } from './run-lifecycle.js';
+import type { ParsedCommandLine } from './index.js';
+import type { ConfigEntry, ResolvedConfig } from '../config/index.js';
+import type { RunOutcome } from '../run/run-lifecycle.js';
 
 /**
  * One run of a command, as the command line or `ex.run()` asks for it: the

@@ -1,8 +1,8 @@
-import { ObserverStartError } from './errors.js';
+import { ObserverStartError } from '../errors.js';
 import type { Observer, TimeoutRecorder } from './observer.js';
-import type { RunId } from './run-record.js';
+import type { RunId } from '../run/run-record.js';
 import { UndeliveredJournal } from './undelivered-journal.js';
-import { errorMessage } from './error-message.js';
+import { errorMessage } from '../error-message.js';
 
 type Warn = (message: string) => void;
 type EventMethod = 'logMetrics' | 'heartbeat' | 'artifactAdded' | 'resourceAdded';

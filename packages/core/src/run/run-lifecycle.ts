@@ -1,16 +1,16 @@
-import { startOutputCapture, type OutputCapture } from './capture/output.js';
-import { describeReproducibility } from './capture/reproducibility.js';
+import { startOutputCapture, type OutputCapture } from '../capture/output.js';
+import { describeReproducibility } from '../capture/reproducibility.js';
 import { Heartbeat } from './heartbeat.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { MetricBuffer } from './metric-buffer.js';
-import { ObserverChain } from './observer-chain.js';
-import type { Observer } from './observer.js';
+import { ObserverChain } from '../observer/observer-chain.js';
+import type { Observer } from '../observer/observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
-import { Seeding } from './seeding.js';
+import { Seeding } from '../seeding.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
-import { errorMessage } from './error-message.js';
+import { errorMessage } from '../error-message.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
 export interface RunPlan {
