@@ -19,6 +19,13 @@ const OBSERVER_KIT = [
   'newRootSeed',
   'Seeding',
   'InternalError',
+  'formatDuration',
+  'formatSacredJson',
+  'sacredJsonNumber',
+  'sacredJsonString',
+  'spelledAsInJavaScript',
+  'compareSacredKeys',
+  'errorMessage',
 ];
 
 test('@ritual/core exports what a user needs, not what only observer authors need', () => {

@@ -9,6 +9,7 @@ import { showCommand } from './show.js';
 import { failCommand } from './fail.js';
 import { replayCommand } from './replay.js';
 import { registerSyncCommand } from './sync.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export type { CliIO } from './context.js';
 
@@ -80,7 +81,7 @@ function reportError(ctx: ReturnType<typeof createContext>, error: unknown): num
   if (error instanceof RitualError) {
     ctx.err(ctx.colors.red(`ritual: ${error.message}`));
   } else {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     ctx.err(ctx.colors.red(`ritual: unexpected error: ${message}`));
   }
   if (ctx.debug && error instanceof Error && error.stack) ctx.err(error.stack);

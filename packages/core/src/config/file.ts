@@ -8,11 +8,11 @@ import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, UsageError } from '../errors.js';
-import type { JsonObject } from '../run-record.js';
+import type { JsonObject } from '../run/run-record.js';
 import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 import { yaml } from './yaml-module.js';
-import { compareSacredKeys, formatSacredJson } from '../sacred-json.js';
+import { compareSacredKeys, formatSacredJson } from '../sacred/sacred-json.js';
 
 export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 
