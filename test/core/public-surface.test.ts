@@ -19,12 +19,6 @@ const OBSERVER_KIT = [
   'newRootSeed',
   'Seeding',
   'InternalError',
-  'formatDuration',
-  'formatSacredJson',
-  'sacredJsonNumber',
-  'sacredJsonString',
-  'spelledAsInJavaScript',
-  'compareSacredKeys',
   'errorMessage',
 ];
 
