@@ -11,6 +11,7 @@ import type { Run } from './run.js';
 import { executeRun, type RunOutcome } from './run-lifecycle.js';
 import type { JsonObject, RunMeta } from './run-record.js';
 import { newRootSeed, type Seeding } from './seeding.js';
+import { reproducesFromEnv } from './reproduction-marker.js';
 import { runCommandline as dispatchCommandline } from './command-dispatch.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -243,6 +244,7 @@ export class Experiment<C extends object = {}> {
     const named = options.unobserved ? [] : await observersFromOptions(options);
     const observers = options.unobserved ? [] : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
     if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).');
+    const reproduces = reproducesFromEnv();
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,
@@ -250,6 +252,7 @@ export class Experiment<C extends object = {}> {
       named_configs: resolved.namedConfigs,
       ...(options.comment !== undefined ? { comment: options.comment } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(reproduces !== undefined ? { reproduces } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
     return executeRun({
