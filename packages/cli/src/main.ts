@@ -11,6 +11,8 @@ import { replayCommand } from './replay.js';
 import { registerSyncCommand } from './sync.js';
 
 export type { CliIO } from './context.js';
+export { compareRuns, compareSeries } from './run-comparison.js';
+export type { CompareRunsOptions, RunComparison, MetricComparison, ArtifactComparison, SeriesDivergence, Tolerance } from './run-comparison.js';
 
 /** Exit codes: 0 done, 1 the store or something else failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
