@@ -44,8 +44,14 @@ async function seriesComparison(points: number): Promise<void> {
     const heap1 = process.memoryUsage().heapUsed;
     await store.close();
     const stored = comparison.metrics.reduce((n, m) => n + m.pointsA, 0);
-    console.log(`compare: 2 runs x ${comparison.metrics.length} metrics x ${points} points (${stored} points per run), same=${comparison.same}`);
-    console.log(`  ${ms.toFixed(0)} ms (target < 1000 ms), RSS +${((rss1 - rss0) / MB).toFixed(0)} MB, heap +${((heap1 - heap0) / MB).toFixed(0)} MB`);
+    console.log(
+      `compare: 2 runs x ${comparison.metrics.length} metrics x ${points} points (${stored} points per run), ` +
+        `same=${comparison.same}`,
+    );
+    console.log(
+      `  ${ms.toFixed(0)} ms (target < 1000 ms), RSS +${((rss1 - rss0) / MB).toFixed(0)} MB, heap ` +
+        `+${((heap1 - heap0) / MB).toFixed(0)} MB`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -56,10 +62,14 @@ async function mnistOverhead(): Promise<void> {
   try {
     const example = path.join(ROOT, 'examples', 'mnist');
     const trainStart = performance.now();
-    await promisify(execFile)(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'train.ts', 'with', 'fast', 'backend=wasm', '-F', runs], {
-      cwd: example,
-      env: { ...process.env, INIT_CWD: example },
-    });
+    await promisify(execFile)(
+      process.execPath,
+      ['--conditions=@ritual/source', '--import', 'tsx', 'train.ts', 'with', 'fast', 'backend=wasm', '-F', runs],
+      {
+        cwd: example,
+        env: { ...process.env, INIT_CWD: example },
+      },
+    );
     const trainMs = performance.now() - trainStart;
     const store = await openStore(runs);
     const run = await store.get(1);
@@ -73,8 +83,15 @@ async function mnistOverhead(): Promise<void> {
     const compareMs = performance.now() - compareStart;
     await rm(code.dir, { recursive: true, force: true });
     await store.close();
-    console.log(`mnist fast: training run ${trainMs.toFixed(0)} ms; rebuild + checks ${rebuildMs.toFixed(0)} ms; compare ${compareMs.toFixed(0)} ms`);
-    console.log(`  (${comparison.metrics.length} metrics, ${comparison.artifacts.length} artifacts); overhead ${(rebuildMs + compareMs).toFixed(0)} ms (target < 1000 ms), ratio to the run ${((rebuildMs + compareMs) / trainMs).toFixed(3)}`);
+    console.log(
+      `mnist fast: training run ${trainMs.toFixed(0)} ms; rebuild + checks ${rebuildMs.toFixed(0)} ms; compare ` +
+        `${compareMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  (${comparison.metrics.length} metrics, ${comparison.artifacts.length} artifacts); overhead ` +
+        `${(rebuildMs + compareMs).toFixed(0)} ms (target < 1000 ms), ratio to the run ` +
+        `${((rebuildMs + compareMs) / trainMs).toFixed(3)}`,
+    );
   } finally {
     await rm(runs, { recursive: true, force: true });
   }

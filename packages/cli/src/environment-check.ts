@@ -26,7 +26,11 @@ interface RecordedTfjs {
   backend_package?: string | null;
 }
 
-export async function checkEnvironment(store: RunStore, run: StoredRun, scratch: string): Promise<EnvironmentDifference[]> {
+export async function checkEnvironment(
+  store: RunStore,
+  run: StoredRun,
+  scratch: string,
+): Promise<EnvironmentDifference[]> {
   const differences: EnvironmentDifference[] = [];
   const recordedNode = run.host?.node_version;
   if (typeof recordedNode === 'string' && recordedNode.replace(/^v/, '') !== process.versions.node) {
@@ -39,15 +43,24 @@ export async function checkEnvironment(store: RunStore, run: StoredRun, scratch:
     const [name, recorded] = spec.split('==') as [string, string | undefined];
     const here = await installedVersion(scratch, name);
     if (here === null && imported.has(spec)) missing.push(recorded ? `${name}@${recorded}` : name);
-    else if (recorded !== undefined && recorded !== here) differences.push({ item: `dependency ${name}`, recorded, here: here ?? 'not installed' });
+    else if (recorded !== undefined && recorded !== here)
+      differences.push({ item: `dependency ${name}`, recorded, here: here ?? 'not installed' });
   }
   if (missing.length > 0) {
-    throw new RebuildError(`The run depends on ${missing.join(', ')}, not installed where its code resolves packages from: npm install ${missing.join(' ')} in your project (or pass --project DIR).`);
+    throw new RebuildError(
+      `The run depends on ${missing.join(', ')}, not installed where its code resolves packages from: npm ` +
+        `install ${missing.join(' ')} in your project (or pass --project DIR).`,
+    );
   }
   for (const [resource, copy] of run.resources) {
     const recorded = await streamMd5(await store.openStoredFile(copy));
     const here = await streamMd5(createReadStream(resource)).catch(() => null);
-    if (here !== recorded) differences.push({ item: `resource ${resource}`, recorded: `md5 ${recorded}`, here: here === null ? 'missing' : `md5 ${here}` });
+    if (here !== recorded)
+      differences.push({
+        item: `resource ${resource}`,
+        recorded: `md5 ${recorded}`,
+        here: here === null ? 'missing' : `md5 ${here}`,
+      });
   }
   return differences;
 }
@@ -64,7 +77,9 @@ function tfjsPackages(run: StoredRun): string[] {
 
 async function installedVersion(scratch: string, name: string): Promise<string | null> {
   try {
-    const manifest = JSON.parse(await readFile(path.join(scratch, 'node_modules', ...name.split('/'), 'package.json'), 'utf8')) as { version?: unknown };
+    const manifest = JSON.parse(
+      await readFile(path.join(scratch, 'node_modules', ...name.split('/'), 'package.json'), 'utf8'),
+    ) as { version?: unknown };
     return typeof manifest.version === 'string' ? manifest.version : null;
   } catch {
     return null;

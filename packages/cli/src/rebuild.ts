@@ -41,7 +41,7 @@ export interface RebuiltCode {
 export interface RebuildOptions {
   /** Scratch folder to use (created if missing; must be empty). Default: a new temporary folder. */
   dir?: string;
-  /** Where the run's npm dependencies are resolved from. Default: the recorded base dir if it exists here, else the cwd. */
+  /** Where npm dependencies resolve from. Default: the recorded base dir if it exists here, else the cwd. */
   project?: string;
 }
 
@@ -49,12 +49,20 @@ export async function rebuildCode(store: RunStore, run: StoredRun, options: Rebu
   refuseUnfinished(run);
   const { mainfile, sources } = run.experiment;
   if (sources.length === 0 || mainfile === null) {
-    throw new RebuildError(`Run ${String(run._id)} recorded no sources${mainfile === null ? ' and no main file' : ''}, so its code cannot be rebuilt from the store.`);
+    throw new RebuildError(
+      `Run ${String(run._id)} recorded no sources${mainfile === null ? ' and no main file' : ''}, so its code ` +
+        `cannot be rebuilt from the store.`,
+    );
   }
   if (!sources.some(([relpath]) => relpath === mainfile)) {
-    throw new RebuildError(`The main file ${mainfile} of run ${String(run._id)} is not among its stored sources; its code cannot be rebuilt from the store.`);
+    throw new RebuildError(
+      `The main file ${mainfile} of run ${String(run._id)} is not among its stored sources; its code cannot be ` +
+        `rebuilt from the store.`,
+    );
   }
-  const project = path.resolve(options.project ?? ((await isDirectory(run.experiment.base_dir)) ? run.experiment.base_dir : process.cwd()));
+  const project = path.resolve(
+    options.project ?? ((await isDirectory(run.experiment.base_dir)) ? run.experiment.base_dir : process.cwd()),
+  );
   const { dir, created } = await scratchFolder(run, options.dir);
   for (const [relpath, copy] of sources) await restoreSource(store, run, dir, relpath, copy);
   if (!sources.some(([relpath]) => relpath === 'package.json')) await writeManifest(dir, project, run);
@@ -65,32 +73,52 @@ export async function rebuildCode(store: RunStore, run: StoredRun, options: Rebu
 
 function refuseUnfinished(run: StoredRun): void {
   if (run.status === 'COMPLETED') return;
-  const why = run.status === 'FAILED' ? `it FAILED${run.fail_trace?.length ? ` (${run.fail_trace.at(-1)!.trim()})` : ''}` : `its status is ${run.status}`;
-  throw new RebuildError(`Run ${String(run._id)} cannot be reproduced: ${why}. Only a COMPLETED run has results to reproduce.`);
+  const why =
+    run.status === 'FAILED'
+      ? `it FAILED${run.fail_trace?.length ? ` (${run.fail_trace.at(-1)!.trim()})` : ''}`
+      : `its status is ${run.status}`;
+  throw new RebuildError(
+    `Run ${String(run._id)} cannot be reproduced: ${why}. Only a COMPLETED run has results to reproduce.`,
+  );
 }
 
 async function scratchFolder(run: StoredRun, chosen: string | undefined): Promise<{ dir: string; created: boolean }> {
-  if (chosen === undefined) return { dir: await mkdtemp(path.join(tmpdir(), `ritual-reproduce-${String(run._id)}-`)), created: true };
+  if (chosen === undefined)
+    return { dir: await mkdtemp(path.join(tmpdir(), `ritual-reproduce-${String(run._id)}-`)), created: true };
   const dir = path.resolve(chosen);
   const existed = await isDirectory(dir);
   if (existed && (await readdir(dir)).length > 0) {
-    throw new RebuildError(`--in ${chosen} is not empty; name a new or empty folder, so that nothing in it is mistaken for the run's code.`);
+    throw new RebuildError(
+      `--in ${chosen} is not empty; name a new or empty folder, so that nothing in it is mistaken for the run's code.`,
+    );
   }
   await mkdir(dir, { recursive: true });
   return { dir, created: true };
 }
 
-async function restoreSource(store: RunStore, run: StoredRun, dir: string, relpath: string, copy: string): Promise<void> {
+async function restoreSource(
+  store: RunStore,
+  run: StoredRun,
+  dir: string,
+  relpath: string,
+  copy: string,
+): Promise<void> {
   const target = path.resolve(dir, relpath);
   if (path.isAbsolute(relpath) || path.relative(dir, target).startsWith('..')) {
-    throw new RebuildError(`Source ${JSON.stringify(relpath)} of run ${String(run._id)} lies outside its base dir; refusing to write it.`);
+    throw new RebuildError(
+      `Source ${JSON.stringify(relpath)} of run ${String(run._id)} lies outside its base dir; refusing to write it.`,
+    );
   }
   let content;
   try {
     content = await store.openStoredFile(copy);
   } catch (error) {
     if (error instanceof RitualError && error.code === STORED_FILE_MISSING) {
-      throw new RebuildError(`Source ${relpath} of run ${String(run._id)} is missing from ${store.location} (${copy}); the run's code cannot be rebuilt.`, { cause: error });
+      throw new RebuildError(
+        `Source ${relpath} of run ${String(run._id)} is missing from ${store.location} (${copy}); the run's ` +
+          `code cannot be rebuilt.`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -150,14 +178,18 @@ async function packageNames(modules: string): Promise<string[]> {
       names.push(entry.name);
       continue;
     }
-    for (const scoped of await readdir(path.join(modules, entry.name)).catch(() => [] as string[])) names.push(`${entry.name}/${scoped}`);
+    for (const scoped of await readdir(path.join(modules, entry.name)).catch(() => [] as string[]))
+      names.push(`${entry.name}/${scoped}`);
   }
   return names;
 }
 
 async function typescriptLoader(dir: string, project: string, mainfile: string): Promise<string[]> {
   if (await isDirectory(path.join(dir, 'node_modules', 'tsx'))) return ['--import', 'tsx'];
-  throw new RebuildError(`The main file ${mainfile} is TypeScript and tsx is not installed in ${project}: npm install --save-dev tsx there (or pass --project DIR).`);
+  throw new RebuildError(
+    `The main file ${mainfile} is TypeScript and tsx is not installed in ${project}: npm install --save-dev tsx ` +
+      `there (or pass --project DIR).`,
+  );
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -44,12 +44,18 @@ interface RecordedDifference {
 
 export function reproduceCommand(ctx: CliContext): Command {
   return new Command('reproduce')
-    .description('Re-run a stored run from what it recorded (its stored sources, config, seed, named configs) and say whether it reproduces.')
+    .description(
+      'Re-run a stored run from what it recorded (its stored sources, config, seed, named configs) and say ' +
+        'whether it reproduces.',
+    )
     .argument('<args...>', 'an optional STORE, then the run id')
     .usage('[STORE] ID [options]')
     .option('--in <dir>', 'rebuild the code in this (new or empty) folder instead of a temporary one')
     .option('--keep', 'keep the rebuilt folder afterwards')
-    .option('--project <dir>', 'resolve npm dependencies from this project (default: the recorded base dir if it exists here, else .)')
+    .option(
+      '--project <dir>',
+      'resolve npm dependencies from this project (default: the recorded base dir if it exists here, else .)',
+    )
     .option('--strict', 'refuse to run when anything recorded differs on this machine (dependencies, node, resources)')
     .option('--rtol <x>', 'relative tolerance for metric values and the result (default 0: bitwise)')
     .option('--atol <x>', 'absolute tolerance for metric values and the result (default 0: bitwise)')
@@ -58,8 +64,10 @@ export function reproduceCommand(ctx: CliContext): Command {
     .option('--json', 'print the verdict as a JSON document')
     .addHelpText(
       'after',
-      '\nExit codes: 0 reproduced, 1 it ran and differs (the first divergence of each item is printed), 2 it cannot be rebuilt.\n' +
-        'Examples:\n  ritual reproduce 3\n  ritual reproduce runs 3 --in /tmp/run3 --keep\n  ritual reproduce mongodb://localhost:27017/sacred 12 --rtol 1e-6 -F other-runs',
+      '\nExit codes: 0 reproduced, 1 it ran and differs (the first divergence of each item is printed), 2 it ' +
+        'cannot be rebuilt.\n' +
+        'Examples:\n  ritual reproduce 3\n  ritual reproduce runs 3 --in /tmp/run3 --keep\n  ritual reproduce ' +
+        'mongodb://localhost:27017/sacred 12 --rtol 1e-6 -F other-runs',
     )
     .action(async (positionals: string[], options: ReproduceOptions) => {
       const { location, rest } = splitStore(positionals, { fixed: 1, usage: '[STORE] ID, e.g. `ritual reproduce 3`' });
@@ -82,7 +90,8 @@ interface Verdict {
 }
 
 async function reproduce(ctx: CliContext, location: string, id: RunId, options: ReproduceOptions): Promise<number> {
-  if (options.fileStorage !== undefined && options.mongoDb !== undefined) throw new UsageError('Give -F DIR or -m URL for the new run, not both.');
+  if (options.fileStorage !== undefined && options.mongoDb !== undefined)
+    throw new UsageError('Give -F DIR or -m URL for the new run, not both.');
   const tolerance = { rtol: parseTolerance('--rtol', options.rtol), atol: parseTolerance('--atol', options.atol) };
   const store = await openRunStore(location);
   const stores: RunStore[] = [store];
@@ -104,21 +113,33 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
       ...(options.project !== undefined ? { project: options.project } : {}),
     });
     verdict.rebuiltIn = code.dir;
-    ctx.err(`Rebuilt run ${String(original._id)} from ${store.location}: ${code.sources} sources in ${code.dir}, packages from ${code.project}`);
+    ctx.err(
+      `Rebuilt run ${String(original._id)} from ${store.location}: ${code.sources} sources in ${code.dir}, ` +
+        `packages from ${code.project}`,
+    );
     verdict.environment = await checkEnvironment(store, original, code.dir);
-    for (const difference of verdict.environment) ctx.err(ctx.colors.yellow(`  differs: ${formatDifference(difference)}`));
+    for (const difference of verdict.environment)
+      ctx.err(ctx.colors.yellow(`  differs: ${formatDifference(difference)}`));
     if (options.strict && verdict.environment.length > 0) {
-      throw new RebuildError(`--strict: not running, ${verdict.environment.length} recorded fact(s) differ here: ${verdict.environment.map(formatDifference).join('; ')}.`);
+      throw new RebuildError(
+        `--strict: not running, ${verdict.environment.length} recorded fact(s) differ here: ` +
+          `${verdict.environment.map(formatDifference).join('; ')}.`,
+      );
     }
     const target = await reproductionTarget(location, store, options);
     if (target.store !== store) stores.push(target.store);
     const reproduction = await runAgain(original, store.location, code, target, { output: (text) => ctx.errRaw(text) });
     verdict.reproduction = { store: target.store.location, id: reproduction._id };
     verdict.recorded = recordedDifferences(original, reproduction);
-    verdict.comparison = await compareRuns(store, original._id, reproduction._id, { ...tolerance, storeB: target.store });
+    verdict.comparison = await compareRuns(store, original._id, reproduction._id, {
+      ...tolerance,
+      storeB: target.store,
+    });
     const same = verdict.comparison.same && reproduction.status === 'COMPLETED';
     verdict.verdict = same ? 'reproduced' : 'differs';
-    verdict.summary = same ? reproducedLine(verdict.comparison) : differsLine(verdict.comparison, reproduction, verdict.recorded);
+    verdict.summary = same
+      ? reproducedLine(verdict.comparison)
+      : differsLine(verdict.comparison, reproduction, verdict.recorded);
   } catch (error) {
     if (!(error instanceof RebuildError)) throw error;
     verdict.summary = `cannot reproduce run ${String(id)}: ${error.message}`;
@@ -129,11 +150,20 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
   }
   if (options.json) ctx.write(`${JSON.stringify(verdict, null, 2)}\n`);
   else printVerdict(ctx, verdict);
-  return verdict.verdict === 'reproduced' ? REPRODUCE_EXIT.reproduced : verdict.verdict === 'differs' ? REPRODUCE_EXIT.differs : REPRODUCE_EXIT.notRebuilt;
+  return verdict.verdict === 'reproduced'
+    ? REPRODUCE_EXIT.reproduced
+    : verdict.verdict === 'differs'
+      ? REPRODUCE_EXIT.differs
+      : REPRODUCE_EXIT.notRebuilt;
 }
 
-async function reproductionTarget(location: string, store: RunStore, options: ReproduceOptions): Promise<ReproductionTarget> {
-  if (options.mongoDb !== undefined) return { flag: ['-m', options.mongoDb], store: await openRunStore(options.mongoDb) };
+async function reproductionTarget(
+  location: string,
+  store: RunStore,
+  options: ReproduceOptions,
+): Promise<ReproductionTarget> {
+  if (options.mongoDb !== undefined)
+    return { flag: ['-m', options.mongoDb], store: await openRunStore(options.mongoDb) };
   if (options.fileStorage !== undefined) {
     // The experiment creates the folder with its first run; the store can only open it afterwards.
     const folder = path.resolve(options.fileStorage);
@@ -167,14 +197,23 @@ function recordedDifferences(original: StoredRun, reproduction: StoredRun): Reco
   const keys = [...new Set([...a.keys(), ...b.keys()])].filter((key) => key !== 'seed').sort();
   return keys
     .filter((key) => !sameValue(a.get(key), b.get(key)))
-    .map((key) => ({ key: key.replace(/^tfjs\./, ''), original: a.get(key) ?? null, reproduction: b.get(key) ?? null }));
+    .map((key) => ({
+      key: key.replace(/^tfjs\./, ''),
+      original: a.get(key) ?? null,
+      reproduction: b.get(key) ?? null,
+    }));
 }
 
 function reproducedLine(comparison: RunComparison): string {
   const points = comparison.metrics.reduce((sum, metric) => sum + metric.pointsA, 0);
-  const how = comparison.bitwise ? 'bitwise' : `within rtol=${comparison.tolerance.rtol}, atol=${comparison.tolerance.atol}`;
+  const how = comparison.bitwise
+    ? 'bitwise'
+    : `within rtol=${comparison.tolerance.rtol}, atol=${comparison.tolerance.atol}`;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `reproduced ${how}: result, ${plural(comparison.metrics.length, 'metric')} (${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}`;
+  return (
+    `reproduced ${how}: result, ${plural(comparison.metrics.length, 'metric')} ` +
+    `(${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}`
+  );
 }
 
 function differsLine(comparison: RunComparison, reproduction: StoredRun, recorded: RecordedDifference[]): string {
@@ -184,13 +223,24 @@ function differsLine(comparison: RunComparison, reproduction: StoredRun, recorde
     items.unshift(`run ${String(reproduction._id)} ended ${reproduction.status}${last ? ` (${last})` : ''}`);
   }
   for (const difference of recorded) {
-    items.push(`${difference.key} ${String(difference.original)} vs ${String(difference.reproduction)} (recorded difference)`);
+    items.push(
+      `${difference.key} ${String(difference.original)} vs ${String(difference.reproduction)} (recorded difference)`,
+    );
   }
   return items.join('; ');
 }
 
 function printVerdict(ctx: CliContext, verdict: Verdict): void {
-  const paint = verdict.verdict === 'reproduced' ? ctx.colors.green : verdict.verdict === 'differs' ? ctx.colors.red : ctx.colors.yellow;
-  if (verdict.reproduction !== null) ctx.out(`Run ${String(verdict.original.id)} re-ran as run ${String(verdict.reproduction.id)} in ${verdict.reproduction.store}:`);
+  const paint =
+    verdict.verdict === 'reproduced'
+      ? ctx.colors.green
+      : verdict.verdict === 'differs'
+        ? ctx.colors.red
+        : ctx.colors.yellow;
+  if (verdict.reproduction !== null)
+    ctx.out(
+      `Run ${String(verdict.original.id)} re-ran as run ${String(verdict.reproduction.id)} in ` +
+        `${verdict.reproduction.store}:`,
+    );
   ctx.out(paint(verdict.summary));
 }

@@ -32,13 +32,22 @@ export interface RunAgainOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function runAgain(original: StoredRun, originalStore: string, code: RebuiltCode, target: ReproductionTarget, options: RunAgainOptions): Promise<StoredRun> {
+export async function runAgain(
+  original: StoredRun,
+  originalStore: string,
+  code: RebuiltCode,
+  target: ReproductionTarget,
+  options: RunAgainOptions,
+): Promise<StoredRun> {
   const attempt = randomUUID();
   const configFile = path.join(code.dir, '.ritual-reproduce', 'config.json');
   await mkdir(path.dirname(configFile), { recursive: true });
   await writeFile(configFile, `${JSON.stringify(original.config, null, 2)}\n`);
   const args = [...code.nodeArguments, code.mainFile, ...commandArguments(original, configFile), ...target.flag];
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), [REPRODUCES_ENV]: JSON.stringify({ run: original._id, store: originalStore, attempt }) };
+  const env: NodeJS.ProcessEnv = {
+    ...(options.env ?? process.env),
+    [REPRODUCES_ENV]: JSON.stringify({ run: original._id, store: originalStore, attempt }),
+  };
   // npm's variables would point the example (and scripts like it) back at the folder npm ran in.
   for (const name of ['INIT_CWD', 'npm_config_local_prefix', 'npm_lifecycle_event']) delete env[name];
 
@@ -46,7 +55,8 @@ export async function runAgain(original: StoredRun, originalStore: string, code:
   const [stored] = await target.store.find({ 'meta.reproduces.attempt': attempt }, { limit: 1 });
   if (!stored) {
     throw new RebuildError(
-      `The rebuilt code of run ${String(original._id)} exited with code ${exitCode} without storing a run in ${target.store.location}. Its last output:\n${tail.trimEnd()}`,
+      `The rebuilt code of run ${String(original._id)} exited with code ${exitCode} without storing a run in ` +
+        `${target.store.location}. Its last output:\n${tail.trimEnd()}`,
     );
   }
   return target.store.get(stored._id as RunId);
@@ -67,7 +77,13 @@ function commandArguments(run: StoredRun, configFile: string): string[] {
   ];
 }
 
-function runChild(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, output: (text: string) => void): Promise<{ exitCode: number; tail: string }> {
+function runChild(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  output: (text: string) => void,
+): Promise<{ exitCode: number; tail: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';

@@ -62,13 +62,22 @@ export interface RunComparison {
 }
 
 /** Compare run `b` to run `a`: result, metric series and artifacts. */
-export async function compareRuns(store: RunStore, a: RunId, b: RunId, options: CompareRunsOptions = {}): Promise<RunComparison> {
+export async function compareRuns(
+  store: RunStore,
+  a: RunId,
+  b: RunId,
+  options: CompareRunsOptions = {},
+): Promise<RunComparison> {
   const storeB = options.storeB ?? store;
   const tolerance: Tolerance = { rtol: options.rtol ?? 0, atol: options.atol ?? 0 };
   const [runA, runB] = await Promise.all([store.get(a), storeB.get(b)]);
   const metrics = await compareMetricSeries(store, runA._id, storeB, runB._id, tolerance);
   const artifacts = options.artifacts === false ? [] : await compareArtifacts(store, runA, storeB, runB);
-  const result = { same: sameJson(runA.result ?? null, runB.result ?? null, tolerance), a: runA.result ?? null, b: runB.result ?? null };
+  const result = {
+    same: sameJson(runA.result ?? null, runB.result ?? null, tolerance),
+    a: runA.result ?? null,
+    b: runB.result ?? null,
+  };
   return {
     a: runA._id,
     b: runB._id,
@@ -85,7 +94,13 @@ export async function compareRuns(store: RunStore, a: RunId, b: RunId, options: 
  * Every metric of either run, by name. The series of one run are read once;
  * each pair is walked in one pass that stops at the first difference.
  */
-export async function compareMetricSeries(storeA: RunStore, a: RunId, storeB: RunStore, b: RunId, tolerance: Tolerance): Promise<MetricComparison[]> {
+export async function compareMetricSeries(
+  storeA: RunStore,
+  a: RunId,
+  storeB: RunStore,
+  b: RunId,
+  tolerance: Tolerance,
+): Promise<MetricComparison[]> {
   const [seriesA, seriesB] = await Promise.all([byName(storeA.metrics(a)), byName(storeB.metrics(b))]);
   const names = [...new Set([...seriesA.keys(), ...seriesB.keys()])].sort();
   return names.map((name) => compareSeries(name, seriesA.get(name), seriesB.get(name), tolerance));
@@ -95,7 +110,12 @@ async function byName(series: Promise<MetricSeries[]>): Promise<Map<string, Metr
   return new Map((await series).map((s) => [s.name, s]));
 }
 
-export function compareSeries(name: string, a: MetricSeries | undefined, b: MetricSeries | undefined, tolerance: Tolerance): MetricComparison {
+export function compareSeries(
+  name: string,
+  a: MetricSeries | undefined,
+  b: MetricSeries | undefined,
+  tolerance: Tolerance,
+): MetricComparison {
   const pointsA = a?.values.length ?? 0;
   const pointsB = b?.values.length ?? 0;
   if (a === undefined || b === undefined) return { name, pointsA, pointsB, status: 'missing' };
@@ -119,7 +139,12 @@ function pointAt(a: MetricSeries, b: MetricSeries, index: number): SeriesDiverge
   };
 }
 
-async function compareArtifacts(storeA: RunStore, runA: StoredRun, storeB: RunStore, runB: StoredRun): Promise<ArtifactComparison[]> {
+async function compareArtifacts(
+  storeA: RunStore,
+  runA: StoredRun,
+  storeB: RunStore,
+  runB: StoredRun,
+): Promise<ArtifactComparison[]> {
   const [digestsA, digestsB] = await Promise.all([artifactDigests(storeA, runA), artifactDigests(storeB, runB)]);
   const names = [...new Set([...digestsA.keys(), ...digestsB.keys()])].sort();
   return names.map((name) => {
@@ -132,11 +157,24 @@ async function compareArtifacts(storeA: RunStore, runA: StoredRun, storeB: RunSt
 /** JSON values equal, numbers compared as metric values are (bitwise, or within the tolerance). */
 function sameJson(a: unknown, b: unknown, tolerance: Tolerance): boolean {
   if (typeof a === 'number' && typeof b === 'number') return sameNumber(a, b, tolerance);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i], tolerance));
-  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((item, i) => sameJson(item, b[i], tolerance));
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const keysA = Object.keys(a).sort();
     const keysB = Object.keys(b).sort();
-    return sameJson(keysA, keysB, tolerance) && keysA.every((key) => sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], tolerance));
+    return (
+      sameJson(keysA, keysB, tolerance) &&
+      keysA.every((key) =>
+        sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], tolerance),
+      )
+    );
   }
   return Object.is(a, b);
 }

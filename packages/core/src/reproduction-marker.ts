@@ -17,11 +17,21 @@ export function reproducesFromEnv(env: NodeJS.ProcessEnv = process.env): RunRepr
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${REPRODUCES_ENV} must be JSON like {"run": 3, "store": "runs", "attempt": "..."}; unset it to run normally.`, { cause: error });
+    throw new UsageError(
+      `${REPRODUCES_ENV} must be JSON like {"run": 3, "store": "runs", "attempt": "..."}; unset it to run normally.`,
+      { cause: error },
+    );
   }
   const { run, store, attempt } = (parsed ?? {}) as { run?: unknown; store?: unknown; attempt?: unknown };
-  if ((typeof run !== 'number' && typeof run !== 'string') || typeof store !== 'string' || typeof attempt !== 'string') {
-    throw new UsageError(`${REPRODUCES_ENV} must name the run, its store and the attempt, e.g. {"run": 3, "store": "runs", "attempt": "..."}; unset it to run normally.`);
+  if (
+    (typeof run !== 'number' && typeof run !== 'string') ||
+    typeof store !== 'string' ||
+    typeof attempt !== 'string'
+  ) {
+    throw new UsageError(
+      `${REPRODUCES_ENV} must name the run, its store and the attempt, e.g. {"run": 3, "store": "runs", ` +
+        `"attempt": "..."}; unset it to run normally.`,
+    );
   }
   return { run: run as RunId, store, attempt };
 }
