@@ -13,6 +13,7 @@ import type { JsonObject, RunMeta } from './run/run-record.js';
 import { newRootSeed, type Seeding } from './seeding.js';
 import { runCommandline as dispatchCommandline } from './commandline/command-dispatch.js';
 import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
+import { reproducesFromEnv } from './run/reproduction-marker.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** Later config declarations override earlier keys, as in Sacred. */
@@ -236,6 +237,7 @@ export class Experiment<C extends object = {}> implements CommandTarget {
     const named = options.unobserved ? [] : await observersFromOptions(options);
     const observers = options.unobserved ? [] : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
     if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).');
+    const reproduces = reproducesFromEnv();
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,
@@ -243,6 +245,7 @@ export class Experiment<C extends object = {}> implements CommandTarget {
       named_configs: resolved.namedConfigs,
       ...(options.comment !== undefined ? { comment: options.comment } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(reproduces !== undefined ? { reproduces } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
     return executeRun({

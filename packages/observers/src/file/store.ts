@@ -5,12 +5,12 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Query } from 'mingo';
 import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
-import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
+import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
 import { readMetricsLog } from './metrics-log.js';
 import { RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
@@ -132,6 +132,20 @@ export class FileRunStore implements RunStore {
       await stat(path);
     } catch (error) {
       throw new BackendError(`Artifact ${JSON.stringify(name)} of run ${id} is listed in run.json but ${path} is missing.`, { cause: error });
+    }
+    return createReadStream(path);
+  }
+
+  async openStoredFile(storedCopy: string): Promise<Readable> {
+    // Sacred names copies relative to the runs folder (`_sources/x_<md5>.py`); a copy outside it is not ours to read.
+    const path = resolve(this.dir, storedCopy);
+    if (relative(this.dir, path).startsWith('..') || isAbsolute(relative(this.dir, path))) {
+      throw new BackendError(`Stored copy ${JSON.stringify(storedCopy)} is outside the runs folder ${this.location}.`, { code: STORED_FILE_MISSING });
+    }
+    try {
+      await stat(path);
+    } catch (error) {
+      throw new BackendError(`The stored copy ${storedCopy} is missing from ${this.location} (${path}).`, { cause: error, code: STORED_FILE_MISSING });
     }
     return createReadStream(path);
   }

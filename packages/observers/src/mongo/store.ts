@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { BackendError, RunNotFoundError, UsageError, type JsonObject, type MetricSeries, type RunId } from '@ritual/core';
 import type { ObjectId } from 'mongodb';
 import { toStoredRun } from '../sacred-run-document.js';
-import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
+import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
 import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
 import { readFileText } from './gridfs-files.js';
 import { resolveTarget, type TargetOptions } from './target.js';
@@ -121,6 +121,16 @@ export class MongoRunStore implements RunStore {
     await this.handles.runs.updateOne({ _id: document._id } as never, {
       $set: { status: 'FAILED', stop_time: last.heartbeat ?? last.start_time ?? null, fail_trace: failTrace },
     } as never);
+  }
+
+  async openStoredFile(storedCopy: string): Promise<Readable> {
+    const { ObjectId } = await import('mongodb');
+    const id = ObjectId.isValid(storedCopy) ? new ObjectId(storedCopy) : null;
+    const file = id === null ? null : await this.handles.files.findOne({ _id: id } as never, { projection: { _id: 1 } });
+    if (id === null || !file) {
+      throw new BackendError(`The stored copy ${storedCopy} is missing from GridFS in ${this.location}.`, { code: STORED_FILE_MISSING });
+    }
+    return this.handles.bucket.openDownloadStream(id);
   }
 
   async close(): Promise<void> {
