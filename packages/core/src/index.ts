@@ -21,6 +21,20 @@ export { toSacredTime, fromSacredTime } from './time.js';
 export { newRootSeed, Seeding, runUnseeded } from './seeding.js';
 export { describeReproducibility, type ReproducibilityInfo } from './capture/reproducibility.js';
 
+// Replacing a file whole (never half-written, durable where asked): every backend writes through it.
+export {
+  AtomicFile,
+  appendFileWhole,
+  appendFileWholeSync,
+  replaceFileAtomic,
+  syncFolder,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFully,
+  writeFullySync,
+  type AtomicWriteOptions,
+} from './atomic-file.js';
+
 // Events an observer could not take, kept for `ritual replay`.
 export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
 

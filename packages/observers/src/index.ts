@@ -23,4 +23,4 @@ export { compileWhere, WhereSyntaxError } from './query/where.js';
 export type { RunFilter } from './query/where.js';
 
 // Replaying the events an observer could not take (see the README: What happens when…).
-export { replayUndeliveredEvents } from './replay.js';
+export { replayUndelivered, replayUndeliveredEvents, type ReplayOutcome } from './replay.js';

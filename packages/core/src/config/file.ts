@@ -4,9 +4,9 @@
  * reads back as exactly the tree it was saved from.
  */
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
 import { isPlainObject } from './tree.js';
@@ -101,12 +101,10 @@ export async function saveConfigFile(config: JsonObject, file: string): Promise<
   validateConfigValue(config);
   const sorted = sortKeys(config);
   const text = format === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : yaml().stringify(sorted, { schema: 'core' });
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, 'utf8');
-    await rename(temporary, file);
+    // Written once, by hand: worth a flush to disk.
+    await writeFileAtomic(file, text, { durable: true });
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new UsageError(`Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`, { cause: error });
   }
 }

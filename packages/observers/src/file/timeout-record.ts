@@ -9,8 +9,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toSacredTime, type ForcedEnd, type TimeoutRecorder } from '@ritual/core';
-import { readMetricsLog } from './metrics-log.js';
+import type { ForcedEnd, TimeoutRecorder } from '@ritual/core';
+import { MetricsLog } from './metrics-log.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';
 
@@ -38,7 +38,7 @@ export async function recordFileTimeout(args: FileTimeoutArgs, end: ForcedEnd): 
   const metricsNote = await completeMetricsJson(args.runDir);
   entry.status = end.status;
   entry.stop_time = end.stopTime;
-  await writeSacredJson(file, entry, join(args.runDir, PRIVATE_DIR));
+  await writeSacredJson(file, entry, { tempDir: join(args.runDir, PRIVATE_DIR), durable: true });
   return `${end.status} recorded in ${file}${metricsNote}.`;
 }
 
@@ -49,12 +49,6 @@ async function completeMetricsJson(runDir: string): Promise<string> {
   } catch {
     return ''; // no metrics logged
   }
-  const series = await readMetricsLog(runDir);
-  if (!series) return '';
-  const metrics: Record<string, unknown> = {};
-  for (const [name, points] of series) {
-    metrics[name] = { steps: points.steps, timestamps: points.timestamps.map((ms) => toSacredTime(ms)), values: points.values };
-  }
-  await writeSacredJson(join(runDir, RUN_FILES.metrics), metrics, join(runDir, PRIVATE_DIR));
+  await MetricsLog.rebuild(runDir);
   return '';
 }
