@@ -214,13 +214,14 @@ export class FileStorageObserver implements Observer {
 
   /**
    * Record the end: metrics.json completed, then run.json with the final
-   * status, both flushed to disk. The status is written even when the
-   * metrics could not be, so a finished run never looks RUNNING; the
-   * metrics error is raised afterwards (the log has every point).
+   * status, both flushed to disk.
    *
-   * Except when the run missed events (a full disk): its folder does not
-   * hold the whole run, so it is not marked ended: it stays RUNNING, with
-   * metrics.json complete up to the fault, until `ritual replay` resumes it.
+   * Unless the folder does not hold the whole run: it missed events (a full
+   * disk, a deleted folder), or metrics.json could not be completed (the
+   * final rewrite needs room for a second copy). Then the end is not
+   * recorded: the run stays RUNNING, its metrics.json valid and as complete
+   * as it got, and the error makes the chain journal the end event, so that
+   * `ritual replay JOURNAL STORE` finishes this very run once there is room.
    */
   private async finish(run: ActiveRun, fields: Record<string, unknown>): Promise<void> {
     let metricsError: unknown;
@@ -229,16 +230,16 @@ export class FileStorageObserver implements Observer {
     } catch (error) {
       metricsError = error;
     }
-    if (run.missed !== undefined) {
+    if (run.missed !== undefined || metricsError !== undefined) {
+      const why = run.missed !== undefined ? `missed events from ${run.missed} on` : `could not complete metrics.json (${describe(metricsError)})`;
       throw new BackendError(
-        `Run ${String(run.id)} in ${this.baseDir} missed events from ${run.missed} on, so its end (${String(fields.status)}) ` +
-          'is not recorded there; it stays RUNNING until `ritual replay JOURNAL STORE` adds the journaled events to it.',
+        `Run ${String(run.id)} in ${this.baseDir} ${why}, so its end (${String(fields.status)}) is not recorded there; ` +
+          'it stays RUNNING until `ritual replay JOURNAL STORE` completes it.',
         { cause: metricsError },
       );
     }
     Object.assign(run.entry, fields);
     await this.saveRunEntry(run, { durable: true });
-    if (metricsError !== undefined) throw metricsError;
   }
 
   /**
@@ -347,4 +348,8 @@ export class FileStorageObserver implements Observer {
   private saveInfo(run: ActiveRun, info: JsonObject): Promise<void> {
     return writeSacredJson(join(run.dir, RUN_FILES.info), info, { tempDir: this.tempDir(run) });
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,7 +3,7 @@
  * MongoDB filter syntax through mingo, the same interface as the MongoDB store.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { Query } from 'mingo';
@@ -170,6 +170,8 @@ export class FileRunStore implements RunStore {
     entry.status = 'FAILED';
     entry.stop_time = entry.heartbeat ?? entry.start_time ?? null;
     entry.fail_trace = failTrace;
+    // Temp files go to the private folder, which a run Sacred wrote lacks: Python readers list plain files as artifacts.
+    await mkdir(join(runDir, PRIVATE_DIR), { recursive: true });
     await writeSacredJson(file, entry, { tempDir: join(runDir, PRIVATE_DIR), durable: true });
   }
 
