@@ -122,7 +122,7 @@ export class MetricsLog {
   private readonly stepsChunk: number[] = [];
   private readonly valuesChunk: number[] = [];
   private appending: Promise<void> = Promise.resolve();
-  /** Bytes of the log that hold whole, committed appends: where a failed append is cut back to. */
+  /** Bytes of the log written so far; what it was when an append began is where a failed one is cut back to. */
   private logBytes = 0;
   /** Set when a failed append could not be undone: the log may end in a torn line, so nothing more is appended. */
   private logBroken: unknown;
@@ -213,6 +213,7 @@ export class MetricsLog {
       this.handle = handle;
     }
     const touched = new Set<MetricText>();
+    const logStart = this.logBytes;
     let points = 0;
     try {
       for (const batch of batches) {
@@ -242,7 +243,7 @@ export class MetricsLog {
       }
     } catch (error) {
       for (const metric of touched) metric.written = { points: metric.points, bytes: [...metric.bytes] };
-      if (toLog) await this.undoLog();
+      if (toLog) await this.undoLog(logStart);
       throw error;
     }
     for (const metric of touched) {
@@ -253,11 +254,12 @@ export class MetricsLog {
     if (toLog) this.maybeMaterialise();
   }
 
-  /** Cut the log back to its last committed append (a truncate frees space, so it works on a full disk). */
-  private async undoLog(): Promise<void> {
+  /** Cut the log back to where a failed append began (a truncate frees space, so it works on a full disk). */
+  private async undoLog(length: number): Promise<void> {
     this.logText.clear();
+    this.logBytes = length;
     try {
-      await this.handle!.truncate(this.logBytes);
+      await this.handle!.truncate(length);
     } catch (error) {
       this.logBroken = new BackendError(
         `The metrics log ${join(this.runDir, METRICS_LOG)} could not be cut back after a failed write (${(error as Error).message}); ` +
