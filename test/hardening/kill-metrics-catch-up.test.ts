@@ -36,7 +36,19 @@ function loggedSteps(runDir: string): number[] {
   return steps;
 }
 
-/** Start a long run and SIGKILL it once its log holds KILL_AFTER_POINTS points. */
+/** Points of `x` in metrics.json now (0 while it is absent or being replaced). */
+function pointsInMetricsJson(runDir: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as { x?: { steps: number[] } }).x?.steps.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Start a long run and SIGKILL it once its log holds KILL_AFTER_POINTS
+ * points and metrics.json lags it (the state a kill finds most of the time).
+ */
 async function killedRun(): Promise<{ runs: string; runDir: string; logged: number[] }> {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-killed-'));
   const runDir = join(runs, '1');
@@ -45,7 +57,11 @@ async function killedRun(): Promise<{ runs: string; runDir: string; logged: numb
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
-    for (let waited = 0; loggedSteps(runDir).length < KILL_AFTER_POINTS; waited += 100) {
+    const due = () => {
+      const logged = loggedSteps(runDir).length;
+      return logged >= KILL_AFTER_POINTS && pointsInMetricsJson(runDir) < logged;
+    };
+    for (let waited = 0; !due(); waited += 100) {
       assert.ok(waited < 120_000 && child.exitCode === null, 'the run logged its points');
       await sleep(100);
     }
