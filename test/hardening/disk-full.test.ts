@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseJournalLine } from '@ritual/core';
+import { parseJournalLine } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { openStore } from '@ritual/observers';
 

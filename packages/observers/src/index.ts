@@ -1,6 +1,8 @@
 // The public API of @ritual/observers.
 export type { RunStore, StoredRun, FindOptions, ArtifactEntry } from './store.js';
 export { openStore } from './store-registry.js';
+// When a RUNNING run counts as dead (its process was killed): readers show it so, and rebuild its metrics.json.
+export { DEAD_AFTER_MS, isProbablyDead } from './run-liveness.js';
 
 // Console observer: prints a run's life to the terminal.
 export { ConsoleObserver, type ConsoleObserverOptions } from './console/observer.js';
@@ -16,7 +18,7 @@ export { MongoObserver } from './mongo/observer.js';
 export type { MongoObserverOptions } from './mongo/observer.js';
 export { MongoRunStore } from './mongo/store.js';
 export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
-export { runSync, type SyncReport } from './mongo/sync.js';
+export { runSync, type SyncReport, type SyncOutput } from './mongo/sync.js';
 
 // --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
 export { compileWhere, WhereSyntaxError } from './query/where.js';

@@ -13,7 +13,8 @@ import { createReadStream, createWriteStream, readdirSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { appendFileWhole, BackendError, replaceFileAtomic, toSacredTime, UsageError, writeFileAtomic } from '@ritual/core';
+import { BackendError, UsageError } from '@ritual/core';
+import { appendFileWhole, replaceFileAtomic, toSacredTime, writeFileAtomic } from '@ritual/core/observer-kit';
 import type {
   ArtifactEvent,
   CompletedEvent,
@@ -61,6 +62,7 @@ export class FileStorageObserver implements Observer {
   readonly priority: number;
   /** The runs folder, absolute. */
   readonly baseDir: string;
+  readonly writesTo: string;
   private run: ActiveRun | undefined;
 
   constructor(dir: string, options: FileStorageObserverOptions = {}) {
@@ -70,6 +72,7 @@ export class FileStorageObserver implements Observer {
     this.name = `FileStorageObserver(${dir})`;
     this.priority = options.priority ?? FILE_STORAGE_PRIORITY;
     this.baseDir = resolve(dir);
+    this.writesTo = `file:${this.baseDir}`;
   }
 
   /** Folder of the current run (after started/queued). */
@@ -324,7 +327,7 @@ export class FileStorageObserver implements Observer {
     return this.run;
   }
 
-  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext"]]. */
+  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext[.txt]"]]. */
   private async storeSources(experiment: ExperimentInfo): Promise<JsonObject> {
     const sources = await Promise.all(
       experiment.sources.map(async (source) => [source.relativePath, await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5)]),

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BackendError, writeFileAtomicSync, writeFullySync } from '@ritual/core';
+import { BackendError } from '@ritual/core';
+import { writeFileAtomicSync, writeFullySync } from '@ritual/core/observer-kit';
 import { packMetrics, unpackMetrics, type BinaryMetricsRef } from './journal-metrics.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
 

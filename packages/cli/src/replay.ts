@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { replayUndelivered } from '../replay.js';
+import { replayUndelivered } from '@ritual/observers';
 import type { CliContext } from './context.js';
 
 /**

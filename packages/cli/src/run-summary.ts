@@ -1,6 +1,5 @@
 import type { MetricSeries, RunStatus } from '@ritual/core';
-import { DEAD_AFTER_MS, isProbablyDead } from '../run-liveness.js';
-import type { StoredRun } from '../store.js';
+import { DEAD_AFTER_MS, isProbablyDead, type StoredRun } from '@ritual/observers';
 
 export { DEAD_AFTER_MS, isProbablyDead };
 
