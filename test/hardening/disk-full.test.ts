@@ -15,7 +15,7 @@ import { parseJournalLine } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { openStore } from '@ritual/observers';
 
-const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
+const ritualCli = fileURLToPath(new URL('../../packages/cli/src/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/disk-full-experiment.ts', import.meta.url));
 const POINTS = 200_000;
 /** Small (the issue's 2 MiB: full at once) to larger (full after most points, or only at the final rewrite). */
@@ -71,7 +71,7 @@ for (const size of DISK_SIZES) {
     try {
       const runs = join(mountPoint, 'runs');
       mkdirSync(runs);
-      const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-F', runs, '-b', '1', 'with', `points=${POINTS}`], {
+      const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '1', 'with', `points=${POINTS}`], {
         encoding: 'utf8',
         env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
       });
@@ -101,11 +101,15 @@ for (const size of DISK_SIZES) {
       const twice = seen.reduce((count, times) => count + (times > 1 ? 1 : 0), 0);
       assert.equal(lost, 0, `points in neither the log (${inLog.length}) nor the journal (${inJournal.length})`);
       assert.equal(twice, 0, 'points in both the log and the journal would be stored twice by a replay');
+      t.diagnostic(
+        `on the full disk: ${inLog.length} points in the log, ${partial?.steps.length ?? 0} in metrics.json, ` +
+          `${inJournal.length} journaled, ${lost} lost`,
+      );
 
       // Room again: the journal completes run 1 itself, through the real command.
       const remount = spawnSync('mount', ['-o', 'remount,size=256m', mountPoint], { encoding: 'utf8' });
       assert.equal(remount.status, 0, remount.stderr);
-      const replay = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
+      const replay = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
       assert.equal(replay.status, 0, replay.stderr);
       assert.match(replay.stdout, /Completed run 1 in /);
       assert.deepEqual(
@@ -122,7 +126,7 @@ for (const size of DISK_SIZES) {
         if (complete!.steps[i] !== i || complete!.values[i] !== i) assert.fail(`metrics.json point ${i}: step ${complete!.steps[i]}, x ${complete!.values[i]}`);
       }
       // A second replay of the same journal would store points twice: refused.
-      const again = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
+      const again = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
       assert.notEqual(again.status, 0);
       assert.match(again.stderr, /already COMPLETED/);
     } finally {

@@ -13,7 +13,7 @@ import test from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
+const ritualCli = fileURLToPath(new URL('../../packages/cli/src/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/disk-full-experiment.ts', import.meta.url));
 /** Killed once the log holds this many points: past a doubling of metrics.json (10k, 20k, 40k…), before the next. */
 const KILL_AFTER_POINTS = 50_000;
@@ -52,7 +52,7 @@ function pointsInMetricsJson(runDir: string): number {
 async function killedRun(): Promise<{ runs: string; runDir: string; logged: number[] }> {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-killed-'));
   const runDir = join(runs, '1');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'points=10000000', 'pauseMs=20'], {
+  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'points=10000000', 'pauseMs=20'], {
     stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -84,7 +84,7 @@ function assertMetricsJsonHolds(runDir: string, steps: number[]): void {
 }
 
 function ritual(...args: string[]) {
-  return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ritualCli, ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, ...args], { encoding: 'utf8' });
 }
 
 test('kill -9, then ritual fail: metrics.json is rewritten from the log, every point value by value', async () => {

@@ -4,7 +4,6 @@ import { parseJournalLine } from '@ritual/core/observer-kit';
 import { FileStorageObserver } from './file/observer.js';
 
 /** Observer methods a journal line may name, in the order a run emits them. */
-const END_EVENTS = new Set(['completed', 'failed', 'interrupted']);
 const REPLAYABLE = new Set(['started', 'logMetrics', 'heartbeat', 'artifactAdded', 'resourceAdded', 'completed', 'failed', 'interrupted']);
 
 /** The observer that writes to a store location: a folder or a `mongodb://` URL. */
@@ -62,8 +61,7 @@ export async function replayUndelivered(file: string, location: string, options:
       if (!REPLAYABLE.has(method)) throw new UsageError(`${file} holds an unknown event ${JSON.stringify(method)}.`);
       const handler = (observer as unknown as Record<string, ((e: unknown) => Promise<unknown> | unknown) | undefined>)[method];
       if (method === 'started' && observer instanceof FileStorageObserver) {
-        const endOnly = lines.slice(1).every((line) => END_EVENTS.has(line.method));
-        runId = await observer.resume(event as unknown as StartedEvent, { endOnly });
+        runId = await observer.resume(event as unknown as StartedEvent);
         resumed = runId !== null;
         if (resumed) continue;
       }
