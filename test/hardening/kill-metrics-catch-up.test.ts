@@ -49,7 +49,7 @@ function pointsInMetricsJson(runDir: string): number {
  * Start a long run and SIGKILL it once its log holds KILL_AFTER_POINTS
  * points and metrics.json lags it (the state a kill finds most of the time).
  */
-async function killedRun(): Promise<{ runs: string; runDir: string; logged: number[] }> {
+async function killedRun(): Promise<{ runs: string; runDir: string; logged: number[]; before: number }> {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-killed-'));
   const runDir = join(runs, '1');
   const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'points=10000000', 'pauseMs=20'], {
@@ -71,7 +71,7 @@ async function killedRun(): Promise<{ runs: string; runDir: string; logged: numb
   }
   const logged = loggedSteps(runDir);
   assert.deepEqual(logged, Array.from({ length: logged.length }, (_, i) => i), 'the log holds x = i for i = 0.. without a gap');
-  return { runs, runDir, logged };
+  return { runs, runDir, logged, before: pointsInMetricsJson(runDir) };
 }
 
 function assertMetricsJsonHolds(runDir: string, steps: number[]): void {
@@ -87,8 +87,9 @@ function ritual(...args: string[]) {
   return spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, ...args], { encoding: 'utf8' });
 }
 
-test('kill -9, then ritual fail: metrics.json is rewritten from the log, every point value by value', async () => {
-  const { runs, runDir, logged } = await killedRun();
+test('kill -9, then ritual fail: metrics.json is rewritten from the log, every point value by value', async (t) => {
+  const { runs, runDir, logged, before } = await killedRun();
+  t.diagnostic(`after the kill: ${logged.length} points in the log, ${before} in metrics.json`);
   try {
     const failed = ritual('fail', runs, '1', '--force');
     assert.equal(failed.status, 0, failed.stderr);
@@ -99,8 +100,9 @@ test('kill -9, then ritual fail: metrics.json is rewritten from the log, every p
   }
 });
 
-test('kill -9, then a reader finds the run dead (ritual show): metrics.json is rewritten from the log', async () => {
-  const { runs, runDir, logged } = await killedRun();
+test('kill -9, then a reader finds the run dead (ritual show): metrics.json is rewritten from the log', async (t) => {
+  const { runs, runDir, logged, before } = await killedRun();
+  t.diagnostic(`after the kill: ${logged.length} points in the log, ${before} in metrics.json`);
   try {
     // Ten minutes without a heartbeat: probably dead, as ls and show say.
     const runJson = join(runDir, 'run.json');
