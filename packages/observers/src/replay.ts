@@ -3,6 +3,8 @@ import { UsageError, type Observer, type RunId, type StartedEvent } from '@ritua
 import { parseJournalLine } from '@ritual/core/observer-kit';
 import { FileStorageObserver } from './file/observer.js';
 
+/** The events that end a run: a journal holding nothing else means only the final metrics.json rewrite failed. */
+const END_EVENTS = new Set(['completed', 'failed', 'interrupted']);
 /** Observer methods a journal line may name, in the order a run emits them. */
 const REPLAYABLE = new Set(['started', 'logMetrics', 'heartbeat', 'artifactAdded', 'resourceAdded', 'completed', 'failed', 'interrupted']);
 
@@ -61,7 +63,8 @@ export async function replayUndelivered(file: string, location: string, options:
       if (!REPLAYABLE.has(method)) throw new UsageError(`${file} holds an unknown event ${JSON.stringify(method)}.`);
       const handler = (observer as unknown as Record<string, ((e: unknown) => Promise<unknown> | unknown) | undefined>)[method];
       if (method === 'started' && observer instanceof FileStorageObserver) {
-        runId = await observer.resume(event as unknown as StartedEvent);
+        const endOnly = lines.slice(1).every((line) => END_EVENTS.has(line.method));
+        runId = await observer.resume(event as unknown as StartedEvent, { endOnly });
         resumed = runId !== null;
         if (resumed) continue;
       }

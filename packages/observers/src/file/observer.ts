@@ -217,14 +217,16 @@ export class FileStorageObserver implements Observer {
 
   /**
    * Record the end: metrics.json completed, then run.json with the final
-   * status, both flushed to disk.
+   * status, both flushed to disk. The status is written even when
+   * metrics.json could not be (the final rewrite needs room for a second
+   * copy): the log holds every point, so the run is whole, and the error
+   * raised afterwards makes the chain journal the end, whose replay rewrites
+   * metrics.json once there is room.
    *
-   * Unless the folder does not hold the whole run: it missed events (a full
-   * disk, a deleted folder), or metrics.json could not be completed (the
-   * final rewrite needs room for a second copy). Then the end is not
-   * recorded: the run stays RUNNING, its metrics.json valid and as complete
-   * as it got, and the error makes the chain journal the end event, so that
-   * `ritual replay JOURNAL STORE` finishes this very run once there is room.
+   * A run that missed events (a full disk, a deleted folder) is not whole
+   * here: its end is not recorded, it stays RUNNING with a valid metrics.json
+   * as complete as it got, until `ritual replay JOURNAL STORE` adds the
+   * journaled events to this very run.
    */
   private async finish(run: ActiveRun, fields: Record<string, unknown>): Promise<void> {
     let metricsError: unknown;
@@ -233,17 +235,16 @@ export class FileStorageObserver implements Observer {
     } catch (error) {
       metricsError = error;
     }
-    if (run.missed !== undefined || metricsError !== undefined) {
-      const why =
-        run.missed !== undefined ? `missed events from ${run.missed} on` : `could not complete metrics.json (${describe(metricsError)})`;
+    if (run.missed !== undefined) {
       throw new BackendError(
-        `Run ${String(run.id)} in ${this.baseDir} ${why}, so its end (${String(fields.status)}) is not recorded there; ` +
-          'it stays RUNNING until `ritual replay JOURNAL STORE` completes it.',
+        `Run ${String(run.id)} in ${this.baseDir} missed events from ${run.missed} on, so its end (${String(fields.status)}) ` +
+          'is not recorded there; it stays RUNNING until `ritual replay JOURNAL STORE` completes it.',
         { cause: metricsError },
       );
     }
     Object.assign(run.entry, fields);
     await this.saveRunEntry(run, { durable: true });
+    if (metricsError !== undefined) throw metricsError;
   }
 
   /**
@@ -251,9 +252,11 @@ export class FileStorageObserver implements Observer {
    * `started` opened (same start time and experiment; by its id first, then
    * any folder, since a higher-priority observer may have named the run) and
    * carry it on instead of opening a new one. Returns its id, or null when
-   * this runs folder does not hold it.
+   * this runs folder does not hold it. `endOnly`: the journal holds nothing
+   * but the end (only metrics.json failed), so a run that already records
+   * its end is taken too: the replay rewrites metrics.json and the end.
    */
-  async resume(started: StartedEvent): Promise<RunId | null> {
+  async resume(started: StartedEvent, options: { endOnly?: boolean } = {}): Promise<RunId | null> {
     const startTime = toSacredTime(started.startTime);
     const matches = async (folder: string): Promise<Record<string, unknown> | null> => {
       try {
@@ -275,7 +278,7 @@ export class FileStorageObserver implements Observer {
     for (const folder of ordered) {
       const entry = await matches(folder);
       if (!entry) continue;
-      if (entry.status !== 'RUNNING') {
+      if (entry.status !== 'RUNNING' && !options.endOnly) {
         throw new UsageError(
           `Run ${folder} in ${this.baseDir} is already ${String(entry.status)}; this journal was replayed into it before, ` +
             'or the run ended there. Replay it into another runs folder to get a separate copy.',
@@ -352,8 +355,4 @@ export class FileStorageObserver implements Observer {
   private saveInfo(run: ActiveRun, info: JsonObject): Promise<void> {
     return writeSacredJson(join(run.dir, RUN_FILES.info), info, { tempDir: this.tempDir(run) });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
