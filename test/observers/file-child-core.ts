@@ -2,7 +2,8 @@
  * What the bundled writer child takes from @ritual/core: only the leaves the
  * file observer uses (errors, time, Sacred's JSON spelling, artifact names,
  * atomic files), so each of the 50 racing processes starts without loading
- * core's whole dependency graph (yaml, git, host probes...). The observer's own code still imports `@ritual/core`.
+ * core's whole dependency graph (yaml, git, host probes...). The observer's
+ * own code still imports `@ritual/core`.
  */
 export * from '../../packages/core/src/errors.js';
 export { toSacredTime, fromSacredTime } from '../../packages/core/src/time.js';
