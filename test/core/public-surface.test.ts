@@ -20,6 +20,16 @@ const OBSERVER_KIT = [
   'Seeding',
   'InternalError',
   'errorMessage',
+  // Files replaced or appended whole (atomic-file).
+  'AtomicFile',
+  'appendFileWhole',
+  'appendFileWholeSync',
+  'replaceFileAtomic',
+  'syncFolder',
+  'writeFileAtomic',
+  'writeFileAtomicSync',
+  'writeFully',
+  'writeFullySync',
 ];
 
 test('@ritual/core exports what a user needs, not what only observer authors need', () => {

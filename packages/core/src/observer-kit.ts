@@ -19,6 +19,20 @@ export { normaliseArtifactName, RUN_FILE_NAMES } from './sacred/artifact-name.js
 // Lines of the journal an observer could not take, read back by `ritual replay`.
 export { parseJournalLine, type JournalLine } from './observer/undelivered-journal.js';
 
+// Files replaced or appended whole (every byte counted, never a half-written file; durable where asked).
+export {
+  AtomicFile,
+  appendFileWhole,
+  appendFileWholeSync,
+  replaceFileAtomic,
+  syncFolder,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFully,
+  writeFullySync,
+  type AtomicWriteOptions,
+} from './atomic-file.js';
+
 // The root seed and the generators derived from it, for backends that replay or check seeding.
 export { newRootSeed, Seeding } from './seeding.js';
 
