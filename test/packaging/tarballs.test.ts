@@ -75,7 +75,7 @@ describe('package tarballs', { skip }, () => {
       const stale = files
         .filter((file) => file.startsWith('dist/') && file.endsWith('.js'))
         .filter((file) => !files.includes(file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')));
-      assert.deepEqual(stale, [], 'every dist/*.js is built from a shipped src/*.ts');
+      assert.deepEqual(stale, [], 'every dist/*.js is built from a shipped src/*.ts (stale output of moved files: npm run clean, then npm test)');
     });
   }
 
