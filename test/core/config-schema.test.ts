@@ -120,7 +120,7 @@ test('the schema sees the final config (updates and derived values) and a refusa
   assert.deepEqual(events, ['started', 'completed']);
 });
 
-test('a schema that strips keys keeps the seed; one that throws, changes the seed or gives no object is refused', async () => {
+test('a stripping schema keeps the seed; one that throws, changes the seed or gives no object is refused', async () => {
   // zod's default object strips unknown keys: main sees only what it declares, plus the seed.
   const stripped = await new Experiment('strip')
     .config({ lr: 0.1, other: 1 })
@@ -161,4 +161,37 @@ test('a schema that strips keys keeps the seed; one that throws, changes the see
     });
     assert.equal(ran, false);
   }
+});
+
+test('the MNIST example checks with its schema what its types cannot say, before anything is stored', () => {
+  const runs = join(mkdtempSync(join(tmpdir(), 'ritual-schema-')), 'runs');
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--conditions=@ritual/source',
+      '--import',
+      'tsx',
+      'examples/mnist/train.ts',
+      '-F',
+      runs,
+      'with',
+      'lr=3',
+      'backend=gpu',
+    ],
+    { cwd: root, env, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(result.status, 2, result.stderr);
+  assert.equal(
+    result.stderr,
+    [
+      `mnist: Config 'backend' = "gpu", which the experiment's schema refuses: ` +
+        `Invalid option: expected one of "auto"|"tfjs-node"|"wasm"|"cpu". Give another value (with backend=VALUE).`,
+      `mnist: Config 'lr' = 3, which the experiment's schema refuses: Too big: expected number to be <1. ` +
+        'Give another value (with lr=VALUE).',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(existsSync(runs), false, 'no run folder is created');
 });

@@ -77,6 +77,23 @@ new Experiment('valibot')
   .config({ backend: 'cpu' })
   .schema(v.object({ backend: v.picklist(['cpu', 'wasm']) }))
   .main(({ config }) => expectType<Equal<typeof config.backend, 'cpu' | 'wasm'>>(true));
+// A schema that keeps unknown keys types the keys it names; the other declared keys keep their types.
+new Experiment('loose')
+  .config({ lr: 0.1, logEvery: 'batch', model: { hidden: 64 } })
+  .schema(z.looseObject({ lr: z.number().lt(1), logEvery: z.enum(['batch', 'epoch']) }))
+  .main(({ config }) => {
+    expectType<Equal<typeof config.logEvery, 'batch' | 'epoch'>>(true);
+    expectType<Equal<typeof config.model.hidden, number>>(true);
+    // @ts-expect-error still no unknown keys
+    void config.nope;
+  });
+new Experiment('loose-valibot')
+  .config({ backend: 'cpu', epochs: 2 })
+  .schema(v.looseObject({ backend: v.picklist(['cpu', 'wasm']) }))
+  .main(({ config }) => {
+    expectType<Equal<typeof config.backend, 'cpu' | 'wasm'>>(true);
+    expectType<Equal<typeof config.epochs, number>>(true);
+  });
 // A schema without an output type (hand-written) leaves the declared config type.
 const hand: StandardSchemaV1 = { '~standard': { version: 1, vendor: 'hand', validate: (value) => ({ value }) } };
 new Experiment('hand')

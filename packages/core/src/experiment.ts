@@ -54,8 +54,17 @@ type NoExtraKeys<R, T> = {
 /** The config main receives: the declared shape plus the root seed. */
 export type FinalConfig<C> = Readonly<C & { seed: number }>;
 
-/** The shape main sees: the schema's output when `ex.schema()` gave one, else the declared config. */
-export type CheckedConfig<C, V> = V extends object ? V : C;
+/** `T` without its index signatures (`[key: string]: unknown`), keeping the named keys. */
+type NamedKeys<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+/**
+ * The shape main sees: the declared config when there is no schema output
+ * type. A schema that keeps unknown keys (zod's looseObject, valibot's
+ * looseObject: an index signature in its output) types the keys it names and
+ * leaves the other declared keys as declared; a schema without one (zod's
+ * default object strips unknown keys) is the whole config.
+ */
+export type CheckedConfig<C, V> = V extends object ? (string extends keyof V ? Merge<C, NamedKeys<V>> : V) : C;
 
 /** What `ex.schema(s)` makes main's config: the output type of `s`, when it has one. */
 type SchemaConfig<S extends StandardSchemaV1> = unknown extends SchemaOutput<S>
