@@ -82,6 +82,10 @@ for (const [schema, { args, stderr }] of Object.entries(REFUSALS)) {
     const expected = { lr: 0.5, optimizer: 'adam', momentum: 0.9, epochs: 3, layers: [64, 32], model: { hidden: 128 } };
     assert.deepEqual(seen, { ...expected, warmup: null, seed: 3 });
     assert.deepEqual(stored, seen);
+    // Replaying the stored config: `momentum` is the schema's own key, not a typo.
+    const replay = cli(schema, ['with', join(run.runs, '1', 'config.json')]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(join(replay.runs, '1', 'config.json'), 'utf8')), stored);
   });
 }
 

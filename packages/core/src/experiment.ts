@@ -7,8 +7,10 @@ import {
   checkOverrides,
   freezeConfig,
   resolveConfig,
+  schemaAddedPaths,
   type ConfigEntry,
   type ConfigSummary,
+  type ResolveConfigInput,
   type SchemaOutput,
   type StandardSchemaV1,
 } from './config/index.js';
@@ -319,7 +321,11 @@ export class Experiment<C extends object = {}, V = undefined> {
 
   /** @internal Resolve the config for a command line or ex.run() request. */
   resolve(updates: Record<string, unknown>, requested: string[], force: boolean): { config: JsonObject; summary: ConfigSummary; namedConfigs: string[] } {
-    return resolveConfig({ entries: this.entries, namedConfigs: this.namedConfigs, requested, updates, force, newSeed: newRootSeed });
+    return resolveConfig(this.resolveInput(updates, requested, force));
+  }
+
+  private resolveInput(updates: Record<string, unknown>, requested: string[], force: boolean): ResolveConfigInput {
+    return { entries: this.entries, namedConfigs: this.namedConfigs, requested, updates, force, newSeed: newRootSeed };
   }
 
   /** @internal The config a run uses: resolved, then checked (and possibly transformed) by the schema. */
@@ -328,9 +334,15 @@ export class Experiment<C extends object = {}, V = undefined> {
     requested: string[],
     force: boolean,
   ): Promise<{ config: JsonObject; summary: ConfigSummary; namedConfigs: string[] }> {
-    const resolved = this.resolve(updates, requested, force);
-    if (!this.configSchema) return resolved;
-    return { ...resolved, config: await applySchema(resolved.config, this.configSchema) };
+    const schema = this.configSchema;
+    if (!schema) return this.resolve(updates, requested, force);
+    // Keys the schema adds to the defaults (its own defaults) are declared by it: replaying a stored
+    // config (`with runs/1/config.json`) that holds them must not be refused as a typo.
+    const defaults = this.resolve({}, [], true).config;
+    const output = await applySchema(defaults, schema).catch(() => defaults);
+    const usedKeys = schemaAddedPaths(defaults, output);
+    const resolved = resolveConfig({ ...this.resolveInput(updates, requested, force), usedKeys });
+    return { ...resolved, config: await applySchema(resolved.config, schema) };
   }
 
   /** @internal One run of a command: shared by the command line and `run()`. */

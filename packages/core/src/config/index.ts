@@ -14,6 +14,7 @@ export { saveConfigFile, loadConfigFile, loadConfigFileSync, isConfigFileName } 
 export {
   applySchema,
   checkIsStandardSchema,
+  schemaAddedPaths,
   type StandardSchemaV1,
   type StandardSchemaV1Props,
   type StandardSchemaV1Result,

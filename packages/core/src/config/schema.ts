@@ -12,7 +12,7 @@
  */
 import { ConfigError, UsageError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run-record.js';
-import { cloneJson, getPath, isPlainObject } from './tree.js';
+import { allPaths, cloneJson, getPath, isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 
 /** A key of an issue's path, as a plain key or wrapped in an object. */
@@ -149,4 +149,9 @@ export async function applySchema(config: JsonObject, schema: StandardSchemaV1):
     );
   }
   return value;
+}
+
+/** Dotted paths the schema's output has and the config it was given does not: keys the schema declares. */
+export function schemaAddedPaths(input: JsonObject, output: JsonObject): string[] {
+  return allPaths(output).filter((path) => getPath(input, path) === undefined);
 }
