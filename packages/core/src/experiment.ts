@@ -175,7 +175,7 @@ export class Experiment<C extends object = {}, V = undefined> {
   schema<S extends StandardSchemaV1>(schema: S): Experiment<C, SchemaConfig<S>> {
     checkIsStandardSchema(schema);
     if (this.configSchema) {
-      throw new UsageError('ex.schema() was called twice; an experiment has one schema. Combine them (e.g. .extend()).');
+      throw new UsageError('ex.schema() was called twice; an experiment has one schema. Combine them into one.');
     }
     this.configSchema = schema;
     return this as unknown as Experiment<C, SchemaConfig<S>>;
