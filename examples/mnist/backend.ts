@@ -11,8 +11,8 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { MissingDependencyError, UsageError, registerWasmConv2DBackpropFilter } from '@ritual/core';
 
-export type BackendChoice = 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
-const CHOICES: BackendChoice[] = ['auto', 'tfjs-node', 'wasm', 'cpu'];
+export const CHOICES = ['auto', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof CHOICES)[number];
 
 export interface LoadedTfjs {
   tf: typeof tfjs;

@@ -15,6 +15,7 @@ import { Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
 import { DEFAULT_CONFIG } from './config.js';
+import { configSchema } from './config-schema.js';
 import { trainMnist } from './training.js';
 
 // npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user
@@ -28,7 +29,9 @@ export const ex = new Experiment('mnist')
   .config(DEFAULT_CONFIG)
   .namedConfig('fast', { epochs: 1, trainSize: 2000, testSize: 1000 })
   .namedConfig('full', { epochs: 10, trainSize: 9000, testSize: 1000 })
-  .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } });
+  .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } })
+  // lr in (0, 1), backend and logEvery one of their choices, trainSize + testSize <= 10,000: refused before the run.
+  .schema(configSchema);
 
 // The default store: only when the command line names none, so `-F other` stores there alone.
 const defaultStore = new FileStorageObserver(runsDir);
@@ -39,8 +42,8 @@ ex.automain(import.meta, async ({ config, run, log }) => {
   // The run records the tfjs version, this backend and its wasm flags by itself (info.reproducibility).
   log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
 
-  // tfjsCallback refuses anything but 'batch' or 'epoch' with a message that says so.
-  const callback = run.tfjsCallback({ every: config.logEvery as 'batch' | 'epoch' });
+  // config.logEvery is 'batch' | 'epoch', typed from the schema that checked it.
+  const callback = run.tfjsCallback({ every: config.logEvery });
   const { model, testLoss, testAcc } = await trainMnist(tf, config, [callback]);
   run.logScalar('test.loss', testLoss);
   run.logScalar('test.acc', testAcc);

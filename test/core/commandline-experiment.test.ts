@@ -37,7 +37,7 @@ test('print_config with updates, a named config and --force, without colour', ()
 });
 
 test('print_config in colour when forced; typechanged in red', () => {
-  const { code, stdout } = cli(['print_config', 'with', 'lr=fast_please'], { FORCE_COLOR: '1' });
+  const { code, stdout } = cli(['print_config', 'with', 'lr=fast_please', '-f'], { FORCE_COLOR: '1' });
   assert.equal(code, 0);
   assert.ok(stdout.includes('\u001b[31mlr = "fast_please"\u001b[39m'), stdout);
 });

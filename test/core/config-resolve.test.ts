@@ -125,6 +125,8 @@ test('config files in declaration order and as requested words (json and yaml)',
     entries: [...defaults, { kind: 'file', path: json }],
     requested: [yaml],
     updates: { epochs: 2 },
+    // A requested file is an update like `with`: its new key needs --force.
+    force: true,
   });
   assert.equal(config.lr, 0.1);
   assert.deepEqual(config.model, { hidden: 1024, layers: 2 });
@@ -132,6 +134,14 @@ test('config files in declaration order and as requested words (json and yaml)',
   assert.equal(config.flag, 'yes', 'YAML core schema: yes stays a string');
   assert.deepEqual(namedConfigs, [yaml]);
   assert.ok(summary.added.includes('flag'));
+  assert.throws(
+    () => resolve({ entries: defaults, requested: [yaml] }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message ===
+        `Added new config entry 'flag' from config file '${yaml}' that is not used anywhere. ` +
+          'Use --force (-f) to add it anyway.',
+  );
 });
 
 test('unknown named config lists the available ones and suggests the closest', () => {
@@ -155,8 +165,9 @@ test('summary: modified, added (with everything below), typechanged; int vs floa
     force: true,
     updates: { lr: 0.5, name: 5, flag: false, list: { a: 1 }, model: 'none', nothing: 0, same: 3, extra: { deep: { x: 1 } } },
   });
-  assert.deepEqual(summary.modified, ['flag', 'lr']);
-  assert.deepEqual(summary.typechanged, ['list', 'model', 'name', 'nothing']);
+  // null -> 0 is a change of value, not of type (null means "not set").
+  assert.deepEqual(summary.modified, ['flag', 'lr', 'nothing']);
+  assert.deepEqual(summary.typechanged, ['list', 'model', 'name']);
   assert.deepEqual(summary.added, ['extra', 'extra.deep', 'extra.deep.x']);
 });
 
@@ -188,13 +199,33 @@ test('--force lets added keys through and keeps them in the config', () => {
   assert.deepEqual(summary.added, ['lrr']);
 });
 
-test('keys declared by named configs (requested or plain objects) are not typos; function reads count as use', () => {
-  const namedConfigs = new Map([['gpu', obj({ device: 'gpu' })]]);
-  const viaNamed = resolve({ entries: defaults, namedConfigs, requested: ['gpu'] });
-  assert.equal(viaNamed.config.device, 'gpu');
-  assert.deepEqual(viaNamed.summary.added, ['device']);
-  const viaUpdate = resolve({ entries: defaults, namedConfigs, updates: { device: 'cpu' } });
-  assert.equal(viaUpdate.config.device, 'cpu');
+test('a named config is an update: undeclared keys are refused as with `with`; function reads count as use', () => {
+  const namedConfigs = new Map([['gpu', obj({ device: 'gpu' })], ['typo', fn(() => ({ lrr: 1 }))]]);
+  assert.throws(
+    () => resolve({ entries: defaults, namedConfigs, requested: ['gpu'] }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.path === 'device' &&
+      e.message ===
+        "Added new config entry 'device' from named config 'gpu' that is not used anywhere. " +
+          'Use --force (-f) to add it anyway.',
+  );
+  assert.throws(
+    () => resolve({ entries: defaults, namedConfigs, requested: ['typo'] }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /^Added new config entry 'lrr' from named config 'typo' that is not used anywhere\. Did you mean 'lr'\?/.test(
+        e.message,
+      ),
+  );
+  // A named config no longer declares keys for `with` either.
+  assert.throws(
+    () => resolve({ entries: defaults, namedConfigs, updates: { device: 'cpu' } }),
+    /Added new config entry 'device' that/,
+  );
+  const forced = resolve({ entries: defaults, namedConfigs, requested: ['gpu'], force: true });
+  assert.equal(forced.config.device, 'gpu');
+  assert.deepEqual(forced.summary.added, ['device']);
   const read = resolve({ entries: [...defaults, fn((c) => ({ warmupSteps: (c.warmup ?? 0) * 10 }))], updates: { warmup: 3 } });
   assert.equal(read.config.warmupSteps, 30);
   // Reading a declared object does not bless new keys below it.
@@ -250,7 +281,7 @@ test('a __proto__ key is refused, never turned into a prototype', () => {
 test('a named config may be a file entry; a requested word that names a named config wins over a file of that name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-config-'));
   const file = join(dir, 'gpu.yaml');
-  writeFileSync(file, 'device: gpu\nbatchSize: 512\n');
+  writeFileSync(file, 'batchSize: 512\n');
   const namedConfigs = new Map<string, ConfigEntry>([['gpu', { kind: 'file', path: file }], [file, obj({ batchSize: 1 })]]);
   assert.equal(resolve({ entries: defaults, namedConfigs, requested: ['gpu'] }).config.batchSize, 512);
   assert.equal(resolve({ entries: defaults, namedConfigs, requested: [file] }).config.batchSize, 1);

@@ -2,7 +2,19 @@
 // observer and store authors need is in @ritual/core/observer-kit (observer-kit.ts).
 
 // The experiment and the run, as the user meets them.
-export { Experiment, type ExperimentOptions, type RunContext, type MainFunction, type RunRequest, type FinalConfig } from './experiment.js';
+export {
+  Experiment,
+  type ExperimentOptions,
+  type RunContext,
+  type MainFunction,
+  type RunRequest,
+  type ForcedRunRequest,
+  type FinalConfig,
+  type ConfigUpdate,
+  type CheckedConfig,
+} from './experiment.js';
+// Standard Schema v1 (https://standardschema.dev), the interface ex.schema() takes.
+export type { StandardSchemaV1, StandardSchemaV1Issue, StandardSchemaV1Result, SchemaOutput } from './config/index.js';
 export { Run, type ArtifactOptions } from './run/run.js';
 export type { RunOutcome } from './run/run-lifecycle.js';
 export type { Logger, LogLevel } from './logger.js';

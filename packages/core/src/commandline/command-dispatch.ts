@@ -37,7 +37,8 @@ export async function runCommandline(ex: CommandTarget, argv: string[]): Promise
       stdout.write(`${help(ex, parsed.commandArgs[0])}\n`);
       return 0;
     }
-    const resolved = ex.resolve(parsed.updates, parsed.requested, options.force);
+    // The schema is applied here too, so print_config and save_config show the config a run would get, or its refusal.
+    const resolved = await ex.resolveChecked(parsed.updates, parsed.requested, options.force);
     const color = shouldUseColor(stdout);
     switch (command) {
       case 'print_config':
@@ -108,7 +109,8 @@ function report(ex: CommandTarget, outcome: RunOutcome, debug: boolean): number 
 
 function reportError(name: string, error: unknown, debug: boolean): number {
   if (error instanceof RitualError && !debug) {
-    process.stderr.write(`${name}: ${error.message}\n`);
+    // One line per problem (a refused config lists each), each naming the experiment.
+    process.stderr.write(error.message.split('\n').map((line) => `${name}: ${line}\n`).join(''));
     return 2;
   }
   process.stderr.write(`${name}: ${error instanceof Error ? error.stack : String(error)}\n`);

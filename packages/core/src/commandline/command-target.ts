@@ -32,5 +32,7 @@ export interface CommandTarget {
   readonly extraSources: readonly string[];
   readonly extraDependencies: ReadonlyMap<string, string>;
   resolve(updates: Record<string, unknown>, requested: string[], force: boolean): ResolvedConfig;
+  /** The config a run uses: resolved, then checked (and possibly transformed) by the experiment's schema. */
+  resolveChecked(updates: Record<string, unknown>, requested: string[], force: boolean): Promise<ResolvedConfig>;
   startRun(request: StartRunRequest): Promise<RunOutcome>;
 }

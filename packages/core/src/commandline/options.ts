@@ -12,6 +12,7 @@ export interface RunOptions {
   printConfig: boolean;
   unobserved: boolean;
   queue: boolean;
+  /** -f: accept undeclared config keys and values of another type than declared. */
   force: boolean;
   debug: boolean;
   loglevel?: string;
@@ -73,7 +74,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { long: 'print-config', short: 'p', key: 'printConfig', doc: 'Print the configuration before running.' },
   { long: 'unobserved', short: 'u', key: 'unobserved', doc: 'Run without any observer (nothing is stored).' },
   { long: 'queue', short: 'q', key: 'queue', doc: 'Only queue this run; do not start it.' },
-  { long: 'force', short: 'f', key: 'force', doc: 'Accept config keys that nothing declares (turns off typo protection).' },
+  { long: 'force', short: 'f', key: 'force', doc: 'Accept undeclared config keys and changed value types.' },
   { long: 'debug', short: 'd', key: 'debug', doc: 'Show full stack traces on errors.' },
   {
     long: 'loglevel',

@@ -25,8 +25,9 @@ import type { JsonObject, JsonValue } from '../run/run-record.js';
 import { closestSpelling } from '../spelling-suggestion.js';
 import { isConfigFileName, loadConfigFileSync } from './file.js';
 import { trackReads } from './read-tracker.js';
-import { refuseUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
-import { cloneJson, isPlainObject, mergeTrees, nestPath } from './tree.js';
+import { describeUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
+import { cloneJson, getPath, isPlainObject, mergeTrees, nestPath } from './tree.js';
+import { describeTypeChange } from './type-change.js';
 import { validateConfigValue } from './validate.js';
 import { errorMessage } from '../error-message.js';
 
@@ -45,7 +46,7 @@ export interface ResolveConfigInput {
   requested: string[];
   /** Nested object from `with a.b=1`. */
   updates: Record<string, unknown>;
-  /** --force: allow added keys that nothing declares. */
+  /** --force: allow added keys that nothing declares, and values of another type than declared. */
   force: boolean;
   /** Called only if the final config has no `seed`. */
   newSeed: () => number;
@@ -167,12 +168,15 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
 
   // 1. Named configs; each sees the fixed values so far (and, if a function, the defaults).
   let named: JsonObject = {};
+  const sources: Array<{ source: string; values: JsonObject }> = [];
   input.requested.forEach((word) => {
     const entry = findNamed(word, input.namedConfigs);
     const fixedSoFar = mergeTrees(named, updates);
     const current = entry.kind === 'function' ? mergeTrees(evaluateDefaults(input.entries, fixedSoFar), fixedSoFar) : fixedSoFar;
-    const source = entry.kind === 'file' ? `Config file '${word}'` : `Named config '${word}'`;
-    named = mergeTrees(named, evaluate(entry, current, source));
+    const source = entry.kind === 'file' ? `config file '${word}'` : `named config '${word}'`;
+    const values = evaluate(entry, current, source.charAt(0).toUpperCase() + source.slice(1));
+    sources.push({ source, values });
+    named = mergeTrees(named, values);
   });
   const fixed = mergeTrees(named, updates);
 
@@ -187,18 +191,46 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   const summary = summarizeChanges(defaults, fixed);
 
   if (!input.force) {
-    // Named configs declare keys too, including those not requested this time
-    // when their value is a plain object (no need to evaluate anything).
-    let declared = mergeTrees(defaults, named);
-    for (const entry of input.namedConfigs.values()) {
-      if (entry.kind !== 'object') continue;
-      try {
-        declared = mergeTrees(declared, validated(entry.value, 'A named config'));
-      } catch {
-        // An invalid named config that was not requested must not fail this run.
-      }
-    }
-    refuseUndeclared(undeclaredAdditions({ summary, declared, used }), declared);
+    // Where a value came from: `with`/configUpdates win, then the last named config that sets it.
+    const sourceOf = (path: string): string | undefined =>
+      getPath(updates, path) !== undefined
+        ? undefined
+        : sources.findLast(({ values }) => getPath(values, path) !== undefined)?.source;
+    const problems = [
+      ...undeclaredAdditions({ summary, declared: defaults, used }).map((path) => ({
+        path,
+        line: describeUndeclared(path, defaults, sourceOf(path)),
+      })),
+      ...summary.typechanged.map((path) => {
+        const source = sourceOf(path);
+        const change = { path, declared: getPath(defaults, path)!, given: getPath(fixed, path)! };
+        return { path, line: describeTypeChange({ ...change, ...(source ? { source } : {}) }) };
+      }),
+    ];
+    // One line per problem, so every mistake on a long command line is fixed in one go.
+    if (problems.length > 0) throw new ConfigError(problems[0]!.path, problems.map(({ line }) => line).join('\n'));
   }
   return { config, summary, namedConfigs: [...input.requested] };
+}
+
+/**
+ * The overrides a captured function is called with (`build({ lr: 0.1 })`)
+ * get the checks `with` gets: no undeclared keys, no type changes, unless
+ * the run was started with --force. They come during the run, so a refusal
+ * fails the run at that call.
+ */
+export function checkOverrides(config: JsonObject, overrides: Record<string, unknown>, force: boolean): void {
+  const values = validated(overrides, "A captured function's overrides");
+  if (force) return;
+  const summary = summarizeChanges(config, values);
+  const source = "a captured function's overrides";
+  const lines = [
+    ...undeclaredAdditions({ summary, declared: config, used: new Set() }).map((path) =>
+      describeUndeclared(path, config, source),
+    ),
+    ...summary.typechanged.map((path) =>
+      describeTypeChange({ path, declared: getPath(config, path)!, given: getPath(values, path)!, source }),
+    ),
+  ];
+  if (lines.length > 0) throw new ConfigError(summary.typechanged[0] ?? summary.added[0] ?? '', lines.join('\n'));
 }

@@ -3,10 +3,10 @@
  * the marks print_config shows, and Sacred's typo protection for keys that
  * nothing declares.
  */
-import { ConfigError } from '../errors.js';
 import { closestSpelling } from '../spelling-suggestion.js';
 import type { JsonObject } from '../run/run-record.js';
-import { allPaths, getPath, isPlainObject, jsonEqual, jsonTypeOf } from './tree.js';
+import { allPaths, getPath, isPlainObject, jsonEqual } from './tree.js';
+import { isTypeChange } from './type-change.js';
 
 /** Dotted paths. An entry is in at most one of the three lists. */
 export interface ConfigSummary {
@@ -14,7 +14,7 @@ export interface ConfigSummary {
   modified: string[];
   /** Not declared by the defaults; an added object lists itself and every path below it. */
   added: string[];
-  /** Declared by the defaults with another JSON type (int vs float is the same type). */
+  /** Declared by the defaults with another JSON type (int vs float is the same; null on either side is no change). */
   typechanged: string[];
 }
 
@@ -48,7 +48,7 @@ function compare(defaults: JsonObject, fixed: JsonObject, prefix: string, summar
     const before = defaults[key]!;
     if (isPlainObject(before) && isPlainObject(value)) {
       compare(before as JsonObject, value as JsonObject, path, summary);
-    } else if (jsonTypeOf(before) !== jsonTypeOf(value)) {
+    } else if (isTypeChange(before, value)) {
       summary.typechanged.push(path);
     } else if (!jsonEqual(before, value)) {
       summary.modified.push(path);
@@ -87,14 +87,13 @@ export function suggestKey(path: string, declared: JsonObject): string | undefin
   return closestSpelling(path, candidates, Math.max(2, Math.floor(path.length / 3)));
 }
 
-/** Throws Sacred's "Added new config entry" error for keys nothing declares. */
-export function refuseUndeclared(paths: string[], declared: JsonObject): void {
-  if (paths.length === 0) return;
-  const sentences = paths.map((path) => {
-    const suggestion = suggestKey(path, declared);
-    const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
-    return `Added new config entry '${path}' that is not used anywhere.${hint}`;
-  });
-  const action = paths.length === 1 ? 'add it anyway' : 'add them anyway';
-  throw new ConfigError(paths[0]!, `${sentences.join(' ')} Use --force (-f) to ${action}.`);
+/**
+ * Sacred's "Added new config entry" refusal, one line per key; `source`
+ * names where the key came from when it was not `with` / configUpdates.
+ */
+export function describeUndeclared(path: string, declared: JsonObject, source?: string): string {
+  const suggestion = suggestKey(path, declared);
+  const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
+  const from = source ? ` from ${source}` : '';
+  return `Added new config entry '${path}'${from} that is not used anywhere.${hint} Use --force (-f) to add it anyway.`;
 }
