@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { formatSacredJson, sacredJsonNumber, sacredJsonString } from '@ritual/core';
+import { formatSacredJson, sacredJsonNumber, sacredJsonString } from '@ritual/core/observer-kit';
 import { pythonEnvOrSkip } from '../support/python-env.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

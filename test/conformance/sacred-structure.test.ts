@@ -147,7 +147,8 @@ test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObser
   const ourMetrics = parseSacredJson(await readFile(join(ritualRun, 'metrics.json'), 'utf8')) as Record<string, any>;
   for (const time of ourMetrics.loss.timestamps) assert.match(time, RITUAL_TIME);
   assert.match(sacredEntry.experiment.sources[0][1], /^_sources\/sacred_experiment_[0-9a-f]{32}\.py$/);
-  assert.match(ourEntry.experiment.sources[0][1], /^_sources\/train_[0-9a-f]{32}\.js$/);
+  // Code copies get .txt after Sacred's name so the user's toolchain never globs them (README, Storage).
+  assert.match(ourEntry.experiment.sources[0][1], /^_sources\/train_[0-9a-f]{32}\.js\.txt$/);
   assert.equal(await readFile(join(ritualRun, 'cout.txt'), 'utf8'), 'training\n');
 
   // Byte format: Python's json.dump(sort_keys=True, indent=2) of our data reproduces our files exactly.

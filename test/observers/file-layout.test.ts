@@ -46,8 +46,9 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   assert.equal(run.start_time, '2026-11-27T10:00:00.123000');
   assert.equal(run.heartbeat, null);
   const trainMd5 = md5(await readFile(join(base, 'src', 'train.js')));
-  assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js`]);
-  assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js$/);
+  // Sacred's <stem>_<md5><ext>, plus .txt so that the user's tsc/eslint/test runner never pick the copy up.
+  assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js.txt`]);
+  assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js\.txt$/);
   assert.equal(await readFile(join(base, 'runs', String(run.experiment.sources[0][1])), 'utf8'), 'console.log("train");\n');
   assert.deepEqual(run.experiment.dependencies, experiment.dependencies);
   assert.deepEqual(run.host, host);

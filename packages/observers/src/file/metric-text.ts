@@ -11,7 +11,7 @@
  * whole-millisecond timestamps are written digit by digit. The output is
  * byte for byte what the string-based writer produced.
  */
-import { sacredJsonNumber, toSacredTime } from '@ritual/core';
+import { sacredJsonNumber, toSacredTime } from '@ritual/core/observer-kit';
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { formatSacredJson } from '@ritual/core';
+import { formatSacredJson } from '@ritual/core/observer-kit';
 
 export { formatSacredJson };
 
