@@ -8,7 +8,7 @@ import type { Observer } from './observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
 import { runUnseeded, Seeding } from './seeding.js';
-import { SystemSampler, type SystemProbe } from './system-metrics/system-sampler.js';
+import { SystemSampler } from './system-metrics/system-sampler.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 
@@ -29,8 +29,6 @@ export interface RunPlan {
   requestedId: RunId | null;
   /** Seconds between system metric samples while main runs; 0 turns sampling off. */
   systemInterval: number;
-  /** @internal What the system sampler probes (tests); default: every probe of this platform. */
-  systemProbes?: readonly SystemProbe[];
   /** Seconds until the run is stopped with status TIMEOUT. */
   timeout?: number;
   /** Whether SIGINT/SIGTERM end the run (and then the process) as INTERRUPTED. */
@@ -142,7 +140,8 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
         (value): Ending => ({ kind: 'returned', value }),
         (error: unknown): Ending => ({ kind: 'threw', error }),
       );
-    // Started once main is on its way, and outside main's async context: its timers and probes must not draw from the seeded Math.random.
+    // Started once main is on its way, and outside main's async context: its timers and probes
+    // must not draw from the seeded Math.random.
     sampler = runUnseeded(() => startSystemSampler(plan, run, metrics));
     ending = await Promise.race([mainEnded, stopSignals.stopped]);
   } finally {
@@ -200,7 +199,6 @@ function startSystemSampler(plan: RunPlan, run: Run<unknown>, metrics: MetricBuf
     record: (name, value, step) => metrics.log(name, value, step),
     summarize: (summary) => (run.info.system = summary),
     debug: (message) => plan.log.debug(message),
-    ...(plan.systemProbes ? { probes: plan.systemProbes } : {}),
   });
   sampler.start();
   return sampler;

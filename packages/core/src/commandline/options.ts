@@ -22,7 +22,10 @@ export interface RunOptions {
   capture: 'no' | 'sys' | 'fd';
   id?: string;
   priority?: number;
-  /** Seconds between system metric samples; `--system-interval` (0: off; default: the experiment's, else 10). */
+  /**
+   * Seconds between two samples of system metrics; `--system-interval` (0 turns them off).
+   * Default: the Experiment's `systemInterval` option, else 10.
+   */
   systemInterval?: number;
   /** Seconds; `--timeout`. */
   timeout?: number;
@@ -59,7 +62,9 @@ function positiveSeconds(raw: string): number {
 
 function secondsOrZero(raw: string): number {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error('a number of seconds, e.g. 10 or 0.5 (0 turns it off)');
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new Error('a number of seconds, e.g. 10 or 0.5 (0 turns it off)');
+  }
   return value;
 }
 

@@ -51,7 +51,10 @@ export function machineProbes(): SystemProbe[] {
         // The default interface: summing every interface would count bridged traffic (docker, VPN) twice.
         const [stats] = await (await systeminformation()).networkStats();
         if (stats === undefined) throw new UnreportedProbeError('no network interface reported');
-        return finiteValues({ 'system.net_rx_mb_s': megabytes(stats.rx_sec), 'system.net_tx_mb_s': megabytes(stats.tx_sec) });
+        return finiteValues({
+          'system.net_rx_mb_s': megabytes(stats.rx_sec),
+          'system.net_tx_mb_s': megabytes(stats.tx_sec),
+        });
       },
     },
   ];
@@ -63,6 +66,8 @@ function megabytes(bytes: number | null | undefined): number | null {
 
 function finiteValues(values: Record<string, number | null | undefined>): Record<string, number> {
   const kept: Record<string, number> = {};
-  for (const [name, value] of Object.entries(values)) if (typeof value === 'number' && Number.isFinite(value)) kept[name] = value;
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'number' && Number.isFinite(value)) kept[name] = value;
+  }
   return kept;
 }

@@ -23,7 +23,8 @@ const QUERY = `--query-gpu=index,${COLUMNS.map(([field]) => field).join(',')}`;
 export function nvidiaSmiProbe(command = 'nvidia-smi', timeoutMs = 10_000): SystemProbe {
   const sample = () =>
     new Promise<SystemReading>((resolve, reject) => {
-      execFile(command, [QUERY, '--format=csv,noheader,nounits'], { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
+      const args = [QUERY, '--format=csv,noheader,nounits'];
+      execFile(command, args, { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
         if (error) return reject(error);
         try {
           resolve(parseNvidiaSmi(stdout));
@@ -42,10 +43,13 @@ export function parseNvidiaSmi(stdout: string): SystemReading {
   if (lines.length === 0) throw new Error('nvidia-smi listed no GPU');
   for (const line of lines) {
     const [index, ...fields] = line.split(',').map((field) => field.trim());
-    if (index === undefined || !/^\d+$/.test(index)) throw new Error(`unexpected nvidia-smi line ${JSON.stringify(line)}`);
+    if (index === undefined || !/^\d+$/.test(index)) {
+      throw new Error(`unexpected nvidia-smi line ${JSON.stringify(line)}`);
+    }
     COLUMNS.forEach(([, metric], i) => {
       const value = Number(fields[i]);
-      if (fields[i] !== undefined && fields[i] !== '' && Number.isFinite(value)) values[`system.gpu.${index}.${metric}`] = value;
+      const reported = fields[i] !== undefined && fields[i] !== '' && Number.isFinite(value);
+      if (reported) values[`system.gpu.${index}.${metric}`] = value;
     });
   }
   return values;

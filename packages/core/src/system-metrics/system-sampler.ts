@@ -57,7 +57,9 @@ export class SystemSampler {
 
   start(): void {
     this.startedAt = performance.now();
-    this.after(Math.min(this.intervalMs / 2, MAX_PRIME_DELAY_MS), () => this.prime());
+    // Early in the first interval: priming takes ~0.7 s of wall time (loading systeminformation, whose first
+    // CPU reading waits 0.5 s for a baseline), and a probe still priming misses the first tick.
+    this.after(Math.min(this.intervalMs / 4, MAX_PRIME_DELAY_MS), () => this.prime());
     this.scheduleTick(1);
   }
 
@@ -80,7 +82,7 @@ export class SystemSampler {
 
   private scheduleTick(tick: number): void {
     this.after(this.startedAt + tick * this.intervalMs - performance.now(), () => {
-      void this.sample(tick);
+      this.sample(tick);
       // The next tick still in the future: a late tick skips the ones it overran.
       const elapsedTicks = Math.floor((performance.now() - this.startedAt) / this.intervalMs);
       this.scheduleTick(Math.max(tick, elapsedTicks) + 1);
@@ -95,14 +97,25 @@ export class SystemSampler {
     }
   }
 
-  private async sample(tick: number): Promise<void> {
-    const readings = await Promise.all(this.states.map((state) => this.guard(state, () => state.probe.sample())));
-    if (this.stopped) return;
-    const values: Record<string, number> = {};
-    for (const reading of readings) if (reading) Object.assign(values, reading);
-    if (Object.keys(values).length === 0) return;
-    for (const [name, value] of Object.entries(values)) this.options.record(name, value, tick);
-    this.summary.add(values);
+  /**
+   * Each probe's values are stored as soon as it answers, under the tick it was
+   * called for: a slow probe delays only its own points, and since each probe has
+   * at most one call in flight its series stays in step order.
+   */
+  private sample(tick: number): void {
+    this.summary.countTick();
+    for (const state of this.states) {
+      void this.guard(state, () => state.probe.sample()).then((reading) => {
+        if (reading && !this.stopped) this.store(reading, tick);
+      });
+    }
+  }
+
+  private store(reading: SystemReading, tick: number): void {
+    const entries = Object.entries(reading);
+    if (entries.length === 0) return;
+    for (const [name, value] of entries) this.options.record(name, value, tick);
+    this.summary.add(reading);
     this.options.summarize(this.summary.toJson());
   }
 
@@ -114,7 +127,8 @@ export class SystemSampler {
       return await call();
     } catch (error) {
       state.dropped = true;
-      this.options.debug(`System metrics: ${state.probe.name} is not available here and is skipped for this run (${describe(error)}).`);
+      const probe = state.probe.name;
+      this.options.debug(`System metrics: ${probe} is not available here; skipped for this run (${describe(error)}).`);
       return undefined;
     } finally {
       state.busy = false;

@@ -30,9 +30,13 @@ export class SystemSummary {
 
   constructor(private readonly intervalSeconds: number) {}
 
-  /** One tick's values, by metric name. */
-  add(values: Readonly<Record<string, number>>): void {
+  /** One more tick of the sampler (its probes answer apart, through `add`). */
+  countTick(): void {
     this.samples++;
+  }
+
+  /** One probe's values, by metric name. */
+  add(values: Readonly<Record<string, number>>): void {
     for (const [name, value] of Object.entries(values)) {
       if (name === 'system.cpu_percent') this.cpu.add(value);
       else if (name === 'system.process_cpu_percent') this.processCpu.add(value);
@@ -46,7 +50,10 @@ export class SystemSummary {
   toJson(): JsonObject {
     const summary: JsonObject = { interval_s: this.intervalSeconds, samples: this.samples };
     if (this.rss.count > 0) summary.peak_rss_mb = round(this.rss.peak);
-    if (this.cpu.count > 0) Object.assign(summary, { cpu_percent_mean: round(this.cpu.sum / this.cpu.count), cpu_percent_peak: round(this.cpu.peak) });
+    if (this.cpu.count > 0) {
+      summary.cpu_percent_mean = round(this.cpu.sum / this.cpu.count);
+      summary.cpu_percent_peak = round(this.cpu.peak);
+    }
     if (this.processCpu.count > 0) {
       summary.process_cpu_percent_mean = round(this.processCpu.sum / this.processCpu.count);
       summary.process_cpu_percent_peak = round(this.processCpu.peak);
