@@ -1,9 +1,17 @@
 /**
  * What the bundled writer child takes from @ritual/core: only the leaves the
- * file observer uses (errors, time, artifact names), so each of the 50 racing processes
+ * file observer uses (errors, time, Sacred's JSON spelling, artifact names), so each of the 50 racing processes
  * starts without loading core's whole dependency graph (yaml, git, host
  * probes...). The observer's own code still imports `@ritual/core`.
  */
 export * from '../../packages/core/src/errors.js';
 export { toSacredTime, fromSacredTime } from '../../packages/core/src/time.js';
+export {
+  formatSacredJson,
+  sacredJsonNumber,
+  sacredJsonString,
+  spelledAsInJavaScript,
+  compareSacredKeys,
+} from '../../packages/core/src/sacred-json.js';
+export { formatDuration } from '../../packages/core/src/duration.js';
 export { normaliseArtifactName, RUN_FILE_NAMES } from '../../packages/core/src/artifact-name.js';
