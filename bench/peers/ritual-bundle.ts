@@ -76,7 +76,7 @@ const BUILD_OPTIONS = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  plugins: [bareImportsExternal],
+  plugins: [bareImportsExternal] as Plugin[],
   logLevel: 'silent',
 } as const;
 
