@@ -25,6 +25,7 @@ import { sacredVersions } from './peers/sacred.js';
 import { runTrainingPair } from './peers/training-pair.js';
 import { currentCommit, formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
 import { runStartupBench } from './startup.js';
+import { runSystemSamplingBench } from './system-sampling.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -49,6 +50,10 @@ const BENCHMARKS: Benchmark[] = [
     run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 200_000, batch: 10_000, metrics: 4, repeats: 2 }),
   },
   { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 10, smoke }) },
+  {
+    name: 'system-sampling',
+    run: (smoke) => runSystemSamplingBench(smoke ? { samples: 3, pairs: 1, smoke } : { samples: 50, pairs: 6 }),
+  },
   {
     name: 'memory',
     run: (smoke) => runMemoryBench(smoke ? { points: 200_000, shortPoints: 40_000, rate: 200_000 } : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 }),

@@ -46,6 +46,8 @@ export interface TrainingBenchOptions {
   training?: Partial<TrainingConfig>;
   /** Seconds between heartbeats in the ritual arm (default 1). */
   beatInterval?: number;
+  /** Seconds between system metric samples in the ritual arm (default: the library's, 10; 0 turns them off). */
+  systemInterval?: number;
   /** The seed of every training in both arms (default 1234). */
   seed?: number;
   /** Progress lines (default: console.error, so stdout keeps only the report). */
@@ -159,7 +161,11 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   const withRitual = () =>
     measure(async () => {
       const t0 = performance.now();
-      const run = await ex.run({ configUpdates: { seed }, options: { beatInterval: opts.beatInterval ?? 1 } });
+      const options = {
+        beatInterval: opts.beatInterval ?? 1,
+        ...(opts.systemInterval !== undefined ? { systemInterval: opts.systemInterval } : {}),
+      };
+      const run = await ex.run({ configUpdates: { seed }, options });
       lastStartMs = mainStart - t0;
       lastEndMs = performance.now() - mainEnd;
       return run.result as number;

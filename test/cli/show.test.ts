@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURE_RUNS, runCli } from './run-cli.js';
 
@@ -40,6 +43,31 @@ describe('ritual show', () => {
     assert.match(metrics, /│ loss\s+│\s+3 │\s+2 │\s+0\.11 │\s+0\.11 │\s+0\.61 │/);
     assert.deepEqual(section(stdout, 'Artifacts'), ['  model.json  53 bytes']);
     assert.doesNotMatch(stdout, /Fail trace/);
+  });
+
+  it('prints the system summary a sampled run left in info.system in its host section', async () => {
+    const runs = join(await mkdtemp(join(tmpdir(), 'ritual-show-system-')), 'runs');
+    await cp(FIXTURE_RUNS, runs, { recursive: true });
+    const system = {
+      interval_s: 1, samples: 104, peak_rss_mb: 812.4, cpu_percent_mean: 61.2, cpu_percent_peak: 98.5,
+      process_cpu_percent_mean: 143.7, process_cpu_percent_peak: 190.1, memory_percent_peak: 41.3, gpu_memory_used_mb_peak: 5120,
+    };
+    await writeFile(join(runs, '1', 'info.json'), JSON.stringify({ system }));
+    const { code, stdout, stderr } = await runCli(['show', runs, '1']);
+    assert.equal(code, 0, stderr);
+    const host = section(stdout, 'Host');
+    for (const expected of [
+      /sampled\s+104 times, every 1 s$/,
+      /cpu use\s+mean 61\.2%, peak 98\.5% \(whole machine\)$/,
+      /process cpu\s+mean 143\.7%, peak 190\.1% \(of one core\)$/,
+      /peak rss\s+812\.4 MB$/,
+      /memory use\s+peak 41\.3% \(whole machine\)$/,
+      /gpu memory\s+peak 5120 MB$/,
+    ]) {
+      assert.ok(host.some((line) => expected.test(line)), `${String(expected)} in\n${host.join('\n')}`);
+    }
+    const unsampled = await runCli(['show', FIXTURE_RUNS, '1']);
+    assert.ok(!section(unsampled.stdout, 'Host').some((line) => /sampled|peak rss/.test(line)), 'no summary, no lines');
   });
 
   it('shows the fail trace of a failed run written by Python Sacred, and its Python host', async () => {

@@ -8,8 +8,11 @@ import { test } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Loaded only for: YAML config files and `with` values, typo hints, printed config or the console observer, queries, the CLI, MongoDB. */
-const LAZY_PACKAGES = ['yaml', 'fastest-levenshtein', 'picocolors', 'mingo', 'commander', 'mongodb', 'simple-git'];
+/**
+ * Loaded only for: YAML config files and `with` values, typo hints, printed config or the console observer, queries,
+ * the CLI, MongoDB, and system metrics (once main has run for a while).
+ */
+const LAZY_PACKAGES = ['yaml', 'fastest-levenshtein', 'picocolors', 'mingo', 'commander', 'mongodb', 'simple-git', 'systeminformation'];
 
 function packagesLoadedByImport(): Promise<string[]> {
   // Every one of these packages resolves to CommonJS under node, so require.cache sees it whether imported or required.

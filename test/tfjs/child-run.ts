@@ -56,10 +56,13 @@ export async function readRun(runsDir: string, id: number | string): Promise<Sto
   };
 }
 
-/** Steps and values of every metric (timestamps differ between runs by nature). */
+/**
+ * Steps and values of every metric the training logged (timestamps differ between runs by nature, and so do
+ * the machine's system.* samples that a run longer than the sampling interval also stores).
+ */
 export function metricValues(metrics: StoredRunFiles['metrics']): Record<string, { steps: number[]; values: number[] }> {
   const out: Record<string, { steps: number[]; values: number[] }> = {};
-  for (const [name, m] of Object.entries(metrics)) out[name] = { steps: m.steps, values: m.values };
+  for (const [name, m] of Object.entries(metrics)) if (!name.startsWith('system.')) out[name] = { steps: m.steps, values: m.values };
   return out;
 }
 

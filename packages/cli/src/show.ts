@@ -8,6 +8,7 @@ import { displayStatus, durationMs, isProbablyDead, summarizeMetric, type Metric
 import { paintStatus } from './status-style.js';
 import { parseRunId, splitStore, withStore } from './store-argument.js';
 import { renderTable } from './table.js';
+import { systemUsageEntries } from './system-usage.js';
 
 export function showCommand(ctx: CliContext): Command {
   return new Command('show')
@@ -90,6 +91,7 @@ function host(ctx: CliContext, run: StoredRun): string[] {
   for (const gpu of h.gpus?.gpus ?? []) entries.push(['gpu', `${gpu.model}${gpu.total_memory ? ` (${gpu.total_memory} MB)` : ''}`]);
   const env = Object.entries(h.ENV ?? {});
   if (env.length > 0) entries.push(['env', env.map(([k, v]) => `${k}=${v}`).join(' ')]);
+  entries.push(...systemUsageEntries(run.info?.system));
   return [heading(ctx, 'Host'), ...pairs(entries)];
 }
 

@@ -27,6 +27,7 @@ import { newRootSeed, type Seeding } from './seeding.js';
 import { runCommandline as dispatchCommandline } from './commandline/command-dispatch.js';
 import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
 import { reproducesFromEnv } from './run/reproduction-marker.js';
+import { checkSystemInterval, DEFAULT_SYSTEM_INTERVAL_SECONDS } from './system-metrics/system-interval.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** Later config declarations override earlier keys, as in Sacred. */
@@ -110,6 +111,11 @@ export interface ExperimentOptions {
   baseDir?: string;
   /** Environment variables to record in `host.ENV`; nothing else from the environment is stored. */
   envAllowList?: string[];
+  /**
+   * Seconds between two samples of system metrics (CPU, memory, GPU, disk, network) while main runs;
+   * 0 turns them off. `--system-interval` overrides it. Default 10. See README, "System metrics".
+   */
+  systemInterval?: number;
 }
 
 interface CommandEntry {
@@ -150,6 +156,9 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     options: ExperimentOptions = {},
   ) {
     if (typeof name !== 'string' || name.length === 0) throw new UsageError('new Experiment(name) needs a non-empty name.');
+    if (options.systemInterval !== undefined) {
+      checkSystemInterval(options.systemInterval, 'new Experiment(name, { systemInterval })');
+    }
     this.options = options;
   }
 
@@ -376,6 +385,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       ...(reproduces !== undefined ? { reproduces } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
+    if (options.systemInterval !== undefined) checkSystemInterval(options.systemInterval, 'options.systemInterval');
     return executeRun({
       experimentName: options.name ?? this.name,
       command: request.command,
@@ -389,6 +399,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       queue: options.queue,
       // Sacred's --id makes string ids that break numeric id allocation; a number-like id stays a number.
       requestedId: options.id === undefined ? null : /^\d+$/.test(options.id) ? Number(options.id) : options.id,
+      systemInterval: options.systemInterval ?? this.options.systemInterval ?? DEFAULT_SYSTEM_INTERVAL_SECONDS,
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       handleSignals: request.handleSignals,
       log,

@@ -23,6 +23,11 @@ export interface RunOptions {
   capture: 'no' | 'sys' | 'fd';
   id?: string;
   priority?: number;
+  /**
+   * Seconds between two samples of system metrics; `--system-interval` (0 turns them off).
+   * Default: the Experiment's `systemInterval` option, else 10.
+   */
+  systemInterval?: number;
   /** Seconds; `--timeout`. */
   timeout?: number;
   help: boolean;
@@ -53,6 +58,14 @@ export function redactUrlPassword(raw: string): string {
 function positiveSeconds(raw: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new Error('a number of seconds greater than 0, e.g. 10 or 0.5');
+  return value;
+}
+
+function secondsOrZero(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new Error('a number of seconds, e.g. 10 or 0.5 (0 turns it off)');
+  }
   return value;
 }
 
@@ -111,6 +124,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       if (/^[-+]?\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw))) return Number(raw);
       throw new Error('an integer, e.g. 5');
     },
+  },
+  {
+    long: 'system-interval',
+    key: 'systemInterval',
+    valueName: 'SECONDS',
+    doc: 'Seconds between two samples of CPU, memory, GPU, disk and network (default 10; 0 turns them off).',
+    convert: secondsOrZero,
   },
   { long: 'timeout', key: 'timeout', valueName: 'SECONDS', doc: 'Stop the run with status TIMEOUT after SECONDS.', convert: positiveSeconds },
   { long: 'help', short: 'h', key: 'help', doc: 'Print this help and exit.' },

@@ -7,7 +7,8 @@ import { ObserverChain } from '../observer/observer-chain.js';
 import type { Observer } from '../observer/observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
-import { Seeding } from '../seeding.js';
+import { runUnseeded, Seeding } from '../seeding.js';
+import { SystemSampler } from '../system-metrics/system-sampler.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 import { errorMessage } from '../error-message.js';
@@ -27,6 +28,8 @@ export interface RunPlan {
   capture: 'no' | 'sys' | 'fd';
   queue: boolean;
   requestedId: RunId | null;
+  /** Seconds between system metric samples while main runs; 0 turns sampling off. */
+  systemInterval: number;
   /** Seconds until the run is stopped with status TIMEOUT. */
   timeout?: number;
   /** Whether SIGINT/SIGTERM end the run (and then the process) as INTERRUPTED. */
@@ -130,19 +133,22 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   const stopSignals = watchForStop(plan, () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }));
   const restoreRandom = seeding.installGlobalRandom();
   let ending: Ending;
+  let sampler: SystemSampler | null = null;
   try {
-    ending = await Promise.race([
-      Promise.resolve()
-        .then(() => plan.body(run, seeding))
-        .then(
-          (value): Ending => ({ kind: 'returned', value }),
-          (error: unknown): Ending => ({ kind: 'threw', error }),
-        ),
-      stopSignals.stopped,
-    ]);
+    const mainEnded = Promise.resolve()
+      .then(() => plan.body(run, seeding))
+      .then(
+        (value): Ending => ({ kind: 'returned', value }),
+        (error: unknown): Ending => ({ kind: 'threw', error }),
+      );
+    // Started once main is on its way, and outside main's async context: its timers and probes
+    // must not draw from the seeded Math.random.
+    sampler = runUnseeded(() => startSystemSampler(plan, run, metrics));
+    ending = await Promise.race([mainEnded, stopSignals.stopped]);
   } finally {
     restoreRandom();
     stopSignals.dispose();
+    if (sampler) run.info.system = sampler.stop();
   }
 
   await heartbeat.stop();
@@ -184,6 +190,19 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   // Exits the process here if main called process.exit (once every other active run has ended too).
   stopSignals.releaseExit();
   return outcome;
+}
+
+/** Null when sampling is off or nothing would store the metrics. */
+function startSystemSampler(plan: RunPlan, run: Run<unknown>, metrics: MetricBuffer): SystemSampler | null {
+  if (plan.systemInterval <= 0 || plan.observers.length === 0) return null;
+  const sampler = new SystemSampler({
+    intervalSeconds: plan.systemInterval,
+    record: (name, value, step) => metrics.log(name, value, step),
+    summarize: (summary) => (run.info.system = summary),
+    debug: (message) => plan.log.debug(message),
+  });
+  sampler.start();
+  return sampler;
 }
 
 /** The seed plus the runtime facts that change the numbers (Node, tfjs version, backend, wasm flags). */
