@@ -137,11 +137,11 @@ export function formatTable(report: SuiteReport): string {
 /** The same table in Markdown, with the machine and the command, for bench/RESULTS.md and the README. */
 export function formatMarkdown(report: SuiteReport): string {
   const m = report.machine;
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
   const table = [
     `| ${HEADER.join(' | ')} |`,
     `|${HEADER.map(() => '---').join('|')}|`,
-    ...rows(report).map((row) => `| ${row.map(escape).join(' | ')} |`),
+    ...rows(report).map((row) => `| ${row.map(escapeCell).join(' | ')} |`),
   ];
   const notes = report.figures.filter((f) => f.note).map((f) => `- **${f.benchmark} / ${f.name}**: ${f.note}`);
   return [

@@ -110,8 +110,8 @@ describe('ritual on a MongoDB store', () => {
     try {
       const run = await client.db().collection('runs').findOne({ _id: 3 as never });
       assert.equal(run?.status, 'FAILED');
-      assert.equal((run?.stop_time as Date).getTime(), (run?.heartbeat as Date).getTime());
-      assert.match((run?.fail_trace as string[]).join(''), /ritual fail/);
+      assert.equal((run!.stop_time as Date).getTime(), (run!.heartbeat as Date).getTime());
+      assert.match((run!.fail_trace as string[]).join(''), /ritual fail/);
     } finally {
       await client.close();
     }

@@ -241,7 +241,7 @@ describe('ritual reproduce, MongoDB store', () => {
       assert.match(result.stdout, /reproduced bitwise: result, 8 metrics \(\d+ points\), 2 artifacts\n$/);
 
       const copy = await runsCollection.findOne({ _id: 2 as never });
-      assert.equal((copy?.meta as { reproduces?: { run: number } }).reproduces?.run, 1);
+      assert.equal((copy!.meta as { reproduces?: { run: number } }).reproduces?.run, 1);
       assert.equal(copy?.result, original.result);
       assert.deepEqual(await runsCollection.findOne({ _id: 1 as never }), original);
       const metrics = client.db().collection('metrics');

@@ -55,7 +55,9 @@ function journaledSteps(journal: string): number[] {
     if (method !== 'logMetrics') continue;
     for (const series of event.metrics as MetricSeries[]) {
       assert.equal(series.name, 'x');
-      series.steps.forEach((step, i) => assert.equal(series.values[i], step, `journaled x at step ${step}`));
+      series.steps.forEach((step, i) => {
+        assert.equal(series.values[i], step, `journaled x at step ${step}`);
+      });
       steps.push(...series.steps);
     }
   }
@@ -87,7 +89,9 @@ for (const size of DISK_SIZES) {
 
       // On the full disk: metrics.json parses, the run is not claimed to be complete.
       const partial = metricsJson(runDir);
-      partial?.steps.forEach((step, i) => assert.equal(partial.values[i], step, `metrics.json x at step ${step}`));
+      partial?.steps.forEach((step, i) => {
+        assert.equal(partial.values[i], step, `metrics.json x at step ${step}`);
+      });
       const statusOnFullDisk = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status;
 
       // Every point is in the store's log or in the journal, exactly once.
@@ -95,7 +99,9 @@ for (const size of DISK_SIZES) {
       const [logged] = await store.metrics(1, 'x');
       await store.close();
       const inLog = logged?.steps ?? [];
-      inLog.forEach((step, i) => assert.equal(logged!.values[i], step, `logged x at step ${step}`));
+      inLog.forEach((step, i) => {
+        assert.equal(logged!.values[i], step, `logged x at step ${step}`);
+      });
       const inJournal = journaledSteps(journal[0]!);
       // Either points missed the store (then the run must not claim its end), or every point reached the log and
       // only the final metrics.json rewrite failed (then the end is recorded and journaled for that rewrite).

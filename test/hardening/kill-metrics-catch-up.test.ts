@@ -30,7 +30,9 @@ function loggedSteps(runDir: string): number[] {
   for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     if (line === '') continue;
     const entry = JSON.parse(line) as { name: string; steps: number[]; values: number[] };
-    entry.steps.forEach((step, i) => assert.equal(entry.values[i], step, `logged x at step ${step}`));
+    entry.steps.forEach((step, i) => {
+        assert.equal(entry.values[i], step, `logged x at step ${step}`);
+      });
     steps.push(...entry.steps);
   }
   return steps;

@@ -20,7 +20,7 @@ export function metricsCommand(ctx: CliContext): Command {
       const positionals = [a, b, c].filter((p): p is string => p !== undefined);
       if (positionals.length === 1) {
         // `ritual metrics 3`: no name yet, so say which ones the run has.
-        await withStore(DEFAULT_STORE, (store) => listMetricNames(ctx, store, positionals[0] as string));
+        await withStore(DEFAULT_STORE, (store) => listMetricNames(store, positionals[0] as string));
         return;
       }
       const { location, rest } = splitStore(positionals, { fixed: 2, usage: '[STORE] ID NAME, e.g. `ritual metrics 3 loss`' });
@@ -39,7 +39,7 @@ export async function loadMetric(store: RunStore, id: RunId, name: string): Prom
   throw new UsageError(`Run ${String(id)} has no metric ${JSON.stringify(name)}; ${available}.`);
 }
 
-async function listMetricNames(ctx: CliContext, store: RunStore, idText: string): Promise<void> {
+async function listMetricNames(store: RunStore, idText: string): Promise<void> {
   const id = parseRunId(idText);
   await store.get(id);
   const series = await store.metrics(id);

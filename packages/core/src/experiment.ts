@@ -9,7 +9,6 @@ import {
   resolveConfig,
   schemaAddedPaths,
   type ConfigEntry,
-  type ConfigSummary,
   type ResolveConfigInput,
   type ResolvedConfig,
   type SchemaOutput,
@@ -119,6 +118,7 @@ export interface ExperimentOptions {
 }
 
 interface CommandEntry {
+  // biome-ignore lint/suspicious/noExplicitAny: commands of any config type share one registry
   fn: MainFunction<any>;
   doc: string;
   /** Built-in inspection commands do not create a run. */
@@ -139,6 +139,7 @@ export interface ForcedRunRequest<C> extends Omit<RunRequest<C>, 'configUpdates'
  * `C` is the declared config; `V` the output type of the schema given to
  * `ex.schema()`, when it has one (then main's config is typed from it).
  */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty config each .config() call intersects with
 export class Experiment<C extends object = {}, V = undefined> implements CommandTarget {
   /** @internal */ readonly entries: ConfigEntry[] = [];
   /** @internal */ readonly namedConfigs = new Map<string, ConfigEntry>();

@@ -46,7 +46,7 @@ export function parseUpdates(tokens: readonly string[]): ParsedUpdates {
     if (dollar !== undefined) throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
     const value = parseUpdateValue(token.slice(equals + 1));
     try {
-      segments.forEach((segment, i) => validateConfigKey(segment, segments.slice(0, i).join('.')));
+      for (const [i, segment] of segments.entries()) validateConfigKey(segment, segments.slice(0, i).join('.'));
       validateConfigValue(value, pathText);
     } catch (error) {
       if (error instanceof ConfigError) throw malformed(token, `${error.message}`);

@@ -33,6 +33,7 @@ import { errorMessage } from '../error-message.js';
 
 export type ConfigEntry =
   | { kind: 'object'; value: Record<string, unknown> }
+  // biome-ignore lint/suspicious/noExplicitAny: each config function is typed by its own .config() call
   | { kind: 'function'; fn: (current: any) => Record<string, unknown> }
   /** .json/.yaml/.yml, loaded at resolve time (relative paths against the process's cwd). */
   | { kind: 'file'; path: string };

@@ -261,5 +261,7 @@ function watchForStop(
   });
   // process.exit() inside main would skip the end event: record the run first, then exit.
   const releaseExit = guardProcessExit((code) => settle({ kind: 'exited', code }));
-  return { stopped, dispose: () => cleanups.forEach((cleanup) => cleanup()), releaseExit };
+  return { stopped, dispose: () => {
+      for (const cleanup of cleanups) cleanup();
+    }, releaseExit };
 }

@@ -35,7 +35,7 @@ export function sacredJsonString(text: string): string {
 
 /** A number as Python's json writes it: an int when the value is integral, else `repr(float)`. */
 export function sacredJsonNumber(x: number): string {
-  if (x !== x) return 'NaN';
+  if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return 1 / x > 0 ? '0' : '-0.0';
