@@ -29,6 +29,11 @@ export interface MongoTestServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (after stop(), or stops it first). */
   restart(): Promise<void>;
+  /**
+   * SIGKILL to the server (no shutdown hook: H2 does not close its file), as a crash or the OOM
+   * killer would; `restart()` then brings it back on the same port with the same data file.
+   */
+  kill(): Promise<void>;
   /** Stops it and deletes its data. */
   dispose(): Promise<void>;
 }
@@ -86,10 +91,18 @@ function stopChild(child: ChildProcess | null): Promise<void> {
   });
 }
 
+function killChild(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 export async function startMongoServer(options: StartOptions = {}): Promise<MongoTestServer> {
   const external = process.env.MONGODB_URL;
   if (external) {
-    return { url: external, controllable: false, startupMs: 0, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
+    return { url: external, controllable: false, startupMs: 0, stop: async () => {}, restart: async () => {}, kill: async () => {}, dispose: async () => {} };
   }
   const built = await ensureMongoServerBuilt();
   const ownDir = options.dataDir ? null : await mkdtemp(join(tmpdir(), 'ritual-mongo-'));
@@ -122,6 +135,7 @@ export async function startMongoServer(options: StartOptions = {}): Promise<Mong
       await stopChild(child);
       await launch();
     },
+    kill: () => killChild(child),
     async dispose() {
       await stopChild(child);
       if (ownDir) await rm(ownDir, { recursive: true, force: true });
