@@ -14,7 +14,13 @@ export type JournalSeries = (name: string) => MetricSeries;
  * of the slice. Replacing is idempotent, and later guarded pushes then match.
  * Returns how many documents were rewritten.
  */
-export async function repairSlices(handles: MongoHandles, runId: RunId, slices: Slice[], maxPoints: number, journalSeries: JournalSeries): Promise<number> {
+export async function repairSlices(
+  handles: MongoHandles,
+  runId: RunId,
+  slices: Slice[],
+  maxPoints: number,
+  journalSeries: JournalSeries,
+): Promise<number> {
   // The furthest end per document: earlier slices of the same document are then covered too.
   const ends = new Map<string, Slice & { end: number }>();
   for (const slice of slices) {
@@ -22,7 +28,9 @@ export async function repairSlices(handles: MongoHandles, runId: RunId, slices: 
     if ((ends.get(slice.idHex)?.end ?? -1) < end) ends.set(slice.idHex, { ...slice, end });
   }
   const ids = [...ends.keys()].map((hex) => handles.objectId(hex));
-  const sizes = await handles.metrics.aggregate([{ $match: { _id: { $in: ids } } }, { $project: { n: { $size: '$steps' } } }]).toArray();
+  const sizes = await handles.metrics
+    .aggregate([{ $match: { _id: { $in: ids } } }, { $project: { n: { $size: '$steps' } } }])
+    .toArray();
   const stored = new Map(sizes.map((doc) => [String(doc._id), Number(doc.n)]));
   const series = new Map<string, MetricSeries>();
   let rewritten = 0;
@@ -32,7 +40,9 @@ export async function repairSlices(handles: MongoHandles, runId: RunId, slices: 
     const all = series.get(slice.name)!;
     const from = slice.part * maxPoints;
     const to = from + slice.end;
-    if (all.steps.length < to) throw new BackendError(`the journal holds ${all.steps.length} points of ${slice.name}, fewer than the ${to} already planned`);
+    if (all.steps.length < to) {
+      throw new BackendError(`The journal holds ${all.steps.length} points of ${slice.name}, fewer than the ${to} planned; it is damaged.`);
+    }
     const whole: Slice = {
       ...slice,
       offset: 0,
@@ -40,7 +50,8 @@ export async function repairSlices(handles: MongoHandles, runId: RunId, slices: 
       values: all.values.slice(from, to),
       timestamps: all.timestamps.slice(from, to),
     };
-    await handles.metrics.replaceOne({ _id: handles.objectId(hex) }, documentFields(handles, runId, whole), { upsert: true });
+    const _id = handles.objectId(hex);
+    await handles.metrics.replaceOne({ _id }, documentFields(handles, runId, whole), { upsert: true });
     rewritten += 1;
   }
   return rewritten;

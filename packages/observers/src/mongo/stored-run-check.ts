@@ -22,26 +22,37 @@ export interface ExpectedRun {
 
 /** What differs from the expectation, one line each; empty when the stored run is complete. */
 export async function storedRunDifferences(handles: MongoHandles, expected: ExpectedRun): Promise<string[]> {
-  const run = await handles.runs.findOne({ _id: expected.runId } as never, { projection: { captured_out: 0, config: 0, experiment: 0, host: 0 } });
+  const projection = { captured_out: 0, config: 0, experiment: 0, host: 0 };
+  const run = await handles.runs.findOne({ _id: expected.runId } as never, { projection });
   if (!run) return [`run document ${String(expected.runId)} is missing`];
   const differences: string[] = [];
-  if ((run.meta as { run_key?: string } | undefined)?.run_key !== expected.key) differences.push(`run document ${String(expected.runId)} belongs to another run`);
-  if (expected.status !== null && run.status !== expected.status) differences.push(`status is ${String(run.status)}, not ${expected.status}`);
-  if (expected.heartbeat && (run.heartbeat as Date | null)?.getTime() !== expected.heartbeat.getTime()) differences.push('the last heartbeat is missing');
-  const listed = new Set(((run.info as { metrics?: Array<{ name: string }> } | undefined)?.metrics ?? []).map((entry) => entry.name));
-  for (const name of expected.points.keys()) if (!listed.has(name)) differences.push(`info.metrics does not list ${name}`);
-  const artifacts = new Set(((run.artifacts as Array<{ file_id: unknown }> | undefined) ?? []).map((entry) => String(entry.file_id)));
+  if ((run.meta as { run_key?: string } | undefined)?.run_key !== expected.key) {
+    differences.push(`run document ${String(expected.runId)} belongs to another run`);
+  }
+  if (expected.status !== null && run.status !== expected.status) {
+    differences.push(`status is ${String(run.status)}, not ${expected.status}`);
+  }
+  if (expected.heartbeat && (run.heartbeat as Date | null)?.getTime() !== expected.heartbeat.getTime()) {
+    differences.push('the last heartbeat is missing');
+  }
+  const entries = (run.info as { metrics?: Array<{ name: string }> } | undefined)?.metrics ?? [];
+  const listed = new Set(entries.map((entry) => entry.name));
+  for (const name of expected.points.keys()) {
+    if (!listed.has(name)) differences.push(`info.metrics does not list ${name}`);
+  }
+  const stored = (run.artifacts as Array<{ file_id: unknown }> | undefined) ?? [];
+  const artifacts = new Set(stored.map((entry) => String(entry.file_id)));
   const missingArtifacts = expected.artifacts.filter((id) => !artifacts.has(id)).length;
   if (missingArtifacts > 0) differences.push(`${missingArtifacts} artifact(s) missing`);
   if (expected.points.size > 0) {
     // The server counts (`$size`), so checking a long series costs no transfer of its points.
-    const sizes = await handles.metrics
-      .aggregate([{ $match: { run_id: expected.runId, name: { $in: [...expected.points.keys()] } } }, { $project: { name: 1, n: { $size: '$steps' } } }])
-      .toArray();
-    const stored = new Map<string, number>();
-    for (const doc of sizes) stored.set(String(doc.name), (stored.get(String(doc.name)) ?? 0) + Number(doc.n));
+    const match = { run_id: expected.runId, name: { $in: [...expected.points.keys()] } };
+    const sizes = await handles.metrics.aggregate([{ $match: match }, { $project: { name: 1, n: { $size: '$steps' } } }]).toArray();
+    const points = new Map<string, number>();
+    for (const doc of sizes) points.set(String(doc.name), (points.get(String(doc.name)) ?? 0) + Number(doc.n));
     for (const [name, count] of expected.points) {
-      if ((stored.get(name) ?? 0) !== count) differences.push(`metric ${name} holds ${stored.get(name) ?? 0} of ${count} points`);
+      const held = points.get(name) ?? 0;
+      if (held !== count) differences.push(`metric ${name} holds ${held} of ${count} points`);
     }
   }
   return differences;
