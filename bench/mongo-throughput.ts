@@ -4,7 +4,8 @@
  * heartbeat), and what the observer costs the training loop per point (the
  * synchronous part: journal append and planning, paid inside logMetrics).
  *
- *   node --conditions=source --import tsx bench/mongo-throughput.ts [--points N] [--batch N] [--metrics N] [--unjournaled]
+ *   node --conditions=@ritual/source --import tsx bench/mongo-throughput.ts [--points N] [--batch N] [--metrics N]
+ *     [--unjournaled]
  *
  * `--unjournaled` writes with `{ w: 1 }` instead of the observer's default `{ w: 1, journal: true }`.
  *

@@ -42,7 +42,7 @@ interface Child {
 }
 
 function runExperiment(dbName: string, extra: string[] = []): Child {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-m', `${server.url}/${dbName}`, '-b', '0.05', 'with', `points=${N}`, ...extra], {
+  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-m', `${server.url}/${dbName}`, '-b', '0.05', 'with', `points=${N}`, ...extra], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: journalOf(dbName), NO_COLOR: '1' },
   });
   let stdout = '';
