@@ -15,12 +15,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { MongoClient, type Db } from 'mongodb';
-import { runSync } from '../../packages/observers/src/cli/sync.js';
+import { runSync } from '@ritual/observers';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/mongo-crash-experiment.ts', import.meta.url));
 const N = 60_000;
-const NEEDS_CONTROL = { skip: process.env.MONGODB_URL ? 'needs a server the test can kill' : false };
+/** A child that hangs is killed after this; each test fails on its own well after it (never blocks the suite). */
+const CHILD_LIMIT_MS = 180_000;
+const LIMITS = { timeout: CHILD_LIMIT_MS + 60_000 };
+const NEEDS_CONTROL = { ...LIMITS, skip: process.env.MONGODB_URL ? 'needs a server the test can kill' : false };
 let server: MongoTestServer;
 let client: MongoClient;
 let work: string;
@@ -38,11 +41,15 @@ after(async () => {
 
 interface Child {
   waitFor(line: string): Promise<void>;
+  /** SIGSTOP / SIGCONT: the run sends nothing while the test measures what the server kept. */
+  pause(): void;
+  resume(): void;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 function runExperiment(dbName: string, extra: string[] = []): Child {
-  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-m', `${server.url}/${dbName}`, '-b', '0.05', 'with', `points=${N}`, ...extra], {
+  const args = ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-m', `${server.url}/${dbName}`, '-b', '0.05'];
+  const child = spawn(process.execPath, [...args, 'with', `points=${N}`, ...extra], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: journalOf(dbName), NO_COLOR: '1' },
   });
   let stdout = '';
@@ -53,7 +60,7 @@ function runExperiment(dbName: string, extra: string[] = []): Child {
     for (const wait of waiting) if (stdout.split('\n').includes(wait.line)) wait.resolve();
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code) => {
       clearTimeout(guard);
@@ -63,10 +70,13 @@ function runExperiment(dbName: string, extra: string[] = []): Child {
   );
   return {
     done,
-    waitFor: (line) => new Promise<void>((resolve) => {
-      waiting.push({ line, resolve });
-      if (stdout.split('\n').includes(line) || child.exitCode !== null) resolve();
-    }),
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    waitFor: (line) =>
+      new Promise<void>((resolve) => {
+        waiting.push({ line, resolve });
+        if (stdout.split('\n').includes(line) || child.exitCode !== null) resolve();
+      }),
   };
 }
 
@@ -79,15 +89,29 @@ function journals(dbName: string): string[] {
 }
 
 async function storedPoints(db: Db): Promise<number> {
-  const sizes = await db.collection('metrics').aggregate([{ $match: { name: 'x' } }, { $project: { n: { $size: '$steps' } } }]).toArray();
+  const pipeline = [{ $match: { name: 'x' } }, { $project: { n: { $size: '$steps' } } }];
+  const sizes = await db.collection('metrics').aggregate(pipeline).toArray();
   return sizes.reduce((sum, doc) => sum + Number(doc.n), 0);
 }
 
+/** Polls until `atLeast` points are stored; fails (rather than hanging) if the run never gets there. */
 async function waitForPoints(db: Db, atLeast: number): Promise<number> {
-  for (;;) {
-    const count = await storedPoints(db).catch(() => 0);
+  const deadline = Date.now() + CHILD_LIMIT_MS;
+  let count = 0;
+  while (Date.now() < deadline) {
+    count = await storedPoints(db).catch(() => 0);
     if (count >= atLeast) return count;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`only ${count} of ${atLeast} points were ever stored`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -96,7 +120,8 @@ async function cutTail(db: Db, drop: number): Promise<number> {
   const doc = await db.collection('metrics').findOne({ name: 'x' }, { sort: { part: -1 } });
   assert.ok(doc, 'the metric document exists before the cut');
   const keep = Math.max(0, doc.steps.length - drop);
-  await db.collection('metrics').updateOne({ _id: doc._id }, { $set: { steps: doc.steps.slice(0, keep), values: doc.values.slice(0, keep), timestamps: doc.timestamps.slice(0, keep) } });
+  const cut = { steps: doc.steps.slice(0, keep), values: doc.values.slice(0, keep), timestamps: doc.timestamps.slice(0, keep) };
+  await db.collection('metrics').updateOne({ _id: doc._id }, { $set: cut });
   return keep;
 }
 
@@ -122,20 +147,43 @@ async function assertComplete(db: Db): Promise<void> {
 }
 
 test('the server is killed with SIGKILL mid-run and restarted: the run completes with every point', NEEDS_CONTROL, async (t) => {
-  const child = runExperiment('sigkill');
-  await child.waitFor('AT 20000');
+  // The run ends (hold) only once the server is back, so a slow restart under load cannot run
+  // into the end-of-run deadline: what is tested is the repair, not how long close() waits.
+  const hold = join(work, 'hold-sigkill');
+  const child = runExperiment('sigkill', [`hold=${hold}`]);
   const db = client.db('sigkill');
-  const before = await storedPoints(db);
-  await server.kill();
-  await server.restart();
-  t.diagnostic(`stored before the kill: ${before} points; after the restart: ${await storedPoints(db)}`);
+  // H2 writes its file about once a second, so a kill loses the acknowledged writes since then; a
+  // kill just after that write loses nothing, so kill again later until one lost points. The run
+  // is paused from just before the kill until the count after the restart: otherwise its repair
+  // could race the count and hide the loss. It meets the dead connection when it resumes.
+  let lost = 0;
+  for (const at of [15_000, 30_000, 45_000]) {
+    await child.waitFor(`AT ${at}`);
+    const pid = server.pid;
+    assert.ok(pid, 'the test server is running');
+    child.pause();
+    try {
+      const before = await storedPoints(db);
+      await server.kill();
+      assert.equal(isRunning(pid), false, `server process ${pid} is gone after SIGKILL`);
+      await server.restart();
+      const after = await storedPoints(db);
+      t.diagnostic(`SIGKILL at AT ${at} (pid ${pid}): ${before} points stored before, ${after} after the restart`);
+      lost = before - after;
+    } finally {
+      child.resume();
+    }
+    if (lost > 0) break;
+  }
+  assert.ok(lost > 0, 'no kill lost acknowledged points: the test did not exercise the fault');
+  writeFileSync(hold, '');
   const end = await child.done;
   assert.equal(end.code, 0, end.stderr);
   await assertComplete(db);
   assert.deepEqual(journals('sigkill'), [], 'journal deleted once the stored run was verified');
 });
 
-test('the server lost the tail of a metric mid-run: the next batch does not match and is repaired from the journal', async () => {
+test('the server lost the tail of a metric mid-run: the next batch does not match and is repaired from the journal', LIMITS, async () => {
   const child = runExperiment('tail');
   await child.waitFor('AT 20000');
   const db = client.db('tail');
@@ -147,7 +195,7 @@ test('the server lost the tail of a metric mid-run: the next batch does not matc
   assert.deepEqual(journals('tail'), []);
 });
 
-test('the metric document disappears mid-run: it is written again from the journal', async () => {
+test('the metric document disappears mid-run: it is written again from the journal', LIMITS, async () => {
   const child = runExperiment('gone-metric');
   await child.waitFor('AT 20000');
   const db = client.db('gone-metric');
@@ -159,7 +207,7 @@ test('the metric document disappears mid-run: it is written again from the journ
   assert.deepEqual(journals('gone-metric'), []);
 });
 
-test('the run document disappears mid-run: it is inserted again with the same id', async () => {
+test('the run document disappears mid-run: it is inserted again with the same id', LIMITS, async () => {
   const child = runExperiment('gone-run');
   await child.waitFor('AT 20000');
   const db = client.db('gone-run');
@@ -177,7 +225,7 @@ test('the run document disappears mid-run: it is inserted again with the same id
   assert.deepEqual(journals('gone-run'), []);
 });
 
-test('points lost after their last upload are found by the end-of-run verification, not left out', async () => {
+test('points lost after their last upload are found by the end-of-run verification, not left out', LIMITS, async () => {
   const hold = join(work, 'hold-verify');
   const child = runExperiment('verify', [`hold=${hold}`]);
   await child.waitFor('LOGGED');

@@ -25,6 +25,8 @@ export interface MongoTestServer {
   controllable: boolean;
   /** Milliseconds from spawn to the ready line (0 for MONGODB_URL). */
   startupMs: number;
+  /** Process id of the running server (the java process itself, no wrapper); null with MONGODB_URL or when stopped. */
+  pid: number | null;
   /** Stops the server; data stays on disk when the server is persistent. */
   stop(): Promise<void>;
   /** Starts it again on the same port (after stop(), or stops it first). */
@@ -111,7 +113,8 @@ function killChild(child: ChildProcess | null): Promise<void> {
 export async function startMongoServer(options: StartOptions = {}): Promise<MongoTestServer> {
   const external = process.env.MONGODB_URL && serverUrl(process.env.MONGODB_URL);
   if (external) {
-    return { url: external, controllable: false, startupMs: 0, stop: async () => {}, restart: async () => {}, kill: async () => {}, dispose: async () => {} };
+    const noop = async (): Promise<void> => {};
+    return { url: external, controllable: false, startupMs: 0, pid: null, stop: noop, restart: noop, kill: noop, dispose: noop };
   }
   const built = await ensureMongoServerBuilt();
   const ownDir = options.dataDir ? null : await mkdtemp(join(tmpdir(), 'ritual-mongo-'));
@@ -138,6 +141,10 @@ export async function startMongoServer(options: StartOptions = {}): Promise<Mong
     controllable: true,
     get startupMs() {
       return startupMs;
+    },
+    get pid() {
+      const running: ChildProcess | null = child;
+      return running && running.exitCode === null && running.signalCode === null ? (running.pid ?? null) : null;
     },
     stop: () => stopChild(child),
     async restart() {
