@@ -5,6 +5,9 @@
  * synchronous part: journal append and planning, paid inside logMetrics).
  *
  *   node --conditions=@ritual/source --import tsx bench/mongo-throughput.ts [--points N] [--batch N] [--metrics N]
+ *     [--unjournaled]
+ *
+ * `--unjournaled` writes with `{ w: 1 }` instead of the observer's default `{ w: 1, journal: true }`.
  *
  * Without MONGODB_URL it starts the test server (test/support/mongo.ts).
  * Counted only once stored: the clock stops when close() reports every event acknowledged.
@@ -15,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StartedEvent } from '@ritual/core';
+import type { WriteConcernSettings } from 'mongodb';
 import { MongoObserver } from '../packages/observers/src/mongo/observer.js';
 import { startMongoServer } from '../test/support/mongo.js';
 
@@ -26,6 +30,8 @@ export interface MongoBenchOptions {
   /** Points per heartbeat flush, over all metrics. */
   batch: number;
   metrics: number;
+  /** The observer's write concern (default: its own, journaled writes). */
+  writeConcern?: WriteConcernSettings;
 }
 
 export interface MongoBenchResult {
@@ -56,7 +62,7 @@ function startedEvent(): StartedEvent {
 export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBenchResult> {
   const journalDir = await mkdtemp(join(tmpdir(), 'ritual-mongo-bench-'));
   const logs: string[] = [];
-  const observer = new MongoObserver({ url: options.url, dbName: options.database, journalDir, closeTimeoutMS: 600_000, log: (line) => logs.push(line) });
+  const observer = new MongoObserver({ url: options.url, dbName: options.database, journalDir, closeTimeoutMS: 600_000, log: (line) => logs.push(line), ...(options.writeConcern ? { writeConcern: options.writeConcern } : {}) });
   try {
     const runId = (await observer.started(startedEvent())) ?? null;
     if (runId === null) throw new Error(`the benchmark run could not start: ${logs.join(' ')}`);
@@ -105,10 +111,11 @@ export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBe
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { points: { type: 'string', default: '500000' }, batch: { type: 'string', default: '20000' }, metrics: { type: 'string', default: '4' } } });
+  const { values } = parseArgs({ options: { points: { type: 'string', default: '500000' }, batch: { type: 'string', default: '20000' }, metrics: { type: 'string', default: '4' }, unjournaled: { type: 'boolean', default: false } } });
   const server = await startMongoServer({ persistent: false });
   try {
-    const result = await runMongoBench({ url: server.url, database: 'bench', points: Number(values.points), batch: Number(values.batch), metrics: Number(values.metrics) });
+    const result = await runMongoBench({ url: server.url, database: 'bench', points: Number(values.points), batch: Number(values.batch), metrics: Number(values.metrics), ...(values.unjournaled ? { writeConcern: { w: 1 } } : {}) });
+    console.log(`write concern: ${values.unjournaled ? '{ w: 1 }' : 'default { w: 1, journal: true }'}`);
     console.log(`${result.points} points in ${result.seconds.toFixed(2)} s: ${Math.round(result.pointsPerSecond).toLocaleString('en')} points/s stored (target >= 100,000)`);
     console.log(`training-loop cost: ${result.loopNanosecondsPerPoint.toFixed(0)} ns per point inside logMetrics/heartbeat, ${result.cpuNanosecondsPerPoint.toFixed(0)} ns of this process's CPU per point in all; ${result.heartbeats} heartbeats; complete: ${result.complete}`);
   } finally {

@@ -268,7 +268,7 @@ describe('every operation is idempotent (retries after a lost acknowledgement)',
     try {
       await ensureIndexes(handles);
       await writeFile(join(work, 'artifact.bin'), 'payload');
-      const writer = new RunWriter('idem-key', 'runs', (name) => join(work, name), { maxPointsPerMetricDocument: 25, capturedOutSegmentChars: 1000, infoInlineChars: 1_000_000 });
+      const writer = new RunWriter('idem-key', 'runs', { filePath: (name) => join(work, name), readEvents: () => [] }, { maxPointsPerMetricDocument: 25, capturedOutSegmentChars: 1000, infoInlineChars: 1_000_000 });
       const base = startedEvent(join(work, 'idem'), new Date());
       const start = writer.plan({ type: 'started', seq: 1, startTime: base.startTime, experiment: { ...base.experiment, sources: [] }, command: 'main', host: base.host, config: base.config, meta: base.meta, requestedId: null, sourceFiles: [] });
       await start(handles);

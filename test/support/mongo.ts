@@ -25,10 +25,17 @@ export interface MongoTestServer {
   controllable: boolean;
   /** Milliseconds from spawn to the ready line (0 for MONGODB_URL). */
   startupMs: number;
+  /** Process id of the running server (the java process itself, no wrapper); null with MONGODB_URL or when stopped. */
+  pid: number | null;
   /** Stops the server; data stays on disk when the server is persistent. */
   stop(): Promise<void>;
   /** Starts it again on the same port (after stop(), or stops it first). */
   restart(): Promise<void>;
+  /**
+   * SIGKILL to the server (no shutdown hook: H2 does not close its file), as a crash or the OOM
+   * killer would; `restart()` then brings it back on the same port with the same data file.
+   */
+  kill(): Promise<void>;
   /** Stops it and deletes its data. */
   dispose(): Promise<void>;
 }
@@ -95,10 +102,19 @@ function stopChild(child: ChildProcess | null): Promise<void> {
   });
 }
 
+function killChild(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 export async function startMongoServer(options: StartOptions = {}): Promise<MongoTestServer> {
   const external = process.env.MONGODB_URL && serverUrl(process.env.MONGODB_URL);
   if (external) {
-    return { url: external, controllable: false, startupMs: 0, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
+    const noop = async (): Promise<void> => {};
+    return { url: external, controllable: false, startupMs: 0, pid: null, stop: noop, restart: noop, kill: noop, dispose: noop };
   }
   const built = await ensureMongoServerBuilt();
   const ownDir = options.dataDir ? null : await mkdtemp(join(tmpdir(), 'ritual-mongo-'));
@@ -126,11 +142,16 @@ export async function startMongoServer(options: StartOptions = {}): Promise<Mong
     get startupMs() {
       return startupMs;
     },
+    get pid() {
+      const running: ChildProcess | null = child;
+      return running && running.exitCode === null && running.signalCode === null ? (running.pid ?? null) : null;
+    },
     stop: () => stopChild(child),
     async restart() {
       await stopChild(child);
       await launch();
     },
+    kill: () => killChild(child),
     async dispose() {
       await stopChild(child);
       if (ownDir) await rm(ownDir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import type { Collection, Db, GridFSBucket, MongoClient, ObjectId } from 'mongodb';
+import type { Collection, Db, GridFSBucket, MongoClient, ObjectId, WriteConcernSettings } from 'mongodb';
 import { loadMongoDriver, type MongoDriver } from './driver.js';
 import type { MongoTarget } from './target.js';
 
@@ -18,7 +18,18 @@ export interface MongoHandles {
 export interface ConnectOptions {
   /** How long one operation waits for an unreachable server before failing (then the uploader retries later). */
   serverSelectionTimeoutMS?: number;
+  /** Default {@link DEFAULT_WRITE_CONCERN}. */
+  writeConcern?: WriteConcernSettings;
 }
+
+/**
+ * Journaled writes: the server acknowledges an update only once it is in its on-disk journal,
+ * so a crash of the server (SIGKILL, power loss) cannot lose what it acknowledged. With
+ * `{ w: 1 }` alone mongod may lose up to its last journal commit interval (100 ms by default;
+ * the test server loses its last second), which the observer then repairs from its own journal
+ * only while it still has it (until the end-of-run check).
+ */
+export const DEFAULT_WRITE_CONCERN: WriteConcernSettings = { w: 1, journal: true };
 
 /**
  * Connects with short timeouts: an observer must never hold a training loop
@@ -34,6 +45,7 @@ export async function connectMongo(target: MongoTarget, options: ConnectOptions 
     appName: 'ritual',
     // What a journal replay sees (JSON drops undefined), so live and replayed documents are equal.
     ignoreUndefined: true,
+    writeConcern: options.writeConcern ?? DEFAULT_WRITE_CONCERN,
   });
   try {
     await client.connect();

@@ -27,7 +27,8 @@ export interface ReplayOptions {
  * live observer uses, so the documents equal those of an uninterrupted run.
  * Events already acknowledged are planned (to rebuild the writer's state) but
  * not sent again; the run's own insert is always re-run because it is what
- * finds the run's id (by its journal key). Deletes the journal when done.
+ * finds the run's id (by its journal key). Deletes the journal once the stored
+ * run is checked equal to it (counts of points per metric, status, last beat).
  */
 export async function replayJournal(dir: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const journal = RunJournal.open(dir);
@@ -39,7 +40,7 @@ export async function replayJournal(dir: string, options: ReplayOptions = {}): P
   const target = { ...resolveTarget({ url, dbName: recorded.dbName }), runsCollection: recorded.runsCollection, metricsCollection: recorded.metricsCollection };
   const events = journal.readEvents();
   const acked = journal.readAcked();
-  const writer = new RunWriter(journal.key, target.runsCollection, (name) => journal.filePath(name), { ...DEFAULT_LIMITS, ...recorded.limits });
+  const writer = new RunWriter(journal.key, target.runsCollection, journal, { ...DEFAULT_LIMITS, ...recorded.limits });
   let handles: MongoHandles | null = null;
   let uploaded = 0;
   try {
@@ -55,6 +56,13 @@ export async function replayJournal(dir: string, options: ReplayOptions = {}): P
       await withRetries(options, () => operation(open));
       journal.writeAcked(Math.max(acked, event.seq));
       uploaded += 1;
+    }
+    // Events acknowledged before may since have been lost by the server (a crash): the journal
+    // goes only once the stored run equals it (verify re-sends the whole journal if it does not).
+    const open = handles;
+    const differences = writer.runId === null ? [] : await withRetries(options, () => writer.verify(open));
+    if (differences.length > 0) {
+      throw new BackendError(`The run in MongoDB still differs from its journal after a full upload (${differences.join('; ')}); the journal ${dir} is kept.`);
     }
   } finally {
     await handles?.client.close(true).catch(() => {});

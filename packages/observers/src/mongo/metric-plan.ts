@@ -11,7 +11,8 @@ import type { MongoHandles } from './connection.js';
  * its first batch is an upsert with `$setOnInsert` (a no-op when it exists) and
  * each later batch only applies while `steps` still has the length it had before
  * that batch (`$size`), so a batch retried after a lost acknowledgement is
- * never applied twice.
+ * never applied twice. A guarded batch that matches nothing is not taken as
+ * applied: the writer checks what is stored (metric-repair.ts).
  *
  * 16 MB: a document holds at most `maxPoints` points; the series then continues
  * in follow-on documents `{run_id, name, part: 1, ...}`, `part: 2`... Readers take
@@ -50,6 +51,11 @@ export class MetricPlanner {
     /** Fixed ObjectId (hex) for part `part` of metric `name`. */
     private readonly idFor: (name: string, part: number) => string,
   ) {}
+
+  /** Points planned so far per metric, over all of its documents (what the database must end up holding). */
+  totals(): Map<string, number> {
+    return new Map([...this.cursors].map(([name, cursor]) => [name, cursor.part * this.maxPoints + cursor.count]));
+  }
 
   plan(batch: MetricSeries[]): PlannedMetrics {
     const slices: Slice[] = [];
@@ -118,31 +124,25 @@ export function mergeSlices(slices: Slice[]): Slice[] {
   return merged;
 }
 
-function toOperation(handles: MongoHandles, runId: RunId, slice: Slice): AnyBulkWriteOperation<Record<string, unknown>> {
+/** A metrics document holding exactly the slice's points (the first slice of a document, or a repair). */
+export function documentFields(handles: MongoHandles, runId: RunId, slice: Slice): Record<string, unknown> {
+  return { run_id: runId, name: slice.name, ...(slice.part > 0 ? { part: slice.part } : {}), steps: slice.steps, ...pointFields(handles, slice) };
+}
+
+function pointFields(handles: MongoHandles, slice: Slice): { values: unknown[]; timestamps: Date[] } {
   const { Double } = handles.driver;
   // Values are always doubles, as Python floats are: a JS number with a fraction already is one,
   // an integer-valued one (1, 0) would become an int32, so only those are wrapped.
   const values = slice.values.map((value) => (Number.isInteger(value) ? new Double(value) : value));
-  const timestamps = slice.timestamps.map((ms) => new Date(ms));
+  return { values, timestamps: slice.timestamps.map((ms) => new Date(ms)) };
+}
+
+function toOperation(handles: MongoHandles, runId: RunId, slice: Slice): AnyBulkWriteOperation<Record<string, unknown>> {
   const _id = handles.objectId(slice.idHex);
   if (slice.offset === 0) {
-    return {
-      updateOne: {
-        filter: { _id },
-        update: {
-          $setOnInsert: {
-            run_id: runId,
-            name: slice.name,
-            ...(slice.part > 0 ? { part: slice.part } : {}),
-            steps: slice.steps,
-            values,
-            timestamps,
-          },
-        },
-        upsert: true,
-      },
-    };
+    return { updateOne: { filter: { _id }, update: { $setOnInsert: documentFields(handles, runId, slice) }, upsert: true } };
   }
+  const { values, timestamps } = pointFields(handles, slice);
   return {
     updateOne: {
       filter: { _id, steps: { $size: slice.offset } },

@@ -15,7 +15,8 @@ import {
   type StartedEvent,
   type TimeoutRecorder,
 } from '@ritual/core';
-import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
+import type { WriteConcernSettings } from 'mongodb';
+import { connectMongo, DEFAULT_WRITE_CONCERN, ensureIndexes, type MongoHandles } from './connection.js';
 import { loadMongoDriver } from './driver.js';
 import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
@@ -36,6 +37,15 @@ export interface MongoObserverOptions extends TargetOptions {
   serverSelectionTimeoutMS?: number;
   /** Tuning of the 16 MB safeguards (defaults: 150,000 points per metrics document, 256 Ki characters per output segment). */
   limits?: Partial<WriterLimits>;
+  /**
+   * What the server confirms before a write counts as uploaded. Default `{ w: 1, journal: true }`:
+   * acknowledged writes are in the server's on-disk journal and survive a crash of the server.
+   * `{ w: 1 }` is cheaper (see bench/RESULTS.md) but a crashing mongod may lose its last
+   * acknowledged writes; the observer repairs what it can see is missing from its own journal,
+   * which it deletes only once the stored run is checked complete at the end. For a replica
+   * set, `{ w: 'majority', journal: true }` also survives the loss of the primary.
+   */
+  writeConcern?: WriteConcernSettings;
   /** Where the observer's few messages go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -103,7 +113,7 @@ export class MongoObserver implements Observer {
     const { redactedUrl, dbName, runsCollection, metricsCollection } = this.target;
     const journal = RunJournal.create(this.journalRoot, { redactedUrl, dbName, runsCollection, metricsCollection, limits: this.limits }, time);
     this.journal = journal;
-    const writer = new RunWriter(journal.key, this.target.runsCollection, (name) => journal.filePath(name), this.limits);
+    const writer = new RunWriter(journal.key, this.target.runsCollection, journal, this.limits);
     this.writer = writer;
     this.uploader = new Uploader({
       connect: () => this.connect(),
@@ -133,7 +143,10 @@ export class MongoObserver implements Observer {
   }
 
   private async connect(): Promise<MongoHandles> {
-    const handles = await connectMongo(this.target, { ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}) });
+    const handles = await connectMongo(this.target, {
+      ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}),
+      writeConcern: this.options.writeConcern ?? DEFAULT_WRITE_CONCERN,
+    });
     try {
       await ensureIndexes(handles);
     } catch (error) {
@@ -210,23 +223,47 @@ export class MongoObserver implements Observer {
     });
   }
 
-  /** Waits (bounded) for the upload, then deletes the journal if everything is in MongoDB or says how to upload it later. */
+  /**
+   * Waits (bounded) for the upload, then checks the stored run against the journal (the server may
+   * have lost acknowledged writes in a crash) and deletes the journal only when the check passes;
+   * otherwise says how to upload it later.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { journal, uploader } = this;
-    if (!journal || !uploader) return;
-    const complete = await uploader.drain((this.endDeadline ?? Date.now() + (this.options.closeTimeoutMS ?? 5000)) - Date.now());
+    const { journal, uploader, writer } = this;
+    if (!journal || !uploader || !writer) return;
+    const deadline = this.endDeadline ?? Date.now() + (this.options.closeTimeoutMS ?? 5000);
+    const complete = await uploader.drain(deadline - Date.now());
+    const problem = complete ? await this.verifyStored(uploader.connection, writer, deadline) : null;
     await uploader.stop();
-    if (complete) {
+    if (complete && problem === null) {
       journal.remove();
       this.journal = null;
       return;
     }
     journal.closeFile();
-    const runText = this.writer?.runId != null ? `run ${this.writer.runId}` : 'the run';
+    const runText = writer.runId != null ? `run ${writer.runId}` : 'the run';
+    const what = complete ? `${runText} could not be checked complete in MongoDB (${problem})` : `${uploader.pending} event(s) of ${runText} did not reach MongoDB`;
     this.log(
-      `${uploader.pending} event(s) of ${runText} did not reach MongoDB at ${this.target.redactedUrl}; they are kept in ${journal.dir}. Upload them when the database is back with: ritual sync ${JSON.stringify(this.journalRoot)} ${this.target.redactedUrl}`,
+      `${what} at ${this.target.redactedUrl}; everything is kept in ${journal.dir}. Upload it when the database is back with: ritual sync ${JSON.stringify(this.journalRoot)} ${this.target.redactedUrl}`,
     );
+  }
+
+  /** null when the stored run equals the journal (after repairing it if needed), else why not. */
+  private async verifyStored(handles: MongoHandles | null, writer: RunWriter, deadline: number): Promise<string | null> {
+    if (!handles) return 'no connection';
+    // A check costs two queries; a repair re-sends the journal, so it gets at least a few seconds.
+    const budget = Math.max(deadline - Date.now(), 3 * (this.options.serverSelectionTimeoutMS ?? 2000));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${budget} ms`), budget)));
+    try {
+      const check = writer.verify(handles).then((differences) => (differences.length === 0 ? null : differences.join('; ')));
+      return await Promise.race([check, timeout]);
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -1,12 +1,14 @@
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackendError, type JsonObject, type RunId } from '@ritual/core';
+import { BackendError, type JsonObject, type MetricSeries, type RunId } from '@ritual/core';
 import { CapturedOutput } from './captured-output.js';
 import type { MongoHandles } from './connection.js';
 import { putDeduplicatedFile, putFileWithId } from './gridfs-files.js';
 import type { JournalEvent } from './journal.js';
 import { MetricPlanner, mergeSlices, metricOperations, type PlannedMetrics, type Slice } from './metric-plan.js';
+import { repairSlices } from './metric-repair.js';
+import { storedRunDifferences, type ExpectedRun } from './stored-run-check.js';
 
 /** Sacred's MongoObserver format tag. */
 export const MONGO_FORMAT = 'MongoObserver-0.7.0';
@@ -36,6 +38,12 @@ const CONTENT_TYPES: Record<string, string> = {
   '.yaml': 'application/yaml', '.yml': 'application/yaml', '.md': 'text/markdown',
 };
 
+/** The run's journal as the writer needs it: copied files, and every event again to repair what the server lost. */
+export interface JournalSource {
+  filePath(name: string): string;
+  readEvents(): JournalEvent[];
+}
+
 /**
  * Maps journal events, in order, to idempotent MongoDB operations in Sacred's
  * schema. `plan` updates the writer's state once per event (metric counts,
@@ -51,13 +59,17 @@ export class RunWriter {
   private lastInfo: string | null = null;
   private lastResult: string | null = null;
   private infoOverflowed = false;
+  /** Set on a writer that rebuilds a lost run document: it inserts with this id instead of claiming a new one. */
+  private pinnedId: RunId | null = null;
+  private finalStatus: string | null = null;
+  private lastBeat: Date | null = null;
+  private readonly artifactIds: string[] = [];
 
   constructor(
     /** The journal key: unique per run, stored as `meta.run_key` so a retried insert finds its own document. */
     private readonly key: string,
     private readonly runsCollection: string,
-    /** Absolute path of a file copied into the journal. */
-    private readonly journalFile: (name: string) => string,
+    private readonly journal: JournalSource,
     private readonly limits: WriterLimits = DEFAULT_LIMITS,
   ) {
     this.metrics = new MetricPlanner(limits.maxPointsPerMetricDocument, (name, part) => this.objectIdHex(`metric|${name}|${part}`));
@@ -100,7 +112,7 @@ export class RunWriter {
           for (const source of sources) {
             // A source that vanished before it could be copied is listed without content rather than failing the run.
             if (source.copy === null) continue;
-            const id = await putDeduplicatedFile(handles, handles.objectId(source.newId), this.journalFile(source.copy), source.absolutePath, source.md5);
+            const id = await putDeduplicatedFile(handles, handles.objectId(source.newId), this.journal.filePath(source.copy), source.absolutePath, source.md5);
             stored.push([source.relativePath, id]);
           }
           const experiment = {
@@ -119,7 +131,9 @@ export class RunWriter {
                   config: event.config, meta, status: 'RUNNING', resources: [], artifacts: [], captured_out: '', info: {}, heartbeat: null,
                 }
               : { experiment, command: event.command, host: event.host, config: event.config, meta: { ...meta, queue_time: event.queueTime }, status: 'QUEUED' };
-          this.runId = await claimRunId(handles, this.key, document, event.requestedId);
+          this.runId = this.pinnedId !== null
+            ? await reinsertRun(handles, this.key, document, this.pinnedId)
+            : await claimRunId(handles, this.key, document, event.requestedId);
         };
       }
       case 'metrics': {
@@ -129,6 +143,7 @@ export class RunWriter {
         return operation;
       }
       case 'heartbeat': {
+        this.lastBeat = event.beatTime;
         const set: Record<string, unknown> = { heartbeat: event.beatTime };
         const info: JsonObject = { ...event.info };
         if (this.metrics.entries.length > 0) info.metrics = this.metrics.entries.map((entry) => ({ ...entry }));
@@ -164,51 +179,154 @@ export class RunWriter {
             });
           }
           const update = overflow ? { ...set, captured_out_overflow: overflow.map((hex) => handles.objectId(hex)) } : set;
-          await handles.runs.updateOne({ _id: runId } as never, { $set: update });
+          await this.updateRun(handles, {}, { $set: update });
         };
         return Object.assign(beat, { mergeable: true });
       }
       case 'artifact': {
         const idHex = this.objectIdHex(`artifact|${event.seq}`);
+        this.artifactIds.push(idHex);
         const extension = /\.[^./]+$/.exec(event.name)?.[0]?.toLowerCase() ?? '';
         const contentType = event.contentType ?? CONTENT_TYPES[extension];
         return async (handles) => {
           const runId = this.requireId();
           const fileId = handles.objectId(idHex);
-          await putFileWithId(handles, fileId, () => createReadStream(this.journalFile(event.file)), {
+          await putFileWithId(handles, fileId, () => createReadStream(this.journal.filePath(event.file)), {
             filename: `artifact://${this.runsCollection}/${runId}/${event.name}`,
             ...(contentType ? { contentType } : {}),
             ...(event.metadata ? { metadata: event.metadata } : {}),
           });
-          await handles.runs.updateOne({ _id: runId, 'artifacts.file_id': { $ne: fileId } } as never, { $push: { artifacts: { name: event.name, file_id: fileId } } } as never);
+          await this.updateRun(handles, { 'artifacts.file_id': { $ne: fileId } }, { $push: { artifacts: { name: event.name, file_id: fileId } } });
         };
       }
       case 'resource': {
         const idHex = this.objectIdHex(`resource|${event.path}|${event.md5}`);
         return async (handles) => {
-          const runId = this.requireId();
-          const id = await putDeduplicatedFile(handles, handles.objectId(idHex), this.journalFile(event.file), event.path, event.md5);
-          await handles.runs.updateOne({ _id: runId, resources: { $ne: [event.path, id] } } as never, { $push: { resources: [event.path, id] } } as never);
+          this.requireId();
+          const id = await putDeduplicatedFile(handles, handles.objectId(idHex), this.journal.filePath(event.file), event.path, event.md5);
+          await this.updateRun(handles, { resources: { $ne: [event.path, id] } }, { $push: { resources: [event.path, id] } });
         };
       }
       case 'completed':
+        this.finalStatus = 'COMPLETED';
         return this.finish({ stop_time: event.stopTime, result: event.result === undefined ? null : event.result, status: 'COMPLETED' });
       case 'failed':
+        this.finalStatus = 'FAILED';
         return this.finish({ stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
       case 'interrupted':
+        this.finalStatus = event.status;
         return this.finish({ stop_time: event.stopTime, status: event.status });
     }
   }
 
-  /** One bulk write for the points, one update for new `info.metrics` entries. */
+  /**
+   * One bulk write for the points, one update for new `info.metrics` entries.
+   * Each update matches one document (the first slice of a document upserts), so fewer
+   * matches than updates means a guarded push found a document shorter than planned or
+   * none: either a retry of an applied batch, or a server that lost acknowledged writes.
+   * Only what is stored tells them apart (repairSlices).
+   */
   async writeMetrics(handles: MongoHandles, slices: Slice[], newEntries: Array<{ name: string; id: string }>): Promise<void> {
     const runId = this.requireId();
-    if (slices.length > 0) await handles.metrics.bulkWrite(metricOperations(handles, runId, slices), { ordered: true });
+    if (slices.length > 0) {
+      const result = await handles.metrics.bulkWrite(metricOperations(handles, runId, slices), { ordered: true });
+      if (result.matchedCount + result.upsertedCount < slices.length) {
+        await repairSlices(handles, runId, slices, this.limits.maxPointsPerMetricDocument, (name) => this.journalSeries(name));
+      }
+    }
     if (newEntries.length > 0) {
       // Sacred issue 859: a retry must not list a metric twice.
       const names = newEntries.map((entry) => entry.name);
-      await handles.runs.updateOne({ _id: runId, 'info.metrics.name': { $nin: names } } as never, { $push: { 'info.metrics': { $each: newEntries } } } as never);
+      await this.updateRun(handles, { 'info.metrics.name': { $nin: names } }, { $push: { 'info.metrics': { $each: newEntries } } });
     }
+  }
+
+  /** Every point of one metric in the journal, in logging order. */
+  private journalSeries(name: string): MetricSeries {
+    const series: MetricSeries = { name, steps: [], values: [], timestamps: [] };
+    for (const event of this.journal.readEvents()) {
+      if (event.type !== 'metrics') continue;
+      for (const part of event.metrics) {
+        if (part.name !== name) continue;
+        // A loop, not push(...): spreading a long series overflows the call stack.
+        for (let i = 0; i < part.steps.length; i += 1) {
+          series.steps.push(part.steps[i]!);
+          series.values.push(part.values[i]!);
+          series.timestamps.push(part.timestamps[i]!);
+        }
+      }
+    }
+    return series;
+  }
+
+  /**
+   * An update of the run document. A guarded one that matches nothing was already applied
+   * only if the document is there; a document that is gone (the server lost it) is
+   * rebuilt from the journal under the same id, which also applies this update.
+   */
+  private async updateRun(handles: MongoHandles, guard: Record<string, unknown>, update: Record<string, unknown>): Promise<void> {
+    const runId = this.requireId();
+    const result = await handles.runs.updateOne({ _id: runId, ...guard } as never, update as never);
+    if (result.matchedCount > 0) return;
+    if (await handles.runs.findOne({ _id: runId } as never, { projection: { _id: 1 } })) return;
+    if (this.pinnedId !== null) throw new BackendError(`Run document ${String(runId)} vanished again while it was rebuilt; run ritual sync when the database is stable.`);
+    await this.rebuild(handles);
+  }
+
+  /** What the database must hold once every event planned so far is uploaded. */
+  expected(): ExpectedRun {
+    return { runId: this.requireId(), key: this.key, status: this.finalStatus, heartbeat: this.lastBeat, points: this.metrics.totals(), artifacts: [...this.artifactIds] };
+  }
+
+  /**
+   * Checks the stored run against the journal; when something is missing (the server lost
+   * acknowledged writes), uploads the whole journal again and checks once more.
+   * Returns what is still missing: empty means the journal may be deleted.
+   */
+  async verify(handles: MongoHandles): Promise<string[]> {
+    const expected = this.expected();
+    const differences = await storedRunDifferences(handles, expected);
+    if (differences.length === 0) return [];
+    // Short series alone (what a crash usually leaves) need only their documents rewritten: a full
+    // rebuild replays every heartbeat, which on a long run outlasts close()'s deadline under load.
+    if (differences.every((difference) => difference.metric !== undefined)) {
+      await this.repairMetrics(handles, new Set(differences.map((difference) => difference.metric!)));
+    } else {
+      await this.rebuild(handles);
+    }
+    return (await storedRunDifferences(handles, expected)).map((difference) => difference.message);
+  }
+
+  /** Rewrites, whole from the journal, each document of these metrics that holds fewer points than planned. */
+  private async repairMetrics(handles: MongoHandles, names: Set<string>): Promise<void> {
+    const maxPoints = this.limits.maxPointsPerMetricDocument;
+    const planner = new MetricPlanner(maxPoints, (name, part) => this.objectIdHex(`metric|${name}|${part}`));
+    const slices: Slice[] = [];
+    for (const event of this.journal.readEvents()) {
+      if (event.type !== 'metrics') continue;
+      for (const slice of planner.plan(event.metrics).slices) if (names.has(slice.name)) slices.push(slice);
+    }
+    await repairSlices(handles, this.requireId(), slices, maxPoints, (name) => this.journalSeries(name));
+  }
+
+  /**
+   * Replays every journal event through a fresh writer pinned to this run's id: a missing
+   * run document is inserted again, stale fields are set again, and short metric documents
+   * are rewritten (their guarded pushes do not match). Every step is idempotent.
+   */
+  async rebuild(handles: MongoHandles): Promise<void> {
+    const fresh = new RunWriter(this.key, this.runsCollection, this.journal, this.limits);
+    fresh.pinnedId = this.requireId();
+    const [first, ...rest] = this.journal.readEvents().map((event) => fresh.plan(event));
+    if (!first) return;
+    await first(handles);
+    // All points at once, one update per document, then a size check of every document: a merged
+    // slice starting at 0 matches a shortened document without adding to it, so no non-match tells.
+    const plans = rest.flatMap((operation) => (operation.metrics ? [operation.metrics] : []));
+    const slices = mergeSlices(plans.flatMap((plan) => plan.slices));
+    await fresh.writeMetrics(handles, slices, plans.flatMap((plan) => plan.newEntries));
+    await repairSlices(handles, fresh.requireId(), slices, this.limits.maxPointsPerMetricDocument, (name) => this.journalSeries(name));
+    for (const operation of rest) if (!operation.metrics) await operation(handles);
   }
 
   /** Several never-attempted flushes as one: slices that continue each other become one update. */
@@ -217,9 +335,22 @@ export class RunWriter {
   }
 
   private finish(set: Record<string, unknown>): Operation {
-    return async (handles) => {
-      await handles.runs.updateOne({ _id: this.requireId() } as never, { $set: set });
-    };
+    return (handles) => this.updateRun(handles, {}, { $set: set });
+  }
+}
+
+/** The run document again under the id it had, after the server lost it (the metrics point at that id). */
+async function reinsertRun(handles: MongoHandles, key: string, document: Record<string, unknown>, id: RunId): Promise<RunId> {
+  const mine = await handles.runs.findOne({ 'meta.run_key': key }, { projection: { _id: 1 } });
+  if (mine) return mine._id as unknown as RunId;
+  try {
+    await handles.runs.insertOne({ _id: id, ...document } as never);
+    return id;
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) {
+      throw new BackendError(`The database lost run ${String(id)} and another run has taken its id since; its journal is kept, move that run or upload this one with ritual sync to another database.`, { cause: error });
+    }
+    throw error;
   }
 }
 
