@@ -4,7 +4,7 @@
 // The experiment and the run, as the user meets them.
 export { Experiment, type ExperimentOptions, type RunContext, type MainFunction, type RunRequest, type FinalConfig } from './experiment.js';
 export { Run, type ArtifactOptions } from './run.js';
-export { normaliseArtifactName, RUN_FILE_NAMES } from './artifact-name.js';
+export { normaliseArtifactName, RESERVED_RUN_DIR, RUN_FILE_NAMES } from './artifact-name.js';
 export type { RunOutcome } from './run-lifecycle.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { RunOptions } from './commandline/index.js';
