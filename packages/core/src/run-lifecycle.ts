@@ -6,7 +6,7 @@ import { MetricBuffer } from './metric-buffer.js';
 import { ObserverChain } from './observer-chain.js';
 import type { Observer } from './observer.js';
 import { Run } from './run.js';
-import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
+import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from './run-record.js';
 import { Seeding } from './seeding.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
@@ -110,13 +110,34 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     throw error;
   }
 
+  /*
+   * A signal, the timeout or an uncaught error ends the run while main may
+   * still be running (it is not cancelled: it goes on printing and logging
+   * until the process exits, 0.2-2 s later). What the run stores must be one
+   * instant of it, so the final output and the final points are both taken at
+   * the moment the run is stopped, synchronously in the handler, between two
+   * turns of main: `MARK i` is stored exactly when x = i is. Whatever main
+   * prints or logs after that instant is stored by no observer (the points
+   * stay in a buffer nobody drains, the output is no longer captured).
+   */
+  let stopSnapshot: { metrics: MetricSeries[]; output: string } | null = null;
+  const takeStopSnapshot = (): void => {
+    stopSnapshot ??= { metrics: metrics.hasPending ? metrics.drain() : [], output: output.stop() };
+  };
+
   // The final beat stops the capture, which returns what is still in flight (an unfinished line, bytes in the fd relay).
   const beat = async (final = false) => {
-    if (metrics.hasPending) await chain.emit('logMetrics', { runId: run.id, metrics: metrics.drain(), info: run.info });
+    // After the stop snapshot only the final beat delivers, and only the snapshot.
+    if (stopSnapshot !== null && !final) return;
+    const points = stopSnapshot?.metrics ?? (metrics.hasPending ? metrics.drain() : []);
+    if (points.length > 0) await chain.emit('logMetrics', { runId: run.id, metrics: points, info: run.info });
+    let capturedOutDelta: string;
+    if (!final) capturedOutDelta = output.drain();
+    else capturedOutDelta = stopSnapshot === null ? output.stop() : stopSnapshot.output;
     await chain.emit('heartbeat', {
       runId: run.id,
       info: run.info,
-      capturedOutDelta: final ? output.stop() : output.drain(),
+      capturedOutDelta,
       beatTime: new Date(),
       result: run.result,
     });
@@ -126,7 +147,11 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   heartbeat.start();
 
   const seeding = new Seeding(plan.seed);
-  const stopSignals = watchForStop(plan, () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }));
+  const stopSignals = watchForStop(
+    plan,
+    () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }),
+    takeStopSnapshot,
+  );
   const restoreRandom = seeding.installGlobalRandom();
   let ending: Ending;
   try {
@@ -209,9 +234,18 @@ export function failTrace(error: unknown): string[] {
 function watchForStop(
   plan: RunPlan,
   watchdogOptions: () => Omit<WatchdogOptions, 'timeoutSeconds'>,
+  /** Called synchronously when the run is stopped, before anything else can run (see takeStopSnapshot). */
+  onStop: () => void,
 ): { stopped: Promise<Ending>; dispose: () => void; releaseExit: () => void } {
-  let settle!: (ending: Ending) => void;
-  const stopped = new Promise<Ending>((resolve) => (settle = resolve));
+  let resolveStopped!: (ending: Ending) => void;
+  const stopped = new Promise<Ending>((resolve) => (resolveStopped = resolve));
+  const settle = (ending: Ending): void => {
+    try {
+      onStop();
+    } finally {
+      resolveStopped(ending);
+    }
+  };
   const cleanups: Array<() => void> = [];
 
   if (plan.handleSignals) {
