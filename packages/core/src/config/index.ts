@@ -4,4 +4,5 @@ export { resolveConfig, type ConfigEntry, type ResolveConfigInput, type Resolved
 export type { ConfigSummary } from './summary.js';
 export { freezeConfig } from './freeze.js';
 export { validateConfigValue, validateConfigKey } from './validate.js';
+export { MAX_CONFIG_DEPTH } from './depth.js';
 export { saveConfigFile, loadConfigFile, loadConfigFileSync, isConfigFileName } from './file.js';
