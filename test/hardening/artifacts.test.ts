@@ -34,7 +34,8 @@ test('an artifact inside ritual\'s own .ritual/ folder is refused up front; ever
   const runs = join(dir, 'runs');
   try {
     const args = [fixture, '-F', runs, 'with', `dir=${dir}`, 'bigGigabytes=0'];
-    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], { encoding: 'utf8' });
+    const options = { encoding: 'utf8' } as const;
+    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], options);
     assert.equal(child.status, 0, child.stderr);
     assert.doesNotMatch(child.stderr, /failed/i, 'no observer dropped out');
     const runDir = join(runs, '1');

@@ -10,8 +10,10 @@ const fixture = fileURLToPath(new URL('../fixtures/commandline/experiment.ts', i
 
 /** Runs the experiment's real command line with a file observer and a MongoDB observer (unreachable: it journals). */
 function runCli(dir: string, words: string[], observers = true) {
-  const flags = observers ? ['-F', join(dir, 'runs'), '-m', 'mongodb://127.0.0.1:1/ritual_depth'] : ['-F', join(dir, 'runs')];
-  return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, 'with', ...words, '-f', ...flags], {
+  const flags = ['-F', join(dir, 'runs')];
+  if (observers) flags.push('-m', 'mongodb://127.0.0.1:1/ritual_depth');
+  const args = ['--conditions=source', '--import', 'tsx', fixture, 'with', ...words, '-f', ...flags];
+  return spawnSync(process.execPath, args, {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', RITUAL_JOURNAL_DIR: join(dir, 'journal') },
   });
@@ -19,18 +21,20 @@ function runCli(dir: string, words: string[], observers = true) {
 
 const nested = (open: string, close: string, levels: number) => `${open.repeat(levels)}1${close.repeat(levels)}`;
 
+const LIMIT = /a config may nest at most 64 levels/;
+const TOO_DEEP_FLOW = /brackets nest more than 64 deep/;
 const refused: Array<[string, (dir: string) => string, RegExp]> = [
-  ['a 2,000-level dotted key', () => `${'a.'.repeat(2000)}b=1`, /has a key 2001 levels deep; a config may nest at most 64 levels/],
-  ['a flow literal 1,000 levels deep', () => `x=${nested('[', ']', 1000)}`, /brackets nest more than 64 deep; a config may nest at most 64/],
-  ['a flow literal 500 levels deep', () => `x=${nested('{a: ', '}', 500)}`, /brackets nest more than 64 deep; a config may nest at most 64/],
-  ['a key and a literal that are 65 deep together', () => `${'a.'.repeat(59)}b=${nested('[', ']', 5)}`, /is nested 65 levels deep/],
+  ['a 2,000-level dotted key', () => `${'a.'.repeat(2000)}b=1`, /has a key 2001 levels deep/],
+  ['a flow literal 1,000 levels deep', () => `x=${nested('[', ']', 1000)}`, TOO_DEEP_FLOW],
+  ['a flow literal 500 levels deep', () => `x=${nested('{a: ', '}', 500)}`, TOO_DEEP_FLOW],
+  ['a key and a literal 65 deep together', () => `${'a.'.repeat(59)}b=${nested('[', ']', 5)}`, /nested 65 levels deep/],
   [
     'a JSON config file 3,000 levels deep',
     (dir) => {
       writeFileSync(join(dir, 'deep.json'), `{"deep": ${nested('{"d": ', '}', 3000)}}`);
       return join(dir, 'deep.json');
     },
-    /In config file '.*deep\.json': Config value at 'deep\.d\.d.*' is nested 65 levels deep; a config may nest at most 64/,
+    /In config file '.*deep\.json': Config value at 'deep\.d\.d.*' is nested 65 levels deep/,
   ],
   [
     'a YAML config file with a flow 1,000 levels deep',
@@ -38,7 +42,7 @@ const refused: Array<[string, (dir: string) => string, RegExp]> = [
       writeFileSync(join(dir, 'deep.yaml'), `deep: ${nested('[', ']', 1000)}\n`);
       return join(dir, 'deep.yaml');
     },
-    /Config file '.*deep\.yaml' nests brackets more than 64 deep; a config may nest at most 64/,
+    /Config file '.*deep\.yaml' nests brackets more than 64 deep/,
   ],
 ];
 
@@ -49,6 +53,7 @@ for (const [what, word, message] of refused) {
       const child = runCli(dir, [word(dir)]);
       assert.equal(child.status, 2, child.stderr.slice(0, 2000));
       assert.match(child.stderr, message);
+      assert.match(child.stderr, LIMIT);
       assert.equal(child.stderr.trim().split('\n').length, 1, `more than one line: ${child.stderr.slice(0, 2000)}`);
       assert.ok(child.stderr.length < 600, 'the message abbreviates the key instead of echoing it');
       assert.doesNotMatch(child.stderr, /Maximum call stack|\n\s+at /);

@@ -26,7 +26,7 @@ async function interruptedRun(signal: NodeJS.Signals, dir: string): Promise<{ co
 }
 
 for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
-  test(`${signal}: the final snapshot holds the output and the points of the same instant, every one of them`, async () => {
+  test(`${signal}: the final snapshot holds the output and the points of the same instant, all of them`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ritual-signal-'));
     try {
       const { code, runDir } = await interruptedRun(signal, dir);
@@ -34,12 +34,15 @@ for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
       assert.equal(run.status, 'INTERRUPTED');
 
-      const marks = readFileSync(join(runDir, 'cout.txt'), 'utf8').split('\n').filter((line) => line.startsWith('MARK '));
+      const cout = readFileSync(join(runDir, 'cout.txt'), 'utf8');
+      const marks = cout.split('\n').filter((line) => line.startsWith('MARK '));
       const x = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')).x;
       const n = x.values.length;
       assert.ok(n > 20_000, `only ${n} points`);
       // Every point and every line, in order, none missing and none extra: x = i at step i, MARK i.
-      x.values.forEach((value: number, i: number) => assert.ok(value === i && x.steps[i] === i, `point ${i}: ${value}`));
+      x.values.forEach((value: number, i: number) => {
+        assert.ok(value === i && x.steps[i] === i, `point ${i}: ${value} at step ${x.steps[i]}`);
+      });
       marks.forEach((line, i) => assert.ok(line === `MARK ${i}`, `line ${i}: ${line}`));
       assert.equal(marks.length, n, `cout.txt ends at ${marks.at(-1)}, metrics.json at x = ${x.values.at(-1)}`);
     } finally {

@@ -47,7 +47,8 @@ function parseConfigText(text: string, file: string, format: Format): JsonObject
   } catch (error) {
     // The YAML parser recurses per bracket and overflows ~1,000 deep: say why, not "Maximum call stack size exceeded".
     if (flowNestingDepth(content) > MAX_CONFIG_DEPTH) {
-      throw new ConfigError('', `Config file '${file}' nests brackets more than ${MAX_CONFIG_DEPTH} deep; ${DEPTH_ADVICE}`);
+      const message = `Config file '${file}' nests brackets more than ${MAX_CONFIG_DEPTH} deep; ${DEPTH_ADVICE}`;
+      throw new ConfigError('', message, { cause: error });
     }
     const where = format === 'yaml' && error instanceof yaml().YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });

@@ -56,7 +56,8 @@ export function validateConfigValue(value: unknown, path = ''): void {
 /** `depth` is how many keys `path` has (see depth.ts): refused past the limit, before recursing any deeper. */
 function walk(value: unknown, path: string, ancestors: object[], depth: number): void {
   if (depth > MAX_CONFIG_DEPTH) {
-    throw new ConfigError(path, `Config value at '${abbreviate(path)}' is nested ${depth} levels deep; ${DEPTH_ADVICE}`);
+    const message = `Config value at '${abbreviate(path)}' is nested ${depth} levels deep; ${DEPTH_ADVICE}`;
+    throw new ConfigError(path, message);
   }
   switch (typeof value) {
     case 'string':
