@@ -4,7 +4,7 @@
  * 100k, 1M stored metric points. Sacred's observer rewrites every stored
  * point each beat, so its cost grows linearly; ritual's should stay flat.
  *
- *   node --conditions=source --import tsx bench/heartbeat-cost.ts [--sacred] [--sizes 1000,100000,1000000]
+ *   node --conditions=@ritual/source --import tsx bench/heartbeat-cost.ts [--sacred] [--sizes 1000,100000,1000000]
  *
  * `--sacred` adds Sacred 0.8.7's FileStorageObserver for the same sizes
  * (bench/peers/sacred-heartbeat.ts, needs the cached Python venv).

@@ -4,7 +4,7 @@
  * heartbeat), and what the observer costs the training loop per point (the
  * synchronous part: journal append and planning, paid inside logMetrics).
  *
- *   node --conditions=source --import tsx bench/mongo-throughput.ts [--points N] [--batch N] [--metrics N]
+ *   node --conditions=@ritual/source --import tsx bench/mongo-throughput.ts [--points N] [--batch N] [--metrics N]
  *
  * Without MONGODB_URL it starts the test server (test/support/mongo.ts).
  * Counted only once stored: the clock stops when close() reports every event acknowledged.

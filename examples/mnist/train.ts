@@ -6,13 +6,15 @@
  *   npm start -- with mlp lr=0.01 epochs=2     # the MLP, with updates
  *   npm start -- print_config with full        # show the config only
  *
- * Runs are stored in ./runs (the folder npm was started from); the run's
- * id and the commands to look at it are printed at the end.
+ * Runs are stored in ./runs (the folder npm was started from) unless the
+ * command line names a store (`-F other-runs`, `-m URL`); the run's id and
+ * the commands to look at it are printed at the end.
  */
 import { relative, resolve } from 'node:path';
 import { Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from './backend.js';
+import { DEFAULT_CONFIG } from './config.js';
 import { trainMnist } from './training.js';
 
 // npm runs workspace scripts inside examples/mnist; INIT_CWD is where the user
@@ -23,25 +25,14 @@ if (invokedFrom !== process.cwd()) process.chdir(invokedFrom);
 const runsDir = resolve(invokedFrom, 'runs');
 
 export const ex = new Experiment('mnist')
-  .config({
-    /** 'auto' picks tfjs-node, else wasm, else cpu. */
-    backend: 'auto',
-    lr: 0.002,
-    epochs: 2,
-    batchSize: 64,
-    trainSize: 4000,
-    testSize: 1000,
-    validationSplit: 0.1,
-    model: { type: 'cnn', filters: [8, 16], kernelSize: 3, hidden: 64, dropout: 0.25 },
-    /** 'batch' also logs batch.loss / batch.acc on every batch. */
-    logEvery: 'batch',
-    saveModel: true,
-  })
+  .config(DEFAULT_CONFIG)
   .namedConfig('fast', { epochs: 1, trainSize: 2000, testSize: 1000 })
   .namedConfig('full', { epochs: 10, trainSize: 9000, testSize: 1000 })
   .namedConfig('mlp', { lr: 0.001, model: { type: 'mlp', hidden: 128, dropout: 0.2 } });
 
-ex.observe(new FileStorageObserver(runsDir));
+// The default store: only when the command line names none, so `-F other` stores there alone.
+const defaultStore = new FileStorageObserver(runsDir);
+ex.observeByDefault(defaultStore);
 
 ex.automain(import.meta, async ({ config, run, log }) => {
   const { tf, backend } = await loadTfjs(config.backend);
@@ -57,7 +48,7 @@ ex.automain(import.meta, async ({ config, run, log }) => {
   model.dispose();
 
   console.log(`test accuracy ${testAcc.toFixed(4)}, test loss ${testLoss.toFixed(4)}`);
-  if (run.id !== null) {
+  if (run.id !== null && defaultStore.runDir !== undefined) {
     // `npm run ritual` runs in the project root: name the folder so it resolves from there.
     const projectRoot = process.env.npm_config_local_prefix ?? invokedFrom;
     const where = invokedFrom === projectRoot ? relative(invokedFrom, runsDir) || '.' : runsDir;

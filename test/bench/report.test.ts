@@ -70,7 +70,7 @@ test('the JSON report is written whole, with no temporary file left behind', asy
 });
 
 test('an unknown benchmark name is refused with the list of names, before anything runs', async () => {
-  const error = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--only', 'nope'], { cwd: REPO }).then(
+  const error = await promisify(execFile)(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--only', 'nope'], { cwd: REPO }).then(
     () => assert.fail('bench/run.ts --only nope succeeded'),
     (failure: { code: number; stderr: string }) => failure,
   );

@@ -32,7 +32,7 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'ritual-bench-smoke-test-'));
   const out = join(scratch, 'smoke.json');
   exit = await new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--out', out], {
+    const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--out', out], {
       cwd: REPO,
       // The environment variable form of --smoke, so both switches stay wired.
       env: { ...process.env, RITUAL_BENCH_SMOKE: '1' },

@@ -63,6 +63,22 @@ test('CommonJS require and dynamic import with literal specifiers only', () => {
   ]);
 });
 
+test('TypeScript import types load nothing; dynamic imports used at run time still count', () => {
+  const code = `
+    type Colors = ReturnType<typeof import('picocolors').createColors>;
+    let yamlModule: typeof import('yaml') | undefined;
+    const plot = importOptional<typeof import('vega')>('vega');
+    let config: import('./config-types').Config;
+    type Tree = import('./tree')<string>;
+    export type Driver = typeof import("mongodb");
+    const loaded = await import('./runtime');
+    import('./chained').then((m) => m.run());
+    import('./caught').catch(() => undefined).finally(done);
+    const member = (await import('./member')).value;
+  `;
+  assert.deepEqual(specs(code), ['dynamic:./runtime', 'dynamic:./chained', 'dynamic:./caught', 'dynamic:./member']);
+});
+
 test('imports inside comments, strings, templates and regular expressions are not imports', () => {
   const code = `
     // import './line-comment.js';

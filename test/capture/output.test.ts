@@ -22,7 +22,7 @@ function runFixture(name: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', path.join(fixtures, name), resultFile],
+      ['--conditions=@ritual/source', '--import', 'tsx', path.join(fixtures, name), resultFile],
       { timeout: 30_000 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') return reject(error);
@@ -97,7 +97,7 @@ test("'fd' without a relaunch is a UsageError that says what to do", () => {
 });
 
 test("'fd': a signal sent to the relaunching parent is forwarded; the parent exits with 128 + signal", async () => {
-  const parent = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(fixtures, 'fd-signal.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const parent = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', path.join(fixtures, 'fd-signal.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const childPid = await new Promise<number>((resolve, reject) => {
     parent.stdout.on('data', (chunk: Buffer) => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
-import { newRootSeed, runUnseeded, Seeding } from '../../packages/core/src/seeding.js';
+import { runUnseeded } from '@ritual/core';
+import { newRootSeed, Seeding } from '@ritual/core/observer-kit';
 import { captureRunContext } from '../../packages/core/src/capture/index.js';
 import { UsageError } from '../../packages/core/src/errors.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configDifferences } from '../../packages/observers/src/cli/compare.js';
+import { configDifferences } from '../../packages/cli/src/compare.js';
 import { FIXTURE_RUNS, runCli, tableRow } from './run-cli.js';
 
 describe('configDifferences', () => {

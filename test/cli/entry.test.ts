@@ -9,14 +9,14 @@ import { describe, it } from 'node:test';
 import { FIXTURE_RUNS, runCli } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENTRY = path.join(ROOT, 'packages/observers/src/cli/ritual.ts');
-const BUILT = path.join(ROOT, 'packages/observers/dist/cli/ritual.js');
+const ENTRY = path.join(ROOT, 'packages/cli/src/ritual.ts');
+const BUILT = path.join(ROOT, 'packages/cli/dist/ritual.js');
 
 function ritual(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', ENTRY, ...args],
+      ['--conditions=@ritual/source', '--import', 'tsx', ENTRY, ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...options.env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -84,7 +84,7 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
 
   it('the installed bin (npx ritual) runs the built command', { skip: existsSync(BUILT) ? false : 'not built here: run npm run build' }, async () => {
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(ROOT, 'packages/observers/bin/ritual.js'), 'show', FIXTURE_RUNS, '2'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) =>
+      execFile(process.execPath, [path.join(ROOT, 'packages/cli/bin/ritual.js'), 'show', FIXTURE_RUNS, '2'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });

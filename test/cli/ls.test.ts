@@ -11,7 +11,7 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     assert.equal(code, 0, stderr);
     assert.deepEqual(firstColumn(stdout), ['1', '2', '3']);
     assert.deepEqual(tableRow(stdout, 'id'), ['id', 'name', 'status', 'start (UTC)', 'duration', 'result']);
-    assert.deepEqual(tableRow(stdout, '1'), ['1', 'mnist', 'COMPLETED', '2026-11-27 10:42:18', '1m 46s', '0.9731']);
+    assert.deepEqual(tableRow(stdout, '1'), ['1', 'mnist', 'COMPLETED', '2026-11-27 10:42:18', '1m46s', '0.9731']);
     assert.deepEqual(tableRow(stdout, '2'), ['2', 'mnist', 'FAILED', '2026-11-27 11:00:00', '31.5s', '-']);
   });
 
@@ -20,7 +20,7 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     const row = tableRow(stdout, '3');
     assert.equal(row?.[2], 'RUNNING?');
     // duration of a dead run: start to its last heartbeat, not to now
-    assert.equal(row?.[4], '15m 10s');
+    assert.equal(row?.[4], '15m10s');
     assert.match(stdout, /probably died/);
   });
 
@@ -28,7 +28,7 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     const { stdout } = await runCli(['ls', FIXTURE_RUNS], { now: new Date('2026-11-27T09:16:00Z') });
     const row = tableRow(stdout, '3');
     assert.equal(row?.[2], 'RUNNING');
-    assert.equal(row?.[4], '16m 00s');
+    assert.equal(row?.[4], '16m00s');
     assert.doesNotMatch(stdout, /probably died/);
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fromSacredTime } from '@ritual/core';
+import { fromSacredTime } from '@ritual/core/observer-kit';
 import { MongoClient } from 'mongodb';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
 import { FIXTURE_RUNS, firstColumn, runCli, tableRow } from './run-cli.js';
@@ -64,7 +64,7 @@ describe('ritual on a MongoDB store', () => {
     const { code, stdout, stderr } = await runCli(['ls', url]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(firstColumn(stdout), ['1', '2', '3']);
-    assert.deepEqual(tableRow(stdout, '1')?.slice(0, 6), ['1', 'mnist', 'COMPLETED', '2026-11-27 10:42:18', '1m 46s', '0.9731']);
+    assert.deepEqual(tableRow(stdout, '1')?.slice(0, 6), ['1', 'mnist', 'COMPLETED', '2026-11-27 10:42:18', '1m46s', '0.9731']);
     assert.equal(tableRow(stdout, '3')?.[2], 'RUNNING?');
   });
 

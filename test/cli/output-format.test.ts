@@ -6,26 +6,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '@ritual/core';
-import { createContext } from '../../packages/observers/src/cli/context.js';
-import { flattenPaths, sameValue, valueAtPath } from '../../packages/observers/src/cli/config-paths.js';
-import { formatDuration, formatNumber, formatValue } from '../../packages/observers/src/cli/format.js';
-import { displayStatus, durationMs, summarizeMetric } from '../../packages/observers/src/cli/run-summary.js';
-import { parseRunId, splitStore } from '../../packages/observers/src/cli/store-argument.js';
+import { createContext } from '../../packages/cli/src/context.js';
+import { flattenPaths, sameValue, valueAtPath } from '../../packages/cli/src/config-paths.js';
+import { formatNumber, formatRunDuration, formatValue } from '../../packages/cli/src/format.js';
+import { displayStatus, durationMs, summarizeMetric } from '../../packages/cli/src/run-summary.js';
+import { parseRunId, splitStore } from '../../packages/cli/src/store-argument.js';
 
 describe('formatting', () => {
-  it('durations', () => {
-    assert.deepEqual([0, 850, 1000, 31_500, 60_000, 105_500, 3_600_000, 7_380_000, 86_400_000 + 4 * 3_600_000].map(formatDuration), [
-      '0ms',
-      '850ms',
-      '1s',
+  it('durations: core\'s one formatter, `-` when unknown', () => {
+    assert.deepEqual([0, 850, 1000, 31_500, 60_000, 105_500, 3_600_000, 7_380_000].map(formatRunDuration), [
+      '0.0s',
+      '0.9s',
+      '1.0s',
       '31.5s',
-      '1m 00s',
-      '1m 46s',
-      '1h 00m',
-      '2h 03m',
-      '1d 04h',
+      '1m00s',
+      '1m46s',
+      '1h00m',
+      '2h03m',
     ]);
-    assert.equal(formatDuration(null), '-');
+    assert.equal(formatRunDuration(null), '-');
   });
 
   it('numbers: at most 6 significant digits, exponents for tiny and huge', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPlotSpec } from '../../packages/observers/src/cli/plot-spec.js';
+import { buildPlotSpec } from '../../packages/cli/src/plot-spec.js';
 import { FIXTURE_RUNS, runCli } from './run-cli.js';
 
 describe('ritual plot', () => {

@@ -1,6 +1,6 @@
 // Runs the `ritual` command in-process and captures what it prints.
 import { fileURLToPath } from 'node:url';
-import { main } from '../../packages/observers/src/cli/main.js';
+import { main } from '../../packages/cli/src/main.js';
 
 /** The prepared runs folder in Sacred's exact file format (1 COMPLETED, 2 FAILED, 3 RUNNING but dead, 4 corrupt). */
 export const FIXTURE_RUNS = fileURLToPath(new URL('../fixtures/runs', import.meta.url));

@@ -19,7 +19,7 @@ describe('ritual show', () => {
     assert.equal(lines[0], 'Run 1  mnist  COMPLETED');
     assert.match(stdout, /started\s+2026-11-27 10:42:18 UTC/);
     assert.match(stdout, /stopped\s+2026-11-27 10:44:03 UTC/);
-    assert.match(stdout, /duration\s+1m 46s/);
+    assert.match(stdout, /duration\s+1m46s/);
     assert.match(stdout, /result\s+0\.9731/);
     assert.match(stdout, /comment\s+baseline/);
     assert.deepEqual(section(stdout, 'Config'), [
@@ -87,5 +87,14 @@ describe('ritual show', () => {
     assert.match(none.stderr, /Expected \[STORE\] ID/);
     const extra = await runCli(['show', FIXTURE_RUNS, '1', '2']);
     assert.equal(extra.code, 2);
+  });
+
+  it('says the run id is missing when only a store is named (`ritual show runs`)', async () => {
+    const { code, stdout, stderr } = await runCli(['show', FIXTURE_RUNS]);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+    assert.match(stderr, /Missing the run id after the store ".*runs": expected \[STORE\] ID/);
+    assert.doesNotMatch(stderr, /No run with id/);
   });
 });

@@ -79,5 +79,5 @@ test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as s
   assert.deepEqual(loaded['2'].metrics, {});
 
   assert.equal(loaded['3'].status, 'RUNNING');
-  assert.deepEqual(loaded['3'].metrics.loss.values, [2, 'NaN'], 'a NaN stored as null reads back as NaN in pandas');
+  assert.deepEqual(loaded['3'].metrics.loss.values, [2, 'NaN'], 'a NaN stored as Sacred\'s bare NaN token reads back as NaN in pandas');
 });

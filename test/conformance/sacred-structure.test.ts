@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FileRunStore, FileStorageObserver } from '@ritual/observers';
+import { parseSacredJson } from '../../packages/observers/src/file/sacred-json.js';
 import { makeExperiment, meta, startedEvent, tempDir } from '../observers/file-fixtures.js';
 import { pythonEnvOrSkip } from '../support/python-env.js';
 
@@ -81,8 +82,9 @@ async function writeRitualRun(base: string, artifact: string): Promise<string> {
   const experiment = await makeExperiment(join(base, 'ritual-src'));
   const runId = await observer.started(
     startedEvent(experiment, {
-      config: { epochs: 3, lr: 0.02, model: { hidden: 128 }, seed: 31303992 },
-      meta: { ...meta, comment: 'hello', config_updates: { lr: 0.02 } },
+      // Values Python spells its own way (non-ASCII, astral, tiny floats): the byte check below covers them.
+      config: { epochs: 3, lr: 1.5e-7, model: { hidden: 128 }, seed: 31303992 },
+      meta: { ...meta, comment: 'héllo 😀', config_updates: { lr: 1.5e-7 } },
     }),
   );
   const now = Date.now();
@@ -90,11 +92,11 @@ async function writeRitualRun(base: string, artifact: string): Promise<string> {
     runId,
     info: {},
     metrics: [
-      { name: 'loss', steps: [0, 1, 2], values: [1, 0.5, 1 / 3], timestamps: [now, now + 1, now + 2] },
+      { name: 'loss', steps: [0, 1, 2], values: [1, 0.00001, Number.NaN], timestamps: [now, now + 1, now + 2] },
       { name: 'acc', steps: [0, 1, 2], values: [0.5, 0.6, 0.7], timestamps: [now, now + 1, now + 2] },
     ],
   });
-  await observer.heartbeat({ runId, info: { note: 'hi' }, capturedOutDelta: 'training\n', beatTime: new Date(), result: null });
+  await observer.heartbeat({ runId, info: { note: 'naïve 日本' }, capturedOutDelta: 'training\n', beatTime: new Date(), result: null });
   await observer.artifactAdded({ runId, name: 'model.json', path: artifact });
   await observer.completed({ runId, stopTime: new Date(), result: 0.8 });
   await observer.close();
@@ -124,9 +126,9 @@ test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObser
 
   const problems: string[] = [];
   for (const file of ['run.json', 'config.json', 'metrics.json', 'info.json']) {
-    // Sacred's own file may hold NaN tokens; ours must be plain JSON (JSON.parse).
-    const sacred = shape(JSON.parse(await readFile(join(sacredRun, file), 'utf8'))) as Record<string, Shape>;
-    const ours = shape(JSON.parse(await readFile(join(ritualRun, file), 'utf8'))) as Record<string, Shape>;
+    // Both may hold bare NaN tokens, as Python's json writes them.
+    const sacred = shape(parseSacredJson(await readFile(join(sacredRun, file), 'utf8'))) as Record<string, Shape>;
+    const ours = shape(parseSacredJson(await readFile(join(ritualRun, file), 'utf8'))) as Record<string, Shape>;
     for (const { path, keepObject } of DELIBERATE.filter((d) => d.file === file)) {
       drop(sacred, path, keepObject ?? false);
       drop(ours, path, keepObject ?? false);
@@ -137,18 +139,23 @@ test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObser
 
   // Times: Sacred's format, always with the 6 fractional digits Sacredboard parses.
   const sacredEntry = JSON.parse(await readFile(join(sacredRun, 'run.json'), 'utf8'));
-  const ourEntry = JSON.parse(await readFile(join(ritualRun, 'run.json'), 'utf8'));
+  const ourEntry = parseSacredJson(await readFile(join(ritualRun, 'run.json'), 'utf8')) as Record<string, any>;
   for (const key of ['start_time', 'heartbeat', 'stop_time']) {
     assert.match(sacredEntry[key], SACRED_TIME);
     assert.match(ourEntry[key], RITUAL_TIME);
   }
-  const ourMetrics = JSON.parse(await readFile(join(ritualRun, 'metrics.json'), 'utf8'));
+  const ourMetrics = parseSacredJson(await readFile(join(ritualRun, 'metrics.json'), 'utf8')) as Record<string, any>;
   for (const time of ourMetrics.loss.timestamps) assert.match(time, RITUAL_TIME);
   assert.match(sacredEntry.experiment.sources[0][1], /^_sources\/sacred_experiment_[0-9a-f]{32}\.py$/);
-  assert.match(ourEntry.experiment.sources[0][1], /^_sources\/train_[0-9a-f]{32}\.js$/);
+  // Code copies get .txt after Sacred's name so the user's toolchain never globs them (README, Storage).
+  assert.match(ourEntry.experiment.sources[0][1], /^_sources\/train_[0-9a-f]{32}\.js\.txt$/);
   assert.equal(await readFile(join(ritualRun, 'cout.txt'), 'utf8'), 'training\n');
 
   // Byte format: Python's json.dump(sort_keys=True, indent=2) of our data reproduces our files exactly.
+  const ourConfig = await readFile(join(ritualRun, 'config.json'), 'utf8');
+  assert.match(ourConfig, /"lr": 1\.5e-07,/);
+  assert.match(await readFile(join(ritualRun, 'run.json'), 'utf8'), /"comment": "h\\u00e9llo \\ud83d\\ude00"/);
+  assert.match(await readFile(join(ritualRun, 'metrics.json'), 'utf8'), /1e-05,\n {6}NaN\n/);
   const files = ['run.json', 'config.json', 'metrics.json', 'info.json'].map((f) => join(ritualRun, f));
   const { stdout } = await run(env.python, [join(HERE, 'python_json_roundtrip.py'), ...files]);
   assert.deepEqual(JSON.parse(stdout), [], 'files whose bytes differ from Python json.dump(sort_keys=True, indent=2)');

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const fixtures = fileURLToPath(new URL('../fixtures/core/', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../../packages/core/dist/index.js', import.meta.url)));
-const TSX = ['--conditions=source', '--import', 'tsx'];
+const TSX = ['--conditions=@ritual/source', '--import', 'tsx'];
 
 function run(nodeArgs: string[], file: string, args: string[] = []): { code: number | null; ran: string | null; stderr: string } {
   const events = join(mkdtempSync(join(tmpdir(), 'ritual-automain-')), 'events');

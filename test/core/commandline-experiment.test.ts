@@ -12,7 +12,7 @@ const fixture = join(root, 'test/fixtures/commandline/experiment.ts');
 function cli(args: string[], env: Record<string, string> = { NO_COLOR: '1' }, file = fixture) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (!('FORCE_COLOR' in env)) delete childEnv.FORCE_COLOR;
-  const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file, ...args], { cwd: root, env: childEnv, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', file, ...args], { cwd: root, env: childEnv, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

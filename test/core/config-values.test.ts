@@ -110,7 +110,8 @@ test('saveConfigFile writes sorted 2-space JSON and YAML that loadConfigFile rea
   const json = join(dir, 'out.json');
   await saveConfigFile(config, json);
   const text = readFileSync(json, 'utf8');
-  assert.equal(text, `${JSON.stringify({ alpha: { a: true, b: [1, 'two', null] }, num: '1e3', seed: 42, text: 'yes', zeta: 1 }, null, 2)}\n`);
+  // Sacred's save_config: json.dump(sort_keys=True, indent=2), no trailing newline.
+  assert.equal(text, JSON.stringify({ alpha: { a: true, b: [1, 'two', null] }, num: '1e3', seed: 42, text: 'yes', zeta: 1 }, null, 2));
   assert.deepEqual(await loadConfigFile(json), config);
   for (const ext of ['yaml', 'yml', 'YAML']) {
     const file = join(dir, `out.${ext}`);

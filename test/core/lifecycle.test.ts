@@ -19,7 +19,7 @@ interface Child {
 function runFixture(args: string[], options: { failOn?: string; signal?: NodeJS.Signals } = {}): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-lifecycle-'));
   const eventsFile = join(dir, 'events.jsonl');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, ...args], {
+  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, ...args], {
     env: { ...process.env, RITUAL_TEST_EVENTS: eventsFile, RITUAL_TEST_FAIL_ON: options.failOn ?? '', NO_COLOR: '1', RITUAL_JOURNAL_DIR: join(dir, 'journal') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

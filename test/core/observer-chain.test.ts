@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { parseJournalLine } from '../../packages/core/src/undelivered-journal.js';
+import { parseJournalLine } from '@ritual/core/observer-kit';
 import { ObserverChain } from '../../packages/core/src/observer-chain.js';
 import { ObserverStartError } from '../../packages/core/src/errors.js';
 import type { Observer } from '../../packages/core/src/observer.js';

@@ -10,7 +10,7 @@ const fixture = fileURLToPath(new URL('../fixtures/core/output-experiment.ts', i
 
 function runWithCapture(mode: string): { stdout: string; stored: string } {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-output-'));
-  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-C', mode, '-F', runs], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-C', mode, '-F', runs], { encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);
   return { stdout: child.stdout, stored: readFileSync(join(runs, '1', 'cout.txt'), 'utf8') };
 }

@@ -24,7 +24,7 @@ function packagesLoadedByImport(): Promise<string[]> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+      ['--conditions=@ritual/source', '--import', 'tsx', '--input-type=module', '-e', script],
       { cwd: ROOT, timeout: 60_000 },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as string[])),
     );

@@ -12,7 +12,7 @@ test('a 2 GB artifact is streamed (memory stays small), unicode names work, esca
   const dir = mkdtempSync(join(tmpdir(), 'ritual-artifacts-'));
   const runs = join(dir, 'runs');
   try {
-    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-F', runs, 'with', `dir=${dir}`], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, 'with', `dir=${dir}`], { encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     const rssMb = Number(/RSS_MB=(\d+)/.exec(child.stderr)?.[1]);
     assert.ok(rssMb < 400, `resident memory reached ${rssMb} MB while storing a 2 GB artifact`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { runSync } from '../../packages/observers/src/cli/sync.js';
+import { runSync } from '@ritual/observers';
 import { startMongoServer } from '../support/mongo.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/concurrent-runs-experiment.ts', import.meta.url));
@@ -20,7 +20,7 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
   const mongoUrl = `${server.url}/concurrent`;
   try {
     const children = Array.from({ length: PROCESSES }, (_, p) => {
-      const child = spawn(process.execPath, ['--conditions=source', '--import', import.meta.resolve('tsx'), fixture], {
+      const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), fixture], {
         cwd: work,
         env: { ...process.env, RITUAL_TEST_COUNT: String(RUNS_EACH), RITUAL_TEST_OFFSET: String(p * RUNS_EACH), RITUAL_TEST_RUNS: runs, RITUAL_TEST_MONGO: mongoUrl, RITUAL_JOURNAL_DIR: join(work, 'undelivered') },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -49,7 +49,7 @@ test('a secret in the environment, a .env file, a key file, a git-ignored module
   const project = makeProject();
   const runs = join(project, 'runs');
   mkdirSync(runs);
-  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'train.ts', '-F', 'runs', '-b', '0.05'], {
+  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'train.ts', '-F', 'runs', '-b', '0.05'], {
     cwd: project,
     encoding: 'utf8',
     env: { ...process.env, API_TOKEN: SECRET, AWS_SECRET_ACCESS_KEY: SECRET, VISIBLE_SETTING: 'shown' },

@@ -7,13 +7,13 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore, replayUndeliveredEvents } from '@ritual/observers';
 
-const ritualCli = fileURLToPath(new URL('../../packages/observers/src/cli/ritual.ts', import.meta.url));
+const ritualCli = fileURLToPath(new URL('../../packages/cli/src/ritual.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/storage-fault-experiment.ts', import.meta.url));
 
 /** Runs the fixture against `runs`, with journals going to a folder of their own. */
 function train(runs: string, fault: string) {
   const journals = mkdtempSync(join(tmpdir(), 'ritual-journal-'));
-  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.05', 'with', `fault=${fault}`, `runs=${runs}`], {
+  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.05', 'with', `fault=${fault}`, `runs=${runs}`], {
     encoding: 'utf8',
     env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
   });
@@ -57,7 +57,7 @@ test('runs folder deleted mid-run: reported once, training goes on, nothing is l
   assert.deepEqual(steps, Array.from({ length: 2000 }, (_, i) => 2000 + i));
   // the command the warning names does the same from a shell
   const target = mkdtempSync(join(tmpdir(), 'ritual-replay-cli-'));
-  const cli = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ritualCli, 'replay', child.journals[0]!, target], { encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', child.journals[0]!, target], { encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /Stored the run from .* as run 1/);
   assert.ok(readdirSync(join(target, '1')).includes('metrics.json'));

@@ -43,7 +43,7 @@ function runStuck(args: string[], journalDir: string): Promise<Child> & { ready:
   const started = Date.now();
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, ...args], {
+  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, ...args], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: journalDir, NO_COLOR: '1' },
   });
   let stdout = '';

@@ -44,3 +44,13 @@ test('colours when asked, and failures show the error line', () => {
   assert.match(out, /\x1b\[31mfailed/);
   assert.match(out, /Error: exploded/);
 });
+
+test('a duration just under a minute boundary rounds into the next minute (not 1m60s)', () => {
+  const { observer, read } = capture(false);
+  observer.started(started);
+  observer.heartbeat({ runId: 7, info: {}, capturedOutDelta: '', beatTime: new Date(startTime.getTime() + 59_960), result: undefined });
+  observer.completed({ runId: 7, stopTime: new Date(startTime.getTime() + 119_600), result: 1 });
+  const out = read();
+  assert.match(out, /beat mnist #7 1m00s/);
+  assert.match(out, /completed mnist #7 in 2m00s/);
+});

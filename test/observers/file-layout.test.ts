@@ -46,8 +46,9 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   assert.equal(run.start_time, '2026-11-27T10:00:00.123000');
   assert.equal(run.heartbeat, null);
   const trainMd5 = md5(await readFile(join(base, 'src', 'train.js')));
-  assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js`]);
-  assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js$/);
+  // Sacred's <stem>_<md5><ext>, plus .txt so that the user's tsc/eslint/test runner never pick the copy up.
+  assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js.txt`]);
+  assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js\.txt$/);
   assert.equal(await readFile(join(base, 'runs', String(run.experiment.sources[0][1])), 'utf8'), 'console.log("train");\n');
   assert.deepEqual(run.experiment.dependencies, experiment.dependencies);
   assert.deepEqual(run.host, host);
@@ -196,7 +197,7 @@ test('a queued run stores config, run.json (QUEUED, queue_time) and sources, and
   assert.equal((await json(join(base, 'runs', '1', 'run.json'))).status, 'RUNNING');
 });
 
-test('NaN and Infinity: JSON files stay JSON.parse-able (null), the store returns the exact values', async () => {
+test('NaN and Infinity: JSON files carry Sacred\'s bare tokens, the store returns the exact values', async () => {
   const base = await tempDir();
   const experiment = await makeExperiment(join(base, 'src'));
   const observer = new FileStorageObserver(join(base, 'runs'));
@@ -205,9 +206,11 @@ test('NaN and Infinity: JSON files stay JSON.parse-able (null), the store return
   await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0, 1, 2], values: [Number.NaN, Infinity, -Infinity], timestamps: [now, now, now] }] });
   await observer.completed({ runId: 1, stopTime: new Date(), result: Number.NaN });
   await observer.close();
-  const metrics = await json(join(base, 'runs', '1', 'metrics.json'));
-  assert.deepEqual(metrics.loss.values, [null, null, null]);
-  assert.equal((await json(join(base, 'runs', '1', 'run.json'))).result, null);
+  const metricsText = await readFile(join(base, 'runs', '1', 'metrics.json'), 'utf8');
+  assert.match(metricsText, /"values": \[\n {6}NaN,\n {6}Infinity,\n {6}-Infinity\n {4}\]/);
+  const runText = await readFile(join(base, 'runs', '1', 'run.json'), 'utf8');
+  assert.match(runText, /\n {2}"result": NaN,\n/);
+  assert.ok(Number.isNaN((parseSacredJson(runText) as { result: number }).result));
   const store = await FileRunStore.open(join(base, 'runs'));
   const [series] = await store.metrics(1, 'loss');
   assert.deepEqual(series?.values, [Number.NaN, Infinity, -Infinity]);

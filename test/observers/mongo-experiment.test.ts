@@ -32,7 +32,7 @@ after(async () => {
 });
 
 function experiment(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, ...args], {
+  return run(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, ...args], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: join(work, 'journal'), NO_COLOR: '1' },
     timeout: 120_000,
   });

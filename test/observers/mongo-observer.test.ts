@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Double, Int32, MongoClient, ObjectId } from 'mongodb';
 import { readFile, readdir } from 'node:fs/promises';
 import { RunNotFoundError, UsageError } from '@ritual/core';
-import { runSync } from '../../packages/observers/src/cli/sync.js';
+import { runSync } from '@ritual/observers';
 import { MongoObserver } from '../../packages/observers/src/mongo/observer.js';
 import { MongoRunStore } from '../../packages/observers/src/mongo/store.js';
 import { parseMongoSpec, redactMongoUrl } from '../../packages/observers/src/mongo/target.js';

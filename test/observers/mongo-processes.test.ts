@@ -12,8 +12,8 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { build } from 'esbuild';
 import { MongoClient } from 'mongodb';
-import { main as ritual } from '../../packages/observers/src/cli/main.js';
-import { runSync } from '../../packages/observers/src/cli/sync.js';
+import { main as ritual } from '../../packages/cli/src/main.js';
+import { runSync } from '@ritual/observers';
 import { MongoRunStore } from '../../packages/observers/src/mongo/store.js';
 import { repoRoot } from '../support/mongo-server/build.js';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
@@ -40,7 +40,7 @@ before(async () => {
     target: 'node20',
     outfile: childScript,
     external: ['mongodb'],
-    conditions: ['source'],
+    conditions: ['@ritual/source'],
     logLevel: 'warning',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });

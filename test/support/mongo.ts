@@ -42,6 +42,15 @@ export interface StartOptions {
   port?: number;
 }
 
+/**
+ * Tests name their own databases (`${url}/db`), so a database in MONGODB_URL
+ * (what `npm run db:start` prints) is dropped; a URL with options is kept whole.
+ */
+function serverUrl(url: string): string {
+  const match = /^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?[^/?]*$/i.exec(url);
+  return match ? match[1]! : url;
+}
+
 const READY = /ritual-mongo-server ready 127\.0\.0\.1:(\d+)/;
 
 function waitForReady(child: ChildProcess, timeoutMs: number): Promise<number> {
@@ -87,7 +96,7 @@ function stopChild(child: ChildProcess | null): Promise<void> {
 }
 
 export async function startMongoServer(options: StartOptions = {}): Promise<MongoTestServer> {
-  const external = process.env.MONGODB_URL;
+  const external = process.env.MONGODB_URL && serverUrl(process.env.MONGODB_URL);
   if (external) {
     return { url: external, controllable: false, startupMs: 0, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
   }

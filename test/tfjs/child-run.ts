@@ -15,7 +15,7 @@ export interface ChildResult {
 
 export function runScript(script: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],

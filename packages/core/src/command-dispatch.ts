@@ -3,6 +3,7 @@ import { captureRunContext } from './capture/index.js';
 import { relaunchForFdCapture } from './capture/fd-relay.js';
 import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './commandline/index.js';
 import { saveConfigFile } from './config/index.js';
+import { formatDuration } from './duration.js';
 import { RitualError } from './errors.js';
 import type { Experiment } from './experiment.js';
 import type { RunOutcome } from './run-lifecycle.js';
@@ -169,10 +170,5 @@ async function printDependencies(ex: Experiment<object>): Promise<string> {
 }
 
 function elapsed(start: Date | null, stop: Date | null): string {
-  if (!start || !stop) return '0:00:00';
-  const seconds = Math.round((stop.getTime() - start.getTime()) / 1000);
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+  return formatDuration(start && stop ? stop.getTime() - start.getTime() : 0, 'clock');
 }

@@ -45,14 +45,22 @@ export class CommandLineError extends UsageError {
 /** An optional dependency (mongodb, a tfjs backend...) is not installed. */
 export class MissingDependencyError extends UsageError {
   override readonly name: string = 'MissingDependencyError';
+  /** The missing packages, space-separated as `npm install` takes them. */
   readonly packageName: string;
-  constructor(packageName: string, purpose: string, options?: { cause?: unknown }) {
-    super(`Optional module \`${packageName}\` not found; it is needed ${purpose}. Install it: npm install ${packageName}`, {
+  /** Several optional packages of one feature are named in one message, so one install fixes it. */
+  constructor(packageName: string | readonly string[], purpose: string, options?: { cause?: unknown }) {
+    super(missingDependencyMessage(typeof packageName === 'string' ? [packageName] : packageName, purpose), {
       ...options,
       code: 'RITUAL_MISSING_DEPENDENCY',
     });
-    this.packageName = packageName;
+    this.packageName = typeof packageName === 'string' ? packageName : packageName.join(' ');
   }
+}
+
+function missingDependencyMessage(names: readonly string[], purpose: string): string {
+  const quoted = names.map((name) => `\`${name}\``).join(', ');
+  if (names.length === 1) return `Optional module ${quoted} not found; it is needed ${purpose}. Install it: npm install ${names[0]}`;
+  return `Optional modules ${quoted} not found; they are needed ${purpose}. Install them: npm install ${names.join(' ')}`;
 }
 
 /** A storage backend (folder, database) refused an operation or could not be reached. */

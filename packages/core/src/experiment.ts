@@ -71,6 +71,7 @@ export class Experiment<C extends object = {}> {
   /** @internal */ readonly entries: ConfigEntry[] = [];
   /** @internal */ readonly namedConfigs = new Map<string, ConfigEntry>();
   /** @internal */ readonly observers: Observer[] = [];
+  /** @internal */ readonly defaultObservers: Observer[] = [];
   /** @internal */ readonly commands = new Map<string, CommandEntry>();
   /** @internal */ readonly extraSources: string[] = [];
   /** @internal */ readonly extraDependencies = new Map<string, string>();
@@ -107,8 +108,26 @@ export class Experiment<C extends object = {}> {
     return this as unknown as Experiment<C & Record<string, unknown>>;
   }
 
+  /**
+   * Store every run with this observer, whatever the command line says (`-F`
+   * and `-m` add stores beside it). The same folder or database named here and
+   * on the command line is one store: a run is stored there once.
+   */
   observe(observer: Observer): this {
     this.observers.push(observer);
+    return this;
+  }
+
+  /**
+   * Store runs with this observer unless the command line (or `run()`'s
+   * options) names a store with `-F DIR` or `-m URL`: then only the named ones
+   * are used, so `-F other` does not also write to the default folder.
+   * `-u` disables it like any other observer.
+   *
+   *   ex.observeByDefault(new FileStorageObserver('runs'));
+   */
+  observeByDefault(observer: Observer): this {
+    this.defaultObservers.push(observer);
     return this;
   }
 
@@ -221,8 +240,9 @@ export class Experiment<C extends object = {}> {
     const frozen = freezeConfig(config);
     const log = createLogger(this.name, parseLogLevel(options.loglevel));
     const warn = (message: string) => process.stderr.write(`WARNING - ${this.name} - ${message}\n`);
-    const observers = options.unobserved ? [] : [...this.observers, ...(await observersFromOptions(options))];
-    if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL or ex.observe(); -u silences this).');
+    const named = options.unobserved ? [] : await observersFromOptions(options);
+    const observers = options.unobserved ? [] : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
+    if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).');
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,

@@ -1,28 +1,32 @@
-// The public API of @ritual/core. Everything a user or an observer needs is
-// exported here and nowhere else.
+// The public API of @ritual/core: what a user training a model needs. What only
+// observer and store authors need is in @ritual/core/observer-kit (observer-kit.ts).
 
 // The experiment and the run, as the user meets them.
 export { Experiment, type ExperimentOptions, type RunContext, type MainFunction, type RunRequest, type FinalConfig } from './experiment.js';
 export { Run, type ArtifactOptions } from './run.js';
-export { normaliseArtifactName, RESERVED_RUN_DIR, RUN_FILE_NAMES } from './artifact-name.js';
 export type { RunOutcome } from './run-lifecycle.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { RunOptions } from './commandline/index.js';
 
 // Errors: one base class with a code, split by whose move it is.
-export * from './errors.js';
+export {
+  RitualError,
+  UsageError,
+  ConfigError,
+  CommandLineError,
+  MissingDependencyError,
+  BackendError,
+  ObserverStartError,
+  RunNotFoundError,
+} from './errors.js';
 
 // The observer contract and the run record every backend stores.
 export type * from './run-record.js';
 export type * from './observer.js';
-export { toSacredTime, fromSacredTime } from './time.js';
 
-// Seeding: the root seed and derived generators (what main's Math.random is seeded from).
-export { newRootSeed, Seeding, runUnseeded } from './seeding.js';
+// Seeding: code that must not draw from main's seeded Math.random.
+export { runUnseeded } from './seeding.js';
 export { describeReproducibility, type ReproducibilityInfo } from './capture/reproducibility.js';
-
-// Events an observer could not take, kept for `ritual replay`.
-export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
 
 // --- TensorFlow.js integration (packages/core/src/tfjs; tfjs is an optional peer, never imported) ---
 export { registerWasmConv2DBackpropFilter } from './tfjs/wasm-conv2d-backprop-filter.js';

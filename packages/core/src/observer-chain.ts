@@ -26,7 +26,7 @@ export class ObserverChain {
     private readonly runLabel = 'run',
   ) {
     // A stable sort keeps the user's order among equal priorities.
-    this.observers = [...observers].sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
+    this.observers = distinctStores(observers).sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0));
   }
 
   get size(): number {
@@ -139,4 +139,19 @@ export class ObserverChain {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The observers without those that write where an earlier one already does:
+ * the same folder or database named twice (in code and with -F/-m) is one
+ * store, and storing each run in it twice would make two runs of one.
+ */
+export function distinctStores(observers: readonly Observer[]): Observer[] {
+  const seen = new Set<string>();
+  return observers.filter((observer) => {
+    if (observer.writesTo === undefined) return true;
+    if (seen.has(observer.writesTo)) return false;
+    seen.add(observer.writesTo);
+    return true;
+  });
 }

@@ -15,6 +15,14 @@ export interface Observer {
   readonly name: string;
   /** Higher runs first. Defaults to 0. */
   readonly priority?: number;
+  /**
+   * Where this observer stores runs, as one comparable string (the file
+   * observer: its absolute folder; MongoDB: hosts, database and collection).
+   * Two observers with the same value would store every run twice, so a run
+   * keeps only the first of them (`ex.observe(new FileStorageObserver('runs'))`
+   * plus `-F runs` is one store). Observers without it are never merged.
+   */
+  readonly writesTo?: string;
 
   /** A queued run (`-q`): store everything needed to start it later. May return the run id. */
   queued?(event: QueuedEvent): Promise<RunId | void> | RunId | void;

@@ -28,18 +28,37 @@ export class PointClock {
   }
 
   /**
-   * Re-learn the offset. `Date.now()` is floored to the millisecond, so one
-   * reading places the true offset within [candidate, candidate + 1): the
-   * largest reading seen is the best estimate, and taking it never moves
-   * time backwards. A jump beyond that noise is the wall clock being set
-   * (NTP step, a user changing it) and is followed, as Date.now() would.
+   * Re-learn the offset. `Date.now()` is read between two monotonic reads:
+   * the process can be descheduled between any two reads (for many ms on a
+   * loaded machine), so only the tightest of a few brackets is trusted; its
+   * lower bound, `Date.now() - (monotonic read after it)`, never makes the
+   * clock run ahead of `Date.now()`. The true offset lies within the bracket
+   * plus 1 ms (`Date.now()` is floored), so a candidate that far below the
+   * current offset is noise and the larger, better estimate is kept; a jump
+   * beyond it is the wall clock being set (NTP step, a user changing it) and
+   * is followed, as Date.now() would.
    */
   sync(): void {
-    const candidate = Date.now() - monotonicMs();
+    let width = Infinity;
+    let candidate = Number.NaN;
+    for (let i = 0; i < SYNC_TRIES && width > TIGHT_BRACKET_MS; i++) {
+      const before = monotonicMs();
+      const wall = Date.now();
+      const after = monotonicMs();
+      if (after - before < width) {
+        width = after - before;
+        candidate = wall - after;
+      }
+    }
     const drift = candidate - this.offset; // NaN on the first sync
-    if (!(drift >= -1 && drift <= 0)) this.offset = candidate;
+    if (!(drift >= -1 - width && drift <= 0)) this.offset = candidate;
   }
 }
+
+/** Reads of Date.now() bracketed per sync at most; nearly always the first is tight. */
+const SYNC_TRIES = 8;
+/** A bracket this narrow needs no retry: far below Date.now()'s 1 ms resolution. */
+const TIGHT_BRACKET_MS = 0.05;
 
 function monotonicMs(): number {
   // Indexing (not destructuring) keeps the array removable by escape analysis.

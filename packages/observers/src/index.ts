@@ -16,7 +16,7 @@ export { MongoObserver } from './mongo/observer.js';
 export type { MongoObserverOptions } from './mongo/observer.js';
 export { MongoRunStore } from './mongo/store.js';
 export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
-export { runSync, type SyncReport } from './mongo/sync.js';
+export { runSync, type SyncReport, type SyncOutput } from './mongo/sync.js';
 
 // --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
 export { compileWhere, WhereSyntaxError } from './query/where.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseJournalLine, UsageError, type Observer, type RunId } from '@ritual/core';
+import { UsageError, type Observer, type RunId } from '@ritual/core';
+import { parseJournalLine } from '@ritual/core/observer-kit';
 import { FileStorageObserver } from './file/observer.js';
 
 /** Observer methods a journal line may name, in the order a run emits them. */

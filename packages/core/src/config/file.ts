@@ -13,6 +13,7 @@ import { DEPTH_ADVICE, flowNestingDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 import { yaml } from './yaml-module.js';
+import { compareSacredKeys, formatSacredJson } from '../sacred-json.js';
 
 export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 
@@ -90,23 +91,18 @@ export function loadConfigFileSync(file: string): JsonObject {
   return parseConfigText(text, file, format);
 }
 
-/** Sorted keys at every level: stable diffs, and Sacred's own JSON layout. */
-function sortKeys(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (isPlainObject(value)) {
-    const out: JsonObject = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as JsonObject)[key]!);
-    return out;
-  }
-  return value;
-}
-
-/** Writes the config as JSON (sorted keys, 2-space indent) or YAML, by extension; never leaves a half-written file. */
+/**
+ * Writes the config as JSON or YAML, by extension; never leaves a half-written
+ * file. The JSON is Sacred's save_config (and a run's config.json) byte for
+ * byte; YAML lists keys in the same order (by code point, as Python sorts).
+ */
 export async function saveConfigFile(config: JsonObject, file: string): Promise<void> {
   const format = formatOf(file, 'save');
   validateConfigValue(config);
-  const sorted = sortKeys(config);
-  const text = format === 'json' ? `${JSON.stringify(sorted, null, 2)}\n` : yaml().stringify(sorted, { schema: 'core' });
+  const text =
+    format === 'json'
+      ? formatSacredJson(config)
+      : yaml().stringify(config, { schema: 'core', sortMapEntries: (a, b) => compareSacredKeys(String(a.key), String(b.key)) });
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, text, 'utf8');

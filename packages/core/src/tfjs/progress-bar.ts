@@ -1,13 +1,14 @@
 /**
  * A one-line training progress bar for terminals, redrawn in place with `\r`:
  *
- *   epoch 2/5 [########------------]  94/235  ETA 3s  loss 0.2345
+ *   epoch 2/5 [########------------]  94/235  ETA 3.0s  loss 0.2345
  *
  * Each epoch ends with its final line and a newline, so a terminal keeps one
  * line per epoch, and ritual's output capture (which collapses `\r` redraws
  * to their last state) stores exactly those lines. Redraws are throttled so
  * the bar costs nothing measurable even at thousands of batches a second.
  */
+import { formatDuration } from '../duration.js';
 
 /** Where the bar is drawn; `process.stdout` by default. */
 export interface ProgressStream {
@@ -89,15 +90,6 @@ function bar(done: number, total: number | undefined): string {
 
 function pad(done: number, total: number): string {
   return String(done).padStart(String(total).length, ' ');
-}
-
-export function formatDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 60) return `${Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 function formatValue(v: number): string {

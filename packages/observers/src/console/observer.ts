@@ -11,6 +11,7 @@ import type {
   RunId,
   StartedEvent,
 } from '@ritual/core';
+import { formatDuration } from '@ritual/core/observer-kit';
 
 /** Options of the ConsoleObserver. */
 export interface ConsoleObserverOptions {
@@ -85,24 +86,24 @@ export class ConsoleObserver implements Observer {
   heartbeat(event: HeartbeatEvent): void {
     if (!this.heartbeats) return;
     const latest = [...this.metrics].slice(0, 6).map(([name, s]) => `${name}=${format(s.last)}`);
-    this.print(`${this.colors.dim('beat')} ${this.label} ${elapsed(event.beatTime.getTime() - this.startedAt)}${latest.length ? ` ${latest.join(' ')}` : ''}`);
+    this.print(`${this.colors.dim('beat')} ${this.label} ${formatDuration(event.beatTime.getTime() - this.startedAt)}${latest.length ? ` ${latest.join(' ')}` : ''}`);
   }
 
   completed(event: CompletedEvent): void {
     this.summary();
     const result = event.result === undefined ? '' : ` result=${JSON.stringify(event.result)}`;
-    this.print(`${this.colors.green('completed')} ${this.label} in ${elapsed(event.stopTime.getTime() - this.startedAt)}${result}`);
+    this.print(`${this.colors.green('completed')} ${this.label} in ${formatDuration(event.stopTime.getTime() - this.startedAt)}${result}`);
   }
 
   failed(event: FailedEvent): void {
     this.summary();
     const last = event.failTrace.find((line) => line.trim().length > 0)?.trim() ?? '';
-    this.print(`${this.colors.red('failed')} ${this.label} after ${elapsed(event.stopTime.getTime() - this.startedAt)}: ${last}`);
+    this.print(`${this.colors.red('failed')} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}: ${last}`);
   }
 
   interrupted(event: InterruptedEvent): void {
     this.summary();
-    this.print(`${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${elapsed(event.stopTime.getTime() - this.startedAt)}`);
+    this.print(`${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}`);
   }
 
   private summary(): void {
@@ -132,7 +133,3 @@ function format(value: number): string {
   return Math.abs(value) >= 1e5 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
 }
 
-function elapsed(ms: number): string {
-  const seconds = Math.max(0, ms) / 1000;
-  return seconds < 60 ? `${seconds.toFixed(1)}s` : `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
-}

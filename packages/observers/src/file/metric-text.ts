@@ -11,7 +11,7 @@
  * whole-millisecond timestamps are written digit by digit. The output is
  * byte for byte what the string-based writer produced.
  */
-import { toSacredTime } from '@ritual/core';
+import { sacredJsonNumber, toSacredTime } from '@ritual/core/observer-kit';
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;
@@ -123,11 +123,11 @@ export class TextBytes {
     return this.bytes.subarray(start, this.length);
   }
 
-  /** metrics.json items spelled by `String(x)` (steps that are not all finite: `NaN`, as Sacred's json writes it). */
+  /** metrics.json items spelled one by one as Python's json writes them (`NaN`, `1e-07`, `-0.0`). */
   sacredItemsSpelled(values: readonly number[], from: number, to: number, continued: boolean): void {
     for (let i = from; i < to; i++) {
       this.item(continued || i > from);
-      this.text(String(values[i]));
+      this.text(sacredJsonNumber(values[i]!));
     }
   }
 

@@ -31,11 +31,11 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError } from '@ritual/core';
+import { compareSacredKeys, sacredJsonString, spelledAsInJavaScript } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 
-const utf8 = new TextEncoder();
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
@@ -169,8 +169,8 @@ export class MetricsLog {
       const steps = packedCopy(this.stepsChunk, batch.steps, part, Math.min(to, part + STRINGIFY_POINTS));
       const at = log.length;
       log.text(JSON.stringify(steps));
-      // metrics.json spells steps as String() does; JSON's digits are the same unless one is not finite.
-      if (steps.every(Number.isFinite)) stepItems.sacredItemsOf(log.since(at), continued || part > from);
+      // metrics.json reuses JSON's digits unless Python spells a step otherwise (not finite, tiny, -0).
+      if (steps.every(spelledAsInJavaScript)) stepItems.sacredItemsOf(log.since(at), continued || part > from);
       else stepItems.sacredItemsSpelled(steps, 0, steps.length, continued || part > from);
       log.joinArrayPart(at, part === from, part + STRINGIFY_POINTS >= to);
     }
@@ -178,13 +178,13 @@ export class MetricsLog {
     for (let part = from; part < to; part += STRINGIFY_POINTS) {
       const values = packedCopy(this.valuesChunk, batch.values, part, Math.min(to, part + STRINGIFY_POINTS));
       const at = log.length;
-      if (values.every(Number.isFinite)) {
+      if (values.every(spelledAsInJavaScript)) {
         log.text(JSON.stringify(values));
         valueItems.sacredItemsOf(log.since(at), continued || part > from);
       } else {
-        log.text(JSON.stringify(values.map(encodeValue)));
-        // metrics.json values are null where not finite, as JSON.stringify writes them.
-        valueItems.sacredItemsOf(utf8.encode(JSON.stringify(values)), continued || part > from);
+        // Python spells some of these otherwise (`NaN`, `1e-07`, `-0.0`): metrics.json gets its spelling.
+        log.text(JSON.stringify(values.every(Number.isFinite) ? values : values.map(encodeValue)));
+        valueItems.sacredItemsSpelled(values, 0, values.length, continued || part > from);
       }
       log.joinArrayPart(at, part === from, part + STRINGIFY_POINTS >= to);
     }
@@ -285,7 +285,7 @@ export class MetricsLog {
   private async materialise(): Promise<void> {
     const snapshot = [...this.series.entries()]
       .map(([name, metric]) => ({ name, metric, committed: { points: metric.points, bytes: [...metric.bytes] } }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) => compareSacredKeys(a.name, b.name));
     const points = snapshot.reduce((sum, entry) => sum + entry.committed.points, 0);
     const target = join(this.runDir, RUN_FILES.metrics);
     const temp = join(this.runDir, PRIVATE_DIR, `${RUN_FILES.metrics}.${randomBytes(6).toString('hex')}.tmp`);
@@ -297,7 +297,7 @@ export class MetricsLog {
       } else {
         await copier.text('{\n');
         for (const [index, { name, metric, committed }] of snapshot.entries()) {
-          await copier.text(`  ${JSON.stringify(name)}: {`);
+          await copier.text(`  ${sacredJsonString(name)}: {`);
           for (const [i, array] of ARRAYS.entries()) {
             const bytes = committed.bytes[i]!;
             await copier.text(`${i === 0 ? '' : ','}\n    "${array}": ${bytes === 0 ? '[]' : '['}`);

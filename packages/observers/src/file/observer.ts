@@ -55,6 +55,7 @@ export class FileStorageObserver implements Observer {
   readonly priority: number;
   /** The runs folder, absolute. */
   readonly baseDir: string;
+  readonly writesTo: string;
   private run: ActiveRun | undefined;
 
   constructor(dir: string, options: FileStorageObserverOptions = {}) {
@@ -64,6 +65,7 @@ export class FileStorageObserver implements Observer {
     this.name = `FileStorageObserver(${dir})`;
     this.priority = options.priority ?? FILE_STORAGE_PRIORITY;
     this.baseDir = resolve(dir);
+    this.writesTo = `file:${this.baseDir}`;
   }
 
   /** Folder of the current run (after started/queued). */
@@ -240,7 +242,7 @@ export class FileStorageObserver implements Observer {
     return this.run;
   }
 
-  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext"]]. */
+  /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext[.txt]"]]. */
   private async storeSources(experiment: ExperimentInfo): Promise<JsonObject> {
     const sources = await Promise.all(
       experiment.sources.map(async (source) => [source.relativePath, await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5)]),

@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendError, fromSacredTime } from '@ritual/core';
+import { BackendError } from '@ritual/core';
+import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, RunId, RunStatus } from '@ritual/core';
 import type { StoredRun } from '../store.js';
 import { RUN_FILES } from './run-folder.js';

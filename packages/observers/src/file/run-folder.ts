@@ -4,7 +4,8 @@
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendError, normaliseArtifactName, UsageError } from '@ritual/core';
+import { BackendError, UsageError } from '@ritual/core';
+import { normaliseArtifactName } from '@ritual/core/observer-kit';
 import type { RunId } from '@ritual/core';
 
 /** Files Sacred's FileStorageObserver owns in a run folder. */

@@ -1,52 +1,18 @@
 /**
- * JSON the way Sacred's FileStorageObserver writes it (`json.dump(obj,
- * sort_keys=True, indent=2)`), written atomically, and read back tolerantly.
+ * Sacred's JSON files (`json.dump(obj, sort_keys=True, indent=2)`, spelled by
+ * core's formatSacredJson), written atomically, and read back tolerantly.
  *
- * Why a hand-written serialiser: `JSON.stringify` cannot sort keys that look
- * like integers (JavaScript objects always list them first, numerically),
- * and Python sorts them as strings; Dates must become Sacred's naive-UTC
- * strings wherever they sit (meta.queue_time...).
- *
- * Non-finite numbers: Python's json writes bare `NaN`/`Infinity` tokens,
- * which JSON.parse (and so every JavaScript reader, Omniboard included)
- * rejects. ritual writes `null` instead, which both JSON.parse and Python's
- * json/pandas read (pandas turns None into NaN in a numeric series). The
- * exact non-finite values of metrics survive in the append-only metrics log,
- * which the FileRunStore reads. When reading, the bare tokens Sacred itself
- * writes are accepted too, so runs written by Python are readable.
+ * Non-finite numbers are written as Sacred writes them, as the bare tokens
+ * `NaN`/`Infinity`/`-Infinity`, which Python's json reads but JSON.parse
+ * refuses; parseSacredJson reads them, so every reader in ritual goes
+ * through it.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { toSacredTime } from '@ritual/core';
+import { formatSacredJson } from '@ritual/core/observer-kit';
 
-/** Serialise like Python's `json.dumps(value, sort_keys=True, indent=2)`. */
-export function formatSacredJson(value: unknown): string {
-  return write(value, '');
-}
-
-function write(value: unknown, indent: string): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return JSON.stringify(toSacredTime(value));
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => inner + write(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined && typeof item !== 'function')
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([key, item]) => `${inner}${JSON.stringify(key)}: ${write(item, inner)}`).join(',\n')}\n${indent}}`;
-  }
-  // functions and symbols have no JSON form; Python's json would refuse them, we store null.
-  return 'null';
-}
+export { formatSacredJson };
 
 /**
  * Replace `path` atomically: write a temp file in `tempDir` (same file system)

@@ -7,7 +7,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import type { Query } from 'mingo';
-import { BackendError, RunNotFoundError, UsageError, fromSacredTime } from '@ritual/core';
+import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
+import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
 import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
 import { readMetricsLog } from './metrics-log.js';
@@ -75,8 +76,8 @@ export class FileRunStore implements RunStore {
       this.warnings.push(`skipped run ${folder}: ${result.message}`);
       this.options.onCorrupt?.(runIdFromFolder(folder), result);
     }
-    // mingo is loaded on the first query: importing the observers package (to write runs) should not pay for it.
-    const { Query } = await import('mingo');
+    // mingo is an optional peer, loaded on the first query: writing runs neither installs nor imports it.
+    const { Query } = await importMingo();
     let query: Query;
     try {
       query = new Query(filter);
@@ -186,4 +187,14 @@ async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>>
     });
   }
   return result;
+}
+
+async function importMingo(): Promise<typeof import('mingo')> {
+  try {
+    return await import('mingo');
+  } catch (error) {
+    // Only "not installed" becomes the install hint; a broken install keeps its own error.
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new MissingDependencyError('mingo', 'to query runs in a folder (FileRunStore.find, `ritual ls`)', { cause: error });
+  }
 }

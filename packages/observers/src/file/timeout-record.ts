@@ -9,7 +9,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toSacredTime, type ForcedEnd, type TimeoutRecorder } from '@ritual/core';
+import type { ForcedEnd, TimeoutRecorder } from '@ritual/core';
+import { toSacredTime } from '@ritual/core/observer-kit';
 import { readMetricsLog } from './metrics-log.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';

@@ -19,7 +19,7 @@ import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js'
 import { loadMongoDriver } from './driver.js';
 import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
-import { parseMongoSpec, redactDeep, redactMongoUrl, resolveTarget, type MongoTarget, type TargetOptions } from './target.js';
+import { parseMongoSpec, redactDeep, redactMongoUrl, resolveTarget, storeIdentity, type MongoTarget, type TargetOptions } from './target.js';
 import { mongoTimeoutRecorder } from './timeout-record.js';
 import { Uploader } from './uploader.js';
 
@@ -50,6 +50,7 @@ export interface MongoObserverOptions extends TargetOptions {
 export class MongoObserver implements Observer {
   readonly name: string;
   readonly priority: number;
+  readonly writesTo: string;
   private readonly target: MongoTarget;
   private readonly journalRoot: string;
   private readonly limits: WriterLimits;
@@ -64,6 +65,7 @@ export class MongoObserver implements Observer {
     this.target = resolveTarget(options);
     this.priority = options.priority ?? 30;
     this.name = `MongoObserver(${this.target.redactedUrl}, ${this.target.dbName}.${this.target.runsCollection})`;
+    this.writesTo = storeIdentity(this.target);
     this.journalRoot = options.journalDir ?? defaultJournalRoot();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
   }

@@ -54,6 +54,25 @@ function databaseFromUrl(url: string): string | undefined {
   return name === '' ? undefined : name;
 }
 
+/**
+ * One string per place runs are stored: scheme, hosts (lower case, sorted,
+ * port 27017 when none is given), database and runs collection. Credentials
+ * and connection options are left out: they change how we connect, not where
+ * the runs go.
+ */
+export function storeIdentity(target: MongoTarget): string {
+  const srv = /^mongodb\+srv:/i.test(target.url);
+  const afterScheme = target.url.replace(URL_SCHEME, '');
+  const authority = afterScheme.split(/[/?]/)[0] ?? '';
+  const hostList = authority.slice(authority.lastIndexOf('@') + 1);
+  const hosts = hostList
+    .split(',')
+    .map((host) => host.toLowerCase())
+    .map((host) => (srv || /:\d+$/.test(host) ? host : `${host}:27017`))
+    .sort();
+  return `${srv ? 'mongodb+srv' : 'mongodb'}://${hosts.join(',')}/${target.dbName}.${target.runsCollection}`;
+}
+
 export function resolveTarget(options: TargetOptions): MongoTarget {
   if (!URL_SCHEME.test(options.url)) {
     throw new UsageError(`MongoDB URL ${JSON.stringify(redactMongoUrl(options.url))} must start with mongodb:// or mongodb+srv://.`);

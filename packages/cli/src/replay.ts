@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { replayUndeliveredEvents } from '../replay.js';
+import { replayUndeliveredEvents } from '@ritual/observers';
 import type { CliContext } from './context.js';
 
 /**

@@ -91,7 +91,7 @@ function reportError(ctx: ReturnType<typeof createContext>, error: unknown): num
 async function packageVersion(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   try {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';

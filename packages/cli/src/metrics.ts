@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError, type MetricSeries, type RunId } from '@ritual/core';
-import type { RunStore } from '../store.js';
+import type { RunStore } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { formatNumber, formatTime } from './format.js';
 import { DEFAULT_STORE, parseRunId, splitStore, withStore } from './store-argument.js';

@@ -2,6 +2,7 @@
  * How run values look in a terminal: short, aligned, never multi-line.
  * Data formats (--json, --csv) bypass this and keep full precision.
  */
+import { formatDuration } from '@ritual/core/observer-kit';
 
 /** `2026-11-27 10:42:18` (UTC, as Sacred stores it); `-` when unknown. */
 export function formatTime(date: Date | null | undefined): string {
@@ -9,18 +10,9 @@ export function formatTime(date: Date | null | undefined): string {
   return date.toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** `850ms`, `31.5s`, `1m 45s`, `2h 03m`, `3d 04h`. */
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1).replace(/\.0$/, '')}s`;
-  const totalSeconds = Math.round(seconds);
-  const minutes = Math.floor(totalSeconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(totalSeconds % 60).padStart(2, '0')}s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
-  return `${Math.floor(hours / 24)}d ${String(hours % 24).padStart(2, '0')}h`;
+/** A run's duration (`31.5s`, `1m45s`, `2h03m`: core's one formatter); `-` when unknown. */
+export function formatRunDuration(ms: number | null): string {
+  return ms === null ? '-' : formatDuration(ms);
 }
 
 /** A number with at most 6 significant digits, without trailing zeros. */

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, type RunId } from '@ritual/core';
-import type { RunStore } from '../store.js';
-import { openStore } from '../store-registry.js';
+import type { RunStore } from '@ritual/observers';
+import { openStore } from '@ritual/observers';
 
 /** Where runs are read from when the user names no store. */
 export const DEFAULT_STORE = 'runs';
@@ -25,6 +25,14 @@ export function splitStore(
 ): { location: string; rest: string[] } {
   const [first, ...others] = positionals;
   if ('fixed' in shape) {
+    if (positionals.length === shape.fixed && first !== undefined && (first === DEFAULT_STORE || looksLikeStore(first))) {
+      // `ritual show runs`: the word is the store, not a run id, and the id was forgotten.
+      const missing = shape.fixed === 1 ? 'the run id' : 'an argument';
+      throw new UsageError(
+        `Missing ${missing} after the store ${JSON.stringify(first)}: expected ${shape.usage}. ` +
+          `\`ritual ls ${first}\` lists the run ids.`,
+      );
+    }
     if (positionals.length === shape.fixed) return { location: DEFAULT_STORE, rest: positionals };
     if (positionals.length === shape.fixed + 1 && first !== undefined) return { location: first, rest: others };
     throw new UsageError(`Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`);

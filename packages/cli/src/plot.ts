@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { MissingDependencyError, UsageError, type RunId } from '@ritual/core';
-import type { RunStore } from '../store.js';
+import type { RunStore } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { loadMetric } from './metrics.js';
 import { buildPlotSpec, type PlotPoint } from './plot-spec.js';
@@ -86,25 +86,59 @@ async function collectPoints(ctx: CliContext, store: RunStore, ids: RunId[], nam
 
 /** Vega renders the SVG headlessly (renderer "none"); resvg turns it into PNG with the system fonts. */
 async function renderChart(vegaLiteSpec: object, format: 'svg' | 'png'): Promise<Buffer> {
-  const [vega, vegaLite] = await Promise.all([importOptional<typeof import('vega')>('vega'), importOptional<typeof import('vega-lite')>('vega-lite')]);
+  const { vega, vegaLite, resvg } = await loadPlotStack(format);
   const view = new vega.View(vega.parse(vegaLite.compile(vegaLiteSpec as Parameters<typeof vegaLite.compile>[0]).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    if (format === 'svg') return Buffer.from(svg, 'utf8');
-    const { Resvg } = await importOptional<typeof import('@resvg/resvg-js')>('@resvg/resvg-js');
-    const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'zoom', value: 2 }, background: 'white' });
-    return resvg.render().asPng();
+    if (format === 'svg' || !resvg) return Buffer.from(svg, 'utf8');
+    const image = new resvg.Resvg(svg, {
+      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+      fitTo: { mode: 'zoom', value: 2 },
+      background: 'white',
+    });
+    return image.render().asPng();
   } finally {
     view.finalize();
   }
 }
 
-async function importOptional<T>(name: string): Promise<T> {
-  try {
-    return (await import(name)) as T;
-  } catch (error) {
-    throw new MissingDependencyError(name, 'to draw plots with `ritual plot`', { cause: error });
+interface PlotStack {
+  vega: typeof import('vega');
+  vegaLite: typeof import('vega-lite');
+  resvg: typeof import('@resvg/resvg-js') | undefined;
+}
+
+/**
+ * The plotting packages are optional peers of @ritual/cli (48 MB that `ls` and `show` do not need).
+ * Every one the picture needs is tried first, so a single message names all that are missing.
+ */
+async function loadPlotStack(format: 'svg' | 'png'): Promise<PlotStack> {
+  const names = format === 'png' ? ['vega', 'vega-lite', '@resvg/resvg-js'] : ['vega', 'vega-lite'];
+  const loaded = await Promise.allSettled(names.map((name) => import(name) as Promise<unknown>));
+  const missing = names.filter((name, i) => {
+    const result = loaded[i] as PromiseSettledResult<unknown>;
+    return result.status === 'rejected' && isModuleNotFound(result.reason, name);
+  });
+  if (missing.length > 0) {
+    const purpose = `to draw ${format.toUpperCase()} plots with \`ritual plot\``;
+    throw new MissingDependencyError(missing, purpose, { cause: (loaded.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason });
   }
+  const modules = loaded.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+  return {
+    vega: modules[0] as typeof import('vega'),
+    vegaLite: modules[1] as typeof import('vega-lite'),
+    resvg: modules[2] as typeof import('@resvg/resvg-js') | undefined,
+  };
+}
+
+/** Only "not installed" becomes the install hint; a broken install keeps its own error. */
+function isModuleNotFound(error: unknown, name: string): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // vega-lite without vega fails with "Cannot find package 'vega'": that names vega, not vega-lite.
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${name}'`);
 }
 
 function outputFormat(file: string | undefined): 'svg' | 'png' {

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { MetricSeries } from '@ritual/core';
-import type { ArtifactEntry, RunStore, StoredRun } from '../store.js';
+import type { ArtifactEntry, RunStore, StoredRun } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { flattenPaths } from './config-paths.js';
-import { formatDuration, formatNumber, formatTime, formatValue } from './format.js';
+import { formatRunDuration, formatNumber, formatTime, formatValue } from './format.js';
 import { displayStatus, durationMs, isProbablyDead, summarizeMetric, type MetricSummary } from './run-summary.js';
 import { paintStatus } from './status-style.js';
 import { parseRunId, splitStore, withStore } from './store-argument.js';
@@ -56,7 +56,7 @@ function overview(ctx: CliContext, run: StoredRun): string[] {
     ['command', run.command ?? '-'],
     ['started', run.start_time ? `${formatTime(run.start_time)} UTC` : '-'],
     ['stopped', run.stop_time ? `${formatTime(run.stop_time)} UTC` : '-'],
-    ['duration', formatDuration(durationMs(run, now))],
+    ['duration', formatRunDuration(durationMs(run, now))],
     ['heartbeat', run.heartbeat ? `${formatTime(run.heartbeat)} UTC` : '-'],
     ['result', formatValue(run.result, 200)],
   ];

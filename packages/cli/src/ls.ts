@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
 import { UsageError, type JsonObject, type MetricSeries, type RunStatus } from '@ritual/core';
-import type { FindOptions, RunStore, StoredRun } from '../store.js';
-import { compileWhere } from '../query/where.js';
+import type { FindOptions, RunStore, StoredRun } from '@ritual/observers';
+import { compileWhere } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { valueAtPath } from './config-paths.js';
-import { formatDuration, formatTime, formatValue } from './format.js';
+import { formatRunDuration, formatTime, formatValue } from './format.js';
 import { paintStatus } from './status-style.js';
 import { DEAD_AFTER_MS, displayStatus, durationMs, isProbablyDead } from './run-summary.js';
 import { DEFAULT_STORE, withStore } from './store-argument.js';
@@ -93,7 +93,7 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
     formatValue(row.name, 30),
     paintStatus(ctx, row.status),
     formatTime(row.start_time ? new Date(row.start_time) : null),
-    formatDuration(row.duration_ms),
+    formatRunDuration(row.duration_ms),
     row.result === null ? '-' : formatValue(row.result, 24),
     // null in a row means "not there" (JSON has no undefined): shown as -
     ...columns.map((c) => (row[c] === null ? '-' : formatValue(row[c], 24))),

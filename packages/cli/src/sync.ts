@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { BackendError } from '@ritual/core';
-import { runSync, type SyncOutput } from '../mongo/sync.js';
-import { redactMongoUrl } from '../mongo/target.js';
+import { runSync, type SyncOutput } from '@ritual/observers';
+import { redactMongoUrl } from '@ritual/observers';
 
-export { runSync, type SyncReport } from '../mongo/sync.js';
+export { runSync, type SyncReport } from '@ritual/observers';
 
 /** The `sync` subcommand, for the `ritual` program. */
 export function syncCommand(out: SyncOutput = process.stdout): Command {

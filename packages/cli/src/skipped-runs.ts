@@ -1,4 +1,4 @@
-import type { RunStore, StoredRun } from '../store.js';
+import type { RunStore, StoredRun } from '@ritual/observers';
 
 /**
  * Runs a store could not read (a half-written or hand-edited run folder) are

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { UsageError } from '@ritual/core';
-import type { RunStore } from '../store.js';
+import type { RunStore } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { flattenPaths, sameValue } from './config-paths.js';
-import { formatDuration, formatNumber, formatValue } from './format.js';
+import { formatRunDuration, formatNumber, formatValue } from './format.js';
 import { displayStatus, durationMs, summarizeMetric, type MetricSummary } from './run-summary.js';
 import { paintStatus } from './status-style.js';
 import { parseRunId, splitStore, withStore } from './store-argument.js';
@@ -71,7 +71,7 @@ export async function compareRuns(ctx: CliContext, store: RunStore, idTexts: str
     renderTable(ctx, head, [
       ['name', ...runs.map((r) => formatValue(r.experiment?.name, 30))],
       ['status', ...runs.map((r) => paintStatus(ctx, displayStatus(r, now)))],
-      ['duration', ...runs.map((r) => formatDuration(durationMs(r, now)))],
+      ['duration', ...runs.map((r) => formatRunDuration(durationMs(r, now)))],
       ['result', ...runs.map((r) => (r.result === null || r.result === undefined ? '-' : formatValue(r.result, 30)))],
     ]),
   );

@@ -1,5 +1,5 @@
 import type { MetricSeries, RunStatus } from '@ritual/core';
-import type { StoredRun } from '../store.js';
+import type { StoredRun } from '@ritual/observers';
 
 /**
  * A RUNNING run whose last heartbeat is older than this is shown as probably

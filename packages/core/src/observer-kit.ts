@@ -1,0 +1,26 @@
+// @ritual/core/observer-kit: what an observer or store author needs beyond the
+// user-facing API of @ritual/core. @ritual/observers is built on it; a user
+// training a model never imports it. Sacred's formats live here (its time
+// strings, its run folder's file names), with the parts of core a backend must
+// agree with (artifact names, journal lines, seeds).
+
+// Sacred's timestamps: naive UTC ISO strings without a zone, as Python writes them.
+export { toSacredTime, fromSacredTime } from './time.js';
+
+// Durations as every reader prints them (compact, or Sacred's h:mm:ss clock).
+export { formatDuration, type DurationStyle } from './duration.js';
+
+// Sacred's JSON as Python's json.dump spells it (ensure_ascii, repr floats, bare NaN, keys by code point).
+export { formatSacredJson, sacredJsonNumber, sacredJsonString, spelledAsInJavaScript, compareSacredKeys } from './sacred-json.js';
+
+// Artifact names as every backend must store them, and the run files they may not shadow.
+export { normaliseArtifactName, RUN_FILE_NAMES } from './artifact-name.js';
+
+// Lines of the journal an observer could not take, read back by `ritual replay`.
+export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
+
+// The root seed and the generators derived from it, for backends that replay or check seeding.
+export { newRootSeed, Seeding } from './seeding.js';
+
+// A bug in ritual (or in the observer) rather than in the caller's input or the backend.
+export { InternalError } from './errors.js';
