@@ -66,7 +66,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   try {
     context = await plan.captureContext();
   } catch (error) {
-    output.stop();
+    output.dispose();
     throw error;
   }
   for (const warning of context.warnings) plan.warn(warning);
@@ -88,7 +88,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
       return { status: 'QUEUED', run };
     } finally {
       await chain.close();
-      output.stop();
+      output.dispose();
     }
   }
 
@@ -106,7 +106,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     });
   } catch (error) {
     await chain.close();
-    output.stop();
+    output.dispose();
     throw error;
   }
 
@@ -120,27 +120,31 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
    * prints or logs after that instant is stored by no observer (the points
    * stay in a buffer nobody drains, the output is no longer captured).
    */
-  let stopSnapshot: { metrics: MetricSeries[]; output: string } | null = null;
+  let stopSnapshot: { metrics: MetricSeries[] } | null = null;
   const takeStopSnapshot = (): void => {
-    stopSnapshot ??= { metrics: metrics.hasPending ? metrics.drain() : [], output: output.stop() };
+    if (stopSnapshot !== null) return;
+    stopSnapshot = { metrics: metrics.hasPending ? metrics.drain() : [] };
+    output.stop();
   };
 
-  // The final beat stops the capture, which returns what is still in flight (an unfinished line, bytes in the fd relay).
   const beat = async (final = false) => {
     // After the stop snapshot only the final beat delivers, and only the snapshot.
     if (stopSnapshot !== null && !final) return;
     const points = stopSnapshot?.metrics ?? (metrics.hasPending ? metrics.drain() : []);
     if (points.length > 0) await chain.emit('logMetrics', { runId: run.id, metrics: points, info: run.info });
-    let capturedOutDelta: string;
-    if (!final) capturedOutDelta = output.drain();
-    else capturedOutDelta = stopSnapshot === null ? output.stop() : stopSnapshot.output;
-    await chain.emit('heartbeat', {
-      runId: run.id,
-      info: run.info,
-      capturedOutDelta,
-      beatTime: new Date(),
-      result: run.result,
-    });
+    // The final beat stops the capture, which adds what is still in flight (an unfinished line, bytes in the fd relay).
+    if (final) output.stop();
+    // Output comes in pieces of a few MiB, one heartbeat each, so that memory stays bounded however much main
+    // printed since the last beat. A beat takes what was waiting when it began: a main printing faster than the
+    // observers store cannot keep it going forever (after stop() nothing is added, so the final beat takes it all).
+    let due = output.pendingBytes;
+    do {
+      const capturedOutDelta = output.drain();
+      due -= Buffer.byteLength(capturedOutDelta);
+      const event = { runId: run.id, info: run.info, capturedOutDelta, beatTime: new Date(), result: run.result };
+      await chain.emit('heartbeat', event);
+      if (capturedOutDelta === '') break;
+    } while (due > 0 && output.pendingBytes > 0);
   };
   run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
   const heartbeat = new Heartbeat(plan.beatInterval * 1000, () => beat());
@@ -204,7 +208,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     await chain.end('interrupted', { runId: run.id, stopTime: run.stopTime, status: outcome.status });
   }
   await chain.close();
-  output.stop();
+  output.dispose();
   // Exits the process here if main called process.exit (once every other active run has ended too).
   stopSignals.releaseExit();
   return outcome;
