@@ -35,7 +35,7 @@ test('an artifact inside ritual\'s own .ritual/ folder is refused up front; ever
   try {
     const args = [fixture, '-F', runs, 'with', `dir=${dir}`, 'bigGigabytes=0'];
     const options = { encoding: 'utf8' } as const;
-    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], options);
+    const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ...args], options);
     assert.equal(child.status, 0, child.stderr);
     assert.doesNotMatch(child.stderr, /failed/i, 'no observer dropped out');
     const runDir = join(runs, '1');

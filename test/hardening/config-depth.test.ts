@@ -12,7 +12,7 @@ const fixture = fileURLToPath(new URL('../fixtures/commandline/experiment.ts', i
 function runCli(dir: string, words: string[], observers = true) {
   const flags = ['-F', join(dir, 'runs')];
   if (observers) flags.push('-m', 'mongodb://127.0.0.1:1/ritual_depth');
-  const args = ['--conditions=source', '--import', 'tsx', fixture, 'with', ...words, '-f', ...flags];
+  const args = ['--conditions=@ritual/source', '--import', 'tsx', fixture, 'with', ...words, '-f', ...flags];
   return spawnSync(process.execPath, args, {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', RITUAL_JOURNAL_DIR: join(dir, 'journal') },

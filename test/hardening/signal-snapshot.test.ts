@@ -11,7 +11,7 @@ const fixture = fileURLToPath(new URL('../fixtures/core/signal-snapshot-experime
 /** Runs the fixture into a file observer, sends `signal` once it is well under way, returns the run folder. */
 async function interruptedRun(signal: NodeJS.Signals, dir: string): Promise<{ code: number | null; runDir: string }> {
   const runs = join(dir, 'runs');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2'], {
+  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2'], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: join(dir, 'journal') },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
