@@ -3,8 +3,8 @@
  * are timed, laid out as in a user's installed app, so start-up measures what
  * a user runs (compiled code under `node`), not tsx transpiling TypeScript:
  *
- *   .cache/bench/node_modules/@ritual/core/index.mjs        packages/core/src, one file
- *   .cache/bench/node_modules/@ritual/observers/index.mjs   packages/observers/src, one file
+ *   .cache/bench/node_modules/@ritual/core/*.mjs            packages/core/src: one file per export, shared chunks
+ *   .cache/bench/node_modules/@ritual/observers/*.mjs       packages/observers/src, likewise
  *   .cache/bench/<subject>.mjs                              the subject (the user's script)
  *
  * Every other package (mingo, yaml, seedrandom, mongodb...) stays an import
@@ -43,23 +43,48 @@ export async function bundleRitualSubject(entry: string): Promise<string> {
 
 async function buildPackage(name: (typeof PACKAGES)[number]): Promise<void> {
   const source = join(REPO_ROOT, 'packages', name);
-  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { name: string; version: string };
+  const manifest = JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as PackageManifest;
   const target = join(OUT_DIR, 'node_modules', ...manifest.name.split('/'));
-  await compile(join(source, 'src', 'index.ts'), join(target, 'index.mjs'));
-  await writeAtomically(join(target, 'package.json'), `${JSON.stringify({ name: manifest.name, version: manifest.version, type: 'module', exports: './index.mjs' }, null, 2)}\n`);
+  // Each export ('.', './observer-kit') is its own entry, as in the published package, and code they
+  // share is split into common chunks, so a class seen through two exports is one class (instanceof holds).
+  const entries = Object.entries(manifest.exports).flatMap(([subpath, conditions]) => {
+    const file = typeof conditions === 'object' ? conditions['@ritual/source'] : undefined;
+    return file === undefined ? [] : [{ subpath, name: subpath === '.' ? 'index' : subpath.slice(2), file }];
+  });
+  const result = await build({
+    entryPoints: entries.map(({ name: out, file }) => ({ in: join(source, file), out })),
+    outdir: target,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    ...BUILD_OPTIONS,
+  });
+  await Promise.all(result.outputFiles.map((output) => writeAtomically(output.path, output.text)));
+  const exports = Object.fromEntries(entries.map(({ subpath, name: out }) => [subpath, `./${out}.mjs`]));
+  const packageJson = { name: manifest.name, version: manifest.version, type: 'module', exports };
+  await writeAtomically(join(target, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
 }
+
+interface PackageManifest {
+  name: string;
+  version: string;
+  exports: Record<string, string | Record<string, string>>;
+}
+
+const BUILD_OPTIONS = {
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  plugins: [bareImportsExternal] as Plugin[],
+  logLevel: 'silent',
+} as const;
 
 async function compile(entry: string, outfile: string): Promise<void> {
   const result = await build({
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    plugins: [bareImportsExternal],
-    logLevel: 'silent',
+    ...BUILD_OPTIONS,
   });
   const [output] = result.outputFiles;
   if (output === undefined) throw new Error(`esbuild produced nothing for ${entry}`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureRepositories, NO_COMMIT, NO_REMOTE, parseRemotes, stripCredentials } from '../../packages/core/src/capture/git.js';
-import type { SourceFile } from '../../packages/core/src/run-record.js';
+import type { SourceFile } from '../../packages/core/src/run/run-record.js';
 import { git, tempDir, writeTree } from './fixture-tree.js';
 
 function sourcesOf(root: string, ...files: string[]): SourceFile[] {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seedrandom from 'seedrandom';
 import { Experiment } from '../../packages/core/src/experiment.js';
-import type { Observer } from '../../packages/core/src/observer.js';
+import type { Observer } from '../../packages/core/src/observer/observer.js';
 
 /**
  * The library's own work that runs while main runs (heartbeats, metric

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test, { mock } from 'node:test';
-import { Heartbeat } from '../../packages/core/src/heartbeat.js';
+import { Heartbeat } from '../../packages/core/src/run/heartbeat.js';
 
 /** Let the promise callbacks of a finished beat run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

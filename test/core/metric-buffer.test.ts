@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { MetricBuffer } from '../../packages/core/src/metric-buffer.js';
+import { MetricBuffer } from '../../packages/core/src/run/metric-buffer.js';
 
 test('steps auto-increment per metric and explicit steps set the next one', () => {
   const buffer = new MetricBuffer();

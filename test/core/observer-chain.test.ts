@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { parseJournalLine } from '@ritual/core/observer-kit';
-import { ObserverChain } from '../../packages/core/src/observer-chain.js';
+import { ObserverChain } from '../../packages/core/src/observer/observer-chain.js';
 import { ObserverStartError } from '../../packages/core/src/errors.js';
-import type { Observer } from '../../packages/core/src/observer.js';
+import type { Observer } from '../../packages/core/src/observer/observer.js';
 
 function recorder(name: string, priority: number, calls: string[], overrides: Partial<Observer> = {}): Observer {
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { PointClock } from '../../packages/core/src/point-clock.js';
+import { PointClock } from '../../packages/core/src/run/point-clock.js';
 
 const realNow = Date.now;
 

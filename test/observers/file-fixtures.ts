@@ -1,5 +1,5 @@
 /**
- * Events shaped as packages/core/src/observer.ts says the Run sends them,
+ * Events shaped as packages/core/src/observer/observer.ts says the Run sends them,
  * for driving the FileStorageObserver directly in tests, child processes and
  * the heartbeat benchmark.
  */

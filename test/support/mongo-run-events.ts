@@ -1,6 +1,6 @@
 /**
  * A scripted run that drives an observer with events shaped exactly as the Run
- * sends them (packages/core/src/observer.ts), with deterministic content and
+ * sends them (packages/core/src/observer/observer.ts), with deterministic content and
  * times so two runs can be compared document by document. Used by the MongoDB
  * tests and, through mongo-run-child.ts, by the multi-process ones.
  */

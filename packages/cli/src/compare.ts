@@ -8,6 +8,9 @@ import { displayStatus, durationMs, summarizeMetric, type MetricSummary } from '
 import { paintStatus } from './status-style.js';
 import { parseRunId, splitStore, withStore } from './store-argument.js';
 import { renderTable } from './table.js';
+import { compareMetricSeries } from './run-comparison.js';
+import { metricDifference } from './divergence-text.js';
+import { parseTolerance } from './tolerance.js';
 
 const MISSING = '(missing)';
 
@@ -18,10 +21,12 @@ export function compareCommand(ctx: CliContext): Command {
     .usage('[STORE] ID ID... [options]')
     .option('--all', 'show every config key, not only the ones that differ')
     .option('--json', 'print the differences and metric summaries as JSON')
+    .option('--rtol <x>', 'relative tolerance when comparing metric series point by point (default 0: bitwise)')
+    .option('--atol <x>', 'absolute tolerance when comparing metric series point by point (default 0: bitwise)')
     .addHelpText('after', '\nExamples:\n  ritual compare 3 4\n  ritual compare path/to/runs 3 4 7 --all\n  ritual compare mongodb://localhost:27017/sacred 12 13')
-    .action(async (positionals: string[], options: { all?: boolean; json?: boolean }) => {
+    .action(async (positionals: string[], options: CompareOptions) => {
       const { location, rest } = splitStore(positionals, { atLeast: 2, usage: '[STORE] ID ID..., e.g. `ritual compare 3 4`' });
-      await withStore(location, (store) => compareRuns(ctx, store, rest, options));
+      await withStore(location, (store) => compareStoredRuns(ctx, store, rest, options));
     });
 }
 
@@ -45,12 +50,23 @@ export function configDifferences(configs: unknown[], includeEqual = false): Con
   return differences;
 }
 
-export async function compareRuns(ctx: CliContext, store: RunStore, idTexts: string[], options: { all?: boolean; json?: boolean }): Promise<void> {
+interface CompareOptions {
+  all?: boolean;
+  json?: boolean;
+  rtol?: string;
+  atol?: string;
+}
+
+export async function compareStoredRuns(ctx: CliContext, store: RunStore, idTexts: string[], options: CompareOptions): Promise<void> {
   const ids = idTexts.map(parseRunId);
   if (new Set(ids.map(String)).size !== ids.length) throw new UsageError(`Each run can be compared once; got ${idTexts.join(' ')}.`);
+  const tolerance = { rtol: parseTolerance('--rtol', options.rtol), atol: parseTolerance('--atol', options.atol) };
   const runs = await Promise.all(ids.map((id) => store.get(id)));
   const series = await Promise.all(ids.map((id) => store.metrics(id)));
   const summaries = series.map((list) => new Map(list.map((s) => [s.name, summarizeMetric(s)])));
+  // Point by point, every later run against the first: where each series first parts from it.
+  const first = runs[0]!._id;
+  const versus = await Promise.all(runs.slice(1).map((run) => compareMetricSeries(store, first, store, run._id, tolerance)));
   const differences = configDifferences(runs.map((r) => r.config), options.all);
   const metricNames = [...new Set(summaries.flatMap((m) => [...m.keys()]))].sort();
 
@@ -59,6 +75,7 @@ export async function compareRuns(ctx: CliContext, store: RunStore, idTexts: str
       runs: runs.map((r) => ({ id: r._id, name: r.experiment?.name ?? null, status: r.status, result: r.result ?? null })),
       config: differences.map((d) => ({ key: d.key, values: d.values.map((v) => (v === undefined ? null : v)), missing: d.values.map((v) => v === undefined) })),
       metrics: metricNames.map((name) => ({ name, runs: summaries.map((m) => m.get(name) ?? null) })),
+      series: versus.map((metrics, i) => ({ a: first, b: runs[i + 1]!._id, tolerance, same: metrics.every((m) => m.status === 'same'), metrics })),
     };
     ctx.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -95,6 +112,15 @@ export async function compareRuns(ctx: CliContext, store: RunStore, idTexts: str
     }
   }
   ctx.out(renderTable(ctx, ['metric', '', ...head.slice(1)], rows, ['left', 'left', ...runs.map(() => 'right' as const)]));
+
+  const within = tolerance.rtol === 0 && tolerance.atol === 0 ? 'bit for bit' : `within rtol=${tolerance.rtol}, atol=${tolerance.atol}`;
+  ctx.out(ctx.colors.bold(`\nSeries, point by point against run ${String(first)} (${within})`));
+  for (const [i, metrics] of versus.entries()) {
+    const other = runs[i + 1]!._id;
+    const lines = metrics.map((m) => metricDifference(m, first, other)).filter((line): line is string => line !== null);
+    if (lines.length === 0) ctx.out(`  run ${String(other)}: every series the same (${metrics.length} metrics)`);
+    for (const line of lines) ctx.out(`  run ${String(other)}: ${ctx.colors.yellow(line)}`);
+  }
 }
 
 function cell(ctx: CliContext, value: unknown, all: unknown[]): string {

@@ -21,6 +21,11 @@ export interface CliContext {
   err(text: string): void;
   /** Raw stdout, for data formats (CSV, JSON) written as a whole. */
   write(text: string): void;
+  /** Raw stderr, for a child process's output passed through. */
+  errRaw(text: string): void;
+  /** The exit code when the command ran but has a verdict other than success (ritual reproduce: 1 differs, 2 not rebuilt). */
+  setExitCode(code: number): void;
+  readonly exitCode: number;
   colors: Colors;
   now(): Date;
   /** Whether to show stack traces (`--debug`). */
@@ -31,7 +36,15 @@ export function createContext(io: CliIO, debug: boolean): CliContext {
   const env = io.env ?? process.env;
   const colorEnabled =
     io.color ?? (Boolean(io.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb');
+  let exitCode = 0;
   return {
+    errRaw: (text) => void io.stderr.write(text),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+    get exitCode() {
+      return exitCode;
+    },
     out: (text = '') => void io.stdout.write(`${text}\n`),
     err: (text) => void io.stderr.write(`${text}\n`),
     write: (text) => void io.stdout.write(text),

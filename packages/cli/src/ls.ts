@@ -10,6 +10,7 @@ import { DEAD_AFTER_MS, displayStatus, durationMs, isProbablyDead } from './run-
 import { DEFAULT_STORE, withStore } from './store-argument.js';
 import { renderTable } from './table.js';
 import { collectSkippedRuns } from './skipped-runs.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 const STATUSES: RunStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED', 'TIMEOUT'];
 /** `--status dead` (or `RUNNING?`) selects RUNNING runs that stopped beating. */
@@ -136,7 +137,7 @@ async function describeRun(store: RunStore, run: StoredRun, columns: string[], m
       series = await store.metrics(run._id);
     } catch (error) {
       // A run whose metrics file is damaged still has its row; its metric cells stay empty.
-      warn(`cannot read its metrics (${error instanceof Error ? error.message : String(error)})`);
+      warn(`cannot read its metrics (${errorMessage(error)})`);
     }
     for (const name of metricNames) {
       const found = series.find((s) => s.name === name);

@@ -8,9 +8,13 @@ import { plotCommand } from './plot.js';
 import { showCommand } from './show.js';
 import { failCommand } from './fail.js';
 import { replayCommand } from './replay.js';
+import { reproduceCommand } from './reproduce.js';
 import { registerSyncCommand } from './sync.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export type { CliIO } from './context.js';
+export { compareRuns, compareSeries } from './run-comparison.js';
+export type { CompareRunsOptions, RunComparison, MetricComparison, ArtifactComparison, SeriesDivergence, Tolerance } from './run-comparison.js';
 
 /** Exit codes: 0 done, 1 the store or something else failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -24,6 +28,7 @@ Examples:
   ritual compare 3 4 7                         config differences and metrics side by side
   ritual metrics 3 loss --csv > loss.csv
   ritual plot 3,4 loss,val_loss -o loss.png    curves of two runs as a picture
+  ritual reproduce 3                           re-run run 3 from its stored code and check it gives the same numbers
 
 STORE is a runs folder (default ./runs) or a mongodb:// URL, and may be left out.
 Run \`ritual <command> --help\` for the options of a command; --debug shows stack traces.`;
@@ -51,7 +56,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       writeErr: (text) => void io.stderr.write(text),
       outputError: (text, write) => write(ctx.colors.red(text)),
     });
-  for (const sub of [lsCommand(ctx), showCommand(ctx), compareCommand(ctx), metricsCommand(ctx), plotCommand(ctx), failCommand(ctx), replayCommand(ctx)]) {
+  for (const sub of [lsCommand(ctx), showCommand(ctx), compareCommand(ctx), metricsCommand(ctx), plotCommand(ctx), failCommand(ctx), replayCommand(ctx), reproduceCommand(ctx)]) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }
@@ -64,7 +69,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   try {
     await program.parseAsync(args, { from: 'user' });
-    return EXIT.ok;
+    return ctx.exitCode;
   } catch (error) {
     return reportError(ctx, error);
   }
@@ -80,7 +85,7 @@ function reportError(ctx: ReturnType<typeof createContext>, error: unknown): num
   if (error instanceof RitualError) {
     ctx.err(ctx.colors.red(`ritual: ${error.message}`));
   } else {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     ctx.err(ctx.colors.red(`ritual: unexpected error: ${message}`));
   }
   if (ctx.debug && error instanceof Error && error.stack) ctx.err(error.stack);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { replayUndeliveredEvents } from '@ritual/observers';
+import { replayUndelivered } from '@ritual/observers';
 import type { CliContext } from './context.js';
 
 /**
@@ -15,7 +15,8 @@ export function replayCommand(ctx: CliContext): Command {
     .option('--keep-id', 'store the run under its original id instead of the next free one')
     .addHelpText('after', '\nExamples:\n  ritual replay ~/.cache/ritual/undelivered/mnist-…-FileStorageObserver_runs_.jsonl runs\n  ritual replay journal.jsonl mongodb://localhost:27017/sacred')
     .action(async (journal: string, store: string, options: { keepId?: boolean }) => {
-      const id = await replayUndeliveredEvents(journal, store, { keepId: options.keepId ?? false });
-      ctx.out(`Stored the run from ${journal} in ${store}${id === null ? '' : ` as run ${String(id)}`}.`);
+      const { runId, resumed } = await replayUndelivered(journal, store, { keepId: options.keepId ?? false });
+      if (resumed) ctx.out(`Completed run ${String(runId)} in ${store} with the events from ${journal}.`);
+      else ctx.out(`Stored the run from ${journal} in ${store}${runId === null ? '' : ` as run ${String(runId)}`}.`);
     });
 }

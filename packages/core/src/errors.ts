@@ -1,3 +1,5 @@
+import { errorMessage } from './error-message.js';
+
 /**
  * Every error ritual throws on purpose is a RitualError with a stable `code`.
  * The three branches say whose move it is:
@@ -75,7 +77,7 @@ export class BackendError extends RitualError {
 export class ObserverStartError extends BackendError {
   override readonly name: string = 'ObserverStartError';
   constructor(observerName: string, options?: { cause?: unknown }) {
-    const reason = options?.cause instanceof Error ? options.cause.message : String(options?.cause);
+    const reason = errorMessage(options?.cause);
     super(`Observer ${observerName} failed to start the run: ${reason}. Fix the observer's target or run with -u (unobserved).`, {
       ...options,
       code: 'RITUAL_OBSERVER_START',

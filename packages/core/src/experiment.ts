@@ -1,17 +1,19 @@
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureRunContext } from './capture/index.js';
-import { resolveConfig, freezeConfig, type ConfigEntry, type ConfigSummary } from './config/index.js';
+import { resolveConfig, freezeConfig, type ConfigEntry, type ResolvedConfig } from './config/index.js';
 import { defaultRunOptions, isEntryPoint, type RunOptions } from './commandline/index.js';
 import { UsageError } from './errors.js';
 import { createLogger, parseLogLevel, type Logger } from './logger.js';
-import { observersFromOptions } from './observer-flags.js';
-import type { Observer } from './observer.js';
-import type { Run } from './run.js';
-import { executeRun, type RunOutcome } from './run-lifecycle.js';
-import type { JsonObject, RunMeta } from './run-record.js';
+import { observersFromOptions } from './observer/observer-flags.js';
+import type { Observer } from './observer/observer.js';
+import type { Run } from './run/run.js';
+import { executeRun, type RunOutcome } from './run/run-lifecycle.js';
+import type { JsonObject, RunMeta } from './run/run-record.js';
 import { newRootSeed, type Seeding } from './seeding.js';
-import { runCommandline as dispatchCommandline } from './command-dispatch.js';
+import { runCommandline as dispatchCommandline } from './commandline/command-dispatch.js';
+import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
+import { reproducesFromEnv } from './run/reproduction-marker.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** Later config declarations override earlier keys, as in Sacred. */
@@ -67,7 +69,7 @@ interface CommandEntry {
  * a main function and commands. Each call of `run()` or of the command line
  * makes one Run, recorded by every observer.
  */
-export class Experiment<C extends object = {}> {
+export class Experiment<C extends object = {}> implements CommandTarget {
   /** @internal */ readonly entries: ConfigEntry[] = [];
   /** @internal */ readonly namedConfigs = new Map<string, ConfigEntry>();
   /** @internal */ readonly observers: Observer[] = [];
@@ -196,7 +198,7 @@ export class Experiment<C extends object = {}> {
 
   /** Run from a command line (`process.argv.slice(2)` by default); resolves to the process exit code. */
   runCommandline(argv: string[] = process.argv.slice(2)): Promise<number> {
-    return dispatchCommandline(this as unknown as Experiment<object>, argv);
+    return dispatchCommandline(this, argv);
   }
 
   /** Run programmatically. Resolves with the finished run; rejects with main's error if it failed. */
@@ -214,20 +216,12 @@ export class Experiment<C extends object = {}> {
   }
 
   /** @internal Resolve the config for a command line or ex.run() request. */
-  resolve(updates: Record<string, unknown>, requested: string[], force: boolean): { config: JsonObject; summary: ConfigSummary; namedConfigs: string[] } {
+  resolve(updates: Record<string, unknown>, requested: string[], force: boolean): ResolvedConfig {
     return resolveConfig({ entries: this.entries, namedConfigs: this.namedConfigs, requested, updates, force, newSeed: newRootSeed });
   }
 
   /** @internal One run of a command: shared by the command line and `run()`. */
-  async startRun(request: {
-    command: string;
-    updates: Record<string, unknown>;
-    requested: string[];
-    options: RunOptions;
-    metaOptions: Record<string, unknown>;
-    handleSignals: boolean;
-    resolved?: { config: JsonObject; namedConfigs: string[] };
-  }): Promise<RunOutcome> {
+  async startRun(request: StartRunRequest): Promise<RunOutcome> {
     const entry = this.commands.get(request.command);
     if (!entry) {
       const known = [...this.commands.keys()].join(', ') || '(none: call ex.main(fn) first)';
@@ -243,6 +237,7 @@ export class Experiment<C extends object = {}> {
     const named = options.unobserved ? [] : await observersFromOptions(options);
     const observers = options.unobserved ? [] : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
     if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).');
+    const reproduces = reproducesFromEnv();
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,
@@ -250,6 +245,7 @@ export class Experiment<C extends object = {}> {
       named_configs: resolved.namedConfigs,
       ...(options.comment !== undefined ? { comment: options.comment } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(reproduces !== undefined ? { reproduces } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
     return executeRun({

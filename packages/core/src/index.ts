@@ -3,8 +3,8 @@
 
 // The experiment and the run, as the user meets them.
 export { Experiment, type ExperimentOptions, type RunContext, type MainFunction, type RunRequest, type FinalConfig } from './experiment.js';
-export { Run, type ArtifactOptions } from './run.js';
-export type { RunOutcome } from './run-lifecycle.js';
+export { Run, type ArtifactOptions } from './run/run.js';
+export type { RunOutcome } from './run/run-lifecycle.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { RunOptions } from './commandline/index.js';
 
@@ -21,8 +21,8 @@ export {
 } from './errors.js';
 
 // The observer contract and the run record every backend stores.
-export type * from './run-record.js';
-export type * from './observer.js';
+export type * from './run/run-record.js';
+export type * from './observer/observer.js';
 
 // Seeding: code that must not draw from main's seeded Math.random.
 export { runUnseeded } from './seeding.js';

@@ -5,22 +5,39 @@
 // agree with (artifact names, journal lines, seeds).
 
 // Sacred's timestamps: naive UTC ISO strings without a zone, as Python writes them.
-export { toSacredTime, fromSacredTime } from './time.js';
+export { toSacredTime, fromSacredTime } from './sacred/time.js';
 
 // Durations as every reader prints them (compact, or Sacred's h:mm:ss clock).
 export { formatDuration, type DurationStyle } from './duration.js';
 
 // Sacred's JSON as Python's json.dump spells it (ensure_ascii, repr floats, bare NaN, keys by code point).
-export { formatSacredJson, sacredJsonNumber, sacredJsonString, spelledAsInJavaScript, compareSacredKeys } from './sacred-json.js';
+export { formatSacredJson, sacredJsonNumber, sacredJsonString, spelledAsInJavaScript, compareSacredKeys } from './sacred/sacred-json.js';
 
 // Artifact names as every backend must store them, and the run files they may not shadow.
-export { normaliseArtifactName, RUN_FILE_NAMES } from './artifact-name.js';
+export { normaliseArtifactName, RUN_FILE_NAMES } from './sacred/artifact-name.js';
 
 // Lines of the journal an observer could not take, read back by `ritual replay`.
-export { parseJournalLine, type JournalLine } from './undelivered-journal.js';
+export { parseJournalLine, type JournalLine } from './observer/undelivered-journal.js';
+
+// Files replaced or appended whole (every byte counted, never a half-written file; durable where asked).
+export {
+  AtomicFile,
+  appendFileWhole,
+  appendFileWholeSync,
+  replaceFileAtomic,
+  syncFolder,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFully,
+  writeFullySync,
+  type AtomicWriteOptions,
+} from './atomic-file.js';
 
 // The root seed and the generators derived from it, for backends that replay or check seeding.
 export { newRootSeed, Seeding } from './seeding.js';
 
 // A bug in ritual (or in the observer) rather than in the caller's input or the backend.
 export { InternalError } from './errors.js';
+
+// The one line printed for anything thrown: its message, with a cause the message does not already name.
+export { errorMessage } from './error-message.js';

@@ -1,6 +1,9 @@
 // The public API of @ritual/observers.
 export type { RunStore, StoredRun, FindOptions, ArtifactEntry } from './store.js';
+export { STORED_FILE_MISSING } from './store.js';
 export { openStore } from './store-registry.js';
+// When a RUNNING run counts as dead (its process was killed): readers show it so, and rebuild its metrics.json.
+export { DEAD_AFTER_MS, isProbablyDead } from './run-liveness.js';
 
 // Console observer: prints a run's life to the terminal.
 export { ConsoleObserver, type ConsoleObserverOptions } from './console/observer.js';
@@ -23,4 +26,4 @@ export { compileWhere, WhereSyntaxError } from './query/where.js';
 export type { RunFilter } from './query/where.js';
 
 // Replaying the events an observer could not take (see the README: What happens when…).
-export { replayUndeliveredEvents } from './replay.js';
+export { replayUndelivered, replayUndeliveredEvents, type ReplayOutcome } from './replay.js';

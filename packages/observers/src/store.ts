@@ -35,6 +35,9 @@ export interface StoredRun {
   captured_out?: string;
 }
 
+/** The `code` of the BackendError `openStoredFile` throws when a stored copy is gone. */
+export const STORED_FILE_MISSING = 'RITUAL_STORED_FILE_MISSING';
+
 /** Options of `find`, as in MongoDB. */
 export interface FindOptions {
   /** e.g. `{ result: -1, _id: 1 }` */
@@ -62,6 +65,12 @@ export interface RunStore {
    * FAILED, stop time = its last heartbeat, and `failTrace` saying why.
    */
   markFailed(id: RunId, failTrace: string[]): Promise<void>;
+  /**
+   * The stored copy of a source or resource, as named in `experiment.sources`
+   * / `resources` (a path in the runs folder, a GridFS id). Throws
+   * a BackendError with code RITUAL_STORED_FILE_MISSING when the store no longer has it.
+   */
+  openStoredFile(storedCopy: string): Promise<Readable>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { SourceFile } from '../run-record.js';
+import type { SourceFile } from '../run/run-record.js';
 import { classifySpecifier, installedVersion } from './module-resolution.js';
 import { importsOf } from './sources.js';
 

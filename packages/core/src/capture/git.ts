@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type { RepositoryInfo, SourceFile } from '../run-record.js';
+import type { RepositoryInfo, SourceFile } from '../run/run-record.js';
 import { runGit } from './git-command.js';
+import { errorMessage } from '../error-message.js';
 
 /**
  * Git state of the repositories that hold the sources, from the git binary
@@ -218,7 +219,7 @@ export async function captureRepositories(
       repositories.push(result.value.info);
       dirtyFiles.push(...result.value.dirtyFiles);
     } else {
-      const message = result.reason instanceof Error ? result.reason.message : String(result.reason);
+      const message = errorMessage(result.reason);
       problems.push(
         /ENOENT/.test(message)
           ? 'git was not found on PATH, so the git state was not recorded; install git to record commits'

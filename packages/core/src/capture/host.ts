@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HostInfo } from '../run-record.js';
+import type { HostInfo } from '../run/run-record.js';
 
 /**
  * Host facts, with Sacred's key names (`hostname`, `os`, `cpu`, `gpus`, `ENV`;

@@ -2,11 +2,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
-import type { ExperimentInfo, HostInfo, RepositoryInfo, SourceFile } from '../run-record.js';
+import type { ExperimentInfo, HostInfo, RepositoryInfo, SourceFile } from '../run/run-record.js';
 import { collectDependencies } from './dependencies.js';
 import { captureRepositories, findRepositoryRoot, GitSnapshots } from './git.js';
 import { captureHost } from './host.js';
 import { collectSources, defaultBaseDir } from './sources.js';
+import { errorMessage } from '../error-message.js';
 
 /**
  * Everything a run records about where it ran, gathered once at run start.
@@ -41,10 +42,6 @@ export interface RunContext {
   warnings: string[];
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function fallbackHost(): HostInfo {
   return { hostname: 'unknown', os: [process.platform, 'unknown'], node_version: process.versions.node, cpu: 'unknown', ENV: {} };
 }
@@ -62,7 +59,7 @@ export async function captureRunContext(options: RunContextOptions): Promise<Run
   });
 
   const hostPromise = captureHost({ envAllowList: options.envAllowList }).catch((error: unknown) => {
-    warnings.push(`Host information was not recorded: ${describe(error)}`);
+    warnings.push(`Host information was not recorded: ${errorMessage(error)}`);
     return fallbackHost();
   });
 
@@ -75,16 +72,16 @@ export async function captureRunContext(options: RunContextOptions): Promise<Run
   try {
     sources = await collectSources({ mainFile, baseDir, extraFiles: extraSources }, snapshots);
   } catch (error) {
-    warnings.push(`Source files were not recorded: ${describe(error)}`);
+    warnings.push(`Source files were not recorded: ${errorMessage(error)}`);
   }
 
   const [dependencies, git, host] = await Promise.all([
     collectDependencies(sources, options.extraDependencies).catch((error: unknown) => {
-      warnings.push(`Dependencies were not recorded: ${describe(error)}`);
+      warnings.push(`Dependencies were not recorded: ${errorMessage(error)}`);
       return [...options.extraDependencies].map(([name, version]) => `${name}==${version}`).sort();
     }),
     captureRepositories(sources, snapshots).catch((error: unknown) => {
-      warnings.push(`Git state was not recorded: ${describe(error)}`);
+      warnings.push(`Git state was not recorded: ${errorMessage(error)}`);
       return { repositories: [] as RepositoryInfo[], dirtyFiles: [] as string[], warning: undefined };
     }),
     hostPromise,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
-import type { SourceFile } from '../run-record.js';
+import type { SourceFile } from '../run/run-record.js';
 import { gitIgnoredFiles, GitSnapshots } from './git.js';
 import { scanImports, type ImportSpecifier } from './import-scanner.js';
 import { classifySpecifier, resolveFile, SCANNABLE_EXTENSIONS } from './module-resolution.js';

@@ -4,7 +4,7 @@
  * configs and the default config.
  */
 import { CommandLineError } from '../errors.js';
-import type { JsonObject } from '../run-record.js';
+import type { JsonObject } from '../run/run-record.js';
 import { flagLabel, OPTION_SPECS } from './options.js';
 import { configLines } from './print-config.js';
 

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type { ConfigSummary } from '../config/index.js';
 import { isPlainObject } from '../config/tree.js';
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 
 type Mark = 'modified' | 'added' | 'typechanged';
 type Colors = ReturnType<typeof import('picocolors').createColors>;

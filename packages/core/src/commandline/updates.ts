@@ -4,7 +4,7 @@
  * so the user is never left guessing which word broke the command line.
  */
 import { ConfigError, CommandLineError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 import { abbreviate, DEPTH_ADVICE, MAX_CONFIG_DEPTH } from '../config/depth.js';
 import { mergeTrees, nestPath } from '../config/tree.js';
 import { validateConfigKey, validateConfigValue } from '../config/validate.js';

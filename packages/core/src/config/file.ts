@@ -4,16 +4,16 @@
  * reads back as exactly the tree it was saved from.
  */
 import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigError, UsageError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 import { DEPTH_ADVICE, flowNestingDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 import { yaml } from './yaml-module.js';
-import { compareSacredKeys, formatSacredJson } from '../sacred-json.js';
+import { compareSacredKeys, formatSacredJson } from '../sacred/sacred-json.js';
 
 export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 
@@ -103,12 +103,10 @@ export async function saveConfigFile(config: JsonObject, file: string): Promise<
     format === 'json'
       ? formatSacredJson(config)
       : yaml().stringify(config, { schema: 'core', sortMapEntries: (a, b) => compareSacredKeys(String(a.key), String(b.key)) });
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, 'utf8');
-    await rename(temporary, file);
+    // Written once, by hand: worth a flush to disk.
+    await writeFileAtomic(file, text, { durable: true });
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     throw new UsageError(`Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`, { cause: error });
   }
 }

@@ -21,13 +21,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, RitualError, UsageError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 import { closestSpelling } from '../spelling-suggestion.js';
 import { isConfigFileName, loadConfigFileSync } from './file.js';
 import { trackReads } from './read-tracker.js';
 import { refuseUndeclared, summarizeChanges, undeclaredAdditions, type ConfigSummary } from './summary.js';
 import { cloneJson, isPlainObject, mergeTrees, nestPath } from './tree.js';
 import { validateConfigValue } from './validate.js';
+import { errorMessage } from '../error-message.js';
 
 export type ConfigEntry =
   | { kind: 'object'; value: Record<string, unknown> }
@@ -86,7 +87,7 @@ function evaluate(entry: ConfigEntry, current: JsonObject, source: string, used?
         output = entry.fn(view);
       } catch (error) {
         if (error instanceof RitualError) throw error;
-        throw new ConfigError('', `${source} threw: ${(error as Error)?.message ?? String(error)}. It receives the config declared before it, with command-line updates applied; fix the function.`, { cause: error });
+        throw new ConfigError('', `${source} threw: ${errorMessage(error)}. It receives the config declared before it, with command-line updates applied; fix the function.`, { cause: error });
       }
       if (output instanceof Promise) {
         throw new ConfigError('', `${source} returned a Promise; config functions must be synchronous. Load async data before declaring the config.`);

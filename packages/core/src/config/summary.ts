@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { closestSpelling } from '../spelling-suggestion.js';
-import type { JsonObject } from '../run-record.js';
+import type { JsonObject } from '../run/run-record.js';
 import { allPaths, getPath, isPlainObject, jsonEqual, jsonTypeOf } from './tree.js';
 
 /** Dotted paths. An entry is in at most one of the three lists. */

@@ -3,7 +3,7 @@
  * the merge that gives updates their precedence, and dotted-path walks.
  * Arrays are leaves: an update replaces an array, it never merges into it.
  */
-import type { JsonObject, JsonValue } from '../run-record.js';
+import type { JsonObject, JsonValue } from '../run/run-record.js';
 
 /** True for `{}`-style objects (Object or null prototype), false for arrays, Dates, Maps, class instances. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

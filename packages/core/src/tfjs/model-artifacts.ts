@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { JsonObject, RunId } from '../run-record.js';
+import type { JsonObject, RunId } from '../run/run-record.js';
 import type { IOHandlerLike, ModelArtifactsLike, SavableModelLike, SaveResultLike, TfjsModelLoaderLike } from './tfjs-types.js';
 
 /** Where a model is saved: a Run, or anything with its `addArtifact`. */

@@ -25,17 +25,25 @@
  * formatting of a million points a second is not repeated at every doubling.
  * The text files are a cache for the rewrite, deleted when the run ends;
  * the JSON-lines log is the record.
+ *
+ * A full disk: every write is counted (a short write is an error, never a
+ * success), and an append that fails is undone whole: the log is truncated
+ * back to where it began and the item files' committed lengths are left as
+ * they were. So an event is either entirely in the log or not at all, and
+ * the observer chain journals exactly the events that did not reach it.
+ * metrics.json is only replaced by a temp file whose every byte was written.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { BackendError } from '@ritual/core';
-import { compareSacredKeys, sacredJsonString, spelledAsInJavaScript } from '@ritual/core/observer-kit';
+import { AtomicFile, compareSacredKeys, sacredJsonString, spelledAsInJavaScript, writeFully } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
-
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
@@ -56,12 +64,20 @@ interface MetricText {
   handles: FileHandle[];
   paths: string[];
   /**
-   * Points whose items are in all three files, and the bytes of each file
-   * (ARRAYS order) that hold them: what a rewrite may copy. Both change
-   * together, synchronously, once a chunk's three writes have finished.
+   * Points whose items are in all three files and whose log lines are in the
+   * log, and the bytes of each file (ARRAYS order) that hold them: what a
+   * rewrite may copy. Set from `written` once a whole append succeeded.
    */
   points: number;
   bytes: number[];
+  /** Where the append under way has got to; set back to the committed counts when it fails. */
+  written: { points: number; bytes: number[] };
+}
+
+/** Wait for every write of a step, then fail with the first error: an undo must not race a write still under way. */
+async function allWritten(writes: Array<Promise<void> | undefined>): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 /**
@@ -105,50 +121,151 @@ export class MetricsLog {
   private readonly stepsChunk: number[] = [];
   private readonly valuesChunk: number[] = [];
   private appending: Promise<void> = Promise.resolve();
+  /** Bytes of the log written so far; what it was when an append began is where a failed one is cut back to. */
+  private logBytes = 0;
+  /** Set when a failed append could not be undone: the log may end in a torn line, so nothing more is appended. */
+  private logBroken: unknown;
 
-  constructor(private readonly runDir: string) {}
+  /**
+   * `itemPrefix` names this instance's item files: a rebuild from the log
+   * (`ritual fail` on a run that may still be writing) must not share the
+   * live observer's files.
+   */
+  constructor(
+    private readonly runDir: string,
+    private readonly itemPrefix = '',
+  ) {}
+
+  /**
+   * Carry on the log of a run stored earlier (`ritual replay` into the run's
+   * own store): a line cut short by a crash is cut off, and the points
+   * already logged are indexed, so metrics.json is written with all of them.
+   */
+  async resume(): Promise<void> {
+    const path = join(this.runDir, METRICS_LOG);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      await handle.truncate(await wholeLinesLength(handle));
+    } finally {
+      await handle.close();
+    }
+    await this.indexLog();
+  }
+
+  /**
+   * Rewrite a run's metrics.json from its log, for a run whose process died
+   * (metrics.json lags the log by up to half the points while a run goes
+   * on). Returns the points written, or null when the run has no log (then
+   * metrics.json is left as it is). The live observer's files are not
+   * touched, so this is safe beside a process that is still writing.
+   */
+  static async rebuild(runDir: string): Promise<number | null> {
+    try {
+      await open(join(runDir, METRICS_LOG), 'r').then((handle) => handle.close());
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    const log = new MetricsLog(runDir, `rebuild-${randomBytes(4).toString('hex')}-`);
+    try {
+      await log.indexLog();
+      await log.materialise(true);
+      return log.totalPoints;
+    } finally {
+      await log.close();
+    }
+  }
+
+  /** Index every point of the run's log into the item files, without appending to the log. */
+  private async indexLog(): Promise<void> {
+    for await (const batch of metricsLogBatches(this.runDir)) await this.append([batch], false);
+  }
 
   /**
    * Append new points, then maybe refresh metrics.json in the background.
    * A beat's points are encoded a chunk at a time, so the memory an append
    * needs does not grow with how many points the beat brought.
    */
-  append(batches: MetricSeries[]): Promise<void> {
+  append(batches: MetricSeries[], toLog = true): Promise<void> {
     // The encoding buffers are shared: appends run one after another.
-    const appended = this.appending.then(() => this.appendNow(batches));
+    const appended = this.appending.then(() => this.appendNow(batches, toLog));
     this.appending = appended.catch(() => undefined);
     return appended;
   }
 
-  private async appendNow(batches: MetricSeries[]): Promise<void> {
+  private async appendNow(batches: MetricSeries[], toLog: boolean): Promise<void> {
     this.throwBackgroundError();
+    if (this.logBroken !== undefined) throw this.logBroken;
     if (batches.every((batch) => batch.steps.length === 0)) return;
     // What a failed append left unwritten is not carried into this one (the failed event is journaled whole).
     this.logText.clear();
     for (const items of this.itemTexts) items.clear();
-    this.handle ??= await open(join(this.runDir, METRICS_LOG), 'a');
-    for (const batch of batches) {
-      const n = batch.steps.length;
-      if (n === 0) continue;
-      const metric = await this.metricText(batch.name);
-      const name = JSON.stringify(batch.name);
-      for (let from = 0; from < n; from += CHUNK_POINTS) {
-        const to = Math.min(n, from + CHUNK_POINTS);
-        this.encodeChunk(name, metric, batch, from, to);
-        // One wait per chunk, the files written side by side: each wait lets the
-        // training loop run, so waits must be few for the flush to outpace it.
-        await Promise.all([this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined, this.writeItems(metric, to - from)]);
-        this.totalPoints += to - from;
+    if (toLog && !this.handle) {
+      const handle = await open(join(this.runDir, METRICS_LOG), 'a');
+      this.logBytes = (await handle.stat()).size;
+      this.handle = handle;
+    }
+    const touched = new Set<MetricText>();
+    const logStart = this.logBytes;
+    let points = 0;
+    try {
+      for (const batch of batches) {
+        const n = batch.steps.length;
+        if (n === 0) continue;
+        const metric = await this.metricText(batch.name);
+        touched.add(metric);
+        const name = JSON.stringify(batch.name);
+        for (let from = 0; from < n; from += CHUNK_POINTS) {
+          const to = Math.min(n, from + CHUNK_POINTS);
+          this.encodeChunk(name, metric, batch, from, to);
+          if (!toLog) this.logText.clear();
+          // One wait per chunk, the files written side by side: each wait lets the
+          // training loop run, so waits must be few for the flush to outpace it.
+          await allWritten([this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined, this.writeItems(metric, to - from)]);
+          points += to - from;
+        }
       }
+      if (toLog) {
+        await this.writeLog();
+        // The log stays open, so writes would go on "succeeding" into a deleted
+        // file if the run folder was removed: check, so that the points are
+        // reported as undelivered (and journaled) instead of silently lost.
+        if ((await this.handle!.stat()).nlink === 0) {
+          throw new BackendError(`The run folder ${this.runDir} was deleted while the run was writing to it.`);
+        }
+      }
+    } catch (error) {
+      for (const metric of touched) metric.written = { points: metric.points, bytes: [...metric.bytes] };
+      if (toLog) await this.undoLog(logStart);
+      throw error;
     }
-    await this.writeLog();
-    // The log stays open, so writes would go on "succeeding" into a deleted
-    // file if the run folder was removed: check, so that the points are
-    // reported as undelivered (and journaled) instead of silently lost.
-    if ((await this.handle.stat()).nlink === 0) {
-      throw new BackendError(`The run folder ${this.runDir} was deleted while the run was writing to it.`);
+    for (const metric of touched) {
+      metric.points = metric.written.points;
+      metric.bytes = [...metric.written.bytes];
     }
-    this.maybeMaterialise();
+    this.totalPoints += points;
+    if (toLog) this.maybeMaterialise();
+  }
+
+  /** Cut the log back to where a failed append began (a truncate frees space, so it works on a full disk). */
+  private async undoLog(length: number): Promise<void> {
+    this.logText.clear();
+    this.logBytes = length;
+    try {
+      await this.handle!.truncate(length);
+    } catch (error) {
+      this.logBroken = new BackendError(
+        `The metrics log ${join(this.runDir, METRICS_LOG)} could not be cut back after a failed write (${(error as Error).message}); ` +
+          'no more points are appended to it, and they are kept in the journal instead.',
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -161,7 +278,7 @@ export class MetricsLog {
   private encodeChunk(name: string, metric: MetricText, batch: MetricSeries, from: number, to: number): void {
     const log = this.logText;
     const [stepItems, timeItems, valueItems] = this.itemTexts as [TextBytes, TextBytes, TextBytes];
-    const continued = metric.points > 0;
+    const continued = metric.written.points > 0;
     log.text('{"name":');
     log.text(name);
     log.text(',"steps":');
@@ -196,18 +313,21 @@ export class MetricsLog {
 
   /** Write the encoded items at the end of each file (by position, so a failed write is overwritten, not left in the middle). */
   private async writeItems(metric: MetricText, points: number): Promise<void> {
-    await Promise.all(this.itemTexts.map((items, i) => metric.handles[i]!.write(items.view(), 0, items.length, metric.bytes[i])));
+    const written = metric.written;
+    await allWritten(this.itemTexts.map((items, i) => writeFully(metric.handles[i]!, items.view(), written.bytes[i]!, metric.paths[i])));
     for (const [i, items] of this.itemTexts.entries()) {
-      metric.bytes[i]! += items.length;
+      written.bytes[i]! += items.length;
       items.clear();
     }
-    metric.points += points;
+    written.points += points;
   }
 
   private async writeLog(): Promise<void> {
     if (this.logText.length === 0) return;
-    await this.handle!.write(this.logText.view());
+    const length = this.logText.length;
+    await writeFully(this.handle!, this.logText.view(), null, join(this.runDir, METRICS_LOG));
     this.logText.clear();
+    this.logBytes += length;
   }
 
   private async metricText(name: string): Promise<MetricText> {
@@ -215,9 +335,9 @@ export class MetricsLog {
     if (!metric) {
       const dir = join(this.runDir, PRIVATE_DIR, 'metrics-text');
       await mkdir(dir, { recursive: true });
-      const paths = ARRAYS.map((array) => join(dir, `${this.series.size}.${array}`));
+      const paths = ARRAYS.map((array) => join(dir, `${this.itemPrefix}${this.series.size}.${array}`));
       const handles = await Promise.all(paths.map((path) => open(path, 'w+')));
-      metric = { handles, paths, points: 0, bytes: [0, 0, 0] };
+      metric = { handles, paths, points: 0, bytes: [0, 0, 0], written: { points: 0, bytes: [0, 0, 0] } };
       this.series.set(name, metric);
     }
     return metric;
@@ -244,11 +364,17 @@ export class MetricsLog {
     }
   }
 
-  /** Bring metrics.json up to date with every point (end of run). */
-  async flush(): Promise<void> {
+  /**
+   * Bring metrics.json up to date with every point. `durable` (the end of a
+   * run) also flushes the log and metrics.json to disk, so they survive a
+   * power loss with the final run.json.
+   */
+  async flush(options: { durable?: boolean } = {}): Promise<void> {
+    await this.appending;
     await this.settle();
     this.throwBackgroundError();
-    if (this.totalPoints > this.materialisedPoints) await this.materialise();
+    if (this.totalPoints > this.materialisedPoints) await this.materialise(options.durable ?? false);
+    if (options.durable) await this.handle?.sync();
   }
 
   async close(): Promise<void> {
@@ -282,14 +408,12 @@ export class MetricsLog {
   }
 
   /** Copy a snapshot of the items into a temp file between their JSON, then rename it over metrics.json. */
-  private async materialise(): Promise<void> {
+  private async materialise(durable = false): Promise<void> {
     const snapshot = [...this.series.entries()]
       .map(([name, metric]) => ({ name, metric, committed: { points: metric.points, bytes: [...metric.bytes] } }))
       .sort((a, b) => compareSacredKeys(a.name, b.name));
     const points = snapshot.reduce((sum, entry) => sum + entry.committed.points, 0);
-    const target = join(this.runDir, RUN_FILES.metrics);
-    const temp = join(this.runDir, PRIVATE_DIR, `${RUN_FILES.metrics}.${randomBytes(6).toString('hex')}.tmp`);
-    const out = await open(temp, 'w');
+    const out = await AtomicFile.create(join(this.runDir, RUN_FILES.metrics), { tempDir: join(this.runDir, PRIVATE_DIR), durable });
     const copier = new BlockCopier(out);
     try {
       if (snapshot.length === 0) {
@@ -309,14 +433,12 @@ export class MetricsLog {
         }
       }
       await copier.drain();
-      await out.close();
-      await rename(temp, target);
-      this.materialisedPoints = Math.max(this.materialisedPoints, points);
     } catch (error) {
-      await out.close().catch(() => undefined);
-      await rm(temp, { force: true });
+      await out.abort();
       throw error;
     }
+    await out.commit();
+    this.materialisedPoints = Math.max(this.materialisedPoints, points);
   }
 }
 
@@ -329,7 +451,7 @@ export class MetricsLog {
 class BlockCopier {
   /** Grows to at most about two blocks; a small metrics.json never needs more than its size. */
   private readonly pending = new TextBytes();
-  constructor(private readonly out: FileHandle) {}
+  constructor(private readonly out: AtomicFile) {}
 
   async text(value: string): Promise<void> {
     this.pending.text(value);
@@ -352,6 +474,47 @@ class BlockCopier {
     if (this.pending.length === 0) return;
     await this.out.write(this.pending.view());
     this.pending.clear();
+  }
+}
+
+/** Bytes of the file up to and including its last newline: what holds whole log lines. */
+async function wholeLinesLength(handle: FileHandle): Promise<number> {
+  const block = Buffer.alloc(64 * 1024);
+  for (let end = (await handle.stat()).size; end > 0; ) {
+    const start = Math.max(0, end - block.length);
+    const { bytesRead } = await handle.read(block, 0, end - start, start);
+    const newline = block.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * The log's records one at a time (a chunk of at most CHUNK_POINTS points
+ * each), streamed: a rebuild needs memory for one line, not the run. A last
+ * line cut by a crash has no newline and is left out, as are torn lines.
+ */
+async function* metricsLogBatches(runDir: string): AsyncGenerator<MetricSeries> {
+  const path = join(runDir, METRICS_LOG);
+  const handle = await open(path, 'r');
+  let length: number;
+  try {
+    length = await wholeLinesLength(handle);
+  } finally {
+    await handle.close();
+  }
+  if (length === 0) return;
+  const lines = createInterface({ input: createReadStream(path, { start: 0, end: length - 1 }), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line === '') continue;
+    let entry: { name: string; steps: number[]; values: unknown[]; timestamps: number[] };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a torn line from a crash of an older writer; the rest is still good
+    }
+    yield { name: entry.name, steps: entry.steps, values: entry.values.map(decodeValue), timestamps: entry.timestamps };
   }
 }
 

@@ -3,13 +3,18 @@
  * repairs: heartbeats cost O(new data) (see metrics-log.ts), every JSON file
  * is replaced atomically so a kill never leaves a half-written run, and run
  * folders are claimed without a retry limit.
+ *
+ * A full disk: an event either reaches the run folder whole or fails (and
+ * the observer chain journals it); a run that missed events does not record
+ * an end it cannot vouch for: it stays RUNNING until `ritual replay JOURNAL
+ * STORE` resumes it in its own folder with the journaled events.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { appendFile, mkdir, rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readdirSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UsageError } from '@ritual/core';
+import { BackendError, UsageError } from '@ritual/core';
+import { appendFileWhole, replaceFileAtomic, toSacredTime, writeFileAtomic } from '@ritual/core/observer-kit';
 import type {
   ArtifactEvent,
   CompletedEvent,
@@ -28,7 +33,7 @@ import type {
 } from '@ritual/core';
 import { MetricsLog } from './metrics-log.js';
 import { PRIVATE_DIR, RUN_FILES, checkArtifactName, claimNewRunFolder, claimRequestedRunFolder } from './run-folder.js';
-import { formatSacredJson, writeFileAtomic, writeSacredJson } from './sacred-json.js';
+import { formatSacredJson, readSacredJson, writeSacredJson } from './sacred-json.js';
 import { RESOURCES_DIR, SOURCES_DIR, findOrSave } from './shared-copies.js';
 import { fileTimeoutRecorder } from './timeout-record.js';
 
@@ -48,6 +53,8 @@ interface ActiveRun {
   metrics: MetricsLog;
   /** run.json writes in event order, so an older snapshot never renames over a newer one. */
   entryWrites: Promise<void>;
+  /** The first mid-run event this folder failed to take (the chain journals it and every later one). */
+  missed?: string;
 }
 
 export class FileStorageObserver implements Observer {
@@ -107,16 +114,27 @@ export class FileStorageObserver implements Observer {
   /** Every file of a fresh run folder; run.json last, since a folder with a run.json is a complete, readable run. */
   private async writeRunFiles(run: ActiveRun, config: JsonObject): Promise<void> {
     await Promise.all([
-      writeSacredJson(join(run.dir, RUN_FILES.config), config, this.tempDir(run)),
+      writeSacredJson(join(run.dir, RUN_FILES.config), config, { tempDir: this.tempDir(run) }),
       appendFile(join(run.dir, RUN_FILES.cout), ''),
-      writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, this.tempDir(run)),
-      writeSacredJson(join(run.dir, RUN_FILES.info), {}, this.tempDir(run)),
+      writeSacredJson(join(run.dir, RUN_FILES.metrics), {}, { tempDir: this.tempDir(run) }),
+      writeSacredJson(join(run.dir, RUN_FILES.info), {}, { tempDir: this.tempDir(run) }),
     ]);
     await this.saveRunEntry(run);
   }
 
   async logMetrics(event: MetricsEvent): Promise<void> {
-    await this.current('logMetrics').metrics.append(event.metrics);
+    const run = this.current('logMetrics');
+    await this.noting(run, 'logMetrics', run.metrics.append(event.metrics));
+  }
+
+  /** A failed mid-run event is remembered: the run can then no longer record its end here (see finish). */
+  private async noting(run: ActiveRun, eventName: string, work: Promise<void>): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      run.missed ??= eventName;
+      throw error;
+    }
   }
 
   /**
@@ -136,8 +154,13 @@ export class FileStorageObserver implements Observer {
     const run = this.current('heartbeat');
     run.entry.heartbeat = event.beatTime;
     run.entry.result = event.result ?? null; // Sacred writes "result": null until there is one
-    if (event.capturedOutDelta !== '') await appendFile(join(run.dir, RUN_FILES.cout), event.capturedOutDelta);
-    await Promise.all([this.saveRunEntry(run), this.saveInfo(run, event.info)]);
+    // The files that are replaced first, the output last and whole: a beat that fails is
+    // journaled and replayed, and replaying it must not append its output twice.
+    const beat = async () => {
+      await Promise.all([this.saveRunEntry(run), this.saveInfo(run, event.info)]);
+      if (event.capturedOutDelta !== '') await appendFileWhole(join(run.dir, RUN_FILES.cout), event.capturedOutDelta);
+    };
+    await this.noting(run, 'heartbeat', beat());
   }
 
   async artifactAdded(event: ArtifactEvent): Promise<void> {
@@ -147,24 +170,23 @@ export class FileStorageObserver implements Observer {
     await mkdir(dirname(target), { recursive: true });
     // Streamed (never the whole file in memory) into a temp name, then renamed:
     // a crash mid-copy leaves no half artifact under the real name.
-    const temp = join(this.tempDir(run), `artifact.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await pipeline(createReadStream(event.path), createWriteStream(temp));
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    const artifacts = run.entry.artifacts as string[];
-    if (!artifacts.includes(name)) artifacts.push(name);
-    await this.saveRunEntry(run);
+    const copy = async () => {
+      await replaceFileAtomic(target, (temp) => pipeline(createReadStream(event.path), createWriteStream(temp)), { tempDir: this.tempDir(run) });
+      const artifacts = run.entry.artifacts as string[];
+      if (!artifacts.includes(name)) artifacts.push(name);
+      await this.saveRunEntry(run);
+    };
+    await this.noting(run, 'artifactAdded', copy());
   }
 
   async resourceAdded(event: ResourceEvent): Promise<void> {
     const run = this.current('resourceAdded');
-    const stored = await findOrSave(this.baseDir, RESOURCES_DIR, event.path, event.md5);
-    (run.entry.resources as Array<[string, string]>).push([event.path, stored]);
-    await this.saveRunEntry(run);
+    const save = async () => {
+      const stored = await findOrSave(this.baseDir, RESOURCES_DIR, event.path, event.md5);
+      (run.entry.resources as Array<[string, string]>).push([event.path, stored]);
+      await this.saveRunEntry(run);
+    };
+    await this.noting(run, 'resourceAdded', save());
   }
 
   async completed(event: CompletedEvent): Promise<void> {
@@ -195,19 +217,82 @@ export class FileStorageObserver implements Observer {
 
   /**
    * Record the end: metrics.json completed, then run.json with the final
-   * status. The status is written even when the metrics could not be, so a
-   * finished run never looks RUNNING; the metrics error is raised afterwards.
+   * status, both flushed to disk. The status is written even when
+   * metrics.json could not be (the final rewrite needs room for a second
+   * copy): the log holds every point, so the run is whole, and the error
+   * raised afterwards makes the chain journal the end, whose replay rewrites
+   * metrics.json once there is room.
+   *
+   * A run that missed events (a full disk, a deleted folder) is not whole
+   * here: its end is not recorded, it stays RUNNING with a valid metrics.json
+   * as complete as it got, until `ritual replay JOURNAL STORE` adds the
+   * journaled events to this very run.
    */
   private async finish(run: ActiveRun, fields: Record<string, unknown>): Promise<void> {
     let metricsError: unknown;
     try {
-      await run.metrics.flush();
+      await run.metrics.flush({ durable: true });
     } catch (error) {
       metricsError = error;
     }
+    if (run.missed !== undefined) {
+      throw new BackendError(
+        `Run ${String(run.id)} in ${this.baseDir} missed events from ${run.missed} on, so its end (${String(fields.status)}) ` +
+          'is not recorded there; it stays RUNNING until `ritual replay JOURNAL STORE` completes it.',
+        { cause: metricsError },
+      );
+    }
     Object.assign(run.entry, fields);
-    await this.saveRunEntry(run);
+    await this.saveRunEntry(run, { durable: true });
     if (metricsError !== undefined) throw metricsError;
+  }
+
+  /**
+   * `ritual replay` into the run's own store: find the folder of the run that
+   * `started` opened (same start time and experiment; by its id first, then
+   * any folder, since a higher-priority observer may have named the run) and
+   * carry it on instead of opening a new one. Returns its id, or null when
+   * this runs folder does not hold it. `endOnly`: the journal holds nothing
+   * but the end (only metrics.json failed), so a run that already records
+   * its end is taken too: the replay rewrites metrics.json and the end.
+   */
+  async resume(started: StartedEvent, options: { endOnly?: boolean } = {}): Promise<RunId | null> {
+    const startTime = toSacredTime(started.startTime);
+    const matches = async (folder: string): Promise<Record<string, unknown> | null> => {
+      try {
+        const entry = (await readSacredJson(join(this.baseDir, folder, RUN_FILES.run))) as Record<string, unknown>;
+        const experiment = entry.experiment as { name?: unknown } | undefined;
+        return entry.start_time === startTime && experiment?.name === started.experiment.name ? entry : null;
+      } catch {
+        return null;
+      }
+    };
+    let folders: string[];
+    try {
+      folders = readdirSync(this.baseDir).filter((name) => !name.startsWith('_') && !name.startsWith('.'));
+    } catch {
+      return null;
+    }
+    const named = started.runId === null ? undefined : String(started.runId);
+    const ordered = named !== undefined && folders.includes(named) ? [named, ...folders.filter((f) => f !== named)] : folders;
+    for (const folder of ordered) {
+      const entry = await matches(folder);
+      if (!entry) continue;
+      if (entry.status !== 'RUNNING' && !options.endOnly) {
+        throw new UsageError(
+          `Run ${folder} in ${this.baseDir} is already ${String(entry.status)}; this journal was replayed into it before, ` +
+            'or the run ended there. Replay it into another runs folder to get a separate copy.',
+        );
+      }
+      await this.close();
+      const dir = join(this.baseDir, folder);
+      const id: RunId = /^\d+$/.test(folder) ? Number(folder) : folder;
+      const run: ActiveRun = { id, dir, entry, metrics: new MetricsLog(dir), entryWrites: Promise.resolve() };
+      await run.metrics.resume();
+      this.run = run;
+      return id;
+    }
+    return null;
   }
 
   /**
@@ -259,14 +344,15 @@ export class FileStorageObserver implements Observer {
     return join(run.dir, PRIVATE_DIR);
   }
 
-  private saveRunEntry(run: ActiveRun): Promise<void> {
+  private saveRunEntry(run: ActiveRun, options: { durable?: boolean } = {}): Promise<void> {
     const snapshot = formatSacredJson(run.entry);
-    const write = run.entryWrites.then(() => writeFileAtomic(join(run.dir, RUN_FILES.run), snapshot, this.tempDir(run)));
+    const target = join(run.dir, RUN_FILES.run);
+    const write = run.entryWrites.then(() => writeFileAtomic(target, snapshot, { tempDir: this.tempDir(run), durable: options.durable }));
     run.entryWrites = write.catch(() => undefined);
     return write;
   }
 
   private saveInfo(run: ActiveRun, info: JsonObject): Promise<void> {
-    return writeSacredJson(join(run.dir, RUN_FILES.info), info, this.tempDir(run));
+    return writeSacredJson(join(run.dir, RUN_FILES.info), info, { tempDir: this.tempDir(run) });
   }
 }

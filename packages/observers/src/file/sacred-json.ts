@@ -7,31 +7,15 @@
  * refuses; parseSacredJson reads them, so every reader in ritual goes
  * through it.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { formatSacredJson } from '@ritual/core/observer-kit';
+import { readFile } from 'node:fs/promises';
+import { formatSacredJson, writeFileAtomic, type AtomicWriteOptions } from '@ritual/core/observer-kit';
 
 export { formatSacredJson };
 
-/**
- * Replace `path` atomically: write a temp file in `tempDir` (same file system)
- * and rename it over the target, so a reader or a crash never sees half a file.
- */
-export async function writeFileAtomic(path: string, content: string | Uint8Array, tempDir = dirname(path)): Promise<void> {
-  const temp = join(tempDir, `${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, content);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-export async function writeSacredJson(path: string, value: unknown, tempDir?: string): Promise<void> {
+/** Replaced whole, never half-written (see @ritual/core's atomic-file). */
+export async function writeSacredJson(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
   // No trailing newline: byte for byte what Python's json.dump writes.
-  await writeFileAtomic(path, formatSacredJson(value), tempDir);
+  await writeFileAtomic(path, formatSacredJson(value), options);
 }
 
 const NON_FINITE_MARK = '\u0000ritual-non-finite:';

@@ -12,11 +12,12 @@
  * copies written under the plain name by earlier versions are still read
  * through their pointers.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { access, copyFile, mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { BackendError } from '@ritual/core';
+import { replaceFileAtomic } from '@ritual/core/observer-kit';
 
 export const SOURCES_DIR = '_sources';
 export const RESOURCES_DIR = '_resources';
@@ -57,13 +58,11 @@ export async function findOrSave(baseDir: string, kind: typeof SOURCES_DIR | typ
   } catch {
     // not stored yet
   }
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await mkdir(join(baseDir, kind), { recursive: true });
-    await copyFile(path, temp);
-    await rename(temp, target);
+    // Not flushed to disk: it is on every run's start-up path, and the source is still there to copy again.
+    await replaceFileAtomic(target, (temp) => copyFile(path, temp));
   } catch (error) {
-    await rm(temp, { force: true });
     throw new BackendError(`Cannot store ${path} in ${join(baseDir, kind)}: ${(error as Error).message}. Check that the file still exists and the runs folder is writable.`, {
       cause: error,
     });

@@ -3,16 +3,17 @@
  * MongoDB filter syntax through mingo, the same interface as the MongoDB store.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Query } from 'mingo';
 import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
-import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
-import { readMetricsLog } from './metrics-log.js';
-import { RUN_FILES, checkArtifactName } from './run-folder.js';
+import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
+import { isProbablyDead } from '../run-liveness.js';
+import { MetricsLog, readMetricsLog } from './metrics-log.js';
+import { METRICS_LOG, PRIVATE_DIR, RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';
 
@@ -70,6 +71,7 @@ export class FileRunStore implements RunStore {
     for (const [index, result] of loaded.entries()) {
       if (!(result instanceof Error)) {
         runs.push(result);
+        await this.catchUpDeadRun(join(this.dir, folders[index] as string), result);
         continue;
       }
       const folder = folders[index] as string;
@@ -93,7 +95,27 @@ export class FileRunStore implements RunStore {
   }
 
   async get(id: RunId): Promise<StoredRun> {
-    return loadRunFolder(await this.runDir(id), String(id), true);
+    const runDir = await this.runDir(id);
+    const run = await loadRunFolder(runDir, String(id), true);
+    await this.catchUpDeadRun(runDir, run);
+    return run;
+  }
+
+  /**
+   * A run whose process died (kill -9) left a metrics.json that lags its log
+   * by up to half the points; Sacred's readers (Omniboard, incense) only read
+   * metrics.json, so the first reader that finds the dead run rewrites it
+   * from the log. Best effort: a read-only runs folder is still readable.
+   */
+  private async catchUpDeadRun(runDir: string, run: StoredRun): Promise<void> {
+    if (!isProbablyDead(run, new Date())) return;
+    try {
+      const [log, json] = await Promise.all([stat(join(runDir, METRICS_LOG)), stat(join(runDir, RUN_FILES.metrics)).catch(() => null)]);
+      if (json !== null && json.mtimeMs >= log.mtimeMs) return;
+      await MetricsLog.rebuild(runDir);
+    } catch {
+      // no log (a Sacred run), or the folder is read-only: metrics() still reads the log
+    }
   }
 
   /** Every point, from the append-only log (complete even after a kill), else from Sacred's metrics.json. */
@@ -136,17 +158,36 @@ export class FileRunStore implements RunStore {
     return createReadStream(path);
   }
 
+  async openStoredFile(storedCopy: string): Promise<Readable> {
+    // Sacred names copies relative to the runs folder (`_sources/x_<md5>.py`); a copy outside it is not ours to read.
+    const path = resolve(this.dir, storedCopy);
+    if (relative(this.dir, path).startsWith('..') || isAbsolute(relative(this.dir, path))) {
+      throw new BackendError(`Stored copy ${JSON.stringify(storedCopy)} is outside the runs folder ${this.location}.`, { code: STORED_FILE_MISSING });
+    }
+    try {
+      await stat(path);
+    } catch (error) {
+      throw new BackendError(`The stored copy ${storedCopy} is missing from ${this.location} (${path}).`, { cause: error, code: STORED_FILE_MISSING });
+    }
+    return createReadStream(path);
+  }
+
   async close(): Promise<void> {
     // Nothing is held open between calls.
   }
 
+  /** metrics.json is rewritten from the log first: the process that died left it up to half the points behind. */
   async markFailed(id: RunId, failTrace: string[]): Promise<void> {
-    const file = join(await this.runDir(id), 'run.json');
+    const runDir = await this.runDir(id);
+    const file = join(runDir, RUN_FILES.run);
     const entry = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await MetricsLog.rebuild(runDir);
     entry.status = 'FAILED';
     entry.stop_time = entry.heartbeat ?? entry.start_time ?? null;
     entry.fail_trace = failTrace;
-    await writeSacredJson(file, entry);
+    // Temp files go to the private folder, which a run Sacred wrote lacks: Python readers list plain files as artifacts.
+    await mkdir(join(runDir, PRIVATE_DIR), { recursive: true });
+    await writeSacredJson(file, entry, { tempDir: join(runDir, PRIVATE_DIR), durable: true });
   }
 
   /** Run folders: every folder except Sacred's `_sources`/`_resources` and hidden ones. */

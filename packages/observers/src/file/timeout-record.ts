@@ -10,8 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ForcedEnd, TimeoutRecorder } from '@ritual/core';
-import { toSacredTime } from '@ritual/core/observer-kit';
-import { readMetricsLog } from './metrics-log.js';
+import { MetricsLog } from './metrics-log.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';
 
@@ -39,7 +38,7 @@ export async function recordFileTimeout(args: FileTimeoutArgs, end: ForcedEnd): 
   const metricsNote = await completeMetricsJson(args.runDir);
   entry.status = end.status;
   entry.stop_time = end.stopTime;
-  await writeSacredJson(file, entry, join(args.runDir, PRIVATE_DIR));
+  await writeSacredJson(file, entry, { tempDir: join(args.runDir, PRIVATE_DIR), durable: true });
   return `${end.status} recorded in ${file}${metricsNote}.`;
 }
 
@@ -50,12 +49,6 @@ async function completeMetricsJson(runDir: string): Promise<string> {
   } catch {
     return ''; // no metrics logged
   }
-  const series = await readMetricsLog(runDir);
-  if (!series) return '';
-  const metrics: Record<string, unknown> = {};
-  for (const [name, points] of series) {
-    metrics[name] = { steps: points.steps, timestamps: points.timestamps.map((ms) => toSacredTime(ms)), values: points.values };
-  }
-  await writeSacredJson(join(runDir, RUN_FILES.metrics), metrics, join(runDir, PRIVATE_DIR));
+  await MetricsLog.rebuild(runDir);
   return '';
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BackendError } from '@ritual/core';
+import { writeFileAtomicSync, writeFullySync } from '@ritual/core/observer-kit';
 import { packMetrics, unpackMetrics, type BinaryMetricsRef } from './journal-metrics.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
 
@@ -122,7 +123,7 @@ export class RunJournal {
       // Points first, then the line that points at them: a kill between the two loses nothing that was acknowledged.
       const { buffer, series } = packMetrics(full.metrics);
       this.binaryFd ??= openSync(join(this.dir, 'metrics.bin'), 'a');
-      writeSync(this.binaryFd, buffer);
+      writeFullySync(this.binaryFd, buffer, join(this.dir, 'metrics.bin'));
       const ref: BinaryMetricsRef = { offset: this.binaryOffset, series };
       this.binaryOffset += buffer.length;
       line = JSON.stringify({ type: 'metrics', seq: full.seq, bin: ref });
@@ -130,7 +131,7 @@ export class RunJournal {
       line = encodeEvent(full);
     }
     this.fd ??= openSync(join(this.dir, 'events.jsonl'), 'a');
-    writeSync(this.fd, `${line}\n`);
+    writeFullySync(this.fd, Buffer.from(`${line}\n`), join(this.dir, 'events.jsonl'));
     this.nextSeq += 1;
     return full;
   }
@@ -179,9 +180,8 @@ export class RunJournal {
   }
 
   writeAcked(seq: number): void {
-    const temp = join(this.dir, `acked.${process.pid}.tmp`);
-    writeFileSync(temp, String(seq));
-    renameSync(temp, join(this.dir, 'acked'));
+    // Not flushed to disk: a count that a power loss sets back only re-sends batches, which are idempotent.
+    writeFileAtomicSync(join(this.dir, 'acked'), String(seq));
   }
 
   target(): JournalTarget & { key: string } {

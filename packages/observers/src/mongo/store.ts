@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { BackendError, RunNotFoundError, UsageError, type HostInfo, type JsonObject, type MetricSeries, type RunId, type RunMeta, type RunStatus } from '@ritual/core';
+import { BackendError, RunNotFoundError, UsageError, type JsonObject, type MetricSeries, type RunId } from '@ritual/core';
 import type { ObjectId } from 'mongodb';
-import type { ArtifactEntry, FindOptions, RunStore, StoredRun } from '../store.js';
+import { toStoredRun } from '../sacred-run-document.js';
+import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
 import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
 import { readFileText } from './gridfs-files.js';
 import { resolveTarget, type TargetOptions } from './target.js';
@@ -43,7 +44,7 @@ export class MongoRunStore implements RunStore {
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
     const documents = await cursor.toArray();
-    return documents.map((document) => toStoredRun(document as unknown as RunDocument));
+    return documents.map((document) => this.toStoredRun(document as unknown as RunDocument));
   }
 
   private async document(id: RunId): Promise<RunDocument> {
@@ -57,7 +58,7 @@ export class MongoRunStore implements RunStore {
 
   async get(id: RunId): Promise<StoredRun> {
     const document = await this.document(id);
-    const run = toStoredRun(document);
+    const run = this.toStoredRun(document);
     const overflow = (document.captured_out_overflow as ObjectId[] | undefined) ?? [];
     const earlier: string[] = [];
     for (const fileId of overflow) earlier.push(await readFileText(this.handles, fileId));
@@ -122,45 +123,21 @@ export class MongoRunStore implements RunStore {
     } as never);
   }
 
+  async openStoredFile(storedCopy: string): Promise<Readable> {
+    const { ObjectId } = await import('mongodb');
+    const id = ObjectId.isValid(storedCopy) ? new ObjectId(storedCopy) : null;
+    const file = id === null ? null : await this.handles.files.findOne({ _id: id } as never, { projection: { _id: 1 } });
+    if (id === null || !file) {
+      throw new BackendError(`The stored copy ${storedCopy} is missing from GridFS in ${this.location}.`, { code: STORED_FILE_MISSING });
+    }
+    return this.handles.bucket.openDownloadStream(id);
+  }
+
   async close(): Promise<void> {
     await this.handles.client.close(true);
   }
-}
 
-function idString(value: unknown): string {
-  return value !== null && typeof value === 'object' && 'toHexString' in value ? (value as ObjectId).toHexString() : String(value);
-}
-
-function asDate(value: unknown): Date | null {
-  return value instanceof Date ? value : null;
-}
-
-export function toStoredRun(document: RunDocument): StoredRun {
-  const experiment = (document.experiment ?? {}) as Record<string, unknown>;
-  const run: StoredRun = {
-    _id: document._id,
-    experiment: {
-      name: String(experiment.name ?? ''),
-      base_dir: String(experiment.base_dir ?? ''),
-      mainfile: (experiment.mainfile as string | null | undefined) ?? null,
-      sources: ((experiment.sources as Array<[string, unknown]> | undefined) ?? []).map(([path, id]) => [path, idString(id)]),
-      dependencies: (experiment.dependencies as string[] | undefined) ?? [],
-      repositories: (experiment.repositories as StoredRun['experiment']['repositories'] | undefined) ?? [],
-    },
-    command: String(document.command ?? ''),
-    host: (document.host ?? {}) as HostInfo,
-    meta: (document.meta ?? {}) as RunMeta,
-    config: (document.config ?? {}) as JsonObject,
-    status: document.status as RunStatus,
-    start_time: asDate(document.start_time),
-    heartbeat: asDate(document.heartbeat),
-    stop_time: asDate(document.stop_time),
-    result: document.result ?? null,
-    info: (document.info ?? {}) as JsonObject,
-    artifacts: ((document.artifacts as Array<{ name: string }> | undefined) ?? []).map((artifact) => artifact.name),
-    fail_trace: (document.fail_trace as string[] | undefined) ?? null,
-    resources: ((document.resources as Array<[string, unknown]> | undefined) ?? []).map(([path, id]) => [path, idString(id)]),
-  };
-  if (typeof document.captured_out === 'string') run.captured_out = document.captured_out;
-  return run;
+  private toStoredRun(document: RunDocument): StoredRun {
+    return toStoredRun(document._id, document, `run ${JSON.stringify(document._id)} in ${this.location}`);
+  }
 }

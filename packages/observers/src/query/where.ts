@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '@ritual/core';
 import { tokenize, WhereSyntaxError, type ComparisonOperator, type Token } from './where-lexer.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export { WhereSyntaxError } from './where-lexer.js';
 
@@ -53,7 +54,7 @@ function parseJsonFilter(expression: string): RunFilter {
   try {
     parsed = JSON.parse(expression);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     // V8 names the position for most faults; for an unexpected token, point at its first occurrence.
     const at = /position (\d+)/.exec(message);
     const token = /Unexpected token '(.)'/.exec(message);

@@ -1,12 +1,12 @@
 import { resolve as resolvePath } from 'node:path';
-import { captureRunContext } from './capture/index.js';
-import { relaunchForFdCapture } from './capture/fd-relay.js';
-import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './commandline/index.js';
-import { saveConfigFile } from './config/index.js';
-import { formatDuration } from './duration.js';
-import { RitualError } from './errors.js';
-import type { Experiment } from './experiment.js';
-import type { RunOutcome } from './run-lifecycle.js';
+import { captureRunContext } from '../capture/index.js';
+import { relaunchForFdCapture } from '../capture/fd-relay.js';
+import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './index.js';
+import { saveConfigFile } from '../config/index.js';
+import { formatDuration } from '../duration.js';
+import type { CommandTarget } from './command-target.js';
+import { RitualError } from '../errors.js';
+import type { RunOutcome } from '../run/run-lifecycle.js';
 
 /** Commands every experiment has; they inspect the config and create no run. */
 const BUILT_IN_COMMANDS: Record<string, string> = {
@@ -25,7 +25,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM:
  * built-in or a registered command. Errors the user can fix are printed as
  * one message (the stack only with -d); the process exit code is returned.
  */
-export async function runCommandline(ex: Experiment<object>, argv: string[]): Promise<number> {
+export async function runCommandline(ex: CommandTarget, argv: string[]): Promise<number> {
   const stdout = process.stdout;
   const known = [...Object.keys(BUILT_IN_COMMANDS), ...ex.commands.keys()];
   let parsed: ParsedCommandLine | undefined;
@@ -77,7 +77,7 @@ export async function runCommandline(ex: Experiment<object>, argv: string[]): Pr
   }
 }
 
-function report(ex: Experiment<object>, outcome: RunOutcome, debug: boolean): number {
+function report(ex: CommandTarget, outcome: RunOutcome, debug: boolean): number {
   const id = outcome.run.id === null ? '' : ` ${outcome.run.id}`;
   const write = (line: string) => process.stderr.write(`INFO - ${ex.name} - ${line}\n`);
   switch (outcome.status) {
@@ -115,7 +115,7 @@ function reportError(name: string, error: unknown, debug: boolean): number {
   return error instanceof RitualError ? 2 : 1;
 }
 
-function help(ex: Experiment<object>, command: string | undefined): string {
+function help(ex: CommandTarget, command: string | undefined): string {
   const commands = [
     ...[...ex.commands.entries()].map(([name, entry]) => ({ name, doc: entry.doc })),
     ...Object.entries(BUILT_IN_COMMANDS).map(([name, doc]) => ({ name, doc })),
@@ -136,7 +136,7 @@ function programName(): string {
   return script ? `node ${script.split(/[\\/]/).pop()}` : 'node script.js';
 }
 
-function printNamedConfigs(ex: Experiment<object>): string {
+function printNamedConfigs(ex: CommandTarget): string {
   if (ex.namedConfigs.size === 0) return 'No named configs. Declare one with ex.namedConfig(name, { ... }).';
   const lines = ['Named configs:'];
   for (const [name, entry] of ex.namedConfigs) {
@@ -146,7 +146,7 @@ function printNamedConfigs(ex: Experiment<object>): string {
   return lines.join('\n');
 }
 
-async function printDependencies(ex: Experiment<object>): Promise<string> {
+async function printDependencies(ex: CommandTarget): Promise<string> {
   const mainFile = ex.mainFile ?? resolvePath(process.argv[1] ?? '.');
   const context = await captureRunContext({
     mainFile,

@@ -1,4 +1,4 @@
-import type { TimeoutRecorder } from './observer.js';
+import type { TimeoutRecorder } from '../observer/observer.js';
 
 /**
  * The last resort of `--timeout`: a main that never yields (a synchronous

@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { appendFileWholeSync } from '../atomic-file.js';
 
 /** One line of an undelivered-events journal: an observer method and its event. */
 export interface JournalLine {
@@ -13,8 +14,10 @@ const DATE_FIELDS = new Set(['startTime', 'stopTime', 'beatTime', 'queueTime', '
 
 /**
  * Where events go that an observer could not take (its folder vanished, the
- * disk filled up, …): one JSON line per event, written synchronously so that
- * the order holds and a crash right after loses nothing. The first line is
+ * disk filled up, …): one JSON line per event, written synchronously and
+ * flushed to disk (fsync) so that the order holds and neither a crash nor a
+ * power loss right after loses it; events come at most once a heartbeat
+ * per broken observer, so the flush costs little. The first line is
  * the run's `started` event, so the file alone is enough to rebuild the run
  * with `ritual replay FILE STORE`.
  */
@@ -30,7 +33,8 @@ export class UndeliveredJournal {
   }
 
   record(method: string, event: unknown): void {
-    appendFileSync(this.path, `${JSON.stringify({ method, event }, keepNonFinite)}\n`);
+    // Whole lines only: a line cut short would glue onto the next one and make the journal unreadable.
+    appendFileWholeSync(this.path, `${JSON.stringify({ method, event }, keepNonFinite)}\n`, { durable: true });
   }
 }
 

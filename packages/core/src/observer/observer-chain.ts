@@ -1,7 +1,8 @@
-import { ObserverStartError } from './errors.js';
+import { ObserverStartError } from '../errors.js';
 import type { Observer, TimeoutRecorder } from './observer.js';
-import type { RunId } from './run-record.js';
+import type { RunId } from '../run/run-record.js';
 import { UndeliveredJournal } from './undelivered-journal.js';
+import { errorMessage } from '../error-message.js';
 
 type Warn = (message: string) => void;
 type EventMethod = 'logMetrics' | 'heartbeat' | 'artifactAdded' | 'resourceAdded';
@@ -80,11 +81,11 @@ export class ObserverChain {
       journal.record(method, event);
       kept = `Its events from now on are kept in ${journal.path}; store them later with: ritual replay ${journal.path} STORE`;
     } catch (journalError) {
-      kept = `Its events could not be kept either (${describe(journalError)}).`;
+      kept = `Its events could not be kept either (${errorMessage(journalError)}).`;
       journal = null;
     }
     this.broken.set(observer, journal);
-    this.warn(`Observer ${observer.name} failed in ${method}: ${describe(error)}. The run goes on without it. ${kept}`);
+    this.warn(`Observer ${observer.name} failed in ${method}: ${errorMessage(error)}. The run goes on without it. ${kept}`);
   }
 
   private keep(observer: Observer, method: string, event: unknown): void {
@@ -120,7 +121,7 @@ export class ObserverChain {
         const recorder = observer.timeoutRecorder?.();
         if (recorder) recorders.push({ observer: observer.name, recorder });
       } catch (error) {
-        this.warn(`Observer ${observer.name} cannot say how to record a timeout: ${describe(error)}. A main that never yields would leave its run RUNNING there.`);
+        this.warn(`Observer ${observer.name} cannot say how to record a timeout: ${errorMessage(error)}. A main that never yields would leave its run RUNNING there.`);
       }
     }
     return recorders;
@@ -131,14 +132,10 @@ export class ObserverChain {
       try {
         await observer.close?.();
       } catch (error) {
-        this.warn(`Observer ${observer.name} failed to close: ${describe(error)}`);
+        this.warn(`Observer ${observer.name} failed to close: ${errorMessage(error)}`);
       }
     }
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

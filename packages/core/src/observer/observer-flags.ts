@@ -1,4 +1,4 @@
-import { MissingDependencyError } from './errors.js';
+import { MissingDependencyError } from '../errors.js';
 import type { Observer } from './observer.js';
 
 /** The part of @ritual/observers that the `-F` and `-m` flags need. */

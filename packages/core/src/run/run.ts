@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { normaliseArtifactName } from './artifact-name.js';
-import { UsageError } from './errors.js';
+import { normaliseArtifactName } from '../sacred/artifact-name.js';
+import { UsageError } from '../errors.js';
 import type { MetricBuffer } from './metric-buffer.js';
-import type { ObserverChain } from './observer-chain.js';
+import type { ObserverChain } from '../observer/observer-chain.js';
 import type { JsonObject, RunId, RunStatus } from './run-record.js';
-import { runUnseeded } from './seeding.js';
-import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from './tfjs/callback.js';
-import { saveModel, type SaveModelOptions } from './tfjs/model-artifacts.js';
-import type { SavableModelLike } from './tfjs/tfjs-types.js';
+import { runUnseeded } from '../seeding.js';
+import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from '../tfjs/callback.js';
+import { saveModel, type SaveModelOptions } from '../tfjs/model-artifacts.js';
+import type { SavableModelLike } from '../tfjs/tfjs-types.js';
 
 /** Options of `run.addArtifact`. */
 export interface ArtifactOptions {

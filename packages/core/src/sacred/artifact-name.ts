@@ -1,5 +1,5 @@
 import { isAbsolute, posix } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** The files of a Sacred run folder: an artifact may never replace one. */
 export const RUN_FILE_NAMES: readonly string[] = ['config.json', 'run.json', 'cout.txt', 'metrics.json', 'info.json'];

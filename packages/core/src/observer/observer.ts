@@ -1,4 +1,4 @@
-import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from './run-record.js';
+import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '../run/run-record.js';
 
 /**
  * The observer contract: every method is optional, async-capable and

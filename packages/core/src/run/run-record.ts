@@ -72,6 +72,16 @@ export interface RunMeta {
   comment?: string;
   priority?: number;
   queue_time?: Date;
+  /** Set by `ritual reproduce` on the run it starts: the stored run it re-runs. */
+  reproduces?: RunReproduces;
+}
+
+/** Which stored run a reproduction re-runs, and the attempt (a random id) that finds the new run again. */
+export interface RunReproduces {
+  run: RunId;
+  /** The store the original was read from (a folder, or a MongoDB URL without its password). */
+  store: string;
+  attempt: string;
 }
 
 /** A batch of new points for one metric, as handed to observers on a flush. */

@@ -1,15 +1,16 @@
-import { startOutputCapture, type OutputCapture } from './capture/output.js';
-import { describeReproducibility } from './capture/reproducibility.js';
+import { startOutputCapture, type OutputCapture } from '../capture/output.js';
+import { describeReproducibility } from '../capture/reproducibility.js';
 import { Heartbeat } from './heartbeat.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { MetricBuffer } from './metric-buffer.js';
-import { ObserverChain } from './observer-chain.js';
-import type { Observer } from './observer.js';
+import { ObserverChain } from '../observer/observer-chain.js';
+import type { Observer } from '../observer/observer.js';
 import { Run } from './run.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from './run-record.js';
-import { Seeding } from './seeding.js';
+import { Seeding } from '../seeding.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
+import { errorMessage } from '../error-message.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
 export interface RunPlan {
@@ -196,7 +197,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   try {
     await beat(true);
   } catch (error) {
-    plan.warn(`Final heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
+    plan.warn(`Final heartbeat failed: ${errorMessage(error)}`);
   }
   // As in Sacred, the stop time follows the final heartbeat.
   run.stopTime = new Date();

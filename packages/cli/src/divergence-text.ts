@@ -1,0 +1,62 @@
+/**
+ * One line per item that differs between two runs, in the words of the
+ * reproduce verdict: `batch.loss diverges at step 37: 0.4123 (run 1) vs
+ * 0.4125 (run 9)`. Values are printed in full (shortest round-trip form), so
+ * two numbers that differ in the last bit never look the same.
+ */
+import type { RunId } from '@ritual/core';
+import type { ArtifactComparison, MetricComparison, RunComparison } from './run-comparison.js';
+
+function label(id: RunId): string {
+  return `run ${String(id)}`;
+}
+
+function num(value: number | null): string {
+  return value === null ? '(none)' : String(value);
+}
+
+export function metricDifference(metric: MetricComparison, a: RunId, b: RunId): string | null {
+  if (metric.status === 'same') return null;
+  if (metric.status === 'missing') {
+    const has = metric.pointsA > 0 || metric.pointsB === 0 ? a : b;
+    const lacks = has === a ? b : a;
+    return `${metric.name} is only in ${label(has)}, not in ${label(lacks)}`;
+  }
+  const d = metric.divergence!;
+  if (d.stepA === null || d.stepB === null) {
+    return (
+      `${metric.name} has ${metric.pointsA} points (${label(a)}) vs ${metric.pointsB} (${label(b)}); equal ` +
+      `up to there`
+    );
+  }
+  const at =
+    d.stepA === d.stepB
+      ? `step ${d.stepA}`
+      : `point ${d.index} (step ${d.stepA} in ${label(a)}, ${d.stepB} in ${label(b)})`;
+  return `${metric.name} diverges at ${at}: ${num(d.valueA)} (${label(a)}) vs ${num(d.valueB)} (${label(b)})`;
+}
+
+export function artifactDifference(artifact: ArtifactComparison, a: RunId, b: RunId): string | null {
+  if (artifact.same) return null;
+  if (artifact.md5A === null) return `${artifact.name} is only in ${label(b)}`;
+  if (artifact.md5B === null) return `${artifact.name} is only in ${label(a)}`;
+  return `${artifact.name} differs`;
+}
+
+export function resultDifference(comparison: RunComparison): string | null {
+  if (comparison.result.same) return null;
+  return (
+    `result ${JSON.stringify(comparison.result.a)} (${label(comparison.a)}) vs ` +
+    `${JSON.stringify(comparison.result.b)} (${label(comparison.b)})`
+  );
+}
+
+/** Every difference of a comparison, result first, then metrics and artifacts by name. */
+export function comparisonDifferences(comparison: RunComparison): string[] {
+  const { a, b } = comparison;
+  return [
+    resultDifference(comparison),
+    ...comparison.metrics.map((m) => metricDifference(m, a, b)),
+    ...comparison.artifacts.map((x) => artifactDifference(x, a, b)),
+  ].filter((line): line is string => line !== null);
+}
