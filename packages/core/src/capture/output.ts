@@ -46,7 +46,10 @@ type WriteFn = NodeJS.WriteStream['write'];
 // the user's own string is a slice, not a copy of it: a 64 MiB line is not decoded or collapsed in one piece.
 const RECORD_SLICE = 1 << 20;
 
-/** Hooks one stream's write; collapses per stream so a stderr progress bar and stdout lines do not overwrite each other. */
+/**
+ * Hooks one stream's write; collapses per stream so a stderr progress bar and stdout lines do not overwrite each
+ * other.
+ */
 class StreamHook {
   private readonly original: WriteFn;
   private readonly hooked: WriteFn;
