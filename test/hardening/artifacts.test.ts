@@ -28,3 +28,28 @@ test('a 2 GB artifact is streamed (memory stays small), unicode names work, esca
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an artifact inside ritual\'s own .ritual/ folder is refused up front; every observer keeps recording', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ritual-artifacts-'));
+  const runs = join(dir, 'runs');
+  try {
+    const args = [fixture, '-F', runs, 'with', `dir=${dir}`, 'bigGigabytes=0'];
+    const options = { encoding: 'utf8' } as const;
+    const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ...args], options);
+    assert.equal(child.status, 0, child.stderr);
+    assert.doesNotMatch(child.stderr, /failed/i, 'no observer dropped out');
+    const runDir = join(runs, '1');
+    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    assert.equal(run.status, 'COMPLETED');
+    for (const name of ['.ritual/x', './.ritual/metrics.jsonl', '.ritual', '.Ritual/x']) {
+      assert.ok((run.result as string[]).includes(`${name}: UsageError`), `${name} was not refused: ${run.result}`);
+    }
+    assert.ok(!existsSync(join(runDir, '.ritual', 'x')));
+    assert.deepEqual(run.artifacts.sort(), ['big.bin', 'résumé/データ.txt'].sort());
+    const metrics = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8'));
+    assert.deepEqual(metrics.after.values, [1]);
+    assert.match(readFileSync(join(runDir, 'cout.txt'), 'utf8'), /^after the refusals$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { UsageError } from '../errors.js';
+import { OUTPUT_PIECE_BYTES, wholeCharactersLength } from './output-spool.js';
 import { ProgressCollapser } from './progress-collapse.js';
 
 /**
@@ -197,7 +198,6 @@ function writeMark(fd: number, mark: Buffer): void {
 export class FdRelayReader {
   private readonly fd: number;
   private offset: number;
-  private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly file: string) {
     this.fd = openSync(file, 'r');
@@ -223,24 +223,30 @@ export class FdRelayReader {
     }
   }
 
-  /** New text since the last read; only unread bytes are read, so memory stays bounded. */
-  read(): string {
-    const size = fstatSync(this.fd).size;
-    let text = '';
-    const buffer = Buffer.alloc(Math.min(1 << 20, Math.max(0, size - this.offset)));
-    while (this.offset < size) {
-      const n = readSync(this.fd, buffer, 0, Math.min(buffer.length, size - this.offset), this.offset);
-      if (n === 0) break;
-      this.offset += n;
-      text += this.decoder.write(buffer.subarray(0, n));
-    }
-    return text;
+  /** Bytes the parent wrote that were not read yet. */
+  get unreadBytes(): number {
+    return Math.max(0, fstatSync(this.fd).size - this.offset);
   }
 
-  close(): string {
-    this.sync();
-    const rest = this.read() + this.decoder.end();
+  /** The oldest text not read yet, at most OUTPUT_PIECE_BYTES of it, so memory stays bounded; '' when none waits. */
+  read(): string {
+    const size = Math.min(fstatSync(this.fd).size, this.offset + OUTPUT_PIECE_BYTES);
+    if (size <= this.offset) return '';
+    const buffer = Buffer.allocUnsafe(size - this.offset);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const n = readSync(this.fd, buffer, filled, buffer.length - filled, this.offset + filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    // A character cut at the end of the piece is read with the next one.
+    const whole = wholeCharactersLength(buffer, filled);
+    this.offset += whole;
+    return buffer.toString('utf8', 0, whole);
+  }
+
+  /** Stops reading; text not read yet is dropped (call sync() and read() until '' first to keep it). */
+  close(): void {
     closeSync(this.fd);
-    return rest;
   }
 }

@@ -1,14 +1,17 @@
 import { StringDecoder } from 'node:string_decoder';
 import { UsageError } from '../errors.js';
 import { FdRelayReader, relayFile } from './fd-relay.js';
+import { OutputSpool } from './output-spool.js';
 import { ProgressCollapser } from './progress-collapse.js';
 
 /**
  * Console output of a run, for `captured_out` (cout.txt, MongoDB), streamed to
- * observers on heartbeats: `drain()` returns only what is new since the last
- * call, with progress-bar redraws collapsed (see progress-collapse.ts); the
- * line still being drawn is held back until it ends. Text already drained is
- * not kept, so memory is bounded by the output between two heartbeats.
+ * observers on heartbeats: `drain()` returns the oldest output not returned
+ * yet, with progress-bar redraws collapsed (see progress-collapse.ts); the
+ * line still being drawn is held back until it ends. Memory is bounded by
+ * size, not by time: past a few MiB the output waits in a temporary file
+ * (output-spool.ts) and `drain()` returns it in pieces of at most
+ * OUTPUT_PIECE_BYTES, so a heartbeat may take several drains.
  *
  * Modes (`-C`): `no` records nothing; `sys` (default) hooks
  * process.stdout.write / process.stderr.write and still prints everything;
@@ -16,26 +19,37 @@ import { ProgressCollapser } from './progress-collapse.js';
  * relaunched child process (see fd-relay.ts).
  */
 export interface OutputCapture {
-  /** New output since the last drain, progress collapsed; the unfinished line waits. */
+  /** The oldest output not drained yet, progress collapsed, at most OUTPUT_PIECE_BYTES; '' when none waits. */
   drain(): string;
-  /** Restore the streams and return everything not drained yet, unfinished line included. */
-  stop(): string;
+  /** UTF-8 bytes recorded and not drained yet (after stop(), the unfinished lines included). */
+  readonly pendingBytes: number;
+  /** Stop recording and restore the streams (idempotent); what was recorded, unfinished lines too, stays to drain. */
+  stop(): void;
+  /** Stop, and let go of what holds the output (a temporary file); output not drained is dropped. */
+  dispose(): void;
 }
 
 export type CaptureMode = 'no' | 'sys' | 'fd';
 
 class NoCapture implements OutputCapture {
+  readonly pendingBytes = 0;
   drain(): string {
     return '';
   }
-  stop(): string {
-    return '';
-  }
+  stop(): void {}
+  dispose(): void {}
 }
 
 type WriteFn = NodeJS.WriteStream['write'];
 
-/** Hooks one stream's write; collapses per stream so a stderr progress bar and stdout lines do not overwrite each other. */
+// A write is recorded in slices of this many characters (or bytes), so that what one huge write costs on top of
+// the user's own string is a slice, not a copy of it: a 64 MiB line is not decoded or collapsed in one piece.
+const RECORD_SLICE = 1 << 20;
+
+/**
+ * Hooks one stream's write; collapses per stream so a stderr progress bar and stdout lines do not overwrite each
+ * other.
+ */
 class StreamHook {
   private readonly original: WriteFn;
   private readonly hooked: WriteFn;
@@ -45,28 +59,15 @@ class StreamHook {
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
-    onText: (text: string) => void,
+    private readonly onText: (text: string) => void,
   ) {
     const original = stream.write;
     this.original = original;
-    const record = (chunk: unknown, encoding: unknown): void => {
-      let text: string;
-      if (typeof chunk === 'string') {
-        const enc = typeof encoding === 'string' ? encoding.toLowerCase() : 'utf8';
-        text = enc === 'utf8' || enc === 'utf-8' ? chunk : this.decoder.write(Buffer.from(chunk, encoding as BufferEncoding));
-      } else if (chunk instanceof Uint8Array) {
-        text = this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } else {
-        return;
-      }
-      const finished = this.collapser.push(text);
-      if (finished !== '') onText(finished);
-    };
     const hook = this;
     this.hooked = function write(this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
       if (hook.active) {
         try {
-          record(chunk, rest[0]);
+          hook.record(chunk, rest[0]);
         } catch {
           // Recording must never break the user's printing.
         }
@@ -74,6 +75,37 @@ class StreamHook {
       return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
     } as WriteFn;
     stream.write = this.hooked;
+  }
+
+  private record(chunk: unknown, encoding: unknown): void {
+    if (typeof chunk === 'string') {
+      const enc = typeof encoding === 'string' ? encoding.toLowerCase() : 'utf8';
+      if (enc !== 'utf8' && enc !== 'utf-8') {
+        this.recordBytes(Buffer.from(chunk, encoding as BufferEncoding));
+        return;
+      }
+      for (let start = 0; start < chunk.length; ) {
+        let end = Math.min(chunk.length, start + RECORD_SLICE);
+        // never cut a surrogate pair in two
+        if (end < chunk.length && /[\uD800-\uDBFF]/.test(chunk[end - 1]!)) end--;
+        this.feed(chunk.length <= RECORD_SLICE ? chunk : chunk.slice(start, end));
+        start = end;
+      }
+    } else if (chunk instanceof Uint8Array) {
+      this.recordBytes(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+  }
+
+  private recordBytes(bytes: Buffer): void {
+    // The decoder keeps a character cut at a slice boundary for the next slice.
+    for (let at = 0; at < bytes.length; at += RECORD_SLICE) {
+      this.feed(this.decoder.write(bytes.subarray(at, at + RECORD_SLICE)));
+    }
+  }
+
+  private feed(text: string): void {
+    const finished = this.collapser.push(text);
+    if (finished !== '') this.onText(finished);
   }
 
   /** Stop recording; returns the unfinished line. */
@@ -87,44 +119,62 @@ class StreamHook {
 }
 
 class SysCapture implements OutputCapture {
-  private pending: string[] = [];
+  private readonly spool = new OutputSpool();
   private readonly hooks: StreamHook[];
   private stopped = false;
 
   constructor() {
-    const onText = (text: string): void => void this.pending.push(text);
+    const onText = (text: string): void => this.spool.append(text);
     this.hooks = [new StreamHook(process.stdout, onText), new StreamHook(process.stderr, onText)];
   }
 
-  drain(): string {
-    const text = this.pending.join('');
-    this.pending = [];
-    return text;
+  get pendingBytes(): number {
+    return this.spool.pendingBytes;
   }
 
-  stop(): string {
-    if (this.stopped) return '';
+  drain(): string {
+    return this.spool.take();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     const unfinished = this.hooks.map((hook) => hook.stop()).filter((line) => line !== '');
-    return this.drain() + unfinished.join('\n');
+    this.spool.append(unfinished.join('\n'));
+  }
+
+  dispose(): void {
+    this.stop();
+    this.spool.close();
   }
 }
 
 class FdCapture implements OutputCapture {
   private reader: FdRelayReader | null;
+  private stopped = false;
 
   constructor(file: string) {
     this.reader = new FdRelayReader(file);
+  }
+
+  get pendingBytes(): number {
+    return this.reader?.unreadBytes ?? 0;
   }
 
   drain(): string {
     return this.reader?.read() ?? '';
   }
 
-  stop(): string {
-    const rest = this.reader?.close() ?? '';
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reader?.sync();
+  }
+
+  dispose(): void {
+    this.stop();
+    this.reader?.close();
     this.reader = null;
-    return rest;
   }
 }
 

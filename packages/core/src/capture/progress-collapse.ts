@@ -24,6 +24,8 @@ const SPECIAL = /[\r\b\x1b]/;
 export class ProgressCollapser {
   private cells: string[] = [];
   private cursor = 0;
+  // The line being drawn while it is plain text (then `cells` is empty and `cursor` 0).
+  private plain = '';
   // The start of an escape sequence cut off at the end of the previous chunk.
   private carry = '';
 
@@ -48,12 +50,27 @@ export class ProgressCollapser {
     let text = this.carry + chunk;
     this.carry = '';
     let out = '';
-    // Fast path for plain log lines: nothing to collapse, nothing pending.
-    if (this.cells.length === 0 && this.cursor === 0 && !SPECIAL.test(text)) {
-      const lastNewline = text.lastIndexOf('\n');
-      if (lastNewline === text.length - 1) return text;
-      out = text.slice(0, lastNewline + 1);
-      text = text.slice(lastNewline + 1);
+    // Fast path for plain text: while the line being drawn has had no redraw, it is kept as one string (a 64 MiB
+    // line costs string appends, not a cell per character); the first `\r`, `\b` or escape turns it into cells.
+    if (this.cells.length === 0 && this.cursor === 0) {
+      const special = text.search(SPECIAL);
+      const plain = special < 0 ? text : text.slice(0, special);
+      const lastNewline = plain.lastIndexOf('\n');
+      if (lastNewline < 0) {
+        this.plain += plain;
+      } else {
+        out = this.plain + plain.slice(0, lastNewline + 1);
+        this.plain = plain.slice(lastNewline + 1);
+      }
+      if (this.plain.length > MAX_PENDING_CELLS) {
+        out += this.plain;
+        this.plain = '';
+      }
+      if (special < 0) return out;
+      this.cells = Array.from(this.plain);
+      this.cursor = this.cells.length;
+      this.plain = '';
+      text = text.slice(special);
     }
     const chars = Array.from(text); // code points, so surrogate pairs stay whole
     for (let i = 0; i < chars.length; i++) {
@@ -83,7 +100,8 @@ export class ProgressCollapser {
 
   /** The unfinished line, if any (without a trailing `\n`), and a fresh state. */
   flush(): string {
-    const rest = this.cells.join('') + this.carry;
+    const rest = this.plain + this.cells.join('') + this.carry;
+    this.plain = '';
     this.cells = [];
     this.cursor = 0;
     this.carry = '';

@@ -3,7 +3,9 @@
  * we read it with the `yaml` package (a superset of JSON) and keep the raw
  * text whenever the literal reading would be surprising or lossy.
  */
+import { DEPTH_ADVICE, flowNestingDepth, MAX_CONFIG_DEPTH } from '../config/depth.js';
 import { isPlainObject } from '../config/tree.js';
+import { ConfigError } from '../errors.js';
 import { yaml } from '../config/yaml-module.js';
 
 /** Only data JSON can store; anything else makes the text stay a string. */
@@ -39,12 +41,18 @@ const BOOLEAN_WORDS = /^(?:true|True|TRUE|false|False|FALSE)$/;
  *   YAML comment marker (`#1`), numbers with leading zeros (`007`, an id, not
  *   7), integers beyond 2^53 (kept exact as a string), `.inf`/`.nan`, and
  *   anything that does not parse. The empty text is the empty string.
+ * A flow nested deeper than MAX_CONFIG_DEPTH is refused with a ConfigError.
  */
 export function parseUpdateValue(text: string): unknown {
   const trimmed = text.trim();
   if (trimmed === '') return '';
   const first = trimmed[0]!;
   if (first === '[' || first === '{') {
+    // Measured before parsing: the parser recurses per level and, past ~1,000, would overflow and leave a string.
+    const depth = flowNestingDepth(trimmed);
+    if (depth > MAX_CONFIG_DEPTH) {
+      throw new ConfigError('', `its brackets nest more than ${MAX_CONFIG_DEPTH} deep; ${DEPTH_ADVICE}`);
+    }
     const parsed = parseYaml(trimmed);
     return parsed && isJsonData(parsed.value) && typeof parsed.value === 'object' ? parsed.value : trimmed;
   }

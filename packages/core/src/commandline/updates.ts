@@ -5,6 +5,7 @@
  */
 import { ConfigError, CommandLineError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../run/run-record.js';
+import { abbreviate, DEPTH_ADVICE, MAX_CONFIG_DEPTH } from '../config/depth.js';
 import { mergeTrees, nestPath } from '../config/tree.js';
 import { validateConfigKey, validateConfigValue } from '../config/validate.js';
 import { parseUpdateValue } from './update-value.js';
@@ -39,20 +40,26 @@ export function parseUpdates(tokens: readonly string[]): ParsedUpdates {
     const pathText = token.slice(0, equals).trim();
     if (pathText === '') throw malformed(token, "there is no key before '='.");
     const segments = pathText.split('.');
+    if (segments.length > MAX_CONFIG_DEPTH) {
+      // Checked first: the per-key checks below would take time quadratic in the key's length.
+      throw new CommandLineError(
+        `Update '${abbreviate(token)}' has a key ${segments.length} levels deep; ${DEPTH_ADVICE}`,
+      );
+    }
     if (segments.some((segment) => segment.trim() === '')) {
       throw malformed(token, `the key '${pathText}' has an empty part (a leading, trailing or doubled '.').`);
     }
     const dollar = segments.find((segment) => segment.startsWith('$'));
     if (dollar !== undefined) throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
-    const value = parseUpdateValue(token.slice(equals + 1));
     try {
+      const value = parseUpdateValue(token.slice(equals + 1));
       for (const [i, segment] of segments.entries()) validateConfigKey(segment, segments.slice(0, i).join('.'));
       validateConfigValue(value, pathText);
+      updates = mergeTrees(updates, nestPath(segments, value as JsonValue));
     } catch (error) {
-      if (error instanceof ConfigError) throw malformed(token, `${error.message}`);
+      if (error instanceof ConfigError) throw malformed(abbreviate(token), `${error.message}`);
       throw error;
     }
-    updates = mergeTrees(updates, nestPath(segments, value as JsonValue));
   }
   return { updates, requested };
 }

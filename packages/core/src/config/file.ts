@@ -9,6 +9,7 @@ import { extname, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { JsonObject } from '../run/run-record.js';
+import { DEPTH_ADVICE, flowNestingDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 import { yaml } from './yaml-module.js';
@@ -38,13 +39,18 @@ function unreadable(file: string, error: unknown): UsageError {
 
 function parseConfigText(text: string, file: string, format: Format): JsonObject {
   let data: unknown;
+  // A byte-order mark (some Windows editors write one) is not content.
+  const content = text.replace(/^\uFEFF/, '');
   try {
     // YAML's core schema (1.2) keeps `yes`/`no` and timestamps as strings, so
     // a YAML file yields the same kinds of values as a JSON one.
-    // A byte-order mark (some Windows editors write one) is not content.
-    const content = text.replace(/^\uFEFF/, '');
     data = format === 'json' ? JSON.parse(content) : yaml().parse(content, { schema: 'core', uniqueKeys: true });
   } catch (error) {
+    // The YAML parser recurses per bracket and overflows ~1,000 deep: say why, not "Maximum call stack size exceeded".
+    if (flowNestingDepth(content) > MAX_CONFIG_DEPTH) {
+      const message = `Config file '${file}' nests brackets more than ${MAX_CONFIG_DEPTH} deep; ${DEPTH_ADVICE}`;
+      throw new ConfigError('', message, { cause: error });
+    }
     const where = format === 'yaml' && error instanceof yaml().YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
     throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });
   }

@@ -10,6 +10,7 @@ export {
 export type { ConfigSummary } from './summary.js';
 export { freezeConfig } from './freeze.js';
 export { validateConfigValue, validateConfigKey } from './validate.js';
+export { MAX_CONFIG_DEPTH } from './depth.js';
 export { saveConfigFile, loadConfigFile, loadConfigFileSync, isConfigFileName } from './file.js';
 export {
   applySchema,

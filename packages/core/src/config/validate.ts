@@ -5,6 +5,7 @@
  * identically for a rerun.
  */
 import { ConfigError } from '../errors.js';
+import { abbreviate, DEPTH_ADVICE, MAX_CONFIG_DEPTH } from './depth.js';
 import { isPlainObject } from './tree.js';
 
 function join(path: string, key: string): string {
@@ -41,15 +42,23 @@ export function validateConfigKey(key: string, parent = ''): void {
  * Throws a ConfigError naming the path of the first entry that is not JSON
  * data, or whose key is refused.
  *
+ * Nesting deeper than MAX_CONFIG_DEPTH is refused (see depth.ts); `path`
+ * counts: a value checked at `a.b` may nest two levels less.
+ *
  * Dates are refused rather than converted: a silent conversion would give
  * main a Date in one run and a string when the stored config is replayed,
  * so the user picks the form explicitly.
  */
 export function validateConfigValue(value: unknown, path = ''): void {
-  walk(value, path, []);
+  walk(value, path, [], path === '' ? 0 : path.split('.').length);
 }
 
-function walk(value: unknown, path: string, ancestors: object[]): void {
+/** `depth` is how many keys `path` has (see depth.ts): refused past the limit, before recursing any deeper. */
+function walk(value: unknown, path: string, ancestors: object[], depth: number): void {
+  if (depth > MAX_CONFIG_DEPTH) {
+    const message = `Config value at '${abbreviate(path)}' is nested ${depth} levels deep; ${DEPTH_ADVICE}`;
+    throw new ConfigError(path, message);
+  }
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -85,7 +94,7 @@ function walk(value: unknown, path: string, ancestors: object[]): void {
   if (Array.isArray(object)) {
     ancestors.push(object);
     // A for loop (not forEach) so holes in sparse arrays are seen as undefined.
-    for (let i = 0; i < object.length; i++) walk(object[i], join(path, String(i)), ancestors);
+    for (let i = 0; i < object.length; i++) walk(object[i], join(path, String(i)), ancestors, depth + 1);
     ancestors.pop();
     return;
   }
@@ -99,7 +108,7 @@ function walk(value: unknown, path: string, ancestors: object[]): void {
   ancestors.push(object);
   for (const [key, item] of Object.entries(object)) {
     validateConfigKey(key, path);
-    walk(item, join(path, key), ancestors);
+    walk(item, join(path, key), ancestors, depth + 1);
   }
   ancestors.pop();
 }

@@ -6,7 +6,7 @@ import { MetricBuffer } from './metric-buffer.js';
 import { ObserverChain } from '../observer/observer-chain.js';
 import type { Observer } from '../observer/observer.js';
 import { Run } from './run.js';
-import type { ExperimentInfo, HostInfo, JsonObject, RunId, RunMeta } from './run-record.js';
+import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from './run-record.js';
 import { runUnseeded, Seeding } from '../seeding.js';
 import { SystemSampler } from '../system-metrics/system-sampler.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
@@ -70,7 +70,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   try {
     context = await plan.captureContext();
   } catch (error) {
-    output.stop();
+    output.dispose();
     throw error;
   }
   for (const warning of context.warnings) plan.warn(warning);
@@ -92,7 +92,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
       return { status: 'QUEUED', run };
     } finally {
       await chain.close();
-      output.stop();
+      output.dispose();
     }
   }
 
@@ -110,27 +110,56 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     });
   } catch (error) {
     await chain.close();
-    output.stop();
+    output.dispose();
     throw error;
   }
 
-  // The final beat stops the capture, which returns what is still in flight (an unfinished line, bytes in the fd relay).
+  /*
+   * A signal, the timeout or an uncaught error ends the run while main may
+   * still be running (it is not cancelled: it goes on printing and logging
+   * until the process exits, 0.2-2 s later). What the run stores must be one
+   * instant of it, so the final output and the final points are both taken at
+   * the moment the run is stopped, synchronously in the handler, between two
+   * turns of main: `MARK i` is stored exactly when x = i is. Whatever main
+   * prints or logs after that instant is stored by no observer (the points
+   * stay in a buffer nobody drains, the output is no longer captured).
+   */
+  let stopSnapshot: { metrics: MetricSeries[] } | null = null;
+  const takeStopSnapshot = (): void => {
+    if (stopSnapshot !== null) return;
+    stopSnapshot = { metrics: metrics.hasPending ? metrics.drain() : [] };
+    output.stop();
+  };
+
   const beat = async (final = false) => {
-    if (metrics.hasPending) await chain.emit('logMetrics', { runId: run.id, metrics: metrics.drain(), info: run.info });
-    await chain.emit('heartbeat', {
-      runId: run.id,
-      info: run.info,
-      capturedOutDelta: final ? output.stop() : output.drain(),
-      beatTime: new Date(),
-      result: run.result,
-    });
+    // After the stop snapshot only the final beat delivers, and only the snapshot.
+    if (stopSnapshot !== null && !final) return;
+    const points = stopSnapshot?.metrics ?? (metrics.hasPending ? metrics.drain() : []);
+    if (points.length > 0) await chain.emit('logMetrics', { runId: run.id, metrics: points, info: run.info });
+    // The final beat stops the capture, which adds what is still in flight (an unfinished line, bytes in the fd relay).
+    if (final) output.stop();
+    // Output comes in pieces of a few MiB, one heartbeat each, so that memory stays bounded however much main
+    // printed since the last beat. A beat takes what was waiting when it began: a main printing faster than the
+    // observers store cannot keep it going forever (after stop() nothing is added, so the final beat takes it all).
+    let due = output.pendingBytes;
+    do {
+      const capturedOutDelta = output.drain();
+      due -= Buffer.byteLength(capturedOutDelta);
+      const event = { runId: run.id, info: run.info, capturedOutDelta, beatTime: new Date(), result: run.result };
+      await chain.emit('heartbeat', event);
+      if (capturedOutDelta === '') break;
+    } while (due > 0 && output.pendingBytes > 0);
   };
   run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
   const heartbeat = new Heartbeat(plan.beatInterval * 1000, () => beat());
   heartbeat.start();
 
   const seeding = new Seeding(plan.seed);
-  const stopSignals = watchForStop(plan, () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }));
+  const stopSignals = watchForStop(
+    plan,
+    () => ({ recorders: chain.timeoutRecorders(), runLabel: run.id === null ? 'the run' : `run ${String(run.id)}` }),
+    takeStopSnapshot,
+  );
   const restoreRandom = seeding.installGlobalRandom();
   let ending: Ending;
   let sampler: SystemSampler | null = null;
@@ -186,7 +215,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     await chain.end('interrupted', { runId: run.id, stopTime: run.stopTime, status: outcome.status });
   }
   await chain.close();
-  output.stop();
+  output.dispose();
   // Exits the process here if main called process.exit (once every other active run has ended too).
   stopSignals.releaseExit();
   return outcome;
@@ -229,9 +258,18 @@ export function failTrace(error: unknown): string[] {
 function watchForStop(
   plan: RunPlan,
   watchdogOptions: () => Omit<WatchdogOptions, 'timeoutSeconds'>,
+  /** Called synchronously when the run is stopped, before anything else can run (see takeStopSnapshot). */
+  onStop: () => void,
 ): { stopped: Promise<Ending>; dispose: () => void; releaseExit: () => void } {
-  let settle!: (ending: Ending) => void;
-  const stopped = new Promise<Ending>((resolve) => (settle = resolve));
+  let resolveStopped!: (ending: Ending) => void;
+  const stopped = new Promise<Ending>((resolve) => (resolveStopped = resolve));
+  const settle = (ending: Ending): void => {
+    try {
+      onStop();
+    } finally {
+      resolveStopped(ending);
+    }
+  };
   const cleanups: Array<() => void> = [];
 
   if (plan.handleSignals) {

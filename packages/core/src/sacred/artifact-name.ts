@@ -5,10 +5,17 @@ import { UsageError } from '../errors.js';
 export const RUN_FILE_NAMES: readonly string[] = ['config.json', 'run.json', 'cout.txt', 'metrics.json', 'info.json'];
 
 /**
+ * ritual's own folder inside a run folder (metrics log, temp files). Refused
+ * here, before any observer sees the name: the file observer cannot store it,
+ * so letting it through would drop that observer for the rest of the run.
+ */
+export const RESERVED_RUN_DIR = '.ritual';
+
+/**
  * Check an artifact name and return it normalised (`/` separators). The rule
  * is the same for every backend, so that a run stored in a folder and in
  * MongoDB has the same artifacts: relative, inside the run, not one of the
- * run's own files. Checked by the Run before any observer sees the name.
+ * run's own files, not inside ritual's own folder. Checked by the Run before any observer sees the name.
  */
 export function normaliseArtifactName(name: string): string {
   if (typeof name !== 'string' || name.trim() === '') {
@@ -24,6 +31,14 @@ export function normaliseArtifactName(name: string): string {
   }
   if (RUN_FILE_NAMES.includes(normalised)) {
     throw new UsageError(`Artifact name ${JSON.stringify(name)} would overwrite the run's own ${normalised}; pick another name (reserved: ${RUN_FILE_NAMES.join(', ')}).`);
+  }
+  // Case-insensitive: on macOS and Windows `.Ritual/x` is the same folder.
+  const lower = normalised.toLowerCase();
+  if (lower === RESERVED_RUN_DIR || lower.startsWith(`${RESERVED_RUN_DIR}/`)) {
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} is inside ${RESERVED_RUN_DIR}/, which ritual keeps for its own files; ` +
+        'pick another name, e.g. "model/model.json".',
+    );
   }
   return normalised;
 }
