@@ -43,7 +43,7 @@ async function seriesComparison(points: number): Promise<void> {
     const rss1 = process.memoryUsage().rss;
     const heap1 = process.memoryUsage().heapUsed;
     await store.close();
-    const stored = comparison.metrics.reduce((n, m) => n + m.pointsA, 0);
+    const stored = comparison.metrics.reduce((n, m) => n + (m.pointsA ?? 0), 0);
     console.log(
       `compare: 2 runs x ${comparison.metrics.length} metrics x ${points} points (${stored} points per run), ` +
         `same=${comparison.same}`,

@@ -134,6 +134,8 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
     verdict.comparison = await compareRuns(store, original._id, reproduction._id, {
       ...tolerance,
       storeB: target.store,
+      // The verdict names the first divergence of each item: reading a diverged series further only counts points.
+      stopAtDivergence: true,
     });
     const same = verdict.comparison.same && reproduction.status === 'COMPLETED';
     verdict.verdict = same ? 'reproduced' : 'differs';
@@ -182,6 +184,10 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
     find: async (...args) => (await open()).find(...args),
     get: async (id) => (await open()).get(id),
     metrics: async (id, name) => (await open()).metrics(id, name),
+    metricNames: async (id) => (await open()).metricNames(id),
+    metricChunks: async function* (id, name) {
+      yield* (await open()).metricChunks(id, name);
+    },
     artifacts: async (id) => (await open()).artifacts(id),
     openArtifact: async (id, name) => (await open()).openArtifact(id, name),
     markFailed: async (id, trace) => (await open()).markFailed(id, trace),
@@ -205,7 +211,8 @@ function recordedDifferences(original: StoredRun, reproduction: StoredRun): Reco
 }
 
 function reproducedLine(comparison: RunComparison): string {
-  const points = comparison.metrics.reduce((sum, metric) => sum + metric.pointsA, 0);
+  // Only printed when every series was the same, so every count is known.
+  const points = comparison.metrics.reduce((sum, metric) => sum + (metric.pointsA ?? 0), 0);
   const how = comparison.bitwise
     ? 'bitwise'
     : `within rtol=${comparison.tolerance.rtol}, atol=${comparison.tolerance.atol}`;
