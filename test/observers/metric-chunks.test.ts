@@ -61,6 +61,10 @@ describe('file store', () => {
       }
     }
     assert.equal(i, POINTS);
+    // Timestamps are parsed when first read (a comparison never does): still one per point, in time order.
+    const times = chunks.flatMap((chunk) => chunk.timestamps);
+    assert.equal(times.length, POINTS);
+    assert.ok(times.every((t, k) => Number.isInteger(t) && t > 1.7e12 && (k === 0 || t >= times[k - 1]!)));
     const [long] = await collect(store.metricChunks(1, LONG_NAME));
     assert.deepEqual([long!.steps, long!.values], [[0], [42]]);
     assert.deepEqual(await collect(store.metricChunks(1, 'nope')), []);
