@@ -64,5 +64,21 @@ export function comparisonDifferences(comparison: RunComparison): string[] {
     resultDifference(comparison),
     ...comparison.metrics.map((m) => metricDifference(m, a, b)),
     ...comparison.artifacts.map((x) => artifactDifference(x, a, b)),
+    outputDifference(comparison),
   ].filter((line): line is string => line !== null);
+}
+
+/** Where the captured output first differs once timings are taken out, each line shortened to fit one screen line. */
+export function outputDifference(comparison: RunComparison): string | null {
+  const d = comparison.output?.divergence;
+  if (!d) return null;
+  const quote = (text: string | null): string => (text === null ? '(no line)' : JSON.stringify(shorten(text)));
+  return (
+    `output differs at line ${d.line}: ${quote(d.textA)} (${label(comparison.a)}) vs ${quote(d.textB)} ` +
+    `(${label(comparison.b)})`
+  );
+}
+
+function shorten(text: string): string {
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
 }

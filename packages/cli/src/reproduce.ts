@@ -33,6 +33,7 @@ interface ReproduceOptions {
   fileStorage?: string;
   mongoDb?: string;
   json?: boolean;
+  output?: boolean;
 }
 
 /** A recorded fact that differs between the two runs (backend, its flags, node): the likely cause of a divergence. */
@@ -61,6 +62,7 @@ export function reproduceCommand(ctx: CliContext): Command {
     .option('--atol <x>', 'absolute tolerance for metric values and the result (default 0: bitwise)')
     .option('-F, --file_storage <dir>', 'store the new run in this folder (default: the same store)')
     .option('-m, --mongo_db <url>', 'store the new run in this MongoDB (default: the same store)')
+    .option('--output', 'also compare the captured output, minus timings (durations, dates and times of day)')
     .option('--json', 'print the verdict as a JSON document')
     .addHelpText(
       'after',
@@ -136,6 +138,7 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
       storeB: target.store,
       // The verdict names the first divergence of each item: reading a diverged series further only counts points.
       stopAtDivergence: true,
+      output: options.output === true,
     });
     const same = verdict.comparison.same && reproduction.status === 'COMPLETED';
     verdict.verdict = same ? 'reproduced' : 'differs';
@@ -217,9 +220,10 @@ function reproducedLine(comparison: RunComparison): string {
     ? 'bitwise'
     : `within rtol=${comparison.tolerance.rtol}, atol=${comparison.tolerance.atol}`;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const output = comparison.output === null ? '' : `, output (${plural(comparison.output.linesA, 'line')})`;
   return (
     `reproduced ${how}: result, ${plural(comparison.metrics.length, 'metric')} ` +
-    `(${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}`
+    `(${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}${output}`
   );
 }
 

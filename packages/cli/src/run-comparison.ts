@@ -7,17 +7,21 @@
 import type { RunId } from '@ritual/core';
 import type { RunStore, StoredRun } from '@ritual/observers';
 import { artifactDigests } from './artifact-digest.js';
+import { compareOutput, type OutputComparison, type PrintedOutput } from './output-comparison.js';
 import { compareSeriesStreams, type MetricComparison, type StreamComparisonOptions } from './series-comparison.js';
 import { sameNumber, type Tolerance } from './tolerance.js';
 
 export type { Tolerance } from './tolerance.js';
 export { compareSeries, type MetricComparison, type SeriesDivergence } from './series-comparison.js';
+export type { OutputComparison } from './output-comparison.js';
 
 export interface CompareRunsOptions extends Partial<Tolerance>, StreamComparisonOptions {
   /** Where run `b` lives when it is not in `store` (a reproduction stored elsewhere with -F/-m). */
   storeB?: RunStore;
   /** Also compare artifacts by md5 (default true; each artifact is streamed once per run). */
   artifacts?: boolean;
+  /** Also compare the captured output, minus timings (default false; see output-comparison.ts). */
+  output?: boolean;
 }
 
 export interface ArtifactComparison {
@@ -38,7 +42,9 @@ export interface RunComparison {
   metrics: MetricComparison[];
   /** Empty when artifacts were not compared. */
   artifacts: ArtifactComparison[];
-  /** Result, every metric and every artifact the same. */
+  /** Null when the output was not compared. */
+  output: OutputComparison | null;
+  /** Result, every metric and every artifact (and the output, when compared) the same. */
   same: boolean;
 }
 
@@ -54,6 +60,11 @@ export async function compareRuns(
   const [runA, runB] = await Promise.all([store.get(a), storeB.get(b)]);
   const metrics = await compareMetricSeries(store, runA._id, storeB, runB._id, tolerance, options);
   const artifacts = options.artifacts === false ? [] : await compareArtifacts(store, runA, storeB, runB);
+  const printed = (run: StoredRun): PrintedOutput => ({
+    text: run.captured_out ?? '',
+    ...(run.experiment?.base_dir ? { baseDir: run.experiment.base_dir } : {}),
+  });
+  const output = options.output ? compareOutput(printed(runA), printed(runB)) : null;
   const result = {
     same: sameJson(runA.result ?? null, runB.result ?? null, tolerance),
     a: runA.result ?? null,
@@ -67,7 +78,12 @@ export async function compareRuns(
     result,
     metrics,
     artifacts,
-    same: result.same && metrics.every((m) => m.status === 'same') && artifacts.every((x) => x.same),
+    output,
+    same:
+      result.same &&
+      metrics.every((m) => m.status === 'same') &&
+      artifacts.every((x) => x.same) &&
+      (output?.same ?? true),
   };
 }
 
