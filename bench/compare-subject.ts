@@ -27,7 +27,10 @@ export interface CompareFigure {
   divergenceIndex: number | null;
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { stop: { type: 'boolean', default: false } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { stop: { type: 'boolean', default: false } },
+});
 const [dir, a, b] = positionals as [string, string, string];
 const store = await openStore(dir);
 global.gc?.();

@@ -49,7 +49,10 @@ export interface ReproduceBenchOptions {
   mnist: boolean;
 }
 
-/** Runs 1, 2: x = i and loss = 1/(i+1) at step i, N points each; run 3 parts from them at step 10 in both metrics; runs 4, 5: N/5 points. */
+/**
+ * Runs 1, 2: x = i and loss = 1/(i+1) at step i, N points each; run 3 parts
+ * from them at step 10 in both metrics; runs 4, 5: N/5 points.
+ */
 async function writeRuns(dir: string, points: number): Promise<void> {
   const ex = new Experiment('bench-compare').config({ points, partAt: -1 }).main(({ config, run }) => {
     for (let i = 0; i < config.points; i++) {
@@ -64,9 +67,17 @@ async function writeRuns(dir: string, points: number): Promise<void> {
   for (const updates of runs) await ex.run({ configUpdates: { seed: 1, ...updates }, options: { loglevel: 'ERROR' } });
 }
 
-async function compareInChild(dir: string, a: number, b: number, stop = false, flags: string[] = []): Promise<CompareFigure> {
-  const args = [...flags, '--expose-gc', '--conditions=@ritual/source', '--import', 'tsx', path.join(ROOT, 'bench', 'compare-subject.ts')];
-  const child = await runChild(process.execPath, [...args, dir, String(a), String(b), ...(stop ? ['--stop'] : [])], { cwd: ROOT });
+async function compareInChild(
+  dir: string,
+  a: number,
+  b: number,
+  stop = false,
+  flags: string[] = [],
+): Promise<CompareFigure> {
+  const subject = path.join(ROOT, 'bench', 'compare-subject.ts');
+  const args = [...flags, '--expose-gc', '--conditions=@ritual/source', '--import', 'tsx', subject];
+  const runs = [dir, String(a), String(b), ...(stop ? ['--stop'] : [])];
+  const child = await runChild(process.execPath, [...args, ...runs], { cwd: ROOT });
   return parseResult<CompareFigure>(child, `compare runs ${a} and ${b}`);
 }
 
@@ -96,7 +107,10 @@ async function seriesComparison(points: number): Promise<BenchResult> {
           peer: null,
           target: '< 1000 ms',
           pass: long.ms < 1000,
-          note: `compareRuns, file store, 2 metrics (${long.points} points per run), every point read; CPU ${long.cpuMs.toFixed(0)} ms (the process's, incl. its GC threads). ${shortSize} points per metric: ${short.ms.toFixed(0)} ms, CPU ${short.cpuMs.toFixed(0)} ms.`,
+          note:
+            `compareRuns, file store, 2 metrics (${long.points} points per run), every point read; CPU ` +
+            `${long.cpuMs.toFixed(0)} ms (the process's, incl. its GC threads). ${shortSize} points per metric: ` +
+            `${short.ms.toFixed(0)} ms, CPU ${short.cpuMs.toFixed(0)} ms.`,
         },
         {
           benchmark: 'reproduce',
@@ -106,7 +120,12 @@ async function seriesComparison(points: number): Promise<BenchResult> {
           peer: null,
           target: 'bounded (not growing with points)',
           pass: bounded,
-          note: `peak − level before compareRuns, sampled every 2 ms in a fresh process; heap ${long.peakHeapGrowthMb.toFixed(0)} MB. ${shortSize} points per metric: RSS ${short.peakRssGrowthMb.toFixed(0)} MB, heap ${short.peakHeapGrowthMb.toFixed(0)} MB; bounded = ${size} ≤ 1.5 × that + ${SLACK_MB} MB. Raw points of the two runs: ${((points * 2 * 2 * 24) / 2 ** 20).toFixed(0)} MB.`,
+          note:
+            `peak − level before compareRuns, sampled every 2 ms in a fresh process; heap ` +
+            `${long.peakHeapGrowthMb.toFixed(0)} MB. ${shortSize} points per metric: RSS ` +
+            `${short.peakRssGrowthMb.toFixed(0)} MB, heap ${short.peakHeapGrowthMb.toFixed(0)} MB; bounded = ${size} ` +
+            `≤ 1.5 × that + ${SLACK_MB} MB. Raw points of the two runs: ` +
+            `${((points * 2 * 2 * 24) / 2 ** 20).toFixed(0)} MB.`,
         },
         {
           benchmark: 'reproduce',
@@ -118,7 +137,8 @@ async function seriesComparison(points: number): Promise<BenchResult> {
           pass: 'ms' in capped && capped.same,
           note:
             'ms' in capped
-              ? `node --max-old-space-size=${HEAP_CAP_MB}: the series never live in memory whole (slower: V8 collects more often).`
+              ? `node --max-old-space-size=${HEAP_CAP_MB}: the series never live in memory whole ` +
+                '(slower: V8 collects more often).'
               : `failed under the cap: ${capped.error}`,
         },
         {
@@ -129,7 +149,9 @@ async function seriesComparison(points: number): Promise<BenchResult> {
           peer: null,
           target: '',
           pass: null,
-          note: `as ritual reproduce compares (stopAtDivergence): ${(long.ms / parted.ms).toFixed(1)}x faster than reading every point (both metrics part there).`,
+          note:
+            `as ritual reproduce compares (stopAtDivergence): ${(long.ms / parted.ms).toFixed(1)}x faster than ` +
+            'reading every point (both metrics part there).',
         },
       ],
       details: { long, short, parted, capped },
@@ -173,7 +195,10 @@ async function mnistOverhead(): Promise<BenchResult> {
           peer: null,
           target: '< 1000 ms',
           pass: overhead < 1000,
-          note: `rebuild + checks ${rebuildMs.toFixed(0)} ms, compare ${compareMs.toFixed(0)} ms (${comparison.metrics.length} metrics, ${comparison.artifacts.length} artifacts) beside ${(trainMs / 1000).toFixed(1)} s of training (ratio ${(overhead / trainMs).toFixed(3)}); wasm backend.`,
+          note:
+            `rebuild + checks ${rebuildMs.toFixed(0)} ms, compare ${compareMs.toFixed(0)} ms ` +
+            `(${comparison.metrics.length} metrics, ${comparison.artifacts.length} artifacts) beside ` +
+            `${(trainMs / 1000).toFixed(1)} s of training (ratio ${(overhead / trainMs).toFixed(3)}); wasm backend.`,
         },
       ],
       details: { trainMs, rebuildMs, compareMs },
@@ -197,7 +222,8 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.res
   const { values } = parseArgs({ options: { points: { type: 'string', default: '1000000' } } });
   const result = await runReproduceBench({ points: Number(values.points), mnist: true });
   for (const figure of result.figures) {
-    console.log(`${figure.name}: ${figure.ours?.toFixed(1)} ${figure.unit}${figure.target ? ` (target ${figure.target})` : ''}`);
+    const target = figure.target ? ` (target ${figure.target})` : '';
+    console.log(`${figure.name}: ${figure.ours?.toFixed(1)} ${figure.unit}${target}`);
     if (figure.note) console.log(`  ${figure.note}`);
   }
 }

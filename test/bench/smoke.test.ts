@@ -23,7 +23,13 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
   training: { names: ['MNIST wall time with / without ritual'], withPeer: [] },
   memory: { names: ['RSS growth'], withPeer: [] },
   reproduce: {
-    names: ['compare 2 runs', 'compare, peak RSS growth', 'compare under a', 'first divergence', 'MNIST fast run: rebuild'],
+    names: [
+      'compare 2 runs',
+      'compare, peak RSS growth',
+      'compare under a',
+      'first divergence',
+      'MNIST fast run: rebuild',
+    ],
     withPeer: [],
   },
   'system-sampling': {

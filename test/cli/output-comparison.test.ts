@@ -23,7 +23,8 @@ before(async () => {
       const loss = epoch === 2 && config.wrong ? 0.51 : 1 / (epoch + 1);
       const ms = 800 * config.slow + epoch;
       console.log(`${new Date(Date.UTC(2026, 0, epoch, config.slow)).toISOString()} epoch ${epoch}: loss ${loss}`);
-      console.log(`  ${ms}ms ${(ms / 64).toFixed(1)}us/step, total ${(ms / 1000) * config.slow} s (0:00:0${config.slow})`);
+      const total = (ms / 1000) * config.slow;
+      console.log(`  ${ms}ms ${(ms / 64).toFixed(1)}us/step, total ${total} s (0:00:0${config.slow})`);
     }
   });
   ex.observe(new FileStorageObserver(dir));

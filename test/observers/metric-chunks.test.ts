@@ -40,7 +40,9 @@ before(async () => {
     run.logScalar(LONG_NAME, 42, 0);
   });
   ex.observe(new FileStorageObserver(dir));
-  for (const tamperAt of [-1, -1, 10]) await ex.run({ configUpdates: { seed: 1, tamperAt }, options: { loglevel: 'ERROR' } });
+  for (const tamperAt of [-1, -1, 10]) {
+    await ex.run({ configUpdates: { seed: 1, tamperAt }, options: { loglevel: 'ERROR' } });
+  }
   store = await FileRunStore.open(dir);
 });
 
@@ -57,7 +59,9 @@ describe('file store', () => {
     let i = 0;
     for (const chunk of chunks) {
       for (let k = 0; k < chunk.steps.length; k++, i++) {
-        if (chunk.steps[k] !== i || chunk.values[k] !== i) assert.fail(`point ${i}: step ${chunk.steps[k]}, x ${chunk.values[k]}`);
+        if (chunk.steps[k] !== i || chunk.values[k] !== i) {
+          assert.fail(`point ${i}: step ${chunk.steps[k]}, x ${chunk.values[k]}`);
+        }
       }
     }
     assert.equal(i, POINTS);
@@ -110,7 +114,7 @@ function counting(inner: RunStore): { store: RunStore; pulled: Map<string, numbe
 }
 
 describe('compareRuns streams the series', () => {
-  test('stopAtDivergence: the walk stops reading at step 10, in the first record of each run, and closes both', async () => {
+  test('stopAtDivergence: the walk stops at step 10, in the first record of each run, and closes both', async () => {
     const { store: watched, pulled, closed } = counting(store);
     const c = await compareRuns(watched, 1, 3, { artifacts: false, stopAtDivergence: true });
     const x = c.metrics.find((m) => m.name === 'x')!;
@@ -179,7 +183,13 @@ describe('MongoDB store', () => {
       assert.deepEqual(loss.filter((_, step) => step !== 7), steps.filter((s) => s !== 7).map((s) => 1 / (s + 1)));
       assert.deepEqual(await collect(mongo.metricChunks(id, 'nope')), []);
       const c = await compareRuns(mongo, id, id, { artifacts: false });
-      assert.deepEqual(c.metrics.map((m) => [m.name, m.status, m.pointsA]), [['train.acc', 'same', 50], ['train.loss', 'same', 50]]);
+      assert.deepEqual(
+        c.metrics.map((m) => [m.name, m.status, m.pointsA]),
+        [
+          ['train.acc', 'same', 50],
+          ['train.loss', 'same', 50],
+        ],
+      );
     } finally {
       await mongo.close();
     }

@@ -23,8 +23,8 @@ export interface OutputComparison {
 
 const DATE_TIME = /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
 const CLOCK = /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b/g;
-const DURATION =
-  /(?<![\w.])\d+(?:\.\d+)?(?:e[+-]?\d+)?\s?(?:ms|us|µs|μs|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hours?)(?![a-zA-Z])/g;
+const UNITS = 'ms|us|µs|μs|ns|s|sec|secs|seconds?|min|mins|minutes?|h|hours?';
+const DURATION = new RegExp(`(?<![\\w.])\\d+(?:\\.\\d+)?(?:e[+-]?\\d+)?\\s?(?:${UNITS})(?![a-zA-Z])`, 'g');
 
 /** The text with timings replaced by placeholders (see the top of this file). */
 export function withoutTimings(text: string): string {

@@ -93,7 +93,9 @@ export class MongoRunStore implements RunStore {
 
   async metricNames(id: RunId): Promise<string[]> {
     const run = await this.document(id);
-    const documents = await this.handles.metrics.find({ run_id: run._id } as never, { projection: { _id: 0, name: 1 } }).toArray();
+    const documents = await this.handles.metrics
+      .find({ run_id: run._id } as never, { projection: { _id: 0, name: 1 } })
+      .toArray();
     return [...new Set(documents.map((document) => String(document.name)))].sort();
   }
 
@@ -169,6 +171,8 @@ function toSeries(name: string, document: Record<string, unknown>): MetricSeries
     name,
     steps: (document.steps as unknown[]).map(Number),
     values: (document.values as unknown[]).map(Number),
-    timestamps: (document.timestamps as unknown[]).map((time) => (time instanceof Date ? time.getTime() : Number(time))),
+    timestamps: (document.timestamps as unknown[]).map((time) =>
+      time instanceof Date ? time.getTime() : Number(time),
+    ),
   };
 }
