@@ -24,6 +24,7 @@ import { runMongoPair } from './peers/mongo-pair.js';
 import { sacredVersions } from './peers/sacred.js';
 import { runTrainingPair } from './peers/training-pair.js';
 import { currentCommit, formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
+import { runReproduceBench } from './reproduce-overhead.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
 
@@ -58,6 +59,7 @@ const BENCHMARKS: Benchmark[] = [
     name: 'memory',
     run: (smoke) => runMemoryBench(smoke ? { points: 200_000, shortPoints: 40_000, rate: 200_000 } : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 }),
   },
+  { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -75,6 +75,6 @@ test('an unknown benchmark name is refused with the list of names, before anythi
     (failure: { code: number; stderr: string }) => failure,
   );
   assert.equal(error.code, 2);
-  assert.match(error.stderr, /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory\./);
+  assert.match(error.stderr, /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce\./);
   assert.doesNotMatch(error.stderr, /bench: startup/);
 });

@@ -22,6 +22,16 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
   mongo: { names: ['metric points/s into MongoDB'], withPeer: ['metric points/s into MongoDB'] },
   training: { names: ['MNIST wall time with / without ritual'], withPeer: [] },
   memory: { names: ['RSS growth'], withPeer: [] },
+  reproduce: {
+    names: [
+      'compare 2 runs',
+      'compare, peak RSS growth',
+      'compare under a',
+      'first divergence',
+      'MNIST fast run: rebuild',
+    ],
+    withPeer: [],
+  },
   'system-sampling': {
     names: ['CPU time per sample', 'load of systeminformation', 'MNIST training ratio, sampling every 1 s'],
     withPeer: [],

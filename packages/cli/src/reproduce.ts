@@ -33,6 +33,7 @@ interface ReproduceOptions {
   fileStorage?: string;
   mongoDb?: string;
   json?: boolean;
+  output?: boolean;
 }
 
 /** A recorded fact that differs between the two runs (backend, its flags, node): the likely cause of a divergence. */
@@ -61,6 +62,7 @@ export function reproduceCommand(ctx: CliContext): Command {
     .option('--atol <x>', 'absolute tolerance for metric values and the result (default 0: bitwise)')
     .option('-F, --file_storage <dir>', 'store the new run in this folder (default: the same store)')
     .option('-m, --mongo_db <url>', 'store the new run in this MongoDB (default: the same store)')
+    .option('--output', 'also compare the captured output, minus timings (durations, dates and times of day)')
     .option('--json', 'print the verdict as a JSON document')
     .addHelpText(
       'after',
@@ -134,6 +136,9 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
     verdict.comparison = await compareRuns(store, original._id, reproduction._id, {
       ...tolerance,
       storeB: target.store,
+      // The verdict names the first divergence of each item: reading a diverged series further only counts points.
+      stopAtDivergence: true,
+      output: options.output === true,
     });
     const same = verdict.comparison.same && reproduction.status === 'COMPLETED';
     verdict.verdict = same ? 'reproduced' : 'differs';
@@ -182,6 +187,10 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
     find: async (...args) => (await open()).find(...args),
     get: async (id) => (await open()).get(id),
     metrics: async (id, name) => (await open()).metrics(id, name),
+    metricNames: async (id) => (await open()).metricNames(id),
+    metricChunks: async function* (id, name) {
+      yield* (await open()).metricChunks(id, name);
+    },
     artifacts: async (id) => (await open()).artifacts(id),
     openArtifact: async (id, name) => (await open()).openArtifact(id, name),
     markFailed: async (id, trace) => (await open()).markFailed(id, trace),
@@ -205,14 +214,16 @@ function recordedDifferences(original: StoredRun, reproduction: StoredRun): Reco
 }
 
 function reproducedLine(comparison: RunComparison): string {
-  const points = comparison.metrics.reduce((sum, metric) => sum + metric.pointsA, 0);
+  // Only printed when every series was the same, so every count is known.
+  const points = comparison.metrics.reduce((sum, metric) => sum + (metric.pointsA ?? 0), 0);
   const how = comparison.bitwise
     ? 'bitwise'
     : `within rtol=${comparison.tolerance.rtol}, atol=${comparison.tolerance.atol}`;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const output = comparison.output === null ? '' : `, output (${plural(comparison.output.linesA, 'line')})`;
   return (
     `reproduced ${how}: result, ${plural(comparison.metrics.length, 'metric')} ` +
-    `(${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}`
+    `(${plural(points, 'point')}), ${plural(comparison.artifacts.length, 'artifact')}${output}`
   );
 }
 

@@ -4,39 +4,24 @@
  * (by md5). `ritual reproduce` prints its verdict from this, and `ritual
  * compare` its "series" part; scripts can call it on any pair of runs.
  */
-import type { MetricSeries, RunId } from '@ritual/core';
+import type { RunId } from '@ritual/core';
 import type { RunStore, StoredRun } from '@ritual/observers';
 import { artifactDigests } from './artifact-digest.js';
+import { compareOutput, type OutputComparison, type PrintedOutput } from './output-comparison.js';
+import { compareSeriesStreams, type MetricComparison, type StreamComparisonOptions } from './series-comparison.js';
 import { sameNumber, type Tolerance } from './tolerance.js';
 
 export type { Tolerance } from './tolerance.js';
+export { compareSeries, type MetricComparison, type SeriesDivergence } from './series-comparison.js';
+export type { OutputComparison } from './output-comparison.js';
 
-export interface CompareRunsOptions extends Partial<Tolerance> {
+export interface CompareRunsOptions extends Partial<Tolerance>, StreamComparisonOptions {
   /** Where run `b` lives when it is not in `store` (a reproduction stored elsewhere with -F/-m). */
   storeB?: RunStore;
   /** Also compare artifacts by md5 (default true; each artifact is streamed once per run). */
   artifacts?: boolean;
-}
-
-/** The first point where two series part, or how their lengths differ. */
-export interface SeriesDivergence {
-  /** Index of the first differing point (0-based). */
-  index: number;
-  /** The step there in each run (null where that run has no point at this index). */
-  stepA: number | null;
-  stepB: number | null;
-  valueA: number | null;
-  valueB: number | null;
-}
-
-export interface MetricComparison {
-  name: string;
-  /** Points in each run (0 when the run lacks the metric). */
-  pointsA: number;
-  pointsB: number;
-  /** 'missing' when one run has no such metric. */
-  status: 'same' | 'diverges' | 'missing';
-  divergence?: SeriesDivergence;
+  /** Also compare the captured output, minus timings (default false; see output-comparison.ts). */
+  output?: boolean;
 }
 
 export interface ArtifactComparison {
@@ -57,7 +42,9 @@ export interface RunComparison {
   metrics: MetricComparison[];
   /** Empty when artifacts were not compared. */
   artifacts: ArtifactComparison[];
-  /** Result, every metric and every artifact the same. */
+  /** Null when the output was not compared. */
+  output: OutputComparison | null;
+  /** Result, every metric and every artifact (and the output, when compared) the same. */
   same: boolean;
 }
 
@@ -71,8 +58,13 @@ export async function compareRuns(
   const storeB = options.storeB ?? store;
   const tolerance: Tolerance = { rtol: options.rtol ?? 0, atol: options.atol ?? 0 };
   const [runA, runB] = await Promise.all([store.get(a), storeB.get(b)]);
-  const metrics = await compareMetricSeries(store, runA._id, storeB, runB._id, tolerance);
+  const metrics = await compareMetricSeries(store, runA._id, storeB, runB._id, tolerance, options);
   const artifacts = options.artifacts === false ? [] : await compareArtifacts(store, runA, storeB, runB);
+  const printed = (run: StoredRun): PrintedOutput => ({
+    text: run.captured_out ?? '',
+    ...(run.experiment?.base_dir ? { baseDir: run.experiment.base_dir } : {}),
+  });
+  const output = options.output ? compareOutput(printed(runA), printed(runB)) : null;
   const result = {
     same: sameJson(runA.result ?? null, runB.result ?? null, tolerance),
     a: runA.result ?? null,
@@ -86,13 +78,19 @@ export async function compareRuns(
     result,
     metrics,
     artifacts,
-    same: result.same && metrics.every((m) => m.status === 'same') && artifacts.every((x) => x.same),
+    output,
+    same:
+      result.same &&
+      metrics.every((m) => m.status === 'same') &&
+      artifacts.every((x) => x.same) &&
+      (output?.same ?? true),
   };
 }
 
 /**
- * Every metric of either run, by name. The series of one run are read once;
- * each pair is walked in one pass that stops at the first difference.
+ * Every metric of either run, by name, one metric after another: each pair
+ * of series is streamed side by side and walked in one pass (see
+ * series-comparison.ts), so memory holds a chunk of each, not the runs.
  */
 export async function compareMetricSeries(
   storeA: RunStore,
@@ -100,43 +98,19 @@ export async function compareMetricSeries(
   storeB: RunStore,
   b: RunId,
   tolerance: Tolerance,
+  options: StreamComparisonOptions = {},
 ): Promise<MetricComparison[]> {
-  const [seriesA, seriesB] = await Promise.all([byName(storeA.metrics(a)), byName(storeB.metrics(b))]);
-  const names = [...new Set([...seriesA.keys(), ...seriesB.keys()])].sort();
-  return names.map((name) => compareSeries(name, seriesA.get(name), seriesB.get(name), tolerance));
-}
-
-async function byName(series: Promise<MetricSeries[]>): Promise<Map<string, MetricSeries>> {
-  return new Map((await series).map((s) => [s.name, s]));
-}
-
-export function compareSeries(
-  name: string,
-  a: MetricSeries | undefined,
-  b: MetricSeries | undefined,
-  tolerance: Tolerance,
-): MetricComparison {
-  const pointsA = a?.values.length ?? 0;
-  const pointsB = b?.values.length ?? 0;
-  if (a === undefined || b === undefined) return { name, pointsA, pointsB, status: 'missing' };
-  const shared = Math.min(pointsA, pointsB);
-  for (let i = 0; i < shared; i++) {
-    if (a.steps[i] !== b.steps[i] || !sameNumber(a.values[i]!, b.values[i]!, tolerance)) {
-      return { name, pointsA, pointsB, status: 'diverges', divergence: pointAt(a, b, i) };
-    }
+  const [namesA, namesB] = await Promise.all([storeA.metricNames(a), storeB.metricNames(b)]);
+  const inA = new Set(namesA);
+  const inB = new Set(namesB);
+  const names = [...new Set([...namesA, ...namesB])].sort();
+  const comparisons: MetricComparison[] = [];
+  for (const name of names) {
+    const seriesA = inA.has(name) ? storeA.metricChunks(a, name) : undefined;
+    const seriesB = inB.has(name) ? storeB.metricChunks(b, name) : undefined;
+    comparisons.push(await compareSeriesStreams(name, seriesA, seriesB, tolerance, options));
   }
-  if (pointsA !== pointsB) return { name, pointsA, pointsB, status: 'diverges', divergence: pointAt(a, b, shared) };
-  return { name, pointsA, pointsB, status: 'same' };
-}
-
-function pointAt(a: MetricSeries, b: MetricSeries, index: number): SeriesDivergence {
-  return {
-    index,
-    stepA: a.steps[index] ?? null,
-    stepB: b.steps[index] ?? null,
-    valueA: a.values[index] ?? null,
-    valueB: b.values[index] ?? null,
-  };
+  return comparisons;
 }
 
 async function compareArtifacts(

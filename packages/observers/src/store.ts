@@ -56,8 +56,17 @@ export interface RunStore {
   find(filter?: JsonObject, options?: FindOptions): Promise<StoredRun[]>;
   /** Throws RunNotFoundError when there is no such run. */
   get(id: RunId): Promise<StoredRun>;
-  /** All points of one metric or of every metric of a run. */
+  /** All points of one metric or of every metric of a run, in memory; `metricChunks` streams one. */
   metrics(id: RunId, name?: string): Promise<MetricSeries[]>;
+  /** The names of a run's metrics, sorted. Throws RunNotFoundError when there is no such run. */
+  metricNames(id: RunId): Promise<string[]>;
+  /**
+   * One metric's points in order, a chunk at a time (nothing when the run
+   * has no such metric): memory holds one chunk, not the series, and
+   * stopping the iteration stops the reading. Chunks have at most a store's
+   * own unit of points (a log record, a MongoDB document of at most 150,000).
+   */
+  metricChunks(id: RunId, name: string): AsyncIterable<MetricSeries>;
   artifacts(id: RunId): Promise<ArtifactEntry[]>;
   openArtifact(id: RunId, name: string): Promise<Readable>;
   /**

@@ -35,7 +35,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,7 @@ import { BackendError } from '@ritual/core';
 import { AtomicFile, compareSacredKeys, sacredJsonString, spelledAsInJavaScript, writeFully } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
+import { decodeValue } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
@@ -93,12 +94,9 @@ function packedCopy(target: number[], source: readonly number[], from: number, t
   return target;
 }
 
-/** Non-finite values as strings in the log, so the log stays plain JSON lines. */
+/** Non-finite values as strings in the log, so the log stays plain JSON lines (readers: decodeValue). */
 function encodeValue(value: number): number | string {
   return Number.isFinite(value) ? value : String(value);
-}
-function decodeValue(value: unknown): number {
-  return typeof value === 'string' ? Number(value) : (value as number);
 }
 
 export class MetricsLog {
@@ -516,40 +514,4 @@ async function* metricsLogBatches(runDir: string): AsyncGenerator<MetricSeries> 
     }
     yield { name: entry.name, steps: entry.steps, values: entry.values.map(decodeValue), timestamps: entry.timestamps };
   }
-}
-
-/**
- * Every point of the log (null when the run has no log, e.g. Sacred wrote
- * it). A last line cut by a crash has no newline and is ignored.
- */
-export async function readMetricsLog(runDir: string): Promise<Map<string, MetricSeries> | null> {
-  let text: string;
-  try {
-    text = await readFile(join(runDir, METRICS_LOG), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const result = new Map<string, MetricSeries>();
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-  for (const line of complete.split('\n')) {
-    if (line === '') continue;
-    let entry: { name: string; steps: number[]; values: unknown[]; timestamps: number[] };
-    try {
-      entry = JSON.parse(line) as typeof entry;
-    } catch {
-      continue; // a torn line from a crash of an older writer; the rest is still good
-    }
-    let series = result.get(entry.name);
-    if (!series) {
-      series = { name: entry.name, steps: [], values: [], timestamps: [] };
-      result.set(entry.name, series);
-    }
-    for (let i = 0; i < entry.steps.length; i += 1) {
-      series.steps.push(entry.steps[i] as number);
-      series.values.push(decodeValue(entry.values[i]));
-      series.timestamps.push(entry.timestamps[i] as number);
-    }
-  }
-  return result;
 }

@@ -12,13 +12,16 @@ import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
 import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
 import { isProbablyDead } from '../run-liveness.js';
-import { MetricsLog, readMetricsLog } from './metrics-log.js';
+import { MetricsLog } from './metrics-log.js';
+import { MetricsLogIndex, wholeSeries } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';
 
 /** Run folders read at once by `find`. */
 const READ_CONCURRENCY = 32;
+/** Runs whose metrics-log index is kept (a few bytes per log record each): the two runs of a comparison, and some. */
+const CACHED_LOG_INDEXES = 8;
 
 export interface FileRunStoreOptions {
   /** Called for each run folder `find` skips because it cannot be read. */
@@ -29,6 +32,8 @@ export class FileRunStore implements RunStore {
   readonly location: string;
   /** Messages about run folders the last `find` skipped (corrupt, half-written). */
   warnings: string[] = [];
+  /** By run folder, oldest first. */
+  private readonly logIndexes = new Map<string, MetricsLogIndex>();
 
   private constructor(
     private readonly dir: string,
@@ -120,11 +125,44 @@ export class FileRunStore implements RunStore {
 
   /** Every point, from the append-only log (complete even after a kill), else from Sacred's metrics.json. */
   async metrics(id: RunId, name?: string): Promise<MetricSeries[]> {
+    const names = await this.metricNames(id);
+    const wanted = names.filter((metric) => name === undefined || metric === name);
+    return Promise.all(wanted.map((metric) => wholeSeries(this.metricChunks(id, metric), metric)));
+  }
+
+  async metricNames(id: RunId): Promise<string[]> {
+    const source = await this.metricSource(id);
+    return source instanceof MetricsLogIndex ? source.names() : [...source.keys()].sort();
+  }
+
+  /** A record of the log at a time; a run Sacred wrote has only metrics.json, read whole. */
+  async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
+    const source = await this.metricSource(id);
+    if (source instanceof MetricsLogIndex) {
+      yield* source.chunks(name);
+      return;
+    }
+    const series = source.get(name);
+    if (series !== undefined) yield series;
+  }
+
+  /**
+   * The run's log index, reused while the log is unchanged (a comparison asks
+   * for the names, then for each metric), else Sacred's metrics.json.
+   */
+  private async metricSource(id: RunId): Promise<MetricsLogIndex | Map<string, MetricSeries>> {
     const runDir = await this.runDir(id);
-    const fromLog = await readMetricsLog(runDir);
-    const all = fromLog ?? (await readMetricsJson(join(runDir, RUN_FILES.metrics)));
-    const names = [...all.keys()].sort();
-    return names.filter((metric) => name === undefined || metric === name).map((metric) => all.get(metric) as MetricSeries);
+    const cached = this.logIndexes.get(runDir);
+    if (cached !== undefined) {
+      const now = await stat(join(runDir, METRICS_LOG)).catch(() => null);
+      if (now !== null && now.size === cached.size && now.mtimeMs === cached.modifiedMs) return cached;
+      this.logIndexes.delete(runDir);
+    }
+    const index = await MetricsLogIndex.read(runDir);
+    if (index === null) return readMetricsJson(join(runDir, RUN_FILES.metrics));
+    if (this.logIndexes.size >= CACHED_LOG_INDEXES) this.logIndexes.delete(this.logIndexes.keys().next().value!);
+    this.logIndexes.set(runDir, index);
+    return index;
   }
 
   async artifacts(id: RunId): Promise<ArtifactEntry[]> {

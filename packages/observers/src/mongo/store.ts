@@ -83,11 +83,34 @@ export class MongoRunStore implements RunStore {
         series = { name: metric, steps: [], values: [], timestamps: [] };
         merged.set(metric, series);
       }
-      for (const step of document.steps as unknown[]) series.steps.push(Number(step));
-      for (const value of document.values as unknown[]) series.values.push(Number(value));
-      for (const time of document.timestamps as unknown[]) series.timestamps.push(time instanceof Date ? time.getTime() : Number(time));
+      const part = toSeries(metric, document);
+      for (const step of part.steps) series.steps.push(step);
+      for (const value of part.values) series.values.push(value);
+      for (const time of part.timestamps) series.timestamps.push(time);
     }
     return [...merged.values()];
+  }
+
+  async metricNames(id: RunId): Promise<string[]> {
+    const run = await this.document(id);
+    const documents = await this.handles.metrics
+      .find({ run_id: run._id } as never, { projection: { _id: 0, name: 1 } })
+      .toArray();
+    return [...new Set(documents.map((document) => String(document.name)))].sort();
+  }
+
+  /**
+   * A document at a time, first document then its follow-ons by `part`
+   * (absent, the first, sorts before 1): at most 150,000 points in memory.
+   */
+  async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
+    const run = await this.document(id);
+    const cursor = this.handles.metrics.find({ run_id: run._id, name } as never).sort({ part: 1 }).batchSize(1);
+    try {
+      for await (const document of cursor) yield toSeries(name, document);
+    } finally {
+      await cursor.close();
+    }
   }
 
   private async artifactFiles(id: RunId): Promise<Array<{ name: string; fileId: ObjectId; file: Record<string, unknown> | null }>> {
@@ -140,4 +163,16 @@ export class MongoRunStore implements RunStore {
   private toStoredRun(document: RunDocument): StoredRun {
     return toStoredRun(document._id, document, `run ${JSON.stringify(document._id)} in ${this.location}`);
   }
+}
+
+/** One metrics document's points; Sacred's documents may hold ints or BSON Dates where ours hold doubles. */
+function toSeries(name: string, document: Record<string, unknown>): MetricSeries {
+  return {
+    name,
+    steps: (document.steps as unknown[]).map(Number),
+    values: (document.values as unknown[]).map(Number),
+    timestamps: (document.timestamps as unknown[]).map((time) =>
+      time instanceof Date ? time.getTime() : Number(time),
+    ),
+  };
 }
