@@ -117,7 +117,8 @@ function parseRecord(name: string, line: Buffer): MetricSeries | null {
         steps: head.steps as number[],
         values: decodeValues(head.values),
         get timestamps(): number[] {
-          return (timestamps ??= JSON.parse(tail.toString('utf8')) as number[]);
+          timestamps ??= JSON.parse(tail.toString('utf8')) as number[];
+          return timestamps;
         },
       };
     }
