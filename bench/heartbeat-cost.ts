@@ -37,7 +37,14 @@ export interface HeartbeatBenchRow {
   sacredMedianMs?: number;
 }
 
-const EXPERIMENT: ExperimentInfo = { name: 'bench', base_dir: tmpdir(), mainfile: null, sources: [], dependencies: [], repositories: [] };
+const EXPERIMENT: ExperimentInfo = {
+  name: 'bench',
+  base_dir: tmpdir(),
+  mainfile: null,
+  sources: [],
+  dependencies: [],
+  repositories: [],
+};
 const PRELOAD_BATCH = 50_000;
 
 function series(name: string, from: number, count: number, now: number): MetricSeries {
@@ -68,7 +75,11 @@ async function measureRitual(storedPoints: number, batch: number, beats: number)
     const half = Math.ceil(storedPoints / 2);
     for (let from = 0; from < half; from += PRELOAD_BATCH) {
       const count = Math.min(PRELOAD_BATCH, half - from);
-      await observer.logMetrics({ runId, info: {}, metrics: [series('loss', from, count, now), series('acc', from, count, now)] });
+      await observer.logMetrics({
+        runId,
+        info: {},
+        metrics: [series('loss', from, count, now), series('acc', from, count, now)],
+      });
     }
     // Steady state: everything preloaded is in metrics.json, as it would be long into a run.
     await observer.syncMetrics();
@@ -79,7 +90,13 @@ async function measureRitual(storedPoints: number, batch: number, beats: number)
       const metrics = [series('loss', from, batch / 2, Date.now()), series('acc', from, batch / 2, Date.now())];
       const start = process.hrtime.bigint();
       await observer.logMetrics({ runId, info: {}, metrics });
-      await observer.heartbeat({ runId, info: { beat }, capturedOutDelta: `beat ${beat}\n`, beatTime: new Date(), result: null });
+      await observer.heartbeat({
+        runId,
+        info: { beat },
+        capturedOutDelta: `beat ${beat}\n`,
+        beatTime: new Date(),
+        result: null,
+      });
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
       // Real beats are seconds apart: let a background metrics.json refresh finish, untimed.
       await observer.idle();
@@ -124,6 +141,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const sizesArg = args[args.indexOf('--sizes') + 1];
   const sizes = args.includes('--sizes') && sizesArg ? sizesArg.split(',').map(Number) : [1_000, 100_000, 1_000_000];
   const rows = await runHeartbeatBench({ sizes, sacred: args.includes('--sacred') });
-  console.log('One heartbeat (logMetrics of 100 new points + heartbeat) of the FileStorageObserver after N stored points:\n');
+  console.log(
+    'One heartbeat (logMetrics of 100 new points + heartbeat) of the FileStorageObserver after N stored points:\n',
+  );
   console.log(formatHeartbeatTable(rows));
 }

@@ -44,7 +44,12 @@ export async function runMemoryBench(options: MemoryOptions): Promise<BenchResul
     const measure = async (points: number): Promise<MemoryFigure> => {
       const runs = await mkdtemp(join(scratch, `${points}-`));
       const child = await runChild(process.execPath, ['--expose-gc', bundle], {
-        env: { ...process.env, RITUAL_BENCH_RUNS: runs, RITUAL_BENCH_POINTS: String(points), RITUAL_BENCH_RATE: String(options.rate) },
+        env: {
+          ...process.env,
+          RITUAL_BENCH_RUNS: runs,
+          RITUAL_BENCH_POINTS: String(points),
+          RITUAL_BENCH_RATE: String(options.rate),
+        },
       });
       await assertCompletedRun(runs, 'ritual');
       return parseResult<MemoryFigure>(child, 'ritual memory subject');
@@ -65,7 +70,11 @@ export async function runMemoryBench(options: MemoryOptions): Promise<BenchResul
           note: `peak RSS − RSS at start of main, 1 s heartbeat, file observer, ${millions(options.rate)} points/s in batches of 10k (${long.seconds.toFixed(1)} s). Same rate for ${millions(options.shortPoints)} points grows ${short.growthMb.toFixed(0)} MB; bounded = long ≤ 1.5 × short + ${SLACK_MB} MB. Raw data of the long run: ${((options.points * 24) / 2 ** 20).toFixed(0)} MB.`,
         },
       ],
-      details: { short: withoutSamples(short), long: withoutSamples(long), longSamplesMb: long.samplesMb.map((v) => Math.round(v)) },
+      details: {
+        short: withoutSamples(short),
+        long: withoutSamples(long),
+        longSamplesMb: long.samplesMb.map((v) => Math.round(v)),
+      },
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -50,7 +50,14 @@ export interface MongoBenchResult {
 function startedEvent(): StartedEvent {
   return {
     runId: null,
-    experiment: { name: 'bench', base_dir: process.cwd(), mainfile: null, sources: [], dependencies: [], repositories: [] },
+    experiment: {
+      name: 'bench',
+      base_dir: process.cwd(),
+      mainfile: null,
+      sources: [],
+      dependencies: [],
+      repositories: [],
+    },
     command: 'main',
     host: { hostname: 'bench', os: ['Linux', 'bench'], node_version: process.version, cpu: 'bench', ENV: {} },
     startTime: new Date(),
@@ -62,7 +69,14 @@ function startedEvent(): StartedEvent {
 export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBenchResult> {
   const journalDir = await mkdtemp(join(tmpdir(), 'ritual-mongo-bench-'));
   const logs: string[] = [];
-  const observer = new MongoObserver({ url: options.url, dbName: options.database, journalDir, closeTimeoutMS: 600_000, log: (line) => logs.push(line), ...(options.writeConcern ? { writeConcern: options.writeConcern } : {}) });
+  const observer = new MongoObserver({
+    url: options.url,
+    dbName: options.database,
+    journalDir,
+    closeTimeoutMS: 600_000,
+    log: (line) => logs.push(line),
+    ...(options.writeConcern ? { writeConcern: options.writeConcern } : {}),
+  });
   try {
     const runId = (await observer.started(startedEvent())) ?? null;
     if (runId === null) throw new Error(`the benchmark run could not start: ${logs.join(' ')}`);
@@ -111,13 +125,31 @@ export async function runMongoBench(options: MongoBenchOptions): Promise<MongoBe
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { points: { type: 'string', default: '500000' }, batch: { type: 'string', default: '20000' }, metrics: { type: 'string', default: '4' }, unjournaled: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      points: { type: 'string', default: '500000' },
+      batch: { type: 'string', default: '20000' },
+      metrics: { type: 'string', default: '4' },
+      unjournaled: { type: 'boolean', default: false },
+    },
+  });
   const server = await startMongoServer({ persistent: false });
   try {
-    const result = await runMongoBench({ url: server.url, database: 'bench', points: Number(values.points), batch: Number(values.batch), metrics: Number(values.metrics), ...(values.unjournaled ? { writeConcern: { w: 1 } } : {}) });
+    const result = await runMongoBench({
+      url: server.url,
+      database: 'bench',
+      points: Number(values.points),
+      batch: Number(values.batch),
+      metrics: Number(values.metrics),
+      ...(values.unjournaled ? { writeConcern: { w: 1 } } : {}),
+    });
     console.log(`write concern: ${values.unjournaled ? '{ w: 1 }' : 'default { w: 1, journal: true }'}`);
-    console.log(`${result.points} points in ${result.seconds.toFixed(2)} s: ${Math.round(result.pointsPerSecond).toLocaleString('en')} points/s stored (target >= 100,000)`);
-    console.log(`training-loop cost: ${result.loopNanosecondsPerPoint.toFixed(0)} ns per point inside logMetrics/heartbeat, ${result.cpuNanosecondsPerPoint.toFixed(0)} ns of this process's CPU per point in all; ${result.heartbeats} heartbeats; complete: ${result.complete}`);
+    console.log(
+      `${result.points} points in ${result.seconds.toFixed(2)} s: ${Math.round(result.pointsPerSecond).toLocaleString('en')} points/s stored (target >= 100,000)`,
+    );
+    console.log(
+      `training-loop cost: ${result.loopNanosecondsPerPoint.toFixed(0)} ns per point inside logMetrics/heartbeat, ${result.cpuNanosecondsPerPoint.toFixed(0)} ns of this process's CPU per point in all; ${result.heartbeats} heartbeats; complete: ${result.complete}`,
+    );
   } finally {
     await server.dispose();
   }

@@ -71,7 +71,10 @@ export async function currentCommit(): Promise<string | null> {
   }
 }
 
-export async function machineFacts(versions: { python: string; sacred: string } | null, atStart: { load: number; gitCommit: string | null }): Promise<MachineFacts> {
+export async function machineFacts(
+  versions: { python: string; sacred: string } | null,
+  atStart: { load: number; gitCommit: string | null },
+): Promise<MachineFacts> {
   const { gitCommit } = atStart;
   const loadAtStart = atStart.load;
   return {
@@ -120,9 +123,25 @@ const HEADER = ['benchmark', 'figure', 'ritual', 'Sacred', 'ratio', 'target', 'r
 function rows(report: SuiteReport): string[][] {
   const figureRows = report.figures.map((f) => {
     const ratio = ratioOf(f);
-    return [f.benchmark, `${f.name} (${f.unit})`, formatNumber(f.ours), formatNumber(f.peer), formatRatio(ratio), f.target, verdict(f.pass)];
+    return [
+      f.benchmark,
+      `${f.name} (${f.unit})`,
+      formatNumber(f.ours),
+      formatNumber(f.peer),
+      formatRatio(ratio),
+      f.target,
+      verdict(f.pass),
+    ];
   });
-  const failureRows = report.failures.map((f) => [f.benchmark, 'did not run', '–', '–', '–', '', `ERROR: ${firstLine(f.error)}`]);
+  const failureRows = report.failures.map((f) => [
+    f.benchmark,
+    'did not run',
+    '–',
+    '–',
+    '–',
+    '',
+    `ERROR: ${firstLine(f.error)}`,
+  ]);
   return [...figureRows, ...failureRows];
 }
 
@@ -130,7 +149,11 @@ function rows(report: SuiteReport): string[][] {
 export function formatTable(report: SuiteReport): string {
   const all = [HEADER, ...rows(report)];
   const widths = HEADER.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(report).map(line)].join('\n');
 }
 

@@ -23,7 +23,17 @@ import { runHeartbeatPair } from './peers/heartbeat-pair.js';
 import { runMongoPair } from './peers/mongo-pair.js';
 import { sacredVersions } from './peers/sacred.js';
 import { runTrainingPair } from './peers/training-pair.js';
-import { currentCommit, formatMarkdown, formatTable, machineFacts, writeReport, type BenchFailure, type BenchResult, type Figure, type SuiteReport } from './report.js';
+import {
+  currentCommit,
+  formatMarkdown,
+  formatTable,
+  machineFacts,
+  writeReport,
+  type BenchFailure,
+  type BenchResult,
+  type Figure,
+  type SuiteReport,
+} from './report.js';
 import { runReproduceBench } from './reproduce-overhead.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
@@ -40,15 +50,30 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'startup', run: (smoke) => runStartupBench({ repeats: smoke ? 1 : 15 }) },
   {
     name: 'log-scalar',
-    run: (smoke) => runLogScalarBench(smoke ? { repeats: 1, ritualCalls: 200_000, sacredCalls: 5_000 } : { repeats: 3, ritualCalls: 5_000_000, sacredCalls: 500_000 }),
+    run: (smoke) =>
+      runLogScalarBench(
+        smoke
+          ? { repeats: 1, ritualCalls: 200_000, sacredCalls: 5_000 }
+          : { repeats: 3, ritualCalls: 5_000_000, sacredCalls: 500_000 },
+      ),
   },
   {
     name: 'heartbeat',
-    run: (smoke) => runHeartbeatPair(smoke ? { sizes: [1_000, 10_000], batch: 100, repeats: 1 } : { sizes: [10_000, 100_000, 1_000_000], batch: 100, repeats: 3 }),
+    run: (smoke) =>
+      runHeartbeatPair(
+        smoke
+          ? { sizes: [1_000, 10_000], batch: 100, repeats: 1 }
+          : { sizes: [10_000, 100_000, 1_000_000], batch: 100, repeats: 3 },
+      ),
   },
   {
     name: 'mongo',
-    run: (smoke) => runMongoPair(smoke ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 } : { points: 200_000, batch: 10_000, metrics: 4, repeats: 2 }),
+    run: (smoke) =>
+      runMongoPair(
+        smoke
+          ? { points: 20_000, batch: 5_000, metrics: 4, repeats: 1 }
+          : { points: 200_000, batch: 10_000, metrics: 4, repeats: 2 },
+      ),
   },
   { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 10, smoke }) },
   {
@@ -57,7 +82,12 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'memory',
-    run: (smoke) => runMemoryBench(smoke ? { points: 200_000, shortPoints: 40_000, rate: 200_000 } : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 }),
+    run: (smoke) =>
+      runMemoryBench(
+        smoke
+          ? { points: 200_000, shortPoints: 40_000, rate: 200_000 }
+          : { points: 10_000_000, shortPoints: 2_000_000, rate: 1_000_000 },
+      ),
   },
   { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
 ];
@@ -74,7 +104,9 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--smoke] [--only NAME]... [--out FILE.json] [--markdown FILE.md]\nbenchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.stdout.write(
+      `usage: npm run bench -- [--smoke] [--only NAME]... [--out FILE.json] [--markdown FILE.md]\nbenchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
     return 0;
   }
   const smoke = values.smoke || process.env.RITUAL_BENCH_SMOKE === '1';
@@ -95,15 +127,27 @@ async function main(argv: string[]): Promise<number> {
       figures.push(...(smoke ? result.figures.map((figure) => ({ ...figure, pass: null })) : result.figures));
       details[benchmark.name] = result.details;
     } catch (error) {
-      failures.push({ benchmark: benchmark.name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      process.stderr.write(`bench: ${benchmark.name} FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+      failures.push({
+        benchmark: benchmark.name,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      process.stderr.write(
+        `bench: ${benchmark.name} FAILED: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     }
     process.stderr.write(`bench: ${benchmark.name} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
   const versions = await sacredVersions().catch(() => null);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-  const report: SuiteReport = { command, smoke, machine: await machineFacts(versions, atStart), figures, failures, details };
+  const report: SuiteReport = {
+    command,
+    smoke,
+    machine: await machineFacts(versions, atStart),
+    figures,
+    failures,
+    details,
+  };
   process.stdout.write(`\n${formatTable(report)}\n\n`);
   await writeReport(out, report);
   process.stdout.write(`written ${out}\n`);
@@ -118,7 +162,10 @@ function selectBenchmarks(names: string[]): Benchmark[] {
   if (names.length === 0) return BENCHMARKS;
   return names.map((name) => {
     const found = BENCHMARKS.find((b) => b.name === name);
-    if (!found) throw new Error(`Unknown benchmark ${JSON.stringify(name)}. Choose from: ${BENCHMARKS.map((b) => b.name).join(', ')}.`);
+    if (!found)
+      throw new Error(
+        `Unknown benchmark ${JSON.stringify(name)}. Choose from: ${BENCHMARKS.map((b) => b.name).join(', ')}.`,
+      );
     return found;
   });
 }

@@ -51,7 +51,10 @@ export async function runStartupBench({ repeats }: StartupOptions): Promise<Benc
       for (let k = 0; k < subjects.length; k++) {
         const subject = subjects[(k + Math.max(round, 0)) % subjects.length]!;
         const runs = await mkdtemp(join(scratch, `${subject.name}-`));
-        const { ms, cpuMs } = await runChild(subject.command, subject.args, { env: { ...process.env, RITUAL_BENCH_RUNS: runs }, cpuTime: true });
+        const { ms, cpuMs } = await runChild(subject.command, subject.args, {
+          env: { ...process.env, RITUAL_BENCH_RUNS: runs },
+          cpuTime: true,
+        });
         if (subject.records) await assertCompletedRun(runs, subject.name);
         if (round < 0) continue;
         times[subject.name].push(ms);

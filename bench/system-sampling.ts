@@ -63,10 +63,21 @@ export async function measureSamplingCost(samples = 50, gapMs = 200): Promise<Sa
     cpuPerSample.push(cpuMs(cpu));
     wallPerSample.push(performance.now() - t0);
   }
-  return { loadCpuMs, loadWallMs, sampleCpuMs: median(cpuPerSample), sampleWallMs: median(wallPerSample), skipped, samples };
+  return {
+    loadCpuMs,
+    loadWallMs,
+    sampleCpuMs: median(cpuPerSample),
+    sampleWallMs: median(wallPerSample),
+    skipped,
+    samples,
+  };
 }
 
-export async function runSystemSamplingBench(options: { samples: number; pairs: number; smoke?: boolean }): Promise<BenchResult> {
+export async function runSystemSamplingBench(options: {
+  samples: number;
+  pairs: number;
+  smoke?: boolean;
+}): Promise<BenchResult> {
   const cost = await measureSamplingCost(options.samples);
   const training = await runTrainingBench({
     repeats: options.pairs,
@@ -77,17 +88,35 @@ export async function runSystemSamplingBench(options: { samples: number; pairs: 
   return {
     figures: [
       {
-        benchmark: 'system-sampling', name: 'CPU time per sample (ms)', unit: 'ms', ours: cost.sampleCpuMs, peer: null,
-        target: 'context', pass: null, note: `${note}; wall ${cost.sampleWallMs.toFixed(1)} ms (child processes included)`,
+        benchmark: 'system-sampling',
+        name: 'CPU time per sample (ms)',
+        unit: 'ms',
+        ours: cost.sampleCpuMs,
+        peer: null,
+        target: 'context',
+        pass: null,
+        note: `${note}; wall ${cost.sampleWallMs.toFixed(1)} ms (child processes included)`,
       },
       {
-        benchmark: 'system-sampling', name: 'load of systeminformation, once per process (ms CPU)', unit: 'ms',
-        ours: cost.loadCpuMs, peer: null, target: 'context', pass: null, note: `wall ${cost.loadWallMs.toFixed(0)} ms`,
+        benchmark: 'system-sampling',
+        name: 'load of systeminformation, once per process (ms CPU)',
+        unit: 'ms',
+        ours: cost.loadCpuMs,
+        peer: null,
+        target: 'context',
+        pass: null,
+        note: `wall ${cost.loadWallMs.toFixed(0)} ms`,
       },
       {
-        benchmark: 'system-sampling', name: 'MNIST training ratio, sampling every 1 s', unit: 'x', ours: training.ratio,
-        peer: null, target: '<= 1.02', pass: training.ratio <= 1.02,
-        note: `${options.pairs} pairs; cpu ratio ${training.cpuRatio.toFixed(3)}` +
+        benchmark: 'system-sampling',
+        name: 'MNIST training ratio, sampling every 1 s',
+        unit: 'x',
+        ours: training.ratio,
+        peer: null,
+        target: '<= 1.02',
+        pass: training.ratio <= 1.02,
+        note:
+          `${options.pairs} pairs; cpu ratio ${training.cpuRatio.toFixed(3)}` +
           (training.netRatio !== null ? `, net ratio ${training.netRatio.toFixed(3)}` : ''),
       },
     ],

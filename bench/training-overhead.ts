@@ -102,7 +102,15 @@ const TARGET = 1.02;
 export const DEFAULT_TRAINING: TrainingConfig = trainingPart(DEFAULT_CONFIG);
 
 /** The fields `trainMnist` takes; backend, logging and saving are the bench's own choices. */
-function trainingPart({ lr, epochs, batchSize, trainSize, testSize, validationSplit, model }: TrainingConfig): TrainingConfig {
+function trainingPart({
+  lr,
+  epochs,
+  batchSize,
+  trainSize,
+  testSize,
+  validationSplit,
+  model,
+}: TrainingConfig): TrainingConfig {
   return { lr, epochs, batchSize, trainSize, testSize, validationSplit, model };
 }
 
@@ -226,7 +234,10 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     ritualCpuMs: ritualRuns.map((r) => r.cpuMs),
     bareNetMs,
     ritualNetMs,
-    cpuRatio: pairRatio(ritualRuns.map((r) => r.cpuMs), bareRuns.map((r) => r.cpuMs)),
+    cpuRatio: pairRatio(
+      ritualRuns.map((r) => r.cpuMs),
+      bareRuns.map((r) => r.cpuMs),
+    ),
     netRatio: bareNetMs && ritualNetMs ? pairRatio(ritualNetMs, bareNetMs) : null,
     bareMedianMs: median(bareMs),
     ritualMedianMs: median(ritualMs),

@@ -58,8 +58,10 @@ function portTaken(port: number): Promise<boolean> {
 }
 
 function portTakenMessage(port: number): string {
-  return `port ${port} is already in use on 127.0.0.1; stop what listens there, or start on another port: ` +
-    `npm run db:start -- --port 27018 (0 picks a free one)`;
+  return (
+    `port ${port} is already in use on 127.0.0.1; stop what listens there, or start on another port: ` +
+    `npm run db:start -- --port 27018 (0 picks a free one)`
+  );
 }
 
 /** The launcher and everything it started (detached: it leads its own process group). */
@@ -118,7 +120,11 @@ async function start(): Promise<void> {
     const text = existsSync(LOG_FILE) ? readFileSync(LOG_FILE, 'utf8') : '';
     const ready = /ritual-mongo-server ready 127\.0\.0\.1:(\d+)/.exec(text);
     if (ready) {
-      const state: Running = { pid: child.pid!, port: Number(ready[1]), url: `mongodb://127.0.0.1:${ready[1]}/${DATABASE}` };
+      const state: Running = {
+        pid: child.pid!,
+        port: Number(ready[1]),
+        url: `mongodb://127.0.0.1:${ready[1]}/${DATABASE}`,
+      };
       writeFileSync(PID_FILE, `${JSON.stringify(state)}\n`);
       const seconds = ((Date.now() - began) / 1000).toFixed(1);
       console.log(`MongoDB test server ready at ${state.url} (pid ${state.pid}, data in ${dataDir}, ${seconds} s)`);
@@ -153,7 +159,8 @@ async function stop(): Promise<void> {
 }
 
 function status(): void {
-  if (process.env.MONGODB_URL) console.log(`MONGODB_URL=${process.env.MONGODB_URL.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@')}`);
+  if (process.env.MONGODB_URL)
+    console.log(`MONGODB_URL=${process.env.MONGODB_URL.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@')}`);
   const current = running();
   console.log(current ? `running: ${current.url} (pid ${current.pid})` : 'not running');
   if (!current) process.exitCode = 3;

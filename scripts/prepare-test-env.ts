@@ -9,12 +9,19 @@ import { ensurePythonEnv } from '../test/support/python-env.js';
 const started = Date.now();
 const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 const [mongo, python] = await Promise.allSettled([
-  ensureMongoServerBuilt().then((result) => console.log(`MongoDB test server ${result.built ? 'built' : 'cached'} (${seconds()})`)),
+  ensureMongoServerBuilt().then((result) =>
+    console.log(`MongoDB test server ${result.built ? 'built' : 'cached'} (${seconds()})`),
+  ),
   ensurePythonEnv().then((env) => console.log(`Python env with sacred ready: ${env.python} (${seconds()})`)),
 ]);
-for (const [what, result] of [['MongoDB test server', mongo], ['Python env', python]] as const) {
+for (const [what, result] of [
+  ['MongoDB test server', mongo],
+  ['Python env', python],
+] as const) {
   if (result.status === 'rejected') {
-    console.error(`Could not prepare the ${what}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
+    console.error(
+      `Could not prepare the ${what}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`,
+    );
     process.exitCode = 1;
   }
 }

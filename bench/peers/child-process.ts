@@ -71,7 +71,8 @@ export function runChild(command: string, args: readonly string[], options: Chil
 /** The JSON a subject printed after `BENCH_RESULT `. */
 export function parseResult<T>(run: ChildRun, what: string): T {
   const line = run.stdout.split('\n').find((text) => text.startsWith(RESULT_MARKER));
-  if (line === undefined) throw new Error(`${what} printed no ${RESULT_MARKER.trim()} line:\n${tail(run.stdout + run.stderr)}`);
+  if (line === undefined)
+    throw new Error(`${what} printed no ${RESULT_MARKER.trim()} line:\n${tail(run.stdout + run.stderr)}`);
   return JSON.parse(line.slice(RESULT_MARKER.length)) as T;
 }
 

@@ -31,15 +31,35 @@ export async function runMongoPair(options: MongoPairOptions): Promise<BenchResu
   const unjournaled: number[] = [];
   try {
     for (let round = 0; round < options.repeats; round++) {
-      const ritual = await runMongoBench({ url: server.url, database: `bench_ritual_${round}`, points: options.points, batch: options.batch, metrics: options.metrics });
-      if (!ritual.complete) throw new Error(`ritual's MongoObserver left events in its journal after ${ritual.points} points: the figure would count points that never arrived`);
+      const ritual = await runMongoBench({
+        url: server.url,
+        database: `bench_ritual_${round}`,
+        points: options.points,
+        batch: options.batch,
+        metrics: options.metrics,
+      });
+      if (!ritual.complete)
+        throw new Error(
+          `ritual's MongoObserver left events in its journal after ${ritual.points} points: the figure would count points that never arrived`,
+        );
       ritualDetails.push(ritual);
       ours.push(ritual.pointsPerSecond);
       loopNs.push(ritual.loopNanosecondsPerPoint);
       const sizes = { points: options.points, batch: options.batch, metrics: options.metrics };
-      const fast = await runMongoBench({ url: server.url, database: `bench_ritual_w1_${round}`, ...sizes, writeConcern: { w: 1 } });
+      const fast = await runMongoBench({
+        url: server.url,
+        database: `bench_ritual_w1_${round}`,
+        ...sizes,
+        writeConcern: { w: 1 },
+      });
       unjournaled.push(fast.pointsPerSecond);
-      const sacred = await sacredMongoThroughput({ url: server.url, database: `bench_sacred_${round}`, points: options.points, batch: options.batch, metrics: options.metrics });
+      const sacred = await sacredMongoThroughput({
+        url: server.url,
+        database: `bench_sacred_${round}`,
+        points: options.points,
+        batch: options.batch,
+        metrics: options.metrics,
+      });
       peer.push(sacred.pointsPerSecond);
     }
   } finally {
@@ -68,5 +88,7 @@ function writeConcernNote(journaled: number, unjournaled: number): string {
   const ratio = (journaled / unjournaled).toFixed(2);
   const line = `Journaled writes (the default) vs { w: 1 }: ${Math.round(journaled)} vs ${Math.round(unjournaled)} points/s (${ratio}x)`;
   // mongo-java-server takes no notice of the journal flag: there the two differ only by noise.
-  return process.env.MONGODB_URL ? `${line}.` : `${line}; the test server acknowledges both alike, a real mongod waits for its journal.`;
+  return process.env.MONGODB_URL
+    ? `${line}.`
+    : `${line}; the test server acknowledges both alike, a real mongod waits for its journal.`;
 }

@@ -9,5 +9,6 @@ export async function assertCompletedRun(runsDir: string, who: string): Promise<
   const ids = (await readdir(runsDir)).filter((entry) => /^\d+$/.test(entry));
   if (ids.length === 0) throw new Error(`${who} wrote no run folder in ${runsDir}`);
   const runJson = JSON.parse(await readFile(join(runsDir, ids[0]!, 'run.json'), 'utf8')) as { status?: string };
-  if (runJson.status !== 'COMPLETED') throw new Error(`${who}'s run in ${runsDir} ended ${runJson.status ?? 'without a status'}, not COMPLETED`);
+  if (runJson.status !== 'COMPLETED')
+    throw new Error(`${who}'s run in ${runsDir} ended ${runJson.status ?? 'without a status'}, not COMPLETED`);
 }

@@ -33,7 +33,9 @@ export async function sacredMongoThroughput(options: SacredMongoOptions): Promis
     String(options.metrics),
   ]);
   if (figure.storedPoints !== figure.points) {
-    throw new Error(`Sacred's MongoObserver sent ${figure.points} points but ${figure.storedPoints} are in the database`);
+    throw new Error(
+      `Sacred's MongoObserver sent ${figure.points} points but ${figure.storedPoints} are in the database`,
+    );
   }
   return figure;
 }

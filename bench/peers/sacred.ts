@@ -41,7 +41,10 @@ export async function sacredResult<T>(script: string, args: readonly string[], t
 /** `3.11.7` and `0.8.7`, for the machine facts. */
 export async function sacredVersions(): Promise<{ python: string; sacred: string }> {
   const python = await sacredPython();
-  const { stdout } = await promisify(execFile)(python, ['-c', 'import sys, sacred; print(sys.version.split()[0]); print(sacred.__version__)']);
+  const { stdout } = await promisify(execFile)(python, [
+    '-c',
+    'import sys, sacred; print(sys.version.split()[0]); print(sacred.__version__)',
+  ]);
   const [pythonVersion = 'unknown', sacredVersion = 'unknown'] = stdout.trim().split('\n');
   return { python: pythonVersion, sacred: sacredVersion };
 }

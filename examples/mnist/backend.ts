@@ -26,7 +26,9 @@ const TFJS_WASM = '@tensorflow/tfjs-backend-wasm';
 
 export async function loadTfjs(choice: string = 'auto'): Promise<LoadedTfjs> {
   if (!CHOICES.includes(choice as BackendChoice)) {
-    throw new UsageError(`backend must be one of ${CHOICES.join(', ')}; got ${JSON.stringify(choice)}. Try: with backend=wasm`);
+    throw new UsageError(
+      `backend must be one of ${CHOICES.join(', ')}; got ${JSON.stringify(choice)}. Try: with backend=wasm`,
+    );
   }
   if (choice === 'auto' || choice === 'tfjs-node') {
     try {
@@ -34,7 +36,8 @@ export async function loadTfjs(choice: string = 'auto'): Promise<LoadedTfjs> {
       await tf.ready();
       return { tf, backend: tf.getBackend() };
     } catch (error) {
-      if (choice === 'tfjs-node') throw new MissingDependencyError(TFJS_NODE, 'for backend=tfjs-node', { cause: error });
+      if (choice === 'tfjs-node')
+        throw new MissingDependencyError(TFJS_NODE, 'for backend=tfjs-node', { cause: error });
     }
   }
   const tf = await import('@tensorflow/tfjs');

@@ -50,11 +50,16 @@ function readSamples(pairs: Array<[number, number]>): DigitSet {
 
 export function loadMnist(trainSize: number, testSize: number): { train: DigitSet; test: DigitSet } {
   const total = availableSamples();
-  for (const [key, value] of [['trainSize', trainSize], ['testSize', testSize]] as const) {
+  for (const [key, value] of [
+    ['trainSize', trainSize],
+    ['testSize', testSize],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer, got ${value}.`);
   }
   if (trainSize + testSize > total) {
-    throw new RangeError(`trainSize + testSize = ${trainSize + testSize} exceeds the ${total} digits of the mnist package; lower them, e.g. with trainSize=${total - testSize}.`);
+    throw new RangeError(
+      `trainSize + testSize = ${trainSize + testSize} exceeds the ${total} digits of the mnist package; lower them, e.g. with trainSize=${total - testSize}.`,
+    );
   }
   const order = sampleOrder();
   return { train: readSamples(order.slice(0, trainSize)), test: readSamples(order.slice(total - testSize)) };

@@ -18,7 +18,8 @@ export interface ModelConfig {
 }
 
 export function buildModel(tf: typeof tfjs, cfg: ModelConfig, lr: number): tfjs.LayersModel {
-  if (cfg.type !== 'cnn' && cfg.type !== 'mlp') throw new RangeError(`model.type must be 'cnn' or 'mlp', got ${JSON.stringify(cfg.type)}.`);
+  if (cfg.type !== 'cnn' && cfg.type !== 'mlp')
+    throw new RangeError(`model.type must be 'cnn' or 'mlp', got ${JSON.stringify(cfg.type)}.`);
   const model = tf.sequential();
   model.add(tf.layers.inputLayer({ inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1] }));
   if (cfg.type === 'cnn') {

@@ -40,7 +40,9 @@ ex.observeByDefault(defaultStore);
 ex.automain(import.meta, async ({ config, run, log }) => {
   const { tf, backend } = await loadTfjs(config.backend);
   // The run records the tfjs version, this backend and its wasm flags by itself (info.reproducibility).
-  log.info(`tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`);
+  log.info(
+    `tfjs ${tf.version.tfjs} on the ${backend} backend; ${config.model.type} on ${config.trainSize} digits, ${config.epochs} epoch(s)`,
+  );
 
   // config.logEvery is 'batch' | 'epoch', typed from the schema that checked it.
   const callback = run.tfjsCallback({ every: config.logEvery });

@@ -25,7 +25,11 @@ export interface TrainingResult {
   testAcc: number;
 }
 
-export async function trainMnist(tf: typeof tfjs, config: TrainingConfig, callbacks: tfjs.CustomCallbackArgs[] = []): Promise<TrainingResult> {
+export async function trainMnist(
+  tf: typeof tfjs,
+  config: TrainingConfig,
+  callbacks: tfjs.CustomCallbackArgs[] = [],
+): Promise<TrainingResult> {
   const { train, test } = loadMnist(config.trainSize, config.testSize);
   const model = buildModel(tf, config.model, config.lr);
   const [xTrain, yTrain, xTest, yTest] = tf.tidy(() => [

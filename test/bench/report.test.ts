@@ -11,7 +11,14 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { formatMarkdown, formatNumber, formatRatio, formatTable, writeReport, type SuiteReport } from '../../bench/report.js';
+import {
+  formatMarkdown,
+  formatNumber,
+  formatRatio,
+  formatTable,
+  writeReport,
+  type SuiteReport,
+} from '../../bench/report.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -19,10 +26,38 @@ function sampleReport(): SuiteReport {
   return {
     command: 'npm run bench',
     smoke: false,
-    machine: { cpu: 'Test CPU', cores: 2, memoryGb: 4, os: 'Linux 6', node: 'v20.0.0', python: '3.11.7', sacred: '0.8.7', gitCommit: 'abc1234', date: '2026-01-01T00:00:00.000Z', load: { start: 1, end: 2 } },
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGb: 4,
+      os: 'Linux 6',
+      node: 'v20.0.0',
+      python: '3.11.7',
+      sacred: '0.8.7',
+      gitCommit: 'abc1234',
+      date: '2026-01-01T00:00:00.000Z',
+      load: { start: 1, end: 2 },
+    },
     figures: [
-      { benchmark: 'startup', name: 'added start-up time', unit: 'ms', ours: 120, peer: 900, target: '<= 150 ms', pass: true },
-      { benchmark: 'log-scalar', name: 'calls/s', unit: 'calls/s', ours: 4_940_000, peer: 179_000, target: '>= 5M/s', pass: false, note: 'only the loops are timed' },
+      {
+        benchmark: 'startup',
+        name: 'added start-up time',
+        unit: 'ms',
+        ours: 120,
+        peer: 900,
+        target: '<= 150 ms',
+        pass: true,
+      },
+      {
+        benchmark: 'log-scalar',
+        name: 'calls/s',
+        unit: 'calls/s',
+        ours: 4_940_000,
+        peer: 179_000,
+        target: '>= 5M/s',
+        pass: false,
+        note: 'only the loops are timed',
+      },
       { benchmark: 'memory', name: 'RSS growth', unit: 'MB', ours: 12.5, peer: null, target: '', pass: null },
     ],
     failures: [{ benchmark: 'mongo', error: 'server did not start\n    at somewhere' }],
@@ -51,7 +86,10 @@ test('the table shows each verdict and each benchmark that did not run', () => {
 
 test('the Markdown names the machine, the command and the notes', () => {
   const markdown = formatMarkdown(sampleReport());
-  assert.match(markdown, /Test CPU \(2 cores, 4 GB\).*Node v20\.0\.0, Python 3\.11\.7 with Sacred 0\.8\.7, commit abc1234/);
+  assert.match(
+    markdown,
+    /Test CPU \(2 cores, 4 GB\).*Node v20\.0\.0, Python 3\.11\.7 with Sacred 0\.8\.7, commit abc1234/,
+  );
   assert.match(markdown, /Command: `npm run bench`/);
   assert.match(markdown, /\| log-scalar \| calls\/s \(calls\/s\) \| 4\.94M \| 179k \| 27\.6x \| >= 5M\/s \| MISS \|/);
   assert.match(markdown, /- \*\*log-scalar \/ calls\/s\*\*: only the loops are timed/);
@@ -70,11 +108,18 @@ test('the JSON report is written whole, with no temporary file left behind', asy
 });
 
 test('an unknown benchmark name is refused with the list of names, before anything runs', async () => {
-  const error = await promisify(execFile)(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--only', 'nope'], { cwd: REPO }).then(
+  const error = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--only', 'nope'],
+    { cwd: REPO },
+  ).then(
     () => assert.fail('bench/run.ts --only nope succeeded'),
     (failure: { code: number; stderr: string }) => failure,
   );
   assert.equal(error.code, 2);
-  assert.match(error.stderr, /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce\./);
+  assert.match(
+    error.stderr,
+    /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce\./,
+  );
   assert.doesNotMatch(error.stderr, /bench: startup/);
 });

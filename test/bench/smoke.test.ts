@@ -16,9 +16,15 @@ import type { SuiteReport } from '../../bench/report.js';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Every benchmark of issue 7, and the figures each must produce (by name prefix). */
 const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
-  startup: { names: ['added start-up time', 'start to end, experiment'], withPeer: ['added start-up time', 'start to end, experiment'] },
+  startup: {
+    names: ['added start-up time', 'start to end, experiment'],
+    withPeer: ['added start-up time', 'start to end, experiment'],
+  },
   'log-scalar': { names: ['logScalar calls/s', 'JS heap allocated per call'], withPeer: ['logScalar calls/s'] },
-  heartbeat: { names: ['one beat after 1k points', 'one beat after 10k points', 'growth'], withPeer: ['one beat after 1k points', 'one beat after 10k points', 'growth'] },
+  heartbeat: {
+    names: ['one beat after 1k points', 'one beat after 10k points', 'growth'],
+    withPeer: ['one beat after 1k points', 'one beat after 10k points', 'growth'],
+  },
   mongo: { names: ['metric points/s into MongoDB'], withPeer: ['metric points/s into MongoDB'] },
   training: { names: ['MNIST wall time with / without ritual'], withPeer: [] },
   memory: { names: ['RSS growth'], withPeer: [] },
@@ -46,12 +52,16 @@ before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'ritual-bench-smoke-test-'));
   const out = join(scratch, 'smoke.json');
   exit = await new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--out', out], {
-      cwd: REPO,
-      // The environment variable form of --smoke, so both switches stay wired.
-      env: { ...process.env, RITUAL_BENCH_SMOKE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@ritual/source', '--import', 'tsx', 'bench/run.ts', '--out', out],
+      {
+        cwd: REPO,
+        // The environment variable form of --smoke, so both switches stay wired.
+        env: { ...process.env, RITUAL_BENCH_SMOKE: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -67,7 +77,10 @@ after(async () => {
 });
 
 test('every benchmark ran without error', () => {
-  assert.deepEqual(report.failures.map((f) => `${f.benchmark}: ${f.error.split('\n')[0]}`), []);
+  assert.deepEqual(
+    report.failures.map((f) => `${f.benchmark}: ${f.error.split('\n')[0]}`),
+    [],
+  );
   assert.equal(exit.code, 0, exit.stderr);
   assert.equal(report.smoke, true);
 });
@@ -78,8 +91,15 @@ for (const [benchmark, { names, withPeer }] of Object.entries(EXPECTED)) {
     for (const name of names) {
       const figure = figures.find((f) => f.name.startsWith(name));
       assert.ok(figure, `no figure "${name}" for ${benchmark}; got ${JSON.stringify(figures.map((f) => f.name))}`);
-      assert.ok(typeof figure.ours === 'number' && Number.isFinite(figure.ours), `${benchmark} / ${name}: ours = ${figure.ours}`);
-      if (withPeer.includes(name)) assert.ok(typeof figure.peer === 'number' && Number.isFinite(figure.peer), `${benchmark} / ${name}: Sacred = ${figure.peer}`);
+      assert.ok(
+        typeof figure.ours === 'number' && Number.isFinite(figure.ours),
+        `${benchmark} / ${name}: ours = ${figure.ours}`,
+      );
+      if (withPeer.includes(name))
+        assert.ok(
+          typeof figure.peer === 'number' && Number.isFinite(figure.peer),
+          `${benchmark} / ${name}: Sacred = ${figure.peer}`,
+        );
     }
   });
 }

@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG } from '../../examples/mnist/config.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-test('the training benchmark takes the example\'s config object itself, not a copy that could drift', () => {
+test("the training benchmark takes the example's config object itself, not a copy that could drift", () => {
   assert.equal(DEFAULT_TRAINING.model, DEFAULT_CONFIG.model);
 });
 
@@ -18,11 +18,15 @@ test('the benchmark trains exactly what `npm start` trains by default', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ritual-bench-config-'));
   try {
     const file = path.join(dir, 'config.json');
-    const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'examples/mnist/train.ts', 'save_config', file], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, INIT_CWD: ROOT },
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--conditions=@ritual/source', '--import', 'tsx', 'examples/mnist/train.ts', 'save_config', file],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, INIT_CWD: ROOT },
+      },
+    );
     assert.equal(child.status, 0, child.stderr);
     const example = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     for (const [key, value] of Object.entries(DEFAULT_TRAINING)) assert.deepEqual(value, example[key], key);

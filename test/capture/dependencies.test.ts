@@ -5,7 +5,8 @@ import { collectDependencies, UNKNOWN_VERSION } from '../../packages/core/src/ca
 import { collectSources } from '../../packages/core/src/capture/sources.js';
 import { tempDir, writeTree } from './fixture-tree.js';
 
-const manifest = (name: string, version: string, extra: object = {}): string => JSON.stringify({ name, version, ...extra });
+const manifest = (name: string, version: string, extra: object = {}): string =>
+  JSON.stringify({ name, version, ...extra });
 
 test('installed versions of the npm packages the sources import, sorted name==version', async () => {
   const base = tempDir('deps');

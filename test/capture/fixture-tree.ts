@@ -19,8 +19,12 @@ export function writeTree(root: string, files: Record<string, string>): void {
 
 /** Run git in `cwd` with a fixed identity (tests must not depend on the machine's git config). */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=ritual-test', '-c', 'user.email=test@ritual.invalid', '-c', 'init.defaultBranch=main', ...args], {
-    cwd,
-    encoding: 'utf8',
-  });
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=ritual-test', '-c', 'user.email=test@ritual.invalid', '-c', 'init.defaultBranch=main', ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+    },
+  );
 }

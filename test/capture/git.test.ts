@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { captureRepositories, NO_COMMIT, NO_REMOTE, parseRemotes, stripCredentials } from '../../packages/core/src/capture/git.js';
+import {
+  captureRepositories,
+  NO_COMMIT,
+  NO_REMOTE,
+  parseRemotes,
+  stripCredentials,
+} from '../../packages/core/src/capture/git.js';
 import type { SourceFile } from '../../packages/core/src/run/run-record.js';
 import { git, tempDir, writeTree } from './fixture-tree.js';
 
@@ -26,7 +32,7 @@ test('a clean repository: commit, credentials stripped from the remote url, once
   assert.deepEqual(result.repositories, [{ url: 'https://example.com/team/project.git', commit, dirty: false }]);
   assert.deepEqual(result.dirtyFiles, []);
   assert.equal(result.warning, undefined);
-  assert.ok(!JSON.stringify(result).includes('s3cret'), '!JSON.stringify(result).includes(\'s3cret\')');
+  assert.ok(!JSON.stringify(result).includes('s3cret'), "!JSON.stringify(result).includes('s3cret')");
 });
 
 test('dirty: modified or staged tracked files, and untracked sources; untracked non-sources do not count', async () => {
@@ -41,7 +47,10 @@ test('dirty: modified or staged tracked files, and untracked sources; untracked 
   writeFileSync(path.join(root, 'new-source.js'), 'untracked source');
   const dirty = await captureRepositories(sourcesOf(root, 'main.js', 'new-source.js'));
   assert.deepEqual(dirty.repositories, [{ url: NO_REMOTE, commit, dirty: true }]);
-  assert.deepEqual(dirty.dirtyFiles, ['new-source.js', 'other.txt', 'staged.js'].map((f) => path.join(root, f)));
+  assert.deepEqual(
+    dirty.dirtyFiles,
+    ['new-source.js', 'other.txt', 'staged.js'].map((f) => path.join(root, f)),
+  );
 });
 
 test('several repositories are each recorded once; the origin remote wins over others', async () => {
@@ -55,7 +64,11 @@ test('several repositories are each recorded once; the origin remote wins over o
   const byCommit = new Map(result.repositories.map((r) => [r.commit, r]));
   assert.equal(result.repositories.length, 2);
   assert.deepEqual(byCommit.get(one.commit), { url: 'git@example.com:me/one.git', commit: one.commit, dirty: false });
-  assert.deepEqual(byCommit.get(two.commit), { url: 'https://example.com/alpha.git', commit: two.commit, dirty: false });
+  assert.deepEqual(byCommit.get(two.commit), {
+    url: 'https://example.com/alpha.git',
+    commit: two.commit,
+    dirty: false,
+  });
 });
 
 test('a repository without commits records a placeholder commit and untracked sources as dirty', async () => {
@@ -103,15 +116,25 @@ test('stripCredentials removes users, passwords and tokens but keeps ssh users',
 });
 
 test('paths with spaces and non-ASCII names, renames and ignored sources are read correctly', async () => {
-  const { root, commit } = makeRepo('git-names', { 'my model.ts': 'x', 'old name.js': 'o', 'données.js': 'd', '.gitignore': 'ignored dir/\n' });
+  const { root, commit } = makeRepo('git-names', {
+    'my model.ts': 'x',
+    'old name.js': 'o',
+    'données.js': 'd',
+    '.gitignore': 'ignored dir/\n',
+  });
   writeFileSync(path.join(root, 'my model.ts'), 'changed');
   git(root, 'mv', 'old name.js', 'new name.js');
   writeFileSync(path.join(root, 'données 2.js'), 'untracked source');
   writeTree(root, { 'ignored dir/gen.js': '' });
-  const result = await captureRepositories(sourcesOf(root, 'my model.ts', 'données.js', 'données 2.js', 'ignored dir/gen.js'));
+  const result = await captureRepositories(
+    sourcesOf(root, 'my model.ts', 'données.js', 'données 2.js', 'ignored dir/gen.js'),
+  );
   assert.deepEqual(result.repositories, [{ url: NO_REMOTE, commit, dirty: true }]);
   // An ignored file passed explicitly as a source is untracked too, but git lists it as ignored, not untracked.
-  assert.deepEqual(result.dirtyFiles, ['données 2.js', 'my model.ts', 'new name.js'].map((f) => path.join(root, f)).sort());
+  assert.deepEqual(
+    result.dirtyFiles,
+    ['données 2.js', 'my model.ts', 'new name.js'].map((f) => path.join(root, f)).sort(),
+  );
 });
 
 test('a folder that becomes a repository between two captures of one process is seen as one', async () => {
@@ -122,7 +145,9 @@ test('a folder that becomes a repository between two captures of one process is 
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', 'init');
   const commit = git(root, 'rev-parse', 'HEAD').trim();
-  assert.deepEqual((await captureRepositories(sourcesOf(root, 'main.js'))).repositories, [{ url: NO_REMOTE, commit, dirty: false }]);
+  assert.deepEqual((await captureRepositories(sourcesOf(root, 'main.js'))).repositories, [
+    { url: NO_REMOTE, commit, dirty: false },
+  ]);
 });
 
 test('the remote url is the one git uses: url.<base>.insteadOf applied, a local path with spaces kept whole', async () => {
@@ -131,14 +156,18 @@ test('the remote url is the one git uses: url.<base>.insteadOf applied, a local 
   git(aliased.root, 'remote', 'add', 'origin', 'ex:team/project.git');
   const spaced = makeRepo('git-spaced-remote', { 'main.js': 'spaced' });
   git(spaced.root, 'remote', 'add', 'origin', '/srv/git repos/project.git');
-  const result = await captureRepositories([...sourcesOf(aliased.root, 'main.js'), ...sourcesOf(spaced.root, 'main.js')]);
+  const result = await captureRepositories([
+    ...sourcesOf(aliased.root, 'main.js'),
+    ...sourcesOf(spaced.root, 'main.js'),
+  ]);
   const byCommit = new Map(result.repositories.map((r) => [r.commit, r.url]));
   assert.equal(byCommit.get(aliased.commit), 'https://example.com/team/project.git');
   assert.equal(byCommit.get(spaced.commit), '/srv/git repos/project.git');
 });
 
 test('parseRemotes: name, fetch and push url per remote, in listing order', () => {
-  const listing = 'origin\tgit@host:a.git (fetch)\norigin\tgit@host:a-push.git (push)\nbare\t (fetch)\n\nlocal\t/x y/z (fetch)\n';
+  const listing =
+    'origin\tgit@host:a.git (fetch)\norigin\tgit@host:a-push.git (push)\nbare\t (fetch)\n\nlocal\t/x y/z (fetch)\n';
   assert.deepEqual(parseRemotes(listing), [
     { name: 'origin', fetch: 'git@host:a.git', push: 'git@host:a-push.git' },
     { name: 'bare', fetch: '', push: '' },
@@ -146,10 +175,13 @@ test('parseRemotes: name, fetch and push url per remote, in listing order', () =
   ]);
 });
 
-test('git refusing a repository: one warning naming the repository and git\'s own first line', async () => {
+test("git refusing a repository: one warning naming the repository and git's own first line", async () => {
   const { root } = makeRepo('git-refused', { 'main.js': '' });
   writeFileSync(path.join(root, '.git', 'HEAD'), 'not a ref\n'); // git no longer recognises the repository
   const result = await captureRepositories(sourcesOf(root, 'main.js'));
   assert.deepEqual(result.repositories, []);
-  assert.match(result.warning ?? '', new RegExp(`^git failed in ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fatal: `));
+  assert.match(
+    result.warning ?? '',
+    new RegExp(`^git failed in ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: fatal: `),
+  );
 });

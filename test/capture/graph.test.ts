@@ -22,7 +22,12 @@ test('collectSources finds exactly the local files node and tsx load when the gr
       .split('\n')
       .filter((line) => line.startsWith('file:'))
       .map((url) => fileURLToPath(url))
-      .filter((file) => file.startsWith(graph) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.endsWith('record-loads.mjs')),
+      .filter(
+        (file) =>
+          file.startsWith(graph) &&
+          !file.includes(`${path.sep}node_modules${path.sep}`) &&
+          !file.endsWith('record-loads.mjs'),
+      ),
   );
   assert.ok(loaded.size >= 12, `the recorder saw the graph load: ${[...loaded].join(', ')}`);
 

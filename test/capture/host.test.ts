@@ -14,9 +14,13 @@ const hostModule = fileURLToPath(new URL('../../packages/core/src/capture/host.t
 /** captureHost in a fresh process (the host facts are cached per process) with the given PATH. */
 async function hostInChild(searchPath: string): Promise<Record<string, unknown>> {
   const script = `import { captureHost } from ${JSON.stringify(hostModule)}; console.log(JSON.stringify(await captureHost({ envAllowList: [] })));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    env: { ...process.env, PATH: searchPath },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      env: { ...process.env, PATH: searchPath },
+    },
+  );
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 
@@ -37,14 +41,17 @@ test('ENV holds only allow-listed variables (a prefix with *, never everything)'
   process.env['RITUAL_PREFIX_A'] = 'a';
   process.env['RITUAL_PREFIX_B'] = 'b';
   try {
-    const host = await captureHost({ envAllowList: ['RITUAL_TEST_ALLOWED', 'RITUAL_PREFIX_*', 'NOT_SET_ANYWHERE', '*'] });
+    const host = await captureHost({
+      envAllowList: ['RITUAL_TEST_ALLOWED', 'RITUAL_PREFIX_*', 'NOT_SET_ANYWHERE', '*'],
+    });
     assert.deepEqual(host.ENV, { RITUAL_TEST_ALLOWED: 'yes', RITUAL_PREFIX_A: 'a', RITUAL_PREFIX_B: 'b' });
-    assert.ok(!JSON.stringify(host).includes('hunter2'), '!JSON.stringify(host).includes(\'hunter2\')');
+    assert.ok(!JSON.stringify(host).includes('hunter2'), "!JSON.stringify(host).includes('hunter2')");
     // ENV is read per run; the rest is cached.
     process.env['RITUAL_TEST_ALLOWED'] = 'changed';
     assert.equal((await captureHost({ envAllowList: ['RITUAL_TEST_ALLOWED'] })).ENV['RITUAL_TEST_ALLOWED'], 'changed');
   } finally {
-    for (const name of ['RITUAL_TEST_ALLOWED', 'RITUAL_TEST_SECRET_TOKEN', 'RITUAL_PREFIX_A', 'RITUAL_PREFIX_B']) delete process.env[name];
+    for (const name of ['RITUAL_TEST_ALLOWED', 'RITUAL_TEST_SECRET_TOKEN', 'RITUAL_PREFIX_A', 'RITUAL_PREFIX_B'])
+      delete process.env[name];
   }
 });
 

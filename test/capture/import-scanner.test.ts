@@ -20,8 +20,16 @@ test('ESM static imports, re-exports and side-effect imports', () => {
     export { localName };
   `;
   assert.deepEqual(specs(code), [
-    'static:./a.js', 'static:./b', 'static:./c.ts', 'static:pkg', 'static:./side-effect.js', 'static:./star.js',
-    'static:./ns.js', 'static:./h.js', 'static:@scope/pkg/sub', 'static:./data.json',
+    'static:./a.js',
+    'static:./b',
+    'static:./c.ts',
+    'static:pkg',
+    'static:./side-effect.js',
+    'static:./star.js',
+    'static:./ns.js',
+    'static:./h.js',
+    'static:@scope/pkg/sub',
+    'static:./data.json',
   ]);
 });
 
@@ -59,7 +67,11 @@ test('CommonJS require and dynamic import with literal specifiers only', () => {
     const meta = import.meta.url;
   `;
   assert.deepEqual(specs(code), [
-    'require:./a.cjs', 'require:pkg-b', 'dynamic:./lazy.mjs', 'dynamic:./template.js', 'dynamic:./opts.js',
+    'require:./a.cjs',
+    'require:pkg-b',
+    'dynamic:./lazy.mjs',
+    'dynamic:./template.js',
+    'dynamic:./opts.js',
   ]);
 });
 
@@ -116,12 +128,28 @@ test('a broken line (JSX text with an apostrophe) does not hide imports on later
 
 test('property: arbitrary text inside comments and string literals never yields an import, and the lexer always terminates', async () => {
   const fc = await import('fast-check');
-  const importish = fc.constantFrom("import './x.js'", 'require("y")', "import('z')", 'export * from "w"', '`', '${', '/', '*/', '"', "'", '\\', '\n');
+  const importish = fc.constantFrom(
+    "import './x.js'",
+    'require("y")',
+    "import('z')",
+    'export * from "w"',
+    '`',
+    '${',
+    '/',
+    '*/',
+    '"',
+    "'",
+    '\\',
+    '\n',
+  );
   const text = fc.array(fc.oneof(fc.string(), importish), { maxLength: 12 }).map((parts) => parts.join(''));
   fc.assert(
     fc.property(text, (s) => {
-      assert.deepEqual(scanImports(`const a = ${JSON.stringify(s)};\nimport './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
-      if (!s.includes('*/')) assert.deepEqual(scanImports(`/* ${s} */ import './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
+      assert.deepEqual(scanImports(`const a = ${JSON.stringify(s)};\nimport './after.js';`), [
+        { specifier: './after.js', kind: 'static' },
+      ]);
+      if (!s.includes('*/'))
+        assert.deepEqual(scanImports(`/* ${s} */ import './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
       const line = s.replace(/[\n\r\u2028\u2029]/g, ' ');
       assert.deepEqual(scanImports(`// ${line}\nimport './after.js';`), [{ specifier: './after.js', kind: 'static' }]);
       scanImports(s); // garbage in: no throw, no hang

@@ -17,12 +17,16 @@ test('past its limit the spool hands text back in pieces of at most the limit, o
   assert.equal(spool.pendingBytes, Buffer.byteLength(expected));
   // Spilled: the memory holds less than the limit, and the file has no name left on disk (nothing to clean up).
   assert.ok(spool.pendingBytes > 4 * limit);
-  assert.deepEqual(spoolDirs().filter((name) => !before.has(name)), []);
+  assert.deepEqual(
+    spoolDirs().filter((name) => !before.has(name)),
+    [],
+  );
 
   const pieces: string[] = [];
   for (let piece = spool.take(); piece !== ''; piece = spool.take()) pieces.push(piece);
   assert.ok(pieces.length > 4, `${pieces.length} pieces`);
-  for (const piece of pieces) assert.ok(Buffer.byteLength(piece) <= limit, `a piece of ${Buffer.byteLength(piece)} bytes`);
+  for (const piece of pieces)
+    assert.ok(Buffer.byteLength(piece) <= limit, `a piece of ${Buffer.byteLength(piece)} bytes`);
   assert.equal(pieces.join(''), expected);
   assert.equal(spool.pendingBytes, 0);
 

@@ -7,12 +7,17 @@ import { describeReproducibility } from '../../packages/core/src/capture/reprodu
 
 const mainFile = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
-const installedCore = (JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-core/package.json'), 'utf8')) as { version: string }).version;
+const installedCore = (
+  JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-core/package.json'), 'utf8')) as { version: string }
+).version;
 
 test('without tfjs loaded: node version only, and describing does not load tfjs', async () => {
   assert.deepEqual(await describeReproducibility({ mainFile }), { node_version: process.versions.node, tfjs: null });
   assert.equal((globalThis as { _tfengine?: unknown })._tfengine, undefined);
-  assert.ok(!Object.keys(require.cache).some((file) => file.includes('tfjs-core')), '!Object.keys(require.cache).some((file) => file.includes(\'tfjs-core\'))');
+  assert.ok(
+    !Object.keys(require.cache).some((file) => file.includes('tfjs-core')),
+    "!Object.keys(require.cache).some((file) => file.includes('tfjs-core'))",
+  );
 });
 
 test('with tfjs loaded: version, and the active backend as it changes (cpu, then wasm with its flags)', async () => {
@@ -25,15 +30,19 @@ test('with tfjs loaded: version, and the active backend as it changes (cpu, then
   assert.equal(before.tfjs?.version, installedCore);
   assert.equal(before.tfjs?.version, tf.version_core);
 
-  assert.ok(await tf.setBackend('cpu'), 'await tf.setBackend(\'cpu\')');
+  assert.ok(await tf.setBackend('cpu'), "await tf.setBackend('cpu')");
   const cpu = await describeReproducibility({ mainFile });
-  const cpuVersion = (JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-backend-cpu/package.json'), 'utf8')) as { version: string }).version;
+  const cpuVersion = (
+    JSON.parse(readFileSync(require.resolve('@tensorflow/tfjs-backend-cpu/package.json'), 'utf8')) as {
+      version: string;
+    }
+  ).version;
   assert.deepEqual(cpu, {
     node_version: process.versions.node,
     tfjs: { version: tf.version_core, backend: 'cpu', backend_package: `@tensorflow/tfjs-backend-cpu==${cpuVersion}` },
   });
 
-  assert.ok(await tf.setBackend('wasm'), 'await tf.setBackend(\'wasm\')');
+  assert.ok(await tf.setBackend('wasm'), "await tf.setBackend('wasm')");
   const wasm = await describeReproducibility({ mainFile });
   assert.equal(wasm.tfjs?.backend, 'wasm');
   assert.match(wasm.tfjs?.backend_package ?? '', /^@tensorflow\/tfjs-backend-wasm==\d+\.\d+\.\d+/);

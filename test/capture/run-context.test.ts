@@ -37,7 +37,10 @@ test('the whole context: experiment (base dir = package root), host, no warnings
   assert.deepEqual(context.warnings, []);
   assert.equal(context.experiment.base_dir, root);
   assert.equal(context.experiment.mainfile, 'src/train.ts');
-  assert.deepEqual(context.experiment.sources.map((s) => s.relativePath), ['src/model.ts', 'src/train.ts']);
+  assert.deepEqual(
+    context.experiment.sources.map((s) => s.relativePath),
+    ['src/model.ts', 'src/train.ts'],
+  );
   assert.deepEqual(context.experiment.dependencies, ['extra-pkg==0.0.1', 'plain==1.2.3']);
   assert.deepEqual(context.experiment.repositories, [{ url: 'https://example.com/exp.git', commit, dirty: false }]);
   assert.deepEqual(context.host.ENV, { RITUAL_CTX_VAR: 'v' });
@@ -72,7 +75,10 @@ test('a failing provider becomes one warning, never a failed run', async () => {
   const { root } = project('ctx-fail');
   // A main file that does not exist breaks source collection; the run still gets host, git and warnings.
   const context = await captureRunContext(
-    options(path.join(root, 'src/deleted.ts'), { extraSources: [path.join(root, 'missing-extra.ts')], extraDependencies: new Map([['x', '1']]) }),
+    options(path.join(root, 'src/deleted.ts'), {
+      extraSources: [path.join(root, 'missing-extra.ts')],
+      extraDependencies: new Map([['x', '1']]),
+    }),
   );
   assert.equal(context.warnings.length, 2, JSON.stringify(context.warnings));
   assert.match(context.warnings[0]!, /missing-extra\.ts.*does not exist/);

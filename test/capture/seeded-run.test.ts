@@ -35,5 +35,8 @@ test('a run with fast heartbeats and an observer that calls Math.random: main se
   });
   const run = await ex.run({ configUpdates: { seed: 123 }, options: { beatInterval: 0.005 } });
   const reference = seedrandom('123');
-  assert.deepEqual(run.result, Array.from({ length: 40 }, () => reference()));
+  assert.deepEqual(
+    run.result,
+    Array.from({ length: 40 }, () => reference()),
+  );
 });

@@ -35,7 +35,10 @@ test('installGlobalRandom seeds Math.random from the root seed and restore() put
   assert.equal(Math.random, original);
   // The stream is seedrandom(String(seed)): a user can reproduce it outside ritual.
   const reference = seedrandom('42');
-  assert.deepEqual(first, Array.from({ length: 5 }, () => reference()));
+  assert.deepEqual(
+    first,
+    Array.from({ length: 5 }, () => reference()),
+  );
 
   const again = new Seeding(42).installGlobalRandom();
   assert.deepEqual(draw(5), first);
@@ -63,7 +66,10 @@ test('installing twice without restoring is refused; nested seedings unwind in o
   const after = draw(2);
   restoreOuter();
   assert.equal(Math.random, original);
-  assert.deepEqual([...before, ...after], Array.from({ length: 4 }, () => reference()));
+  assert.deepEqual(
+    [...before, ...after],
+    Array.from({ length: 4 }, () => reference()),
+  );
   const innerReference = seedrandom('2');
   assert.deepEqual(inner, [innerReference(), innerReference()]);
 });
@@ -76,7 +82,9 @@ test('timers and promises created before the install keep the original generator
   // Like the heartbeat: started before main, firing while main runs.
   const beforeInstall: number[] = [];
   const beat = new Promise<void>((resolve) => setTimeout(() => resolve(void beforeInstall.push(Math.random())), 1));
-  const pending = new Promise<void>((resolve) => setTimeout(resolve, 15)).then(() => void beforeInstall.push(Math.random()));
+  const pending = new Promise<void>((resolve) => setTimeout(resolve, 15)).then(
+    () => void beforeInstall.push(Math.random()),
+  );
   const restore = new Seeding(77).installGlobalRandom();
   const seen = draw(2);
   await new Promise((resolve) => setTimeout(resolve, 10)); // main's own timer: seeded
@@ -99,7 +107,8 @@ test('derived seeds are reproducible per call order and independent of the globa
   restore();
   assert.deepEqual(seedsA, seedsB);
   assert.equal(new Set(seedsA).size, 3);
-  for (const seed of seedsA) assert.ok(Number.isInteger(seed) && seed >= 1 && seed <= 1e9, 'Number.isInteger(seed) && seed >= 1 && seed <= 1e9');
+  for (const seed of seedsA)
+    assert.ok(Number.isInteger(seed) && seed >= 1 && seed <= 1e9, 'Number.isInteger(seed) && seed >= 1 && seed <= 1e9');
   assert.notDeepEqual([new Seeding(8).deriveSeed()], [seedsA[0]]);
 
   // Deriving seeds does not shift the global stream either.
@@ -170,7 +179,13 @@ test('runUnseeded work (timers, promises) draws from the original generator, not
 test("the library's own capture, timers and crypto ids do not change the seeded sequence", async () => {
   const mainFile = fileURLToPath(new URL('./seeding.test.ts', import.meta.url));
   const capture = () =>
-    captureRunContext({ mainFile, extraSources: [], extraDependencies: new Map(), envAllowList: ['PATH'], enforceClean: false });
+    captureRunContext({
+      mainFile,
+      extraSources: [],
+      extraDependencies: new Map(),
+      envAllowList: ['PATH'],
+      enforceClean: false,
+    });
 
   const restoreBaseline = new Seeding(31337).installGlobalRandom();
   const baseline = draw(10);

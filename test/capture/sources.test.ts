@@ -29,14 +29,14 @@ const GRAPH: Record<string, string> = {
     'export const main = 1;',
   ].join('\n'),
   'src/a.ts': "import { cyc } from './cycle.ts'; export const a = require('./common.cjs');",
-  'src/b.tsx': "export default function B() { return null; }",
-  'src/dir/index.ts': "export const fromIndex = 1;",
+  'src/b.tsx': 'export default function B() { return null; }',
+  'src/dir/index.ts': 'export const fromIndex = 1;',
   'src/reexport.mjs': "export { x } from './deep/leaf.js';",
   'src/deep/leaf.js': 'export const x = 1;',
   'src/cycle.ts': "import { a } from './a.js'; export const cyc = 1;",
   'src/common.cjs': "module.exports = require('./helper.cts');",
   'src/helper.cts': 'module.exports = 2;',
-  'src/lazy.mts': "export const lazy = await import(`./lazier.js`);",
+  'src/lazy.mts': 'export const lazy = await import(`./lazier.js`);',
   'src/lazier.js': 'export {};',
   'src/types-only.ts': 'export type OnlyType = string;',
   'src/commented-out.js': 'export {};',
@@ -93,14 +93,17 @@ test('secrets and git-ignored files are not captured unless added explicitly; tr
     'behind-ignored.js': 'export {};',
     'local-settings.js': 'export {};',
     'tracked.js': 'export {};',
-    'id_rsa': 'PRIVATE',
+    id_rsa: 'PRIVATE',
   });
   git(base, 'init', '-q');
   git(base, 'add', '-A');
   git(base, 'commit', '-q', '-m', 'init');
 
   const implicit = await collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [] });
-  assert.deepEqual(implicit.map((s) => s.relativePath), ['behind-ignored.js', 'main.js', 'tracked.js']);
+  assert.deepEqual(
+    implicit.map((s) => s.relativePath),
+    ['behind-ignored.js', 'main.js', 'tracked.js'],
+  );
 
   const explicit = await collectSources({
     mainFile: path.join(base, 'main.js'),
@@ -117,26 +120,50 @@ test('outside any git repository, sources are still collected', async () => {
   const base = tempDir('nogit');
   writeTree(base, { 'main.cjs': "require('./lib.cjs')", 'lib.cjs': 'module.exports = 1;' });
   const sources = await collectSources({ mainFile: path.join(base, 'main.cjs'), baseDir: base, extraFiles: [] });
-  assert.deepEqual(sources.map((s) => s.relativePath), ['lib.cjs', 'main.cjs']);
+  assert.deepEqual(
+    sources.map((s) => s.relativePath),
+    ['lib.cjs', 'main.cjs'],
+  );
 });
 
 test('extra files are scanned too, and a missing one is a UsageError naming it', async () => {
   const base = tempDir('extra');
   writeTree(base, { 'main.js': 'export {};', 'plugin.js': "import './plugin-dep.js';", 'plugin-dep.js': '' });
-  const sources = await collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [path.join(base, 'plugin.js')] });
-  assert.deepEqual(sources.map((s) => s.relativePath), ['main.js', 'plugin-dep.js', 'plugin.js']);
+  const sources = await collectSources({
+    mainFile: path.join(base, 'main.js'),
+    baseDir: base,
+    extraFiles: [path.join(base, 'plugin.js')],
+  });
+  assert.deepEqual(
+    sources.map((s) => s.relativePath),
+    ['main.js', 'plugin-dep.js', 'plugin.js'],
+  );
   await assert.rejects(
-    collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [path.join(base, 'missing.js')] }),
+    collectSources({
+      mainFile: path.join(base, 'main.js'),
+      baseDir: base,
+      extraFiles: [path.join(base, 'missing.js')],
+    }),
     (error: unknown) => error instanceof UsageError && error.message.includes('missing.js'),
   );
-  await assert.rejects(collectSources({ mainFile: path.join(base, 'nope.js'), baseDir: base, extraFiles: [] }), UsageError);
+  await assert.rejects(
+    collectSources({ mainFile: path.join(base, 'nope.js'), baseDir: base, extraFiles: [] }),
+    UsageError,
+  );
 });
 
 test('the main file may be given as a file: URL', async () => {
   const base = tempDir('url');
   writeTree(base, { 'main.mjs': "import './x.mjs';", 'x.mjs': '' });
-  const sources = await collectSources({ mainFile: new URL(`file://${path.join(base, 'main.mjs')}`).href, baseDir: base, extraFiles: [] });
-  assert.deepEqual(sources.map((s) => s.relativePath), ['main.mjs', 'x.mjs']);
+  const sources = await collectSources({
+    mainFile: new URL(`file://${path.join(base, 'main.mjs')}`).href,
+    baseDir: base,
+    extraFiles: [],
+  });
+  assert.deepEqual(
+    sources.map((s) => s.relativePath),
+    ['main.mjs', 'x.mjs'],
+  );
 });
 
 test('defaultBaseDir: the nearest package root, else the main file folder', () => {
@@ -154,5 +181,8 @@ test('a very large local file (a vendored bundle) is recorded but not lexed', as
     'vendor/from-bundle.js': '',
   });
   const sources = await collectSources({ mainFile: path.join(base, 'main.js'), baseDir: base, extraFiles: [] });
-  assert.deepEqual(sources.map((s) => s.relativePath), ['main.js', 'vendor/bundle.js']);
+  assert.deepEqual(
+    sources.map((s) => s.relativePath),
+    ['main.js', 'vendor/bundle.js'],
+  );
 });

@@ -45,8 +45,14 @@ describe('ritual compare', () => {
 
   it('prints JSON with --json', async () => {
     const { stdout } = await runCli(['compare', FIXTURE_RUNS, '1', '2', '--json']);
-    const parsed = JSON.parse(stdout) as { config: Array<{ key: string; values: unknown[] }>; metrics: Array<{ name: string; runs: Array<{ last: number } | null> }> };
-    assert.deepEqual(parsed.config.map((d) => d.key), ['lr', 'model.hidden', 'seed']);
+    const parsed = JSON.parse(stdout) as {
+      config: Array<{ key: string; values: unknown[] }>;
+      metrics: Array<{ name: string; runs: Array<{ last: number } | null> }>;
+    };
+    assert.deepEqual(
+      parsed.config.map((d) => d.key),
+      ['lr', 'model.hidden', 'seed'],
+    );
     const acc = parsed.metrics.find((m) => m.name === 'acc');
     assert.equal(acc?.runs[0]?.last, 0.9731);
     assert.equal(acc?.runs[1], null);

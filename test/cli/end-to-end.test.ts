@@ -13,16 +13,14 @@ let dir = '';
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'ritual-e2e-'));
-  const ex = new Experiment('e2e')
-    .config({ lr: 0.1, epochs: 4, model: { hidden: 16 } })
-    .main(({ config, run }) => {
-      for (let epoch = 0; epoch < config.epochs; epoch += 1) {
-        run.logScalar('loss', config.lr * 10 / (epoch + 1), epoch);
-        run.logScalar('acc', 1 - 1 / (epoch + 2), epoch);
-      }
-      if (config.lr > 1) throw new Error('loss diverged');
-      return 1 - config.lr;
-    });
+  const ex = new Experiment('e2e').config({ lr: 0.1, epochs: 4, model: { hidden: 16 } }).main(({ config, run }) => {
+    for (let epoch = 0; epoch < config.epochs; epoch += 1) {
+      run.logScalar('loss', (config.lr * 10) / (epoch + 1), epoch);
+      run.logScalar('acc', 1 - 1 / (epoch + 2), epoch);
+    }
+    if (config.lr > 1) throw new Error('loss diverged');
+    return 1 - config.lr;
+  });
   ex.observe(new FileStorageObserver(dir));
   for (const lr of [0.1, 0.01, 5]) {
     try {
@@ -50,7 +48,9 @@ describe('ritual on runs written by ritual', () => {
   });
 
   it('--where and --sort pick the right runs', async () => {
-    const best = await runCli(['ls', dir, '--where', 'status = COMPLETED', '--sort', '-result', '--limit', '1'], { now: new Date() });
+    const best = await runCli(['ls', dir, '--where', 'status = COMPLETED', '--sort', '-result', '--limit', '1'], {
+      now: new Date(),
+    });
     assert.deepEqual(firstColumn(best.stdout), ['2']);
     const failed = await runCli(['ls', dir, '--where', 'config.lr >= 1 or fail_trace != null'], { now: new Date() });
     assert.deepEqual(firstColumn(failed.stdout), ['3']);
@@ -71,7 +71,11 @@ describe('ritual on runs written by ritual', () => {
     assert.equal(tableRow(compare.stdout, 'epochs'), undefined);
     const csv = await runCli(['metrics', dir, '2', 'loss', '--csv']);
     assert.deepEqual(
-      csv.stdout.trim().split('\n').slice(1).map((line) => line.split(',').slice(0, 2).join(',')),
+      csv.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',').slice(0, 2).join(',')),
       ['0,0.1', '1,0.05', '2,0.03333333333333333', '3,0.025'],
     );
     const file = path.join(dir, 'plot.svg');

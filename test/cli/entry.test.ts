@@ -12,7 +12,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = path.join(ROOT, 'packages/cli/src/ritual.ts');
 const BUILT = path.join(ROOT, 'packages/cli/dist/ritual.js');
 
-function ritual(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function ritual(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -79,13 +82,19 @@ describe('the ritual entry (child process)', { concurrency: 3 }, () => {
   it('--help helps: commands, and examples', async () => {
     const top = await ritual(['--help']);
     assert.equal(top.code, 0);
-    for (const word of ['ls', 'show', 'compare', 'metrics', 'plot', 'Examples:', 'ritual show 3', 'mongodb://']) assert.ok(top.stdout.includes(word), word);
+    for (const word of ['ls', 'show', 'compare', 'metrics', 'plot', 'Examples:', 'ritual show 3', 'mongodb://'])
+      assert.ok(top.stdout.includes(word), word);
   });
 
-  it('the installed bin (npx ritual) runs the built command', { skip: existsSync(BUILT) ? false : 'not built here: run npm run build' }, async () => {
+  it('the installed bin (npx ritual) runs the built command', {
+    skip: existsSync(BUILT) ? false : 'not built here: run npm run build',
+  }, async () => {
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(ROOT, 'packages/cli/bin/ritual.js'), 'show', FIXTURE_RUNS, '2'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'packages/cli/bin/ritual.js'), 'show', FIXTURE_RUNS, '2'],
+        { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });
     assert.equal(result.code, 0, result.stderr);
@@ -98,7 +107,18 @@ describe('ritual help and command-line mistakes (in-process)', () => {
   it('each command has help with examples', async () => {
     const ls = await runCli(['ls', '--help']);
     assert.equal(ls.code, 0);
-    for (const word of ['--where', '--status', '--sort', '--columns', '--metrics', '--json', 'config.lr < 0.01 and status = COMPLETED', 'not exists', 'Examples:']) assert.ok(ls.stdout.includes(word), word);
+    for (const word of [
+      '--where',
+      '--status',
+      '--sort',
+      '--columns',
+      '--metrics',
+      '--json',
+      'config.lr < 0.01 and status = COMPLETED',
+      'not exists',
+      'Examples:',
+    ])
+      assert.ok(ls.stdout.includes(word), word);
     for (const command of ['show', 'compare', 'metrics', 'plot']) {
       const help = await runCli([command, '--help']);
       assert.equal(help.code, 0, command);

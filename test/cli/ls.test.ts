@@ -45,7 +45,12 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     const readable = await runCli(['ls', FIXTURE_RUNS, '--where', 'config.lr < 0.01 and status = COMPLETED']);
     assert.equal(readable.code, 0, readable.stderr);
     assert.deepEqual(firstColumn(readable.stdout), ['1']);
-    const nested = await runCli(['ls', FIXTURE_RUNS, '--where', 'config.model.hidden = 128 and not status = COMPLETED']);
+    const nested = await runCli([
+      'ls',
+      FIXTURE_RUNS,
+      '--where',
+      'config.model.hidden = 128 and not status = COMPLETED',
+    ]);
     assert.deepEqual(firstColumn(nested.stdout), ['3']);
     const json = await runCli(['ls', FIXTURE_RUNS, '--where', '{"config.lr": {"$gte": 0.005}}']);
     assert.deepEqual(firstColumn(json.stdout), ['2', '3']);
@@ -72,7 +77,10 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
 
   it('filters by --status, including "dead"', async () => {
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--status', 'FAILED'])).stdout), ['2']);
-    assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--status', 'completed,failed'])).stdout), ['1', '2']);
+    assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--status', 'completed,failed'])).stdout), [
+      '1',
+      '2',
+    ]);
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--status', 'dead'])).stdout), ['3']);
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--status', 'FAILED,dead'])).stdout), ['2', '3']);
     // while run 3 still beats, it is not dead
@@ -88,14 +96,24 @@ describe('ritual ls on a Sacred-format runs folder (real FileRunStore)', () => {
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--sort', 'config.lr'])).stdout), ['1', '3', '2']);
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--sort', '-id'])).stdout), ['3', '2', '1']);
     assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--sort', 'start'])).stdout), ['3', '1', '2']);
-    assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--sort', '-id', '--limit', '2'])).stdout), ['3', '2']);
+    assert.deepEqual(firstColumn((await runCli(['ls', FIXTURE_RUNS, '--sort', '-id', '--limit', '2'])).stdout), [
+      '3',
+      '2',
+    ]);
     const bad = await runCli(['ls', FIXTURE_RUNS, '--limit', 'ten']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--limit needs a positive whole number/);
   });
 
   it('adds config columns and the last value of chosen metrics', async () => {
-    const { stdout } = await runCli(['ls', FIXTURE_RUNS, '--columns', 'config.lr,config.model.hidden', '--metrics', 'loss,acc']);
+    const { stdout } = await runCli([
+      'ls',
+      FIXTURE_RUNS,
+      '--columns',
+      'config.lr,config.model.hidden',
+      '--metrics',
+      'loss,acc',
+    ]);
     assert.deepEqual(tableRow(stdout, 'id')?.slice(6), ['config.lr', 'config.model.hidden', 'loss', 'acc']);
     assert.deepEqual(tableRow(stdout, '1')?.slice(6), ['0.001', '128', '0.11', '0.9731']);
     assert.deepEqual(tableRow(stdout, '2')?.slice(6), ['0.1', '256', '9.5', '-']);
@@ -152,7 +170,10 @@ describe('ritual ls on hand-edited and half-written runs', () => {
     await writeFile(path.join(dir, '5', 'run.json'), '["not", "a", "run"]');
     // 6: a start_time no one can read
     await mkdir(path.join(dir, '6'));
-    await writeFile(path.join(dir, '6', 'run.json'), JSON.stringify({ status: 'COMPLETED', start_time: 'yesterday', experiment: { name: 'x' } }));
+    await writeFile(
+      path.join(dir, '6', 'run.json'),
+      JSON.stringify({ status: 'COMPLETED', start_time: 'yesterday', experiment: { name: 'x' } }),
+    );
     // 7: a folder just claimed by a starting run, nothing written yet
     await mkdir(path.join(dir, '7'));
     // 8: config.json cut short beside a good run.json
@@ -166,7 +187,20 @@ describe('ritual ls on hand-edited and half-written runs', () => {
     await writeFile(path.join(dir, '9', 'config.json'), '{"lr": 0.3}');
     await writeFile(
       path.join(dir, '9', 'run.json'),
-      JSON.stringify({ command: 'main', experiment: { name: 'mnist', base_dir: '/x', sources: [], dependencies: [], repositories: [], mainfile: 'train.js' }, host: { hostname: 'h' }, meta: { command: 'main', options: {}, config_updates: { lr: 0.3 }, named_configs: [] }, status: 'QUEUED' }),
+      JSON.stringify({
+        command: 'main',
+        experiment: {
+          name: 'mnist',
+          base_dir: '/x',
+          sources: [],
+          dependencies: [],
+          repositories: [],
+          mainfile: 'train.js',
+        },
+        host: { hostname: 'h' },
+        meta: { command: 'main', options: {}, config_updates: { lr: 0.3 }, named_configs: [] },
+        status: 'QUEUED',
+      }),
     );
   });
   after(async () => {

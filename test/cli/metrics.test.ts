@@ -13,7 +13,10 @@ describe('ritual metrics', () => {
 
   it('prints CSV with full precision and ISO UTC times', async () => {
     const { stdout } = await runCli(['metrics', FIXTURE_RUNS, '1', 'acc', '--csv']);
-    assert.equal(stdout, 'step,value,timestamp\n0,0.82,2026-11-27T10:43:10.000Z\n1,0.93,2026-11-27T10:43:11.001Z\n2,0.9731,2026-11-27T10:43:12.002Z\n');
+    assert.equal(
+      stdout,
+      'step,value,timestamp\n0,0.82,2026-11-27T10:43:10.000Z\n1,0.93,2026-11-27T10:43:11.001Z\n2,0.9731,2026-11-27T10:43:12.002Z\n',
+    );
   });
 
   it('prints JSON', async () => {

@@ -19,13 +19,18 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
 }
 
 /** Fixture run folder -> Sacred MongoObserver documents. */
-async function loadFixtureRun(id: number): Promise<{ run: Record<string, unknown>; metrics: Array<Record<string, unknown>> }> {
+async function loadFixtureRun(
+  id: number,
+): Promise<{ run: Record<string, unknown>; metrics: Array<Record<string, unknown>> }> {
   const dir = path.join(FIXTURE_RUNS, String(id));
   const run = await readJson(path.join(dir, 'run.json'));
   for (const key of ['start_time', 'heartbeat', 'stop_time']) {
     run[key] = typeof run[key] === 'string' ? fromSacredTime(run[key] as string) : null;
   }
-  const metricsJson = (await readJson(path.join(dir, 'metrics.json'))) as Record<string, { steps: number[]; values: number[]; timestamps: string[] }>;
+  const metricsJson = (await readJson(path.join(dir, 'metrics.json'))) as Record<
+    string,
+    { steps: number[]; values: number[]; timestamps: string[] }
+  >;
   const metrics = Object.entries(metricsJson).map(([name, series]) => ({
     run_id: id,
     name,
@@ -34,7 +39,15 @@ async function loadFixtureRun(id: number): Promise<{ run: Record<string, unknown
     timestamps: series.timestamps.map(fromSacredTime),
   }));
   return {
-    run: { ...run, _id: id, format: 'MongoObserver-0.7.0', config: await readJson(path.join(dir, 'config.json')), info: {}, captured_out: '', artifacts: [] },
+    run: {
+      ...run,
+      _id: id,
+      format: 'MongoObserver-0.7.0',
+      config: await readJson(path.join(dir, 'config.json')),
+      info: {},
+      captured_out: '',
+      artifacts: [],
+    },
     metrics,
   };
 }
@@ -64,7 +77,14 @@ describe('ritual on a MongoDB store', () => {
     const { code, stdout, stderr } = await runCli(['ls', url]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(firstColumn(stdout), ['1', '2', '3']);
-    assert.deepEqual(tableRow(stdout, '1')?.slice(0, 6), ['1', 'mnist', 'COMPLETED', '2026-11-27 10:42:18', '1m46s', '0.9731']);
+    assert.deepEqual(tableRow(stdout, '1')?.slice(0, 6), [
+      '1',
+      'mnist',
+      'COMPLETED',
+      '2026-11-27 10:42:18',
+      '1m46s',
+      '0.9731',
+    ]);
     assert.equal(tableRow(stdout, '3')?.[2], 'RUNNING?');
   });
 
@@ -86,7 +106,10 @@ describe('ritual on a MongoDB store', () => {
 
   it('--status dead and --sort work through the server', async () => {
     assert.deepEqual(firstColumn((await runCli(['ls', url, '--status', 'dead'])).stdout), ['3']);
-    assert.deepEqual(firstColumn((await runCli(['ls', url, '--sort', '-config.lr', '--limit', '2'])).stdout), ['2', '3']);
+    assert.deepEqual(firstColumn((await runCli(['ls', url, '--sort', '-config.lr', '--limit', '2'])).stdout), [
+      '2',
+      '3',
+    ]);
   });
 
   it('show, compare and metrics read the same runs', async () => {
@@ -97,7 +120,10 @@ describe('ritual on a MongoDB store', () => {
     const compare = await runCli(['compare', url, '1', '2']);
     assert.deepEqual(tableRow(compare.stdout, 'lr'), ['lr', '0.001', '0.1']);
     const csv = await runCli(['metrics', url, '1', 'acc', '--csv']);
-    assert.equal(csv.stdout, 'step,value,timestamp\n0,0.82,2026-11-27T10:43:10.000Z\n1,0.93,2026-11-27T10:43:11.001Z\n2,0.9731,2026-11-27T10:43:12.002Z\n');
+    assert.equal(
+      csv.stdout,
+      'step,value,timestamp\n0,0.82,2026-11-27T10:43:10.000Z\n1,0.93,2026-11-27T10:43:11.001Z\n2,0.9731,2026-11-27T10:43:12.002Z\n',
+    );
     const missing = await runCli(['show', url, '9']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /No run with id 9/);
@@ -108,7 +134,10 @@ describe('ritual on a MongoDB store', () => {
     assert.equal(result.code, 0, result.stderr);
     const client = await MongoClient.connect(url);
     try {
-      const run = await client.db().collection('runs').findOne({ _id: 3 as never });
+      const run = await client
+        .db()
+        .collection('runs')
+        .findOne({ _id: 3 as never });
       assert.equal(run?.status, 'FAILED');
       assert.equal((run!.stop_time as Date).getTime(), (run!.heartbeat as Date).getTime());
       assert.match((run!.fail_trace as string[]).join(''), /ritual fail/);

@@ -16,26 +16,39 @@ const dir = mkdtempSync(path.join(tmpdir(), 'ritual-optional-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function ritualWithout(hidden: string[], args: string[]) {
-  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', '--import', HIDE, ENTRY, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', RITUAL_TEST_HIDE_MODULES: hidden.join(',') },
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', '--import', HIDE, ENTRY, ...args],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', RITUAL_TEST_HIDE_MODULES: hidden.join(',') },
+    },
+  );
   return { code: child.status, stderr: child.stderr, stdout: child.stdout };
 }
 
 describe('optional peers that are not installed', () => {
   it('ritual plot to PNG without vega-lite and resvg names both in one install line', () => {
     const file = path.join(dir, 'loss.png');
-    const { code, stderr } = ritualWithout(['vega-lite', '@resvg/resvg-js'], ['plot', FIXTURE_RUNS, '1', 'loss', '-o', file]);
+    const { code, stderr } = ritualWithout(
+      ['vega-lite', '@resvg/resvg-js'],
+      ['plot', FIXTURE_RUNS, '1', 'loss', '-o', file],
+    );
     assert.equal(code, 2, stderr);
     assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
-    assert.match(stderr, /^ritual: .*`vega-lite`, `@resvg\/resvg-js`.*ritual plot.*npm install vega-lite @resvg\/resvg-js$/m);
+    assert.match(
+      stderr,
+      /^ritual: .*`vega-lite`, `@resvg\/resvg-js`.*ritual plot.*npm install vega-lite @resvg\/resvg-js$/m,
+    );
     assert.equal(existsSync(file), false);
   });
 
   it('an SVG needs no resvg: only vega is asked for when only vega is missing', () => {
-    const { code, stderr } = ritualWithout(['vega', '@resvg/resvg-js'], ['plot', FIXTURE_RUNS, '1', 'loss', '-o', path.join(dir, 'x.svg')]);
+    const { code, stderr } = ritualWithout(
+      ['vega', '@resvg/resvg-js'],
+      ['plot', FIXTURE_RUNS, '1', 'loss', '-o', path.join(dir, 'x.svg')],
+    );
     assert.equal(code, 2, stderr);
     assert.match(stderr, /Install it: npm install vega$/m);
   });

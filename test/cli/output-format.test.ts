@@ -13,7 +13,7 @@ import { displayStatus, durationMs, summarizeMetric } from '../../packages/cli/s
 import { parseRunId, splitStore } from '../../packages/cli/src/store-argument.js';
 
 describe('formatting', () => {
-  it('durations: core\'s one formatter, `-` when unknown', () => {
+  it("durations: core's one formatter, `-` when unknown", () => {
     assert.deepEqual([0, 850, 1000, 31_500, 60_000, 105_500, 3_600_000, 7_380_000].map(formatRunDuration), [
       '0.0s',
       '0.9s',
@@ -28,7 +28,10 @@ describe('formatting', () => {
   });
 
   it('numbers: at most 6 significant digits, exponents for tiny and huge', () => {
-    assert.deepEqual([0.9731, 0.1 + 0.2, 1 / 3, 12345, 2.5e12, 1e-5, 2.5e20, 1.5e9 + 0.5, -0.5, Number.NaN].map(formatNumber), ['0.9731', '0.3', '0.333333', '12345', '2500000000000', '1e-5', '2.5e+20', '1.5e+9', '-0.5', 'NaN']);
+    assert.deepEqual(
+      [0.9731, 0.1 + 0.2, 1 / 3, 12345, 2.5e12, 1e-5, 2.5e20, 1.5e9 + 0.5, -0.5, Number.NaN].map(formatNumber),
+      ['0.9731', '0.3', '0.333333', '12345', '2500000000000', '1e-5', '2.5e+20', '1.5e+9', '-0.5', 'NaN'],
+    );
   });
 
   it('values: one short line', () => {
@@ -57,8 +60,14 @@ describe('STORE and ID positionals', () => {
   it('fixed-arity commands: one positional more than needed is the store', () => {
     assert.deepEqual(splitStore(['3'], { fixed: 1, usage: 'ID' }), { location: 'runs', rest: ['3'] });
     assert.deepEqual(splitStore(['my-runs', '3'], { fixed: 1, usage: 'ID' }), { location: 'my-runs', rest: ['3'] });
-    assert.deepEqual(splitStore(['mongodb://h/db', '3', 'loss'], { fixed: 2, usage: 'ID NAME' }), { location: 'mongodb://h/db', rest: ['3', 'loss'] });
-    assert.throws(() => splitStore([], { fixed: 1, usage: '[STORE] ID' }), (e: unknown) => e instanceof UsageError && /Expected \[STORE\] ID, got nothing/.test(e.message));
+    assert.deepEqual(splitStore(['mongodb://h/db', '3', 'loss'], { fixed: 2, usage: 'ID NAME' }), {
+      location: 'mongodb://h/db',
+      rest: ['3', 'loss'],
+    });
+    assert.throws(
+      () => splitStore([], { fixed: 1, usage: '[STORE] ID' }),
+      (e: unknown) => e instanceof UsageError && /Expected \[STORE\] ID, got nothing/.test(e.message),
+    );
     assert.throws(() => splitStore(['a', 'b', 'c'], { fixed: 1, usage: 'ID' }), UsageError);
   });
 
@@ -69,7 +78,10 @@ describe('STORE and ID positionals', () => {
       assert.deepEqual(splitStore(['1', '2', '3'], shape), { location: 'runs', rest: ['1', '2', '3'] });
       assert.deepEqual(splitStore([dir, '1', '2'], shape), { location: dir, rest: ['1', '2'] });
       assert.deepEqual(splitStore(['./elsewhere', '1', '2'], shape), { location: './elsewhere', rest: ['1', '2'] });
-      assert.deepEqual(splitStore(['mongodb://h/db', '1', '2'], shape), { location: 'mongodb://h/db', rest: ['1', '2'] });
+      assert.deepEqual(splitStore(['mongodb://h/db', '1', '2'], shape), {
+        location: 'mongodb://h/db',
+        rest: ['1', '2'],
+      });
       // string run ids are ids, not stores, when no such folder exists
       assert.deepEqual(splitStore(['baseline', 'tuned'], shape), { location: 'runs', rest: ['baseline', 'tuned'] });
       // a store with too few ids is refused
@@ -90,41 +102,66 @@ describe('run summaries', () => {
   const base = { start_time: new Date('2026-11-27T10:00:00Z'), stop_time: null };
   const now = new Date('2026-11-27T10:10:00Z');
   it('RUNNING? after 2 minutes without a heartbeat; the clock decides', () => {
-    assert.equal(displayStatus({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:08:30Z') }, now), 'RUNNING');
-    assert.equal(displayStatus({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:07:59Z') }, now), 'RUNNING?');
+    assert.equal(
+      displayStatus({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:08:30Z') }, now),
+      'RUNNING',
+    );
+    assert.equal(
+      displayStatus({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:07:59Z') }, now),
+      'RUNNING?',
+    );
     // no heartbeat yet: judged from the start time
     assert.equal(displayStatus({ ...base, status: 'RUNNING', heartbeat: null }, now), 'RUNNING?');
-    assert.equal(displayStatus({ ...base, status: 'COMPLETED', heartbeat: new Date('2026-11-27T10:01:00Z') }, now), 'COMPLETED');
+    assert.equal(
+      displayStatus({ ...base, status: 'COMPLETED', heartbeat: new Date('2026-11-27T10:01:00Z') }, now),
+      'COMPLETED',
+    );
   });
 
   it('durations: to stop, to now while alive, to the last beat when dead', () => {
-    assert.equal(durationMs({ ...base, status: 'COMPLETED', heartbeat: null, stop_time: new Date('2026-11-27T10:01:00Z') }, now), 60_000);
+    assert.equal(
+      durationMs({ ...base, status: 'COMPLETED', heartbeat: null, stop_time: new Date('2026-11-27T10:01:00Z') }, now),
+      60_000,
+    );
     assert.equal(durationMs({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:09:00Z') }, now), 600_000);
     assert.equal(durationMs({ ...base, status: 'RUNNING', heartbeat: new Date('2026-11-27T10:05:00Z') }, now), 300_000);
     assert.equal(durationMs({ ...base, start_time: null, status: 'QUEUED', heartbeat: null }, now), null);
   });
 
   it('metric summary: last/min/max/count, NaN counted but not a min or max', () => {
-    assert.deepEqual(summarizeMetric({ name: 'loss', steps: [0, 1, 2, 3], values: [2, Number.NaN, 0.5, 1], timestamps: [0, 0, 0, 0] }), {
-      name: 'loss',
-      count: 4,
-      last: 1,
-      lastStep: 3,
-      min: 0.5,
-      max: 2,
+    assert.deepEqual(
+      summarizeMetric({ name: 'loss', steps: [0, 1, 2, 3], values: [2, Number.NaN, 0.5, 1], timestamps: [0, 0, 0, 0] }),
+      {
+        name: 'loss',
+        count: 4,
+        last: 1,
+        lastStep: 3,
+        min: 0.5,
+        max: 2,
+      },
+    );
+    assert.deepEqual(summarizeMetric({ name: 'e', steps: [], values: [], timestamps: [] }), {
+      name: 'e',
+      count: 0,
+      last: null,
+      lastStep: null,
+      min: null,
+      max: null,
     });
-    assert.deepEqual(summarizeMetric({ name: 'e', steps: [], values: [], timestamps: [] }), { name: 'e', count: 0, last: null, lastStep: null, min: null, max: null });
   });
 });
 
 describe('config paths', () => {
   it('flattens to dotted leaves, arrays and empty objects as leaves', () => {
-    assert.deepEqual([...flattenPaths({ a: 1, m: { h: 2, l: [1, 2], e: {} } })], [
-      ['a', 1],
-      ['m.h', 2],
-      ['m.l', [1, 2]],
-      ['m.e', {}],
-    ]);
+    assert.deepEqual(
+      [...flattenPaths({ a: 1, m: { h: 2, l: [1, 2], e: {} } })],
+      [
+        ['a', 1],
+        ['m.h', 2],
+        ['m.l', [1, 2]],
+        ['m.e', {}],
+      ],
+    );
     assert.equal(valueAtPath({ config: { model: { layers: [8, 4] } } }, 'config.model.layers.1'), 4);
     assert.equal(valueAtPath({ config: {} }, 'config.x.y'), undefined);
     assert.ok(sameValue({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }));

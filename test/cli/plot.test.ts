@@ -17,12 +17,22 @@ describe('ritual plot', () => {
 
   it('draws one line per run into an SVG, labelled with runs and the metric', async () => {
     const file = path.join(dir, 'loss.svg');
-    const { code, stderr } = await runCli(['plot', FIXTURE_RUNS, '1,3', 'loss', '-o', file, '--title', 'Loss of two runs']);
+    const { code, stderr } = await runCli([
+      'plot',
+      FIXTURE_RUNS,
+      '1,3',
+      'loss',
+      '-o',
+      file,
+      '--title',
+      'Loss of two runs',
+    ]);
     assert.equal(code, 0, stderr);
     assert.match(stderr, /Wrote .*loss\.svg \(2 runs, 1 metric\)/);
     const svg = await readFile(file, 'utf8');
     assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    for (const text of ['Loss of two runs', '1 mnist', '3 mnist-long', '>loss<', '>step<']) assert.ok(svg.includes(text), `SVG contains ${text}`);
+    for (const text of ['Loss of two runs', '1 mnist', '3 mnist-long', '>loss<', '>step<'])
+      assert.ok(svg.includes(text), `SVG contains ${text}`);
     // two curves, one per run, each a stroked path through its points
     const curves = svg.match(/<path [^>]*aria-roledescription="line mark"[^>]*>/g) ?? [];
     assert.equal(curves.length, 2);
@@ -75,19 +85,32 @@ describe('buildPlotSpec', () => {
     { run: '1', metric: 'acc', step: 0, value: 0.9 },
   ];
   it('one metric: a single chart titled by the metric', () => {
-    const spec = buildPlotSpec(points.slice(0, 2), { width: 300, height: 200, logY: false, metrics: ['loss'] }) as Record<string, any>;
+    const spec = buildPlotSpec(points.slice(0, 2), {
+      width: 300,
+      height: 200,
+      logY: false,
+      metrics: ['loss'],
+    }) as Record<string, any>;
     assert.equal(spec.mark.type, 'line');
     assert.equal(spec.encoding.y.title, 'loss');
     assert.equal(spec.facet, undefined);
   });
   it('several metrics: one row per metric with independent y scales', () => {
-    const spec = buildPlotSpec(points, { width: 300, height: 200, logY: false, metrics: ['loss', 'acc'] }) as Record<string, any>;
+    const spec = buildPlotSpec(points, { width: 300, height: 200, logY: false, metrics: ['loss', 'acc'] }) as Record<
+      string,
+      any
+    >;
     assert.equal(spec.facet.row.field, 'metric');
     assert.deepEqual(spec.facet.row.sort, ['loss', 'acc']);
     assert.equal(spec.resolve.scale.y, 'independent');
   });
   it('a log axis drops values it cannot show', () => {
-    const spec = buildPlotSpec([...points.slice(0, 2), { run: '1', metric: 'loss', step: 2, value: 0 }], { width: 300, height: 200, logY: true, metrics: ['loss'] }) as Record<string, any>;
+    const spec = buildPlotSpec([...points.slice(0, 2), { run: '1', metric: 'loss', step: 2, value: 0 }], {
+      width: 300,
+      height: 200,
+      logY: true,
+      metrics: ['loss'],
+    }) as Record<string, any>;
     assert.equal(spec.encoding.y.scale.type, 'log');
     assert.equal(spec.data.values.length, 2);
   });

@@ -31,7 +31,10 @@ export async function runCli(args: string[], options: { now?: Date; color?: bool
 export function tableRow(output: string, first: string): string[] | undefined {
   for (const line of output.split('\n')) {
     if (!line.startsWith('│')) continue;
-    const cells = line.split('│').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('│')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells[0] === first) return cells;
   }
   return undefined;

@@ -35,8 +35,14 @@ describe('ritual show', () => {
     ]);
     assert.ok(section(stdout, 'Host').some((l) => /node\s+v20\.20\.2/.test(l)));
     assert.ok(section(stdout, 'Host').some((l) => /cpu\s+AMD EPYC 7B13 \(2 cores\)/.test(l)));
-    assert.deepEqual(section(stdout, 'Git'), ['  https://github.com/ada/mnist.git  3f2c1e9a7b6d5c4e3f2a1b0c9d8e7f6a5b4c3d2e']);
-    assert.ok(section(stdout, 'Sources').some((l) => /train\.js\s+_sources\/train_8bea0698e0793e362a7334baf636f9ec\.js/.test(l)));
+    assert.deepEqual(section(stdout, 'Git'), [
+      '  https://github.com/ada/mnist.git  3f2c1e9a7b6d5c4e3f2a1b0c9d8e7f6a5b4c3d2e',
+    ]);
+    assert.ok(
+      section(stdout, 'Sources').some((l) =>
+        /train\.js\s+_sources\/train_8bea0698e0793e362a7334baf636f9ec\.js/.test(l),
+      ),
+    );
     assert.deepEqual(section(stdout, 'Dependencies'), ['  @tensorflow/tfjs==4.22.0  seedrandom==3.0.5']);
     const metrics = section(stdout, 'Metrics').join('\n');
     assert.match(metrics, /│ acc\s+│\s+3 │\s+2 │ 0\.9731 │\s+0\.82 │ 0\.9731 │ 2026-11-27 10:43:12/);
@@ -49,8 +55,15 @@ describe('ritual show', () => {
     const runs = join(await mkdtemp(join(tmpdir(), 'ritual-show-system-')), 'runs');
     await cp(FIXTURE_RUNS, runs, { recursive: true });
     const system = {
-      interval_s: 1, samples: 104, peak_rss_mb: 812.4, cpu_percent_mean: 61.2, cpu_percent_peak: 98.5,
-      process_cpu_percent_mean: 143.7, process_cpu_percent_peak: 190.1, memory_percent_peak: 41.3, gpu_memory_used_mb_peak: 5120,
+      interval_s: 1,
+      samples: 104,
+      peak_rss_mb: 812.4,
+      cpu_percent_mean: 61.2,
+      cpu_percent_peak: 98.5,
+      process_cpu_percent_mean: 143.7,
+      process_cpu_percent_peak: 190.1,
+      memory_percent_peak: 41.3,
+      gpu_memory_used_mb_peak: 5120,
     };
     await writeFile(join(runs, '1', 'info.json'), JSON.stringify({ system }));
     const { code, stdout, stderr } = await runCli(['show', runs, '1']);
@@ -64,7 +77,10 @@ describe('ritual show', () => {
       /memory use\s+peak 41\.3% \(whole machine\)$/,
       /gpu memory\s+peak 5120 MB$/,
     ]) {
-      assert.ok(host.some((line) => expected.test(line)), `${String(expected)} in\n${host.join('\n')}`);
+      assert.ok(
+        host.some((line) => expected.test(line)),
+        `${String(expected)} in\n${host.join('\n')}`,
+      );
     }
     const unsampled = await runCli(['show', FIXTURE_RUNS, '1']);
     assert.ok(!section(unsampled.stdout, 'Host').some((line) => /sampled|peak rss/.test(line)), 'no summary, no lines');
@@ -94,11 +110,21 @@ describe('ritual show', () => {
 
   it('prints the run, metric summaries and artifacts as JSON', async () => {
     const { stdout } = await runCli(['show', FIXTURE_RUNS, '1', '--json']);
-    const parsed = JSON.parse(stdout) as { run: { _id: unknown; config: { lr: number } }; metrics: Array<{ name: string; last: number; min: number; max: number; count: number }>; artifacts: Array<{ name: string }> };
+    const parsed = JSON.parse(stdout) as {
+      run: { _id: unknown; config: { lr: number } };
+      metrics: Array<{ name: string; last: number; min: number; max: number; count: number }>;
+      artifacts: Array<{ name: string }>;
+    };
     assert.equal(parsed.run._id, 1);
     assert.equal(parsed.run.config.lr, 0.001);
-    assert.deepEqual(parsed.metrics.find((m) => m.name === 'loss'), { name: 'loss', count: 3, last: 0.11, lastStep: 2, min: 0.11, max: 0.61 });
-    assert.deepEqual(parsed.artifacts.map((a) => a.name), ['model.json']);
+    assert.deepEqual(
+      parsed.metrics.find((m) => m.name === 'loss'),
+      { name: 'loss', count: 3, last: 0.11, lastStep: 2, min: 0.11, max: 0.61 },
+    );
+    assert.deepEqual(
+      parsed.artifacts.map((a) => a.name),
+      ['model.json'],
+    );
   });
 
   it('refuses an unknown id with a hint and exit code 2', async () => {

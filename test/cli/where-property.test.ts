@@ -26,10 +26,25 @@ const equalityValueArb: fc.Arbitrary<Value> = fc.oneof(numberArb, fc.constantFro
 const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ expr: Expr }>((tie) => ({
   expr: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ kind: fc.constant('cmp' as const), field: fieldArb, op: fc.constantFrom('=' as const, '!=' as const), value: equalityValueArb }),
+    fc.record({
+      kind: fc.constant('cmp' as const),
+      field: fieldArb,
+      op: fc.constantFrom('=' as const, '!=' as const),
+      value: equalityValueArb,
+    }),
     // order comparisons with numbers only: MongoDB never orders across types
-    fc.record({ kind: fc.constant('cmp' as const), field: fieldArb, op: fc.constantFrom('<' as const, '<=' as const, '>' as const, '>=' as const), value: numberArb }),
-    fc.record({ kind: fc.constant('in' as const), field: fieldArb, values: fc.array(numberArb, { maxLength: 3 }), negated: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('cmp' as const),
+      field: fieldArb,
+      op: fc.constantFrom('<' as const, '<=' as const, '>' as const, '>=' as const),
+      value: numberArb,
+    }),
+    fc.record({
+      kind: fc.constant('in' as const),
+      field: fieldArb,
+      values: fc.array(numberArb, { maxLength: 3 }),
+      negated: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('exists' as const), field: fieldArb, negated: fc.boolean() }),
     fc.record({ kind: fc.constant('not' as const), inner: tie('expr') }),
     fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), left: tie('expr'), right: tie('expr') }),
@@ -110,7 +125,10 @@ describe('compileWhere: property', () => {
       fc.property(exprArb, fc.array(docArb, { minLength: 1, maxLength: 12 }), fc.boolean(), (expr, docs, bare) => {
         const text = write(expr, bare);
         const filter = compileWhere(text);
-        const selected = new Query(filter).find<Doc>(docs.map((d, i) => ({ ...d, _i: i }))).all().map((d) => d._i);
+        const selected = new Query(filter)
+          .find<Doc>(docs.map((d, i) => ({ ...d, _i: i })))
+          .all()
+          .map((d) => d._i);
         const expected = docs.flatMap((d, i) => (evaluate(expr, d) ? [i] : []));
         assert.deepEqual(selected, expected, `${text}\n=> ${JSON.stringify(filter)}`);
       }),

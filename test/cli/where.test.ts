@@ -18,7 +18,10 @@ const CASES: Array<[string, unknown]> = [
   ['result >= .5', { result: { $gte: 0.5 } }],
   ['config.lr < 0.01 and status = COMPLETED', { 'config.lr': { $lt: 0.01 }, status: 'COMPLETED' }],
   ['config.lr > 0.001 AND config.lr < 0.1', { 'config.lr': { $gt: 0.001, $lt: 0.1 } }],
-  ['config.lr > 0.001 and config.lr > 0.01', { $and: [{ 'config.lr': { $gt: 0.001 } }, { 'config.lr': { $gt: 0.01 } }] }],
+  [
+    'config.lr > 0.001 and config.lr > 0.01',
+    { $and: [{ 'config.lr': { $gt: 0.001 } }, { 'config.lr': { $gt: 0.01 } }] },
+  ],
   ['status = COMPLETED or status = FAILED', { $or: [{ status: 'COMPLETED' }, { status: 'FAILED' }] }],
   ['a = 1 or b = 2 or c = 3', { $or: [{ a: 1 }, { b: 2 }, { c: 3 }] }],
   // and binds tighter than or
@@ -77,11 +80,34 @@ describe('compileWhere: readable syntax to MongoDB filters', () => {
 
   it('produces filters that select the right runs (evaluated with mingo)', () => {
     const runs = [
-      { _id: 1, status: 'COMPLETED', config: { lr: 0.001, opt: 'adam' }, result: 0.9, start_time: new Date('2026-11-26T10:00:00Z') },
-      { _id: 2, status: 'FAILED', config: { lr: 0.1, opt: 'sgd' }, result: null, fail_trace: ['x'], start_time: new Date('2026-11-27T10:00:00Z') },
-      { _id: 3, status: 'COMPLETED', config: { lr: 0.05, opt: 'sgd' }, result: 0.7, start_time: new Date('2026-11-27T11:00:00Z') },
+      {
+        _id: 1,
+        status: 'COMPLETED',
+        config: { lr: 0.001, opt: 'adam' },
+        result: 0.9,
+        start_time: new Date('2026-11-26T10:00:00Z'),
+      },
+      {
+        _id: 2,
+        status: 'FAILED',
+        config: { lr: 0.1, opt: 'sgd' },
+        result: null,
+        fail_trace: ['x'],
+        start_time: new Date('2026-11-27T10:00:00Z'),
+      },
+      {
+        _id: 3,
+        status: 'COMPLETED',
+        config: { lr: 0.05, opt: 'sgd' },
+        result: 0.7,
+        start_time: new Date('2026-11-27T11:00:00Z'),
+      },
     ];
-    const ids = (expr: string): number[] => new Query(compileWhere(expr)).find<{ _id: number }>(runs).all().map((r) => r._id);
+    const ids = (expr: string): number[] =>
+      new Query(compileWhere(expr))
+        .find<{ _id: number }>(runs)
+        .all()
+        .map((r) => r._id);
     assert.deepEqual(ids('config.lr < 0.01'), [1]);
     assert.deepEqual(ids('status = COMPLETED and config.opt = sgd'), [3]);
     assert.deepEqual(ids('not (status = COMPLETED and config.opt = sgd)'), [1, 2]);

@@ -17,7 +17,9 @@ import { pythonEnvOrSkip } from '../support/python-env.js';
 const run = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as series, artifacts', { timeout: 600_000 }, async (t) => {
+test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as series, artifacts', {
+  timeout: 600_000,
+}, async (t) => {
   const env = await pythonEnvOrSkip();
   if ('skip' in env) return t.skip(env.skip);
   const base = await tempDir('ritual-incense-');
@@ -30,8 +32,18 @@ test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as s
   // Run 1: complete, with metrics over two flushes and artifacts (one in a subfolder).
   const t0 = Date.now();
   await observer.started(startedEvent(experiment, { config: { lr: 0.01, model: { hidden: 128 }, seed: 7 } }));
-  await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0, 1], values: [0.9, 0.5], timestamps: [t0, t0 + 1] }] });
-  await observer.heartbeat({ runId: 1, info: { note: 'hi' }, capturedOutDelta: 'epoch 1\n', beatTime: new Date(), result: null });
+  await observer.logMetrics({
+    runId: 1,
+    info: {},
+    metrics: [{ name: 'loss', steps: [0, 1], values: [0.9, 0.5], timestamps: [t0, t0 + 1] }],
+  });
+  await observer.heartbeat({
+    runId: 1,
+    info: { note: 'hi' },
+    capturedOutDelta: 'epoch 1\n',
+    beatTime: new Date(),
+    result: null,
+  });
   await observer.logMetrics({
     runId: 1,
     info: {},
@@ -40,20 +52,40 @@ test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as s
       { name: 'acc', steps: [10, 20], values: [0.5, 0.75], timestamps: [t0 + 3, t0 + 4] },
     ],
   });
-  await observer.heartbeat({ runId: 1, info: { note: 'hi' }, capturedOutDelta: 'epoch 2\n', beatTime: new Date(), result: null });
+  await observer.heartbeat({
+    runId: 1,
+    info: { note: 'hi' },
+    capturedOutDelta: 'epoch 2\n',
+    beatTime: new Date(),
+    result: null,
+  });
   await observer.artifactAdded({ runId: 1, name: 'model.json', path: modelFile });
   await observer.artifactAdded({ runId: 1, name: 'checkpoints/model.json', path: modelFile });
   await observer.completed({ runId: 1, stopTime: new Date(), result: 0.75 });
   await observer.close();
 
   // Run 2: queued. Run 3: still running, with a NaN loss.
-  await observer.queued({ runId: null, experiment, command: 'main', host, queueTime: new Date(), config: { lr: 0.1 }, meta });
+  await observer.queued({
+    runId: null,
+    experiment,
+    command: 'main',
+    host,
+    queueTime: new Date(),
+    config: { lr: 0.1 },
+    meta,
+  });
   await observer.close();
   await observer.started(startedEvent(experiment, { config: { lr: 1 } }));
-  await observer.logMetrics({ runId: 3, info: {}, metrics: [{ name: 'loss', steps: [0, 1], values: [2, Number.NaN], timestamps: [t0, t0] }] });
+  await observer.logMetrics({
+    runId: 3,
+    info: {},
+    metrics: [{ name: 'loss', steps: [0, 1], values: [2, Number.NaN], timestamps: [t0, t0] }],
+  });
   await observer.heartbeat({ runId: 3, info: {}, capturedOutDelta: '', beatTime: new Date(), result: null });
 
-  const { stdout } = await run(env.python, [join(HERE, 'incense_load.py'), runsDir, '1', '2', '3'], { timeout: 120_000 });
+  const { stdout } = await run(env.python, [join(HERE, 'incense_load.py'), runsDir, '1', '2', '3'], {
+    timeout: 120_000,
+  });
   await observer.close();
   const loaded = JSON.parse(stdout);
 
@@ -79,5 +111,9 @@ test('incense FileSystemExperimentLoader loads ritual runs: config, metrics as s
   assert.deepEqual(loaded['2'].metrics, {});
 
   assert.equal(loaded['3'].status, 'RUNNING');
-  assert.deepEqual(loaded['3'].metrics.loss.values, [2, 'NaN'], 'a NaN stored as Sacred\'s bare NaN token reads back as NaN in pandas');
+  assert.deepEqual(
+    loaded['3'].metrics.loss.values,
+    [2, 'NaN'],
+    "a NaN stored as Sacred's bare NaN token reads back as NaN in pandas",
+  );
 });

@@ -23,8 +23,12 @@ const RITUAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/;
 
 /** Differences we make on purpose, each with its reason. Paths are dotted; `*` keeps only "is an object". */
 const DELIBERATE: Array<{ file: string; path: string; reason: string; keepObject?: boolean }> = [
-  { file: 'run.json', path: 'host.python_version', reason: 'ritual runs on Node: the runtime version is host.node_version' },
-  { file: 'run.json', path: 'host.node_version', reason: 'the Node counterpart of Sacred\'s host.python_version' },
+  {
+    file: 'run.json',
+    path: 'host.python_version',
+    reason: 'ritual runs on Node: the runtime version is host.node_version',
+  },
+  { file: 'run.json', path: 'host.node_version', reason: "the Node counterpart of Sacred's host.python_version" },
   { file: 'run.json', path: 'host.cpu_count', reason: 'an extra host fact ritual records (Sacred has none)' },
   { file: 'run.json', path: 'host.memory_total', reason: 'an extra host fact ritual records (Sacred has none)' },
   { file: 'run.json', path: 'host.gpus', reason: 'only present when a GPU is found, in both' },
@@ -32,17 +36,25 @@ const DELIBERATE: Array<{ file: string; path: string; reason: string; keepObject
     file: 'run.json',
     path: 'meta.options',
     keepObject: true,
-    reason: 'the flag set is each command line\'s own: Sacred adds docopt internals (COMMAND, UPDATE, help, with) and Python-only flags (--pdb, --s3, --sql, --tiny_db)',
+    reason:
+      "the flag set is each command line's own: Sacred adds docopt internals (COMMAND, UPDATE, help, with) and Python-only flags (--pdb, --s3, --sql, --tiny_db)",
   },
 ];
-const DELIBERATE_FILES = [{ name: '.ritual', reason: 'ritual\'s append-only metrics log and temp files of atomic writes; a folder, so Sacred readers (incense) skip it' }];
+const DELIBERATE_FILES = [
+  {
+    name: '.ritual',
+    reason:
+      "ritual's append-only metrics log and temp files of atomic writes; a folder, so Sacred readers (incense) skip it",
+  },
+];
 
 type Shape = string | { [key: string]: Shape } | Shape[];
 
 function shape(value: unknown): Shape {
   if (value === null) return 'null';
   if (Array.isArray(value)) return value.map(shape);
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shape(v)]));
+  if (typeof value === 'object')
+    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, shape(v)]));
   return typeof value;
 }
 
@@ -52,7 +64,11 @@ function drop(target: Record<string, Shape>, path: string, keepObject: boolean):
   for (const part of parts.slice(0, -1)) node = (node as Record<string, Shape> | undefined)?.[part];
   const last = parts.at(-1) as string;
   if (node && typeof node === 'object' && !Array.isArray(node) && last in node) {
-    if (keepObject) node[last] = typeof node[last] === 'object' && !Array.isArray(node[last]) ? 'object' : `not an object: ${JSON.stringify(node[last])}`;
+    if (keepObject)
+      node[last] =
+        typeof node[last] === 'object' && !Array.isArray(node[last])
+          ? 'object'
+          : `not an object: ${JSON.stringify(node[last])}`;
     else delete node[last];
   }
 }
@@ -60,7 +76,8 @@ function drop(target: Record<string, Shape>, path: string, keepObject: boolean):
 /** Differences between two shapes; an empty array matches any array (no element to compare). */
 function compare(sacred: Shape, ours: Shape, path: string, out: string[]): void {
   if (Array.isArray(sacred) || Array.isArray(ours)) {
-    if (!Array.isArray(sacred) || !Array.isArray(ours)) return void out.push(`${path}: Sacred ${JSON.stringify(sacred)} vs ritual ${JSON.stringify(ours)}`);
+    if (!Array.isArray(sacred) || !Array.isArray(ours))
+      return void out.push(`${path}: Sacred ${JSON.stringify(sacred)} vs ritual ${JSON.stringify(ours)}`);
     if (sacred.length > 0 && ours.length > 0) compare(sacred[0] as Shape, ours[0] as Shape, `${path}[0]`, out);
     return;
   }
@@ -96,14 +113,20 @@ async function writeRitualRun(base: string, artifact: string): Promise<string> {
       { name: 'acc', steps: [0, 1, 2], values: [0.5, 0.6, 0.7], timestamps: [now, now + 1, now + 2] },
     ],
   });
-  await observer.heartbeat({ runId, info: { note: 'naïve 日本' }, capturedOutDelta: 'training\n', beatTime: new Date(), result: null });
+  await observer.heartbeat({
+    runId,
+    info: { note: 'naïve 日本' },
+    capturedOutDelta: 'training\n',
+    beatTime: new Date(),
+    result: null,
+  });
   await observer.artifactAdded({ runId, name: 'model.json', path: artifact });
   await observer.completed({ runId, stopTime: new Date(), result: 0.8 });
   await observer.close();
   return join(runsDir, String(runId));
 }
 
-test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObserver', { timeout: 600_000 }, async (t) => {
+test("ritual's run folder has the structure of Sacred 0.8.7's FileStorageObserver", { timeout: 600_000 }, async (t) => {
   const env = await pythonEnvOrSkip();
   if ('skip' in env) return t.skip(env.skip);
   const base = await tempDir('ritual-conformance-');
@@ -122,7 +145,10 @@ test('ritual\'s run folder has the structure of Sacred 0.8.7\'s FileStorageObser
   const ritualRun = await writeRitualRun(base, artifact);
 
   const hidden = new Set(DELIBERATE_FILES.map((f) => f.name));
-  assert.deepEqual((await readdir(ritualRun)).filter((name) => !hidden.has(name)).sort(), (await readdir(sacredRun)).sort());
+  assert.deepEqual(
+    (await readdir(ritualRun)).filter((name) => !hidden.has(name)).sort(),
+    (await readdir(sacredRun)).sort(),
+  );
 
   const problems: string[] = [];
   for (const file of ['run.json', 'config.json', 'metrics.json', 'info.json']) {

@@ -37,7 +37,9 @@ interface Series {
   values: number[];
 }
 
-test('incense and Omniboard\'s lookup read system.* metrics of a real run, file store and MongoDB', { timeout: 600_000 }, async (t) => {
+test("incense and Omniboard's lookup read system.* metrics of a real run, file store and MongoDB", {
+  timeout: 600_000,
+}, async (t) => {
   const env = await pythonEnvOrSkip();
   if ('skip' in env) return t.skip(env.skip);
   const work = await mkdtemp(join(tmpdir(), 'ritual-system-readers-'));
@@ -52,14 +54,21 @@ test('incense and Omniboard\'s lookup read system.* metrics of a real run, file 
       timeout: 120_000,
     });
     const stored = JSON.parse(await readFile(join(runs, '1', 'metrics.json'), 'utf8')) as Record<string, Series>;
-    const systemNames = Object.keys(stored).filter((name) => name.startsWith('system.')).sort();
-    assert.ok(systemNames.includes('system.process_rss_mb') && systemNames.includes('system.cpu_percent'), systemNames.join());
+    const systemNames = Object.keys(stored)
+      .filter((name) => name.startsWith('system.'))
+      .sort();
+    assert.ok(
+      systemNames.includes('system.process_rss_mb') && systemNames.includes('system.cpu_percent'),
+      systemNames.join(),
+    );
 
     const pick = (all: Record<string, Series>) =>
       Object.fromEntries(systemNames.map((name) => [name, { steps: all[name]?.steps, values: all[name]?.values }]));
     const expected = pick(stored);
 
-    const { stdout: fromFiles } = await run(env.python, [join(HERE, 'incense_load.py'), runs, '1'], { timeout: 120_000 });
+    const { stdout: fromFiles } = await run(env.python, [join(HERE, 'incense_load.py'), runs, '1'], {
+      timeout: 120_000,
+    });
     assert.deepEqual(pick(JSON.parse(fromFiles)['1'].metrics), expected, 'incense FileSystemExperimentLoader');
 
     const loader = join(work, 'load_mongo.py');
@@ -69,7 +78,9 @@ test('incense and Omniboard\'s lookup read system.* metrics of a real run, file 
 
     const db = client.db('sampled');
     const runDocument = (await db.collection('runs').findOne({ _id: 1 as never }))!;
-    const listed = new Map((runDocument.info.metrics as Array<{ name: string; id: string }>).map((entry) => [entry.name, entry.id]));
+    const listed = new Map(
+      (runDocument.info.metrics as Array<{ name: string; id: string }>).map((entry) => [entry.name, entry.id]),
+    );
     for (const name of systemNames) {
       const document = await db.collection('metrics').findOne({ run_id: 1, name });
       assert.ok(document, `metrics document for ${name}`);

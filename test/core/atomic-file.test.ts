@@ -12,7 +12,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { appendFileWhole, appendFileWholeSync, writeFileAtomic, writeFileAtomicSync, writeFully } from '@ritual/core/observer-kit';
+import {
+  appendFileWhole,
+  appendFileWholeSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFully,
+} from '@ritual/core/observer-kit';
 
 /** A handle whose writes take at most `perCall` bytes, and nothing once `capacity` bytes are in. */
 function shortWritingHandle(perCall: number, capacity: number): { handle: FileHandle; written: number[] } {
@@ -37,7 +43,10 @@ test('writeFully continues short writes until every byte is written', async () =
 
 test('writeFully rejects a write that stops making progress (a full disk), instead of reporting success', async () => {
   const { handle, written } = shortWritingHandle(4, 10);
-  await assert.rejects(writeFully(handle, new Uint8Array(16), null, 'metrics.json.tmp'), /Only 10 of 16 bytes could be written to metrics\.json\.tmp/);
+  await assert.rejects(
+    writeFully(handle, new Uint8Array(16), null, 'metrics.json.tmp'),
+    /Only 10 of 16 bytes could be written to metrics\.json\.tmp/,
+  );
   assert.equal(written.length, 10);
 });
 

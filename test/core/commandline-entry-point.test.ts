@@ -24,7 +24,8 @@ let compiled: { mjs: string; cjs: string; dir: string };
 before(() => {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-entry-point-'));
   const text = readFileSync(source, 'utf8');
-  const emit = (module: ts.ModuleKind) => ts.transpileModule(text, { compilerOptions: { module, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const emit = (module: ts.ModuleKind) =>
+    ts.transpileModule(text, { compilerOptions: { module, target: ts.ScriptTarget.ES2022 } }).outputText;
   compiled = { mjs: join(dir, 'entry-point.mjs'), cjs: join(dir, 'entry-point.cjs'), dir };
   writeFileSync(compiled.mjs, emit(ts.ModuleKind.ESNext));
   writeFileSync(compiled.cjs, emit(ts.ModuleKind.CommonJS));
@@ -38,12 +39,17 @@ async function lines(args: string[], mode: 'node' | 'tsx'): Promise<Array<Record
   };
   const execArgv = mode === 'tsx' ? ['--import', 'tsx'] : [];
   const { stdout } = await run(process.execPath, [...execArgv, ...args], { cwd: root, env, timeout: 30_000 });
-  return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 for (const mode of ['node', 'tsx'] as const) {
   test(`${mode}: an ESM entry file (.mjs) is the entry point via import.meta, its url and its filename`, async () => {
-    assert.deepEqual(await lines([join(fixtures, 'entry.mjs')], mode), [{ who: 'entry.mjs', meta: true, url: true, filename: true }]);
+    assert.deepEqual(await lines([join(fixtures, 'entry.mjs')], mode), [
+      { who: 'entry.mjs', meta: true, url: true, filename: true },
+    ]);
   });
 
   test(`${mode}: an ESM or CJS file imported from another file is not the entry point`, async () => {
@@ -55,7 +61,9 @@ for (const mode of ['node', 'tsx'] as const) {
   });
 
   test(`${mode}: a CommonJS entry file (.cjs) is the entry point via module and __filename`, async () => {
-    assert.deepEqual(await lines([join(fixtures, 'entry.cjs')], mode), [{ who: 'entry.cjs', module: true, filename: true, requireMain: true }]);
+    assert.deepEqual(await lines([join(fixtures, 'entry.cjs')], mode), [
+      { who: 'entry.cjs', module: true, filename: true, requireMain: true },
+    ]);
   });
 
   test(`${mode}: a CommonJS file required from another is not`, async () => {
@@ -86,7 +94,9 @@ test('tsx: ESM TypeScript entry, imported TypeScript, and a .js path that tsx ma
 });
 
 test('tsx: CommonJS TypeScript (.cts) passes its module object', async () => {
-  assert.deepEqual(await lines([join(fixtures, 'entry.cts')], 'tsx'), [{ who: 'entry.cts', module: true, filename: true }]);
+  assert.deepEqual(await lines([join(fixtures, 'entry.cts')], 'tsx'), [
+    { who: 'entry.cts', module: true, filename: true },
+  ]);
   assert.deepEqual(await lines([join(fixtures, 'requirer.cts')], 'tsx'), [
     { who: 'entry.cts', module: false, filename: false },
     { who: 'requirer.cts', module: true },

@@ -12,7 +12,12 @@ const fixture = join(root, 'test/fixtures/commandline/experiment.ts');
 function cli(args: string[], env: Record<string, string> = { NO_COLOR: '1' }, file = fixture) {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (!('FORCE_COLOR' in env)) delete childEnv.FORCE_COLOR;
-  const result = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', file, ...args], { cwd: root, env: childEnv, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', file, ...args], {
+    cwd: root,
+    env: childEnv,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -44,7 +49,10 @@ test('print_config in colour when forced; typechanged in red', () => {
 
 test('user mistakes exit 2 with one message and no stack trace', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['with', 'lrr=1'], /Added new config entry 'lrr' that is not used anywhere\. Did you mean 'lr'\? Use --force \(-f\) to add it anyway\./],
+    [
+      ['with', 'lrr=1'],
+      /Added new config entry 'lrr' that is not used anywhere\. Did you mean 'lr'\? Use --force \(-f\) to add it anyway\./,
+    ],
     [['bogus'], /Unknown command 'bogus'\. Available commands: .*print_config/],
     [['with', 'a..b=1'], /Malformed update 'a\.\.b=1'/],
     [['-C', 'xyz'], /--capture MODE expects one of no, sys, fd/],
@@ -71,7 +79,11 @@ test('an unobserved run gets the updated, derived config', () => {
 });
 
 test('importing the experiment file does not start a run', () => {
-  const { code, stdout, stderr } = cli([], { NO_COLOR: '1' }, join(root, 'test/fixtures/commandline/experiment-importer.ts'));
+  const { code, stdout, stderr } = cli(
+    [],
+    { NO_COLOR: '1' },
+    join(root, 'test/fixtures/commandline/experiment-importer.ts'),
+  );
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), 'IMPORTED');
 });

@@ -25,7 +25,15 @@ test('no arguments: main with defaults', () => {
   assert.deepEqual(parsed.updates, {});
   assert.deepEqual(parsed.requested, []);
   assert.deepEqual(parsed.options, {
-    printConfig: false, unobserved: false, queue: false, force: false, debug: false, enforceClean: false, beatInterval: 10, capture: 'sys', help: false,
+    printConfig: false,
+    unobserved: false,
+    queue: false,
+    force: false,
+    debug: false,
+    enforceClean: false,
+    beatInterval: 10,
+    capture: 'sys',
+    help: false,
   });
   assert.equal(parsed.metaOptions.COMMAND, null);
   assert.deepEqual(parsed.metaOptions.UPDATE, []);
@@ -35,18 +43,49 @@ test('no arguments: main with defaults', () => {
 });
 
 test('command, updates, dotted paths, named configs and files, in order', () => {
-  const parsed = parse('print_config', 'with', 'lr=0.01', 'model.hidden=256', 'fast', 'model.act=relu', 'conf/big.yaml', 'tags=[a, b]');
+  const parsed = parse(
+    'print_config',
+    'with',
+    'lr=0.01',
+    'model.hidden=256',
+    'fast',
+    'model.act=relu',
+    'conf/big.yaml',
+    'tags=[a, b]',
+  );
   assert.equal(parsed.command, 'print_config');
   assert.deepEqual(parsed.updates, { lr: 0.01, model: { hidden: 256, act: 'relu' }, tags: ['a', 'b'] });
   assert.deepEqual(parsed.requested, ['fast', 'conf/big.yaml']);
   assert.equal(parsed.metaOptions.COMMAND, 'print_config');
   assert.equal(parsed.metaOptions.with, true);
-  assert.deepEqual(parsed.metaOptions.UPDATE, ['lr=0.01', 'model.hidden=256', 'fast', 'model.act=relu', 'conf/big.yaml', 'tags=[a, b]']);
+  assert.deepEqual(parsed.metaOptions.UPDATE, [
+    'lr=0.01',
+    'model.hidden=256',
+    'fast',
+    'model.act=relu',
+    'conf/big.yaml',
+    'tags=[a, b]',
+  ]);
 });
 
 test('= inside values, quoting, spaces, empty value', () => {
-  const parsed = parse('with', 'msg=a=b', 'name="quoted = text"', "greeting='hi there'", ' padded = 3 ', 'empty=', 'url=http://h/x?y=1');
-  assert.deepEqual(parsed.updates, { msg: 'a=b', name: 'quoted = text', greeting: 'hi there', padded: 3, empty: '', url: 'http://h/x?y=1' });
+  const parsed = parse(
+    'with',
+    'msg=a=b',
+    'name="quoted = text"',
+    "greeting='hi there'",
+    ' padded = 3 ',
+    'empty=',
+    'url=http://h/x?y=1',
+  );
+  assert.deepEqual(parsed.updates, {
+    msg: 'a=b',
+    name: 'quoted = text',
+    greeting: 'hi there',
+    padded: 3,
+    empty: '',
+    url: 'http://h/x?y=1',
+  });
 });
 
 test('later updates win; objects given as values merge with dotted updates', () => {
@@ -88,12 +127,74 @@ test('options anywhere: before the command, before and after with, mixed with up
 });
 
 test('every flag, short and long, both spellings', () => {
-  const short = parse('-F', 'd', '-m', 'mongodb://h/db', '-n', 'nm', '-c', 'a comment', '-p', '-u', '-q', '-f', '-d', '-l', 'DEBUG', '-e', '-b', '3', '-C', 'fd', '-i', '17', '-P', '-4', '-h', '--timeout', '60');
+  const short = parse(
+    '-F',
+    'd',
+    '-m',
+    'mongodb://h/db',
+    '-n',
+    'nm',
+    '-c',
+    'a comment',
+    '-p',
+    '-u',
+    '-q',
+    '-f',
+    '-d',
+    '-l',
+    'DEBUG',
+    '-e',
+    '-b',
+    '3',
+    '-C',
+    'fd',
+    '-i',
+    '17',
+    '-P',
+    '-4',
+    '-h',
+    '--timeout',
+    '60',
+  );
   assert.deepEqual(short.options, {
-    fileStorage: 'd', mongoDb: 'mongodb://h/db', name: 'nm', comment: 'a comment', printConfig: true, unobserved: true, queue: true, force: true, debug: true,
-    loglevel: 'DEBUG', enforceClean: true, beatInterval: 3, capture: 'fd', id: '17', priority: -4, help: true, timeout: 60,
+    fileStorage: 'd',
+    mongoDb: 'mongodb://h/db',
+    name: 'nm',
+    comment: 'a comment',
+    printConfig: true,
+    unobserved: true,
+    queue: true,
+    force: true,
+    debug: true,
+    loglevel: 'DEBUG',
+    enforceClean: true,
+    beatInterval: 3,
+    capture: 'fd',
+    id: '17',
+    priority: -4,
+    help: true,
+    timeout: 60,
   });
-  const long = parse('--file_storage', 'd', '--mongo_db=h:27017:db', '--name=nm', '--comment', 'c', '--print-config', '--unobserved', '--queue', '--force', '--debug', '--loglevel=warning', '--enforce_clean', '--beat-interval=3', '--capture=no', '--id=x', '--priority=2', '--help');
+  const long = parse(
+    '--file_storage',
+    'd',
+    '--mongo_db=h:27017:db',
+    '--name=nm',
+    '--comment',
+    'c',
+    '--print-config',
+    '--unobserved',
+    '--queue',
+    '--force',
+    '--debug',
+    '--loglevel=warning',
+    '--enforce_clean',
+    '--beat-interval=3',
+    '--capture=no',
+    '--id=x',
+    '--priority=2',
+    '--help',
+  );
   assert.equal(long.options.fileStorage, 'd');
   assert.equal(long.options.mongoDb, 'h:27017:db');
   assert.equal(long.options.capture, 'no');
@@ -101,13 +202,22 @@ test('every flag, short and long, both spellings', () => {
   assert.equal(long.options.loglevel, 'warning');
   assert.equal(long.options.enforceClean, true);
   assert.equal(long.options.printConfig, true);
-  const other = parse('--file-storage', 'd2', '--mongo-db', 'm', '--print_config', '--enforce-clean', '--beat_interval', '7');
+  const other = parse(
+    '--file-storage',
+    'd2',
+    '--mongo-db',
+    'm',
+    '--print_config',
+    '--enforce-clean',
+    '--beat_interval',
+    '7',
+  );
   assert.equal(other.options.fileStorage, 'd2');
   assert.equal(other.options.mongoDb, 'm');
   assert.equal(other.options.printConfig, true);
   assert.equal(other.options.enforceClean, true);
   assert.equal(other.options.beatInterval, 7);
-  assert.equal(other.metaOptions['--file_storage'], 'd2', 'meta.options uses Sacred\'s spelling');
+  assert.equal(other.metaOptions['--file_storage'], 'd2', "meta.options uses Sacred's spelling");
   assert.equal(other.metaOptions['--print-config'], true);
 });
 
@@ -116,7 +226,10 @@ test('a MongoDB password never reaches meta.options; the option keeps it to conn
   assert.equal(parsed.options.mongoDb, 'mongodb://alice:s3cr%40t@db.example:27017/sacred?authSource=admin');
   assert.equal(parsed.metaOptions['--mongo_db'], 'mongodb://alice:***@db.example:27017/sacred?authSource=admin');
   assert.equal(JSON.stringify(parsed.metaOptions).includes('s3cr'), false);
-  assert.equal(parse('--mongo_db=mongodb+srv://bob:pw@cluster0/x').metaOptions['--mongo_db'], 'mongodb+srv://bob:***@cluster0/x');
+  assert.equal(
+    parse('--mongo_db=mongodb+srv://bob:pw@cluster0/x').metaOptions['--mongo_db'],
+    'mongodb+srv://bob:***@cluster0/x',
+  );
   assert.equal(parse('-m', 'localhost:27017:sacred').metaOptions['--mongo_db'], 'localhost:27017:sacred');
   assert.equal(parse('-m', 'mongodb://h1:1,h2:2/db').metaOptions['--mongo_db'], 'mongodb://h1:1,h2:2/db');
 });
@@ -162,10 +275,16 @@ test('unknown options get a suggestion', () => {
 });
 
 test('unknown commands list the available ones; a forgotten with is pointed out', () => {
-  fails(['trian'], /Unknown command 'trian'\..*Available commands: print_config, print_dependencies, save_config, print_named_configs, train_more, help\./);
+  fails(
+    ['trian'],
+    /Unknown command 'trian'\..*Available commands: print_config, print_dependencies, save_config, print_named_configs, train_more, help\./,
+  );
   fails(['print_confg'], /Did you mean 'print_config'\?/);
   fails(['lr=0.1'], /Config updates go after `with`: with lr=0\.1/);
-  fails(['print_config', 'lr=1'], /Unexpected 'lr=1' after the command print_config\. Config updates go after `with`: print_config with lr=1/);
+  fails(
+    ['print_config', 'lr=1'],
+    /Unexpected 'lr=1' after the command print_config\. Config updates go after `with`: print_config with lr=1/,
+  );
 });
 
 test('help and help COMMAND; -h/--help as a flag', () => {

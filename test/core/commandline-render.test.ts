@@ -11,7 +11,12 @@ const RESET = '\u001b[39m';
 
 function example() {
   return resolveConfig({
-    entries: [{ kind: 'object', value: { lr: 0.001, epochs: 3, name: 'mnist', list: [1, 2], model: { hidden: 128, act: 'relu' } } }],
+    entries: [
+      {
+        kind: 'object',
+        value: { lr: 0.001, epochs: 3, name: 'mnist', list: [1, 2], model: { hidden: 128, act: 'relu' } },
+      },
+    ],
     namedConfigs: new Map(),
     requested: [],
     updates: { lr: 0.1, name: 5, extra: { on: true }, model: { hidden: 256 } },
@@ -58,11 +63,18 @@ test('print_config with colour: modified blue, added green, typechanged red, leg
 test('typechanged wins over the other marks', () => {
   const text = renderConfig({ a: 1 }, { modified: ['a'], added: ['a'], typechanged: ['a'] }, { color: true });
   assert.ok(text.includes(`${RED}a = 1${RESET}`));
-  assert.equal(renderConfig({ a: 1 }, { modified: ['a'], added: ['a'], typechanged: [] }, { color: false }).split('\n')[1], '  a = 1  # modified');
+  assert.equal(
+    renderConfig({ a: 1 }, { modified: ['a'], added: ['a'], typechanged: [] }, { color: false }).split('\n')[1],
+    '  a = 1  # modified',
+  );
 });
 
 test('values are JSON-ish: strings quoted, nested arrays/objects inline, empty objects as {}', () => {
-  const text = renderConfig({ s: 'a "q"', n: null, arr: [{ k: 'v' }, [true]], empty: {} }, { modified: [], added: [], typechanged: [] }, { color: false });
+  const text = renderConfig(
+    { s: 'a "q"', n: null, arr: [{ k: 'v' }, [true]], empty: {} },
+    { modified: [], added: [], typechanged: [] },
+    { color: false },
+  );
   assert.ok(text.includes('  s = "a \\"q\\""'));
   assert.ok(text.includes('  n = null'));
   assert.ok(text.includes('  arr = [{"k": "v"}, [true]]'));
@@ -73,7 +85,10 @@ const info = {
   experimentName: 'mnist',
   program: 'node train.js',
   commands: [
-    { name: 'print_config', doc: 'Print the updated configuration and exit.\n\nLonger text only shown by help print_config.' },
+    {
+      name: 'print_config',
+      doc: 'Print the updated configuration and exit.\n\nLonger text only shown by help print_config.',
+    },
     { name: 'train_more', doc: 'Continue training.' },
   ],
   namedConfigs: ['fast', 'big'],
@@ -86,7 +101,25 @@ test('help: usage, every flag, commands with their first paragraph, named config
   assert.match(text, /node train\.js \[with UPDATE\.\.\.\] \[options\]/);
   assert.match(text, /node train\.js COMMAND \[with UPDATE\.\.\.\] \[options\]/);
   assert.match(text, /node train\.js help \[COMMAND\]/);
-  for (const flag of ['-F/--file_storage DIR', '-m/--mongo_db URL', '-n/--name NAME', '-c/--comment COMMENT', '-p/--print-config', '-u/--unobserved', '-q/--queue', '-f/--force', '-d/--debug', '-l/--loglevel LEVEL', '-e/--enforce_clean', '-b/--beat-interval SECONDS', '-C/--capture MODE', '-i/--id ID', '-P/--priority PRIORITY', '--timeout SECONDS', '-h/--help']) {
+  for (const flag of [
+    '-F/--file_storage DIR',
+    '-m/--mongo_db URL',
+    '-n/--name NAME',
+    '-c/--comment COMMENT',
+    '-p/--print-config',
+    '-u/--unobserved',
+    '-q/--queue',
+    '-f/--force',
+    '-d/--debug',
+    '-l/--loglevel LEVEL',
+    '-e/--enforce_clean',
+    '-b/--beat-interval SECONDS',
+    '-C/--capture MODE',
+    '-i/--id ID',
+    '-P/--priority PRIORITY',
+    '--timeout SECONDS',
+    '-h/--help',
+  ]) {
     assert.ok(text.includes(`  ${flag} `), `help lists ${flag}`);
   }
   assert.match(text, /\n {2}print_config +Print the updated configuration and exit\.\n/);
@@ -102,9 +135,17 @@ test('help: usage, every flag, commands with their first paragraph, named config
 
 test('help COMMAND shows its usage and whole doc; unknown command lists the available ones', () => {
   const text = renderHelp(info, 'print_config');
-  assert.equal(text, 'Usage: node train.js print_config [with UPDATE...] [options]\n\nPrint the updated configuration and exit.\n\nLonger text only shown by help print_config.');
+  assert.equal(
+    text,
+    'Usage: node train.js print_config [with UPDATE...] [options]\n\nPrint the updated configuration and exit.\n\nLonger text only shown by help print_config.',
+  );
   assert.match(renderHelp(info, 'help'), /^Usage: node train\.js help \[COMMAND\]/);
-  assert.throws(() => renderHelp(info, 'nope'), (e: unknown) => e instanceof CommandLineError && /Unknown command 'nope'\. Available commands: print_config, train_more, help\./.test(e.message));
+  assert.throws(
+    () => renderHelp(info, 'nope'),
+    (e: unknown) =>
+      e instanceof CommandLineError &&
+      /Unknown command 'nope'\. Available commands: print_config, train_more, help\./.test(e.message),
+  );
 });
 
 test('shouldUseColor: NO_COLOR wins, FORCE_COLOR forces, otherwise only a non-dumb TTY', () => {

@@ -6,9 +6,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseCommandLine, parseUpdateValue } from '../../packages/core/src/commandline/index.js';
 
-const safeNumber = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0) && (!Number.isInteger(n) || Number.isSafeInteger(n)));
+const safeNumber = fc
+  .double({ noNaN: true, noDefaultInfinity: true })
+  .filter((n) => !Object.is(n, -0) && (!Number.isInteger(n) || Number.isSafeInteger(n)));
 const json = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), safeNumber, fc.string(), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('value'), { maxKeys: 4 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    safeNumber,
+    fc.string(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.string().filter((k) => k !== '__proto__'),
+      tie('value'),
+      { maxKeys: 4 },
+    ),
+  ),
 })).value;
 
 test('parseUpdateValue(JSON.stringify(v)) deep-equals v', () => {
@@ -24,7 +38,15 @@ test('parseUpdateValue(JSON.stringify(v)) deep-equals v', () => {
 // Config keys must be addressable: no '', '.', '=', leading '$' or __proto__.
 const configKey = fc.string({ minLength: 1 }).filter((k) => !/[.=]/.test(k) && !k.startsWith('$') && k !== '__proto__');
 const configJson = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), safeNumber, fc.string(), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(configKey, tie('value'), { maxKeys: 4 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    safeNumber,
+    fc.string(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(configKey, tie('value'), { maxKeys: 4 }),
+  ),
 })).value;
 
 test('`with k=<json>` puts exactly that value under k', () => {

@@ -10,7 +10,15 @@ const obj = (value: Record<string, unknown>): ConfigEntry => ({ kind: 'object', 
 const fn = (f: (c: any) => Record<string, unknown>): ConfigEntry => ({ kind: 'function', fn: f });
 
 function resolve(partial: Partial<ResolveConfigInput>) {
-  return resolveConfig({ entries: [], namedConfigs: new Map(), requested: [], updates: {}, force: false, newSeed: () => 7, ...partial });
+  return resolveConfig({
+    entries: [],
+    namedConfigs: new Map(),
+    requested: [],
+    updates: {},
+    force: false,
+    newSeed: () => 7,
+    ...partial,
+  });
 }
 
 const defaults = [obj({ lr: 0.001, epochs: 3, batchSize: 64, model: { hidden: 128, layers: 2 } })];
@@ -27,14 +35,21 @@ test('defaults alone give the declared config plus a drawn seed', () => {
 test('a given seed is kept and newSeed is not called; seed is never a typo', () => {
   const fromDefaults = resolve({ entries: [obj({ seed: 5 })], newSeed: () => assert.fail('newSeed called') });
   assert.equal(fromDefaults.config.seed, 5);
-  const fromUpdates = resolve({ entries: defaults, updates: { seed: 99 }, newSeed: () => assert.fail('newSeed called') });
+  const fromUpdates = resolve({
+    entries: defaults,
+    updates: { seed: 99 },
+    newSeed: () => assert.fail('newSeed called'),
+  });
   assert.equal(fromUpdates.config.seed, 99);
   assert.deepEqual(fromUpdates.summary.modified, ['seed']);
   assert.deepEqual(fromUpdates.summary.added, []);
 });
 
 test('a seed that is not an integer is refused', () => {
-  assert.throws(() => resolve({ updates: { seed: 'abc' } }), (e: unknown) => e instanceof ConfigError && e.path === 'seed' && /integer/.test(e.message));
+  assert.throws(
+    () => resolve({ updates: { seed: 'abc' } }),
+    (e: unknown) => e instanceof ConfigError && e.path === 'seed' && /integer/.test(e.message),
+  );
   assert.throws(() => resolve({ updates: { seed: 1.5 } }), ConfigError);
   assert.throws(() => resolve({ newSeed: () => Number.NaN }), ConfigError);
 });
@@ -56,7 +71,12 @@ test('precedence: updates > later named config > earlier named config > defaults
     ['fast', obj({ epochs: 1, batchSize: 256 })],
     ['tiny', obj({ batchSize: 8, lr: 0.5 })],
   ]);
-  const { config, namedConfigs: applied } = resolve({ entries: defaults, namedConfigs, requested: ['fast', 'tiny'], updates: { lr: 0.2 } });
+  const { config, namedConfigs: applied } = resolve({
+    entries: defaults,
+    namedConfigs,
+    requested: ['fast', 'tiny'],
+    updates: { lr: 0.2 },
+  });
   assert.equal(config.epochs, 1); // fast over defaults
   assert.equal(config.batchSize, 8); // tiny (later) over fast
   assert.equal(config.lr, 0.2); // update over tiny
@@ -93,7 +113,14 @@ test('a config function output overrides earlier defaults that are not fixed', (
 
 test('mutating the view a config function receives does not leak into the config', () => {
   const { config } = resolve({
-    entries: [obj({ m: { x: 1 } }), fn((c) => { c.m.x = 99; c.y = 5; return {}; })],
+    entries: [
+      obj({ m: { x: 1 } }),
+      fn((c) => {
+        c.m.x = 99;
+        c.y = 5;
+        return {};
+      }),
+    ],
   });
   assert.deepEqual(config.m, { x: 1 });
   assert.equal('y' in config, false);
@@ -103,9 +130,20 @@ test('a named config function sees the defaults, the updates and earlier named c
   let seen: any;
   const namedConfigs = new Map<string, ConfigEntry>([
     ['wide', obj({ model: { hidden: 512 } })],
-    ['big', fn((c) => { seen = c; return { batchSize: c.batchSize * 4 }; })],
+    [
+      'big',
+      fn((c) => {
+        seen = c;
+        return { batchSize: c.batchSize * 4 };
+      }),
+    ],
   ]);
-  const { config } = resolve({ entries: defaults, namedConfigs, requested: ['wide', 'big'], updates: { batchSize: 10 } });
+  const { config } = resolve({
+    entries: defaults,
+    namedConfigs,
+    requested: ['wide', 'big'],
+    updates: { batchSize: 10 },
+  });
   assert.equal(seen.model.hidden, 512);
   assert.equal(seen.epochs, 3);
   assert.equal(seen.batchSize, 10);
@@ -145,13 +183,23 @@ test('config files in declaration order and as requested words (json and yaml)',
 });
 
 test('unknown named config lists the available ones and suggests the closest', () => {
-  const namedConfigs = new Map([['fast', obj({ epochs: 1 })], ['slow', obj({ epochs: 9 })]]);
+  const namedConfigs = new Map([
+    ['fast', obj({ epochs: 1 })],
+    ['slow', obj({ epochs: 9 })],
+  ]);
   assert.throws(
     () => resolve({ entries: defaults, namedConfigs, requested: ['fsat'] }),
-    (e: unknown) => e instanceof UsageError && /Unknown named config 'fsat'/.test(e.message) && /Did you mean 'fast'/.test(e.message) && /fast, slow/.test(e.message),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /Unknown named config 'fsat'/.test(e.message) &&
+      /Did you mean 'fast'/.test(e.message) &&
+      /fast, slow/.test(e.message),
   );
   assert.throws(() => resolve({ requested: ['nothing'] }), /no named configs/);
-  assert.throws(() => resolve({ requested: ['missing/conf.yaml'] }), (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message));
+  assert.throws(
+    () => resolve({ requested: ['missing/conf.yaml'] }),
+    (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'ritual-config-'));
   const txt = join(dir, 'conf.txt');
   writeFileSync(txt, 'x');
@@ -163,7 +211,16 @@ test('summary: modified, added (with everything below), typechanged; int vs floa
   const { summary } = resolve({
     entries,
     force: true,
-    updates: { lr: 0.5, name: 5, flag: false, list: { a: 1 }, model: 'none', nothing: 0, same: 3, extra: { deep: { x: 1 } } },
+    updates: {
+      lr: 0.5,
+      name: 5,
+      flag: false,
+      list: { a: 1 },
+      model: 'none',
+      nothing: 0,
+      same: 3,
+      extra: { deep: { x: 1 } },
+    },
   });
   // null -> 0 is a change of value, not of type (null means "not set").
   assert.deepEqual(summary.modified, ['flag', 'lr', 'nothing']);
@@ -177,15 +234,21 @@ test('typo protection: an added key nothing declares is refused with the closest
     (e: unknown) =>
       e instanceof ConfigError &&
       e.path === 'lrr' &&
-      e.message === "Added new config entry 'lrr' that is not used anywhere. Did you mean 'lr'? Use --force (-f) to add it anyway.",
+      e.message ===
+        "Added new config entry 'lrr' that is not used anywhere. Did you mean 'lr'? Use --force (-f) to add it anyway.",
   );
   assert.throws(
     () => resolve({ entries: defaults, updates: { model: { hiden: 3 } } }),
-    (e: unknown) => e instanceof ConfigError && e.path === 'model.hiden' && /Did you mean 'model.hidden'/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError && e.path === 'model.hiden' && /Did you mean 'model.hidden'/.test(e.message),
   );
   assert.throws(
     () => resolve({ entries: defaults, updates: { modle: { hidden: 3 } } }),
-    (e: unknown) => e instanceof ConfigError && e.path === 'modle' && /Did you mean 'model'/.test(e.message) && !/modle\.hidden/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.path === 'modle' &&
+      /Did you mean 'model'/.test(e.message) &&
+      !/modle\.hidden/.test(e.message),
   );
   assert.throws(
     () => resolve({ entries: defaults, updates: { zzzzzzzz: 1 } }),
@@ -200,7 +263,10 @@ test('--force lets added keys through and keeps them in the config', () => {
 });
 
 test('a named config is an update: undeclared keys are refused as with `with`; function reads count as use', () => {
-  const namedConfigs = new Map([['gpu', obj({ device: 'gpu' })], ['typo', fn(() => ({ lrr: 1 }))]]);
+  const namedConfigs = new Map([
+    ['gpu', obj({ device: 'gpu' })],
+    ['typo', fn(() => ({ lrr: 1 }))],
+  ]);
   assert.throws(
     () => resolve({ entries: defaults, namedConfigs, requested: ['gpu'] }),
     (e: unknown) =>
@@ -226,10 +292,16 @@ test('a named config is an update: undeclared keys are refused as with `with`; f
   const forced = resolve({ entries: defaults, namedConfigs, requested: ['gpu'], force: true });
   assert.equal(forced.config.device, 'gpu');
   assert.deepEqual(forced.summary.added, ['device']);
-  const read = resolve({ entries: [...defaults, fn((c) => ({ warmupSteps: (c.warmup ?? 0) * 10 }))], updates: { warmup: 3 } });
+  const read = resolve({
+    entries: [...defaults, fn((c) => ({ warmupSteps: (c.warmup ?? 0) * 10 }))],
+    updates: { warmup: 3 },
+  });
   assert.equal(read.config.warmupSteps, 30);
   // Reading a declared object does not bless new keys below it.
-  assert.throws(() => resolve({ entries: [...defaults, fn((c) => ({ h: c.model.hidden }))], updates: { model: { extra: 1 } } }), ConfigError);
+  assert.throws(
+    () => resolve({ entries: [...defaults, fn((c) => ({ h: c.model.hidden }))], updates: { model: { extra: 1 } } }),
+    ConfigError,
+  );
   const used = resolve({ entries: defaults, updates: { opt: { beta: 0.9 } }, usedKeys: ['opt'] });
   assert.deepEqual(used.config.opt, { beta: 0.9 });
 });
@@ -237,7 +309,8 @@ test('a named config is an update: undeclared keys are refused as with `with`; f
 test('config function errors name the entry; async functions are refused', () => {
   assert.throws(
     () => resolve({ entries: [obj({ a: 1 }), fn((c) => ({ b: c.missing.deep }))] }),
-    (e: unknown) => e instanceof ConfigError && /Config function #2 threw/.test(e.message) && (e as Error).cause instanceof TypeError,
+    (e: unknown) =>
+      e instanceof ConfigError && /Config function #2 threw/.test(e.message) && (e as Error).cause instanceof TypeError,
   );
   assert.throws(() => resolve({ entries: [fn((() => Promise.resolve({})) as never)] }), /Promise/);
   assert.throws(() => resolve({ entries: [fn((() => undefined) as never)] }), /must be an object/);
@@ -246,9 +319,16 @@ test('config function errors name the entry; async functions are refused', () =>
 test('values from functions, named configs and updates are validated with their path', () => {
   assert.throws(
     () => resolve({ entries: [fn(() => ({ m: { f: () => 1 } }))] }),
-    (e: unknown) => e instanceof ConfigError && e.path === 'm.f' && /Config function #1/.test(e.message) && /function/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.path === 'm.f' &&
+      /Config function #1/.test(e.message) &&
+      /function/.test(e.message),
   );
-  assert.throws(() => resolve({ entries: defaults, updates: { lr: Number.NaN } }), (e: unknown) => e instanceof ConfigError && e.path === 'lr');
+  assert.throws(
+    () => resolve({ entries: defaults, updates: { lr: Number.NaN } }),
+    (e: unknown) => e instanceof ConfigError && e.path === 'lr',
+  );
   assert.throws(
     () => resolve({ entries: defaults, namedConfigs: new Map([['bad', obj({ 'a.b': 1 })]]), requested: ['bad'] }),
     (e: unknown) => e instanceof ConfigError && /Named config 'bad'/.test(e.message),
@@ -268,13 +348,25 @@ test('programmatic updates may use dotted keys, like `with model.hidden=256`', (
   const { config, summary } = resolve({ entries: defaults, updates: { 'model.hidden': 256, model: { layers: 4 } } });
   assert.deepEqual(config.model, { hidden: 256, layers: 4 });
   assert.deepEqual(summary.modified, ['model.hidden', 'model.layers']);
-  assert.throws(() => resolve({ entries: defaults, updates: { 'model..x': 1 } }), (e: unknown) => e instanceof ConfigError && /contains '\.'/.test(e.message));
-  assert.throws(() => resolve({ entries: [obj({ 'a.b': 1 })] }), (e: unknown) => e instanceof ConfigError && e.path === 'a.b' && /Config object #1/.test(e.message));
+  assert.throws(
+    () => resolve({ entries: defaults, updates: { 'model..x': 1 } }),
+    (e: unknown) => e instanceof ConfigError && /contains '\.'/.test(e.message),
+  );
+  assert.throws(
+    () => resolve({ entries: [obj({ 'a.b': 1 })] }),
+    (e: unknown) => e instanceof ConfigError && e.path === 'a.b' && /Config object #1/.test(e.message),
+  );
 });
 
 test('a __proto__ key is refused, never turned into a prototype', () => {
-  assert.throws(() => resolve({ entries: defaults, updates: JSON.parse('{"__proto__": {"lr": 5}}') }), (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message));
-  assert.throws(() => resolve({ entries: defaults, updates: { '__proto__.lr': 5 }, force: true }), (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message));
+  assert.throws(
+    () => resolve({ entries: defaults, updates: JSON.parse('{"__proto__": {"lr": 5}}') }),
+    (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message),
+  );
+  assert.throws(
+    () => resolve({ entries: defaults, updates: { '__proto__.lr': 5 }, force: true }),
+    (e: unknown) => e instanceof ConfigError && /prototype/.test(e.message),
+  );
   assert.equal(({} as Record<string, unknown>).lr, undefined);
 });
 
@@ -282,7 +374,10 @@ test('a named config may be a file entry; a requested word that names a named co
   const dir = mkdtempSync(join(tmpdir(), 'ritual-config-'));
   const file = join(dir, 'gpu.yaml');
   writeFileSync(file, 'batchSize: 512\n');
-  const namedConfigs = new Map<string, ConfigEntry>([['gpu', { kind: 'file', path: file }], [file, obj({ batchSize: 1 })]]);
+  const namedConfigs = new Map<string, ConfigEntry>([
+    ['gpu', { kind: 'file', path: file }],
+    [file, obj({ batchSize: 1 })],
+  ]);
   assert.equal(resolve({ entries: defaults, namedConfigs, requested: ['gpu'] }).config.batchSize, 512);
   assert.equal(resolve({ entries: defaults, namedConfigs, requested: [file] }).config.batchSize, 1);
 });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freezeConfig, loadConfigFile, saveConfigFile, validateConfigValue } from '../../packages/core/src/config/index.js';
+import {
+  freezeConfig,
+  loadConfigFile,
+  saveConfigFile,
+  validateConfigValue,
+} from '../../packages/core/src/config/index.js';
 import { ConfigError, UsageError } from '../../packages/core/src/errors.js';
 
 function refusal(value: unknown, path: string, pattern: RegExp) {
@@ -43,7 +48,9 @@ test('values JSON cannot store are refused with their path and what to do', () =
   refusal({ when: new Date(0) }, 'when', /Date.*toISOString/);
   refusal({ m: new Map() }, 'm', /Map.*plain object/);
   refusal({ s: new Set([1]) }, 's', /Set/);
-  class Point { x = 1; }
+  class Point {
+    x = 1;
+  }
   refusal({ p: new Point() }, 'p', /Point/);
   refusal({ [Symbol('k')]: 1 }, '', /symbol keys/);
 });
@@ -65,28 +72,53 @@ test('cycles are refused naming both ends; shared (acyclic) references are fine'
 test('plain data passes, including null-prototype objects and -0', () => {
   const bare = Object.create(null) as Record<string, unknown>;
   bare.k = 'v';
-  assert.doesNotThrow(() => validateConfigValue({ a: 1, b: 'x', c: true, d: null, e: [1, [2, { f: 3 }]], g: bare, h: -0, i: 1e-300 }));
+  assert.doesNotThrow(() =>
+    validateConfigValue({ a: 1, b: 'x', c: true, d: null, e: [1, [2, { f: 3 }]], g: bare, h: -0, i: 1e-300 }),
+  );
   assert.doesNotThrow(() => validateConfigValue(3, 'top'));
-  assert.throws(() => validateConfigValue(Number.NaN, 'prefix.key'), (e: unknown) => e instanceof ConfigError && e.path === 'prefix.key');
+  assert.throws(
+    () => validateConfigValue(Number.NaN, 'prefix.key'),
+    (e: unknown) => e instanceof ConfigError && e.path === 'prefix.key',
+  );
 });
 
 test('freezeConfig: reads work, every write or delete throws the read-only ConfigError', () => {
   const config = freezeConfig({ lr: 0.1, model: { hidden: 128, sizes: [1, 2] } });
   assert.equal(config.lr, 0.1);
   assert.equal(config.model.sizes[1], 2);
-  assert.deepEqual(config.model.sizes.map((x) => x * 2), [2, 4]);
+  assert.deepEqual(
+    config.model.sizes.map((x) => x * 2),
+    [2, 4],
+  );
   assert.equal(config.model, config.model, 'nested views are stable');
   assert.equal(JSON.stringify(config), '{"lr":0.1,"model":{"hidden":128,"sizes":[1,2]}}');
   assert.deepEqual(Object.keys(config), ['lr', 'model']);
   const readOnly = (e: unknown) =>
     e instanceof ConfigError &&
-    e.message.startsWith('config is read-only inside a run; change it with `with key=value` on the command line or configUpdates in ex.run()');
-  assert.throws(() => { (config as any).lr = 1; }, readOnly);
-  assert.throws(() => { (config as any).model.hidden = 1; }, (e: unknown) => readOnly(e) && (e as ConfigError).path === 'model.hidden');
-  assert.throws(() => { (config as any).added = 1; }, readOnly);
-  assert.throws(() => { delete (config as any).lr; }, readOnly);
-  assert.throws(() => { (config.model.sizes as number[]).push(3); }, readOnly);
-  assert.throws(() => { (config.model.sizes as number[]).sort(); }, readOnly);
+    e.message.startsWith(
+      'config is read-only inside a run; change it with `with key=value` on the command line or configUpdates in ex.run()',
+    );
+  assert.throws(() => {
+    (config as any).lr = 1;
+  }, readOnly);
+  assert.throws(
+    () => {
+      (config as any).model.hidden = 1;
+    },
+    (e: unknown) => readOnly(e) && (e as ConfigError).path === 'model.hidden',
+  );
+  assert.throws(() => {
+    (config as any).added = 1;
+  }, readOnly);
+  assert.throws(() => {
+    delete (config as any).lr;
+  }, readOnly);
+  assert.throws(() => {
+    (config.model.sizes as number[]).push(3);
+  }, readOnly);
+  assert.throws(() => {
+    (config.model.sizes as number[]).sort();
+  }, readOnly);
   assert.throws(() => Object.defineProperty(config, 'x', { value: 1 }), readOnly);
   assert.throws(() => Object.setPrototypeOf(config, null), readOnly);
   assert.equal(config.lr, 0.1);
@@ -101,7 +133,9 @@ test('freezeConfig copes with already-frozen objects (proxy invariants)', () => 
   const config = freezeConfig({ inner, outer: Object.freeze({ x: { y: 1 } }) });
   assert.equal(config.inner.a, 1);
   assert.equal(config.outer.x.y, 1);
-  assert.throws(() => { (config as any).inner = {}; }, ConfigError);
+  assert.throws(() => {
+    (config as any).inner = {};
+  }, ConfigError);
 });
 
 test('saveConfigFile writes sorted 2-space JSON and YAML that loadConfigFile reads back identically', async () => {
@@ -111,7 +145,10 @@ test('saveConfigFile writes sorted 2-space JSON and YAML that loadConfigFile rea
   await saveConfigFile(config, json);
   const text = readFileSync(json, 'utf8');
   // Sacred's save_config: json.dump(sort_keys=True, indent=2), no trailing newline.
-  assert.equal(text, JSON.stringify({ alpha: { a: true, b: [1, 'two', null] }, num: '1e3', seed: 42, text: 'yes', zeta: 1 }, null, 2));
+  assert.equal(
+    text,
+    JSON.stringify({ alpha: { a: true, b: [1, 'two', null] }, num: '1e3', seed: 42, text: 'yes', zeta: 1 }, null, 2),
+  );
   assert.deepEqual(await loadConfigFile(json), config);
   for (const ext of ['yaml', 'yml', 'YAML']) {
     const file = join(dir, `out.${ext}`);
@@ -119,7 +156,11 @@ test('saveConfigFile writes sorted 2-space JSON and YAML that loadConfigFile rea
     assert.match(readFileSync(file, 'utf8'), /^alpha:\n {2}a: true\n/);
     assert.deepEqual(await loadConfigFile(file), config, `${ext} round trip`);
   }
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left behind');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary files left behind',
+  );
 });
 
 test('a read-only config saves like the plain one; a JSON file with a byte-order mark loads', async () => {
@@ -136,14 +177,26 @@ test('a read-only config saves like the plain one; a JSON file with a byte-order
 
 test('config file errors: extension, missing, invalid syntax, not an object, bad keys', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-config-file-'));
-  await assert.rejects(saveConfigFile({ a: 1 }, join(dir, 'c.toml')), (e: unknown) => e instanceof UsageError && /\.json, \.yaml or \.yml/.test(e.message));
-  await assert.rejects(saveConfigFile({ a: 1 }, join(dir, 'missing-dir', 'c.json')), (e: unknown) => e instanceof UsageError && /Cannot write/.test(e.message));
+  await assert.rejects(
+    saveConfigFile({ a: 1 }, join(dir, 'c.toml')),
+    (e: unknown) => e instanceof UsageError && /\.json, \.yaml or \.yml/.test(e.message),
+  );
+  await assert.rejects(
+    saveConfigFile({ a: 1 }, join(dir, 'missing-dir', 'c.json')),
+    (e: unknown) => e instanceof UsageError && /Cannot write/.test(e.message),
+  );
   await assert.rejects(saveConfigFile({ a: Number.NaN } as never, join(dir, 'c.json')), ConfigError);
-  await assert.rejects(loadConfigFile(join(dir, 'nope.json')), (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message));
+  await assert.rejects(
+    loadConfigFile(join(dir, 'nope.json')),
+    (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message),
+  );
   await assert.rejects(loadConfigFile(join(dir, 'c.ini')), /extension/);
   const broken = join(dir, 'broken.yaml');
   writeFileSync(broken, 'a: [1, 2\nb: 3\n');
-  await assert.rejects(loadConfigFile(broken), (e: unknown) => e instanceof ConfigError && /not valid YAML at line/.test(e.message));
+  await assert.rejects(
+    loadConfigFile(broken),
+    (e: unknown) => e instanceof ConfigError && /not valid YAML at line/.test(e.message),
+  );
   const badJson = join(dir, 'bad.json');
   writeFileSync(badJson, '{"a": 1,}');
   await assert.rejects(loadConfigFile(badJson), /not valid JSON/);
@@ -155,7 +208,10 @@ test('config file errors: extension, missing, invalid syntax, not an object, bad
   await assert.rejects(loadConfigFile(empty), /it is empty/);
   const dotted = join(dir, 'dotted.yaml');
   writeFileSync(dotted, 'model:\n  a.b: 1\n');
-  await assert.rejects(loadConfigFile(dotted), (e: unknown) => e instanceof ConfigError && e.path === 'model.a.b' && /dotted\.yaml/.test(e.message));
+  await assert.rejects(
+    loadConfigFile(dotted),
+    (e: unknown) => e instanceof ConfigError && e.path === 'model.a.b' && /dotted\.yaml/.test(e.message),
+  );
   const dup = join(dir, 'dup.yaml');
   writeFileSync(dup, 'a: 1\na: 2\n');
   await assert.rejects(loadConfigFile(dup), ConfigError);

@@ -34,7 +34,7 @@ describe('formatDuration', () => {
     for (const [ms, expected] of cases) assert.equal(formatDuration(ms), expected, `${ms} ms`);
   });
 
-  it('clock: h:mm:ss in whole seconds, like Sacred\'s completion line', () => {
+  it("clock: h:mm:ss in whole seconds, like Sacred's completion line", () => {
     const cases: [number, string][] = [
       [0, '0:00:00'],
       [499, '0:00:00'],

@@ -9,7 +9,10 @@ import { errorMessage } from '@ritual/core/observer-kit';
 describe('errorMessage', () => {
   it('an Error gives its message, without name or stack', () => {
     assert.equal(errorMessage(new TypeError('x is not a function')), 'x is not a function');
-    assert.equal(errorMessage(new BackendError('Cannot reach MongoDB at localhost.')), 'Cannot reach MongoDB at localhost.');
+    assert.equal(
+      errorMessage(new BackendError('Cannot reach MongoDB at localhost.')),
+      'Cannot reach MongoDB at localhost.',
+    );
   });
 
   it('an Error with no message gives its name rather than an empty line', () => {
@@ -24,16 +27,24 @@ describe('errorMessage', () => {
     assert.equal(errorMessage({ message: 'rejected with a plain object' }), 'rejected with a plain object');
   });
 
-  it('an Error with a cause its message does not name adds it (as Node\'s fetch failed needs)', () => {
+  it("an Error with a cause its message does not name adds it (as Node's fetch failed needs)", () => {
     const refused = new Error('connect ECONNREFUSED 127.0.0.1:27017');
-    assert.equal(errorMessage(new Error('fetch failed', { cause: refused })), 'fetch failed (cause: connect ECONNREFUSED 127.0.0.1:27017)');
+    assert.equal(
+      errorMessage(new Error('fetch failed', { cause: refused })),
+      'fetch failed (cause: connect ECONNREFUSED 127.0.0.1:27017)',
+    );
     assert.equal(errorMessage(new Error('wrapped', { cause: 'a string cause' })), 'wrapped (cause: a string cause)');
   });
 
   it('a cause the message already quotes is not repeated', () => {
     const cause = new Error('EACCES: permission denied');
-    const error = new BackendError(`Cannot create run folder runs/3: ${cause.message}. Check that runs is writable.`, { cause });
-    assert.equal(errorMessage(error), 'Cannot create run folder runs/3: EACCES: permission denied. Check that runs is writable.');
+    const error = new BackendError(`Cannot create run folder runs/3: ${cause.message}. Check that runs is writable.`, {
+      cause,
+    });
+    assert.equal(
+      errorMessage(error),
+      'Cannot create run folder runs/3: EACCES: permission denied. Check that runs is writable.',
+    );
   });
 
   it('follows a chain of causes a few levels deep, and stops on a cycle', () => {
@@ -46,8 +57,10 @@ describe('errorMessage', () => {
     assert.equal(errorMessage(loop), 'a (cause: b)');
   });
 
-  it('is what ObserverStartError says about the observer\'s failure', () => {
-    const error = new ObserverStartError('MongoObserver', { cause: new Error('fetch failed', { cause: new Error('ENOTFOUND db') }) });
+  it("is what ObserverStartError says about the observer's failure", () => {
+    const error = new ObserverStartError('MongoObserver', {
+      cause: new Error('fetch failed', { cause: new Error('ENOTFOUND db') }),
+    });
     assert.match(error.message, /failed to start the run: fetch failed \(cause: ENOTFOUND db\)\./);
     assert.match(new ObserverStartError('X', { cause: 'refused' }).message, /failed to start the run: refused\./);
   });

@@ -33,10 +33,17 @@ test('ex.run applies named configs and updates with Sacred precedence; derived e
     seen = config;
     return config.total;
   });
-  const run = await ex.run({ configUpdates: { lr: 0.5, model: { act: 'tanh' } }, namedConfigs: ['fast', 'wide'], options: { beatInterval: 0.02 } });
+  const run = await ex.run({
+    configUpdates: { lr: 0.5, model: { act: 'tanh' } },
+    namedConfigs: ['fast', 'wide'],
+    options: { beatInterval: 0.02 },
+  });
   assert.equal(run.status, 'COMPLETED');
   assert.equal(run.result, 10);
-  assert.deepEqual({ ...(seen as object), seed: 0 }, { lr: 0.5, epochs: 1, total: 10, model: { hidden: 64, act: 'tanh' }, seed: 0 });
+  assert.deepEqual(
+    { ...(seen as object), seed: 0 },
+    { lr: 0.5, epochs: 1, total: 10, model: { hidden: 64, act: 'tanh' }, seed: 0 },
+  );
   const started = events.find((e) => e.event === 'started')!.data;
   assert.deepEqual(started.meta.named_configs, ['fast', 'wide']);
   assert.deepEqual(started.meta.config_updates, { lr: 0.5, model: { act: 'tanh' } });
@@ -100,7 +107,10 @@ test('commands run with the same context; an unknown command is a usage error', 
   ex.command('evaluate', ({ config }) => `evaluated ${config.epochs}`);
   const run = await ex.run({ command: 'evaluate', namedConfigs: ['fast'], options: { unobserved: true } });
   assert.equal(run.result, 'evaluated 1');
-  await assert.rejects(ex.run({ command: 'nope', options: { unobserved: true } }), /Unknown command "nope"[\s\S]*evaluate/);
+  await assert.rejects(
+    ex.run({ command: 'nope', options: { unobserved: true } }),
+    /Unknown command "nope"[\s\S]*evaluate/,
+  );
 });
 
 test('Math.random is seeded inside main and restored after', async () => {

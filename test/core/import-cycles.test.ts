@@ -12,12 +12,17 @@ const PACKAGES = path.resolve(import.meta.dirname, '../../packages');
 
 /** Each .ts file of a src folder with the files of that folder it imports (types and re-exports too). */
 function importGraph(src: string): Map<string, string[]> {
-  const files = (readdirSync(src, { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => path.join(src, file));
+  const files = (readdirSync(src, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => path.join(src, file));
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     const local = importedFiles.map((entry) => entry.fileName).filter((specifier) => specifier.startsWith('.'));
-    graph.set(file, local.map((specifier) => path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'))));
+    graph.set(
+      file,
+      local.map((specifier) => path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'))),
+    );
   }
   return graph;
 }

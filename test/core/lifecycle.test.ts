@@ -20,7 +20,13 @@ function runFixture(args: string[], options: { failOn?: string; signal?: NodeJS.
   const dir = mkdtempSync(join(tmpdir(), 'ritual-lifecycle-'));
   const eventsFile = join(dir, 'events.jsonl');
   const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, ...args], {
-    env: { ...process.env, RITUAL_TEST_EVENTS: eventsFile, RITUAL_TEST_FAIL_ON: options.failOn ?? '', NO_COLOR: '1', RITUAL_JOURNAL_DIR: join(dir, 'journal') },
+    env: {
+      ...process.env,
+      RITUAL_TEST_EVENTS: eventsFile,
+      RITUAL_TEST_FAIL_ON: options.failOn ?? '',
+      NO_COLOR: '1',
+      RITUAL_JOURNAL_DIR: join(dir, 'journal'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -33,7 +39,11 @@ function runFixture(args: string[], options: { failOn?: string; signal?: NodeJS.
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       const events = existsSync(eventsFile)
-        ? readFileSync(eventsFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+        ? readFileSync(eventsFile, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line))
         : [];
       resolve({ code, signal, stdout, stderr, events });
     });
@@ -59,9 +69,14 @@ test('a completed run: started, metrics + heartbeats, completed with the result,
   const flakyStart = child.events.find((e) => e.observer === 'flaky' && e.event === 'started')!;
   assert.equal(flakyStart.runId, 42, 'lower-priority observers receive the id');
   // metrics are flushed before the final heartbeat, so every point arrives
-  const points = child.events.filter((e) => e.observer === 'namer' && e.event === 'logMetrics').flatMap((e) => e.metrics.flatMap((m: any) => m.values));
+  const points = child.events
+    .filter((e) => e.observer === 'namer' && e.event === 'logMetrics')
+    .flatMap((e) => e.metrics.flatMap((m: any) => m.values));
   assert.deepEqual(points, [1, 1 / 2, 1 / 3]);
-  const out = child.events.filter((e) => e.observer === 'namer' && e.event === 'heartbeat').map((e) => e.out).join('');
+  const out = child.events
+    .filter((e) => e.observer === 'namer' && e.event === 'heartbeat')
+    .map((e) => e.out)
+    .join('');
   assert.match(out, /training started/);
   assert.match(out, /last words, no newline$/, 'an unfinished last line is stored too');
   assert.equal(typeof flakyStart.config.seed, 'number');
@@ -94,12 +109,16 @@ test('an exception thrown from a timer inside main fails the run', async () => {
   assert.match(failed.failTrace.join(''), /thrown from a timer/);
 });
 
-for (const [mode, code, end] of [['exit0', 0, 'completed'], ['exit3', 3, 'failed']] as const) {
+for (const [mode, code, end] of [
+  ['exit0', 0, 'completed'],
+  ['exit3', 3, 'failed'],
+] as const) {
   test(`process.exit(${code}) inside main: recorded as ${end} by every observer, then the process exits ${code}`, async () => {
     const child = await runFixture(['with', `mode=${mode}`, '-b', '0.03']);
     assert.equal(child.code, code, child.stderr);
     assert.doesNotMatch(child.stdout, /must not print/);
-    for (const observer of ['namer', 'flaky']) assert.deepEqual(sequence(child.events, observer).slice(-2), [end, 'close']);
+    for (const observer of ['namer', 'flaky'])
+      assert.deepEqual(sequence(child.events, observer).slice(-2), [end, 'close']);
   });
 }
 
@@ -115,13 +134,23 @@ test('--timeout and a synchronous infinite loop, observers without a timeout rec
   const child = await runFixture(['with', 'mode=spin', '-b', '0.03', '--timeout', '0.5']);
   assert.equal(child.signal, 'SIGKILL', child.stderr);
   assert.ok(Date.now() - started < 25_000, 'killed long before the loop would end');
-  assert.match(child.stderr, /main has not yielded to the event loop[\s\S]*No observer can record a timeout[\s\S]*probably dead/);
+  assert.match(
+    child.stderr,
+    /main has not yielded to the event loop[\s\S]*No observer can record a timeout[\s\S]*probably dead/,
+  );
   const seq = sequence(child.events, 'namer');
   assert.equal(seq[0], 'started');
-  assert.ok(!seq.some((name) => ['completed', 'failed', 'interrupted'].includes(name)), 'no end event could be recorded');
+  assert.ok(
+    !seq.some((name) => ['completed', 'failed', 'interrupted'].includes(name)),
+    'no end event could be recorded',
+  );
 });
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   test(`${signal}: INTERRUPTED with a stop time recorded by every observer, exit ${code}`, async () => {
     const child = await runFixture(['with', 'mode=hang', '-b', '0.03'], { signal });
     assert.equal(child.code, code, child.stderr);

@@ -38,7 +38,10 @@ test('observers run in priority order and the first returned id names the run fo
 });
 
 test('an observer failing at start refuses the run with a typed error', async () => {
-  const chain = new ObserverChain([recorder('bad', 0, [], { started: () => Promise.reject(new Error('disk on fire')) })], () => {});
+  const chain = new ObserverChain(
+    [recorder('bad', 0, [], { started: () => Promise.reject(new Error('disk on fire')) })],
+    () => {},
+  );
   await assert.rejects(chain.open('started', started), (error: unknown) => {
     assert.ok(error instanceof ObserverStartError);
     assert.match((error as Error).message, /bad failed to start the run: disk on fire/);
@@ -65,7 +68,10 @@ test('a later failure is reported once, the observer is skipped, but it still ge
   assert.equal(beats, 1);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /flaky failed in heartbeat: connection lost/);
-  assert.deepEqual(calls.filter((c) => c.startsWith('good')), ['good.started(null)', 'good.heartbeat', 'good.heartbeat', 'good.completed', 'good.close']);
+  assert.deepEqual(
+    calls.filter((c) => c.startsWith('good')),
+    ['good.started(null)', 'good.heartbeat', 'good.heartbeat', 'good.completed', 'good.close'],
+  );
   assert.ok(calls.includes('flaky.completed') && calls.includes('flaky.close'));
 });
 
@@ -79,12 +85,18 @@ test('events a failed observer could not take are kept in a journal that starts 
   });
   const chain = new ObserverChain([broken], (w) => warnings.push(w), 'exp');
   await chain.open('started', { runId: 3, startTime: new Date(0) } as never);
-  await chain.emit('logMetrics', { runId: 3, metrics: [{ name: 'loss', steps: [0, 1], values: [Number.NaN, -Infinity], timestamps: [1, 2] }] });
+  await chain.emit('logMetrics', {
+    runId: 3,
+    metrics: [{ name: 'loss', steps: [0, 1], values: [Number.NaN, -Infinity], timestamps: [1, 2] }],
+  });
   await chain.emit('heartbeat', { runId: 3, beatTime: new Date(5) });
   await chain.end('completed', { runId: 3, stopTime: new Date(9), result: 1 });
   const path = /kept in (\S+);/.exec(warnings[0]!)![1]!;
   const lines = readFileSync(path, 'utf8').trim().split('\n').map(parseJournalLine);
-  assert.deepEqual(lines.map((l) => l.method), ['started', 'logMetrics', 'heartbeat', 'completed']);
+  assert.deepEqual(
+    lines.map((l) => l.method),
+    ['started', 'logMetrics', 'heartbeat', 'completed'],
+  );
   assert.equal(lines[0]!.event.runId, 3);
   assert.ok((lines[0]!.event.startTime as Date).getTime() === 0, 'dates come back as Dates');
   const values = (lines[1]!.event.metrics as Array<{ values: number[] }>)[0]!.values;

@@ -10,12 +10,16 @@ const fixture = fileURLToPath(new URL('../fixtures/core/output-experiment.ts', i
 
 function runWithCapture(mode: string): { stdout: string; stored: string } {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-output-'));
-  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-C', mode, '-F', runs], { encoding: 'utf8' });
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-C', mode, '-F', runs],
+    { encoding: 'utf8' },
+  );
   assert.equal(child.status, 0, child.stderr);
   return { stdout: child.stdout, stored: readFileSync(join(runs, '1', 'cout.txt'), 'utf8') };
 }
 
-test('-C fd stores console output, direct fd writes and a child process\'s output, and still shows them', () => {
+test("-C fd stores console output, direct fd writes and a child process's output, and still shows them", () => {
   const { stdout, stored } = runWithCapture('fd');
   for (const line of ['via console.log', 'via fd 1 directly', 'from a child process']) {
     assert.match(stored, new RegExp(line), `stored output lacks "${line}"`);

@@ -65,7 +65,10 @@ test('a sync descheduled between its clock reads does not skew the clock', () =>
     Date.now = realNow;
   }
   const { before, t, after } = bracketedRead(clock);
-  assert.ok(t >= before - 1 && t <= after, `${t} not within [${before - 1}, ${after}]: the clock learned a skewed offset`);
+  assert.ok(
+    t >= before - 1 && t <= after,
+    `${t} not within [${before - 1}, ${after}]: the clock learned a skewed offset`,
+  );
 });
 
 test('sync follows the wall clock being set forwards or backwards', () => {

@@ -40,7 +40,7 @@ test('@ritual/core exports what a user needs, not what only observer authors nee
   }
 });
 
-test('@ritual/core/observer-kit exports exactly the observer authors\' tools, and they work', () => {
+test("@ritual/core/observer-kit exports exactly the observer authors' tools, and they work", () => {
   assert.deepEqual(Object.keys(kit).sort(), [...OBSERVER_KIT].sort());
   assert.equal(kit.toSacredTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678))), '2026-01-02T03:04:05.678000');
   assert.equal(kit.fromSacredTime('2026-01-02T03:04:05.678000').toISOString(), '2026-01-02T03:04:05.678Z');

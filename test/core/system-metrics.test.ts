@@ -36,16 +36,27 @@ async function runFixture(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   const runs = join(dir, 'runs');
   const argv = ['--conditions=@ritual/source', '--import', 'tsx', FIXTURE, '-F', runs, '-l', 'DEBUG', ...args];
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } }, (_e, _o, err) =>
-      resolve({ code: child.exitCode, stderr: err }),
+    const child = execFile(
+      process.execPath,
+      argv,
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (_e, _o, err) => resolve({ code: child.exitCode, stderr: err }),
     );
   });
   const read = async (name: string) => JSON.parse(await readFile(join(runs, '1', name), 'utf8'));
-  return { code, stderr, metrics: await read('metrics.json'), info: await read('info.json'), run: await read('run.json') };
+  return {
+    code,
+    stderr,
+    metrics: await read('metrics.json'),
+    info: await read('info.json'),
+    run: await read('run.json'),
+  };
 }
 
 function systemNames(metrics: Record<string, Series>): string[] {
-  return Object.keys(metrics).filter((name) => name.startsWith('system.')).sort();
+  return Object.keys(metrics)
+    .filter((name) => name.startsWith('system.'))
+    .sort();
 }
 
 /** One point per tick: n ticks fit in the run's working time (the first may be missed while probes prime). */
@@ -53,10 +64,22 @@ function assertOnePointPerInterval(series: Series | undefined, name: string, sec
   assert.ok(series, `${name} is stored`);
   const expected = Math.floor(seconds / interval);
   const count = series.steps.length;
-  assert.ok(Math.abs(count - expected) <= 1, `${name}: ${count} points for ${seconds.toFixed(2)} s at ${interval} s (expected ${expected} +-1)`);
-  assert.ok(series.steps.every((step, i) => i === 0 || step > series.steps[i - 1]!), `${name}: steps increase (${series.steps.join(',')})`);
-  assert.ok(series.steps.every((step) => step >= 1 && step <= expected + 1), `${name}: steps are tick numbers (${series.steps.join(',')})`);
-  assert.ok(series.values.every((value) => Number.isFinite(value) && value >= 0), `${name}: values ${series.values.join(',')}`);
+  assert.ok(
+    Math.abs(count - expected) <= 1,
+    `${name}: ${count} points for ${seconds.toFixed(2)} s at ${interval} s (expected ${expected} +-1)`,
+  );
+  assert.ok(
+    series.steps.every((step, i) => i === 0 || step > series.steps[i - 1]!),
+    `${name}: steps increase (${series.steps.join(',')})`,
+  );
+  assert.ok(
+    series.steps.every((step) => step >= 1 && step <= expected + 1),
+    `${name}: steps are tick numbers (${series.steps.join(',')})`,
+  );
+  assert.ok(
+    series.values.every((value) => Number.isFinite(value) && value >= 0),
+    `${name}: values ${series.values.join(',')}`,
+  );
 }
 
 function hasNvidiaSmi(): boolean {
@@ -77,17 +100,28 @@ test('--system-interval 1: each supported metric has one point per interval, and
   assert.equal(stored.code, 0, stored.stderr);
   assert.equal(stored.run.status, 'COMPLETED');
   const seconds: number = stored.run.result.seconds;
-  for (const name of [...PROCESS_METRICS, ...MACHINE_METRICS]) assertOnePointPerInterval(stored.metrics[name], name, seconds, 1);
+  for (const name of [...PROCESS_METRICS, ...MACHINE_METRICS])
+    assertOnePointPerInterval(stored.metrics[name], name, seconds, 1);
   // Disk and network counters are missing on some platforms: then their probe says so once.
-  for (const [probe, names] of [['disk', IO_METRICS.slice(0, 2)], ['network', IO_METRICS.slice(2)]] as const) {
-    if (skipLines(stored.stderr, probe).length === 1) for (const name of names) assert.equal(stored.metrics[name], undefined);
+  for (const [probe, names] of [
+    ['disk', IO_METRICS.slice(0, 2)],
+    ['network', IO_METRICS.slice(2)],
+  ] as const) {
+    if (skipLines(stored.stderr, probe).length === 1)
+      for (const name of names) assert.equal(stored.metrics[name], undefined);
     else for (const name of names) assertOnePointPerInterval(stored.metrics[name], name, seconds, 1);
   }
   for (const name of ['system.cpu_percent', 'system.memory_percent']) {
-    assert.ok(stored.metrics[name]!.values.every((value) => value <= 100), `${name} is a percentage`);
+    assert.ok(
+      stored.metrics[name]!.values.every((value) => value <= 100),
+      `${name} is a percentage`,
+    );
   }
   // The fixture keeps this process busy: its CPU time cannot read as none (how much depends on the machine's load).
-  assert.ok(stored.metrics['system.process_cpu_percent']!.values.some((value) => value > 0), 'process CPU is measured');
+  assert.ok(
+    stored.metrics['system.process_cpu_percent']!.values.some((value) => value > 0),
+    'process CPU is measured',
+  );
   if (!hasNvidiaSmi()) {
     assert.equal(skipLines(stored.stderr, 'gpu').length, 1, 'no GPU here: one debug line, no error');
     assert.ok(!systemNames(stored.metrics).some((name) => name.startsWith('system.gpu.')));
@@ -104,12 +138,17 @@ test('--system-interval 1: each supported metric has one point per interval, and
   assert.equal(stored.info.system.gpu_memory_used_mb_peak, undefined, 'no GPU, no GPU entry');
 });
 
-test('the experiment\'s systemInterval applies without the flag; --system-interval 0 stores none; neither moves the seeded stream', async () => {
+test("the experiment's systemInterval applies without the flag; --system-interval 0 stores none; neither moves the seeded stream", async () => {
   const sampled = await runFixture(['with', 'seconds=2.5', 'seed=7']);
   const off = await runFixture(['--system-interval', '0', 'with', 'seconds=2.5', 'seed=7']);
   assert.equal(sampled.code, 0, sampled.stderr);
   assert.equal(off.code, 0, off.stderr);
-  assertOnePointPerInterval(sampled.metrics['system.process_rss_mb'], 'system.process_rss_mb', sampled.run.result.seconds, 0.5);
+  assertOnePointPerInterval(
+    sampled.metrics['system.process_rss_mb'],
+    'system.process_rss_mb',
+    sampled.run.result.seconds,
+    0.5,
+  );
   assert.deepEqual(systemNames(off.metrics), []);
   assert.equal(off.info.system, undefined);
   assert.equal(skipLines(off.stderr, '').length, 0, 'nothing is probed when sampling is off');
@@ -123,7 +162,10 @@ test('the experiment\'s systemInterval applies without the flag; --system-interv
  * A stand-in nvidia-smi for GPUs 0 and 1. `calls` counts the sampler's queries (`--query-gpu=index,...`);
  * from query `failFrom` on it fails. Start-up host capture's own query gets a GPU name and is not counted.
  */
-async function fakeNvidiaSmi(options: { failFrom: number; sleepSeconds: number }): Promise<{ dir: string; calls: () => Promise<number> }> {
+async function fakeNvidiaSmi(options: {
+  failFrom: number;
+  sleepSeconds: number;
+}): Promise<{ dir: string; calls: () => Promise<number> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ritual-fake-smi-'));
   const counter = join(dir, 'calls');
   await writeFile(counter, '0');
@@ -144,7 +186,9 @@ async function fakeNvidiaSmi(options: { failFrom: number; sleepSeconds: number }
 test('GPU metrics from nvidia-smi; when it starts failing mid-run it is dropped with one debug line and the run completes', async () => {
   // Call 1 primes, calls 2 and 3 are samples, call 4 fails.
   const smi = await fakeNvidiaSmi({ failFrom: 4, sleepSeconds: 0 });
-  const stored = await runFixture(['--system-interval', '0.5', 'with', 'seconds=3'], { PATH: `${smi.dir}${delimiter}${process.env.PATH}` });
+  const stored = await runFixture(['--system-interval', '0.5', 'with', 'seconds=3'], {
+    PATH: `${smi.dir}${delimiter}${process.env.PATH}`,
+  });
   assert.equal(stored.code, 0, stored.stderr);
   assert.equal(stored.run.status, 'COMPLETED');
   assert.equal(await smi.calls(), 4, 'a dropped probe is not called again');
@@ -161,17 +205,29 @@ test('GPU metrics from nvidia-smi; when it starts failing mid-run it is dropped 
   assert.match(lines[0]!, /nvidia-smi/);
   assert.equal(stored.info.system.gpu_memory_used_mb_peak, 2003);
   // The other probes go on after the GPU one is dropped.
-  assertOnePointPerInterval(stored.metrics['system.process_rss_mb'], 'system.process_rss_mb', stored.run.result.seconds, 0.5);
+  assertOnePointPerInterval(
+    stored.metrics['system.process_rss_mb'],
+    'system.process_rss_mb',
+    stored.run.result.seconds,
+    0.5,
+  );
 });
 
 test('a probe slower than the interval is not stacked: at most one nvidia-smi in flight', async () => {
   const smi = await fakeNvidiaSmi({ failFrom: 1000, sleepSeconds: 1.5 });
-  const stored = await runFixture(['--system-interval', '0.5', 'with', 'seconds=4'], { PATH: `${smi.dir}${delimiter}${process.env.PATH}` });
+  const stored = await runFixture(['--system-interval', '0.5', 'with', 'seconds=4'], {
+    PATH: `${smi.dir}${delimiter}${process.env.PATH}`,
+  });
   assert.equal(stored.code, 0, stored.stderr);
   const calls = await smi.calls();
   // One at a time, each >= 1.5 s: at most 4 in a 4 s run (its 8 ticks would have started 8 stacked calls).
   assert.ok(calls >= 2 && calls <= 4, `nvidia-smi ran ${calls} times`);
   const gpuPoints = stored.metrics['system.gpu.0.util_percent']?.steps.length ?? 0;
   assert.ok(gpuPoints <= calls - 1, `${gpuPoints} GPU points from ${calls} calls (one was the prime)`);
-  assertOnePointPerInterval(stored.metrics['system.process_rss_mb'], 'system.process_rss_mb', stored.run.result.seconds, 0.5);
+  assertOnePointPerInterval(
+    stored.metrics['system.process_rss_mb'],
+    'system.process_rss_mb',
+    stored.run.result.seconds,
+    0.5,
+  );
 });

@@ -12,7 +12,11 @@ test('a 2 GB artifact is streamed (memory stays small), unicode names work, esca
   const dir = mkdtempSync(join(tmpdir(), 'ritual-artifacts-'));
   const runs = join(dir, 'runs');
   try {
-    const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, 'with', `dir=${dir}`], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, 'with', `dir=${dir}`],
+      { encoding: 'utf8' },
+    );
     assert.equal(child.status, 0, child.stderr);
     const rssMb = Number(/RSS_MB=(\d+)/.exec(child.stderr)?.[1]);
     assert.ok(rssMb < 400, `resident memory reached ${rssMb} MB while storing a 2 GB artifact`);
@@ -22,14 +26,16 @@ test('a 2 GB artifact is streamed (memory stays small), unicode names work, esca
     const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
     assert.deepEqual(run.artifacts.sort(), ['big.bin', 'résumé/データ.txt'].sort());
     for (const line of run.result as string[]) assert.doesNotMatch(line, /accepted/, line);
-    assert.ok(!existsSync(join(runs, 'escape.txt')) && !existsSync(join(dir, 'escape.txt')) && !existsSync(join(dir, 'b.txt')));
+    assert.ok(
+      !existsSync(join(runs, 'escape.txt')) && !existsSync(join(dir, 'escape.txt')) && !existsSync(join(dir, 'b.txt')),
+    );
     assert.notEqual(readFileSync(join(runDir, 'run.json'), 'utf8'), 'héllo');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('an artifact inside ritual\'s own .ritual/ folder is refused up front; every observer keeps recording', () => {
+test("an artifact inside ritual's own .ritual/ folder is refused up front; every observer keeps recording", () => {
   const dir = mkdtempSync(join(tmpdir(), 'ritual-artifacts-'));
   const runs = join(dir, 'runs');
   try {

@@ -20,11 +20,22 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
   const mongoUrl = `${server.url}/concurrent`;
   try {
     const children = Array.from({ length: PROCESSES }, (_, p) => {
-      const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), fixture], {
-        cwd: work,
-        env: { ...process.env, RITUAL_TEST_COUNT: String(RUNS_EACH), RITUAL_TEST_OFFSET: String(p * RUNS_EACH), RITUAL_TEST_RUNS: runs, RITUAL_TEST_MONGO: mongoUrl, RITUAL_JOURNAL_DIR: join(work, 'undelivered') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@ritual/source', '--import', import.meta.resolve('tsx'), fixture],
+        {
+          cwd: work,
+          env: {
+            ...process.env,
+            RITUAL_TEST_COUNT: String(RUNS_EACH),
+            RITUAL_TEST_OFFSET: String(p * RUNS_EACH),
+            RITUAL_TEST_RUNS: runs,
+            RITUAL_TEST_MONGO: mongoUrl,
+            RITUAL_JOURNAL_DIR: join(work, 'undelivered'),
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       child.stderr.on('data', (chunk) => (out += chunk));
@@ -59,7 +70,11 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
 
     const client = await new MongoClient(mongoUrl).connect();
     try {
-      const docs = await client.db().collection('runs').find({}, { projection: { _id: 1, status: 1, result: 1 } }).toArray();
+      const docs = await client
+        .db()
+        .collection('runs')
+        .find({}, { projection: { _id: 1, status: 1, result: 1 } })
+        .toArray();
       assert.equal(docs.length, total);
       assert.equal(new Set(docs.map((d) => d._id)).size, total, 'distinct numeric ids');
       assert.ok(docs.every((d) => typeof d._id === 'number' && d.status === 'COMPLETED'));
@@ -70,7 +85,11 @@ test(`${PROCESSES * RUNS_EACH} concurrent runs (${PROCESSES} processes x ${RUNS_
         .collection('metrics')
         .aggregate([{ $match: { name: 'loss' } }, { $project: { n: { $size: '$values' } } }])
         .toArray();
-      assert.equal(points.reduce((sum, d) => sum + (d.n as number), 0), total * 20, 'every metric point reached the database');
+      assert.equal(
+        points.reduce((sum, d) => sum + (d.n as number), 0),
+        total * 20,
+        'every metric point reached the database',
+      );
     } finally {
       await client.close();
     }

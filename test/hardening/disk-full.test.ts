@@ -76,13 +76,21 @@ for (const size of DISK_SIZES) {
     try {
       const runs = join(mountPoint, 'runs');
       mkdirSync(runs);
-      const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '1', 'with', `points=${POINTS}`], {
-        encoding: 'utf8',
-        env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
-      });
+      const child = spawnSync(
+        process.execPath,
+        ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '1', 'with', `points=${POINTS}`],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
+        },
+      );
       assert.equal(child.status, 0, child.stderr);
       assert.match(child.stdout, /training went on/);
-      assert.equal(child.stderr.match(/FileStorageObserver\(.*\) failed/g)?.length, 1, `the fault is reported once:\n${child.stderr}`);
+      assert.equal(
+        child.stderr.match(/FileStorageObserver\(.*\) failed/g)?.length,
+        1,
+        `the fault is reported once:\n${child.stderr}`,
+      );
       const journal = readdirSync(journals).map((name) => join(journals, name));
       assert.equal(journal.length, 1, 'one journal');
       const runDir = join(runs, '1');
@@ -109,7 +117,10 @@ for (const size of DISK_SIZES) {
       if (endOnly) {
         assert.equal(inLog.length, POINTS, 'nothing journaled: every point is in the log');
         assert.equal(statusOnFullDisk, 'COMPLETED', 'the log holds the whole run: its end is recorded');
-        const methods = readFileSync(journal[0]!, 'utf8').trim().split('\n').map((line) => parseJournalLine(line).method);
+        const methods = readFileSync(journal[0]!, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => parseJournalLine(line).method);
         assert.deepEqual(methods, ['started', 'completed'], 'the end is journaled, so a replay rewrites metrics.json');
       } else {
         assert.equal(statusOnFullDisk, 'RUNNING', 'a run that missed events does not claim its end');
@@ -128,7 +139,11 @@ for (const size of DISK_SIZES) {
       // Room again: the journal completes run 1 itself, through the real command.
       const remount = spawnSync('mount', ['-o', 'remount,size=256m', mountPoint], { encoding: 'utf8' });
       assert.equal(remount.status, 0, remount.stderr);
-      const replay = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
+      const replay = spawnSync(
+        process.execPath,
+        ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs],
+        { encoding: 'utf8' },
+      );
       assert.equal(replay.status, 0, replay.stderr);
       assert.match(replay.stdout, /Completed run 1 in /);
       assert.deepEqual(
@@ -142,10 +157,15 @@ for (const size of DISK_SIZES) {
       const complete = metricsJson(runDir);
       assert.equal(complete?.steps.length, POINTS);
       for (let i = 0; i < POINTS; i++) {
-        if (complete!.steps[i] !== i || complete!.values[i] !== i) assert.fail(`metrics.json point ${i}: step ${complete!.steps[i]}, x ${complete!.values[i]}`);
+        if (complete!.steps[i] !== i || complete!.values[i] !== i)
+          assert.fail(`metrics.json point ${i}: step ${complete!.steps[i]}, x ${complete!.values[i]}`);
       }
       // A second replay of the same journal would store points twice: refused (an end-only journal adds none).
-      const again = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs], { encoding: 'utf8' });
+      const again = spawnSync(
+        process.execPath,
+        ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', journal[0]!, runs],
+        { encoding: 'utf8' },
+      );
       if (endOnly) {
         assert.equal(again.status, 0, again.stderr);
         assert.equal(metricsJson(runDir)?.steps.length, POINTS);

@@ -31,8 +31,8 @@ function loggedSteps(runDir: string): number[] {
     if (line === '') continue;
     const entry = JSON.parse(line) as { name: string; steps: number[]; values: number[] };
     entry.steps.forEach((step, i) => {
-        assert.equal(entry.values[i], step, `logged x at step ${step}`);
-      });
+      assert.equal(entry.values[i], step, `logged x at step ${step}`);
+    });
     steps.push(...entry.steps);
   }
   return steps;
@@ -41,7 +41,10 @@ function loggedSteps(runDir: string): number[] {
 /** Points of `x` in metrics.json now (0 while it is absent or being replaced). */
 function pointsInMetricsJson(runDir: string): number {
   try {
-    return (JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as { x?: { steps: number[] } }).x?.steps.length ?? 0;
+    return (
+      (JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as { x?: { steps: number[] } }).x?.steps.length ??
+      0
+    );
   } catch {
     return 0;
   }
@@ -54,9 +57,25 @@ function pointsInMetricsJson(runDir: string): number {
 async function killedRun(): Promise<{ runs: string; runDir: string; logged: number[]; before: number }> {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-killed-'));
   const runDir = join(runs, '1');
-  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'points=10000000', 'pauseMs=20'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@ritual/source',
+      '--import',
+      'tsx',
+      fixture,
+      '-F',
+      runs,
+      '-b',
+      '0.2',
+      'with',
+      'points=10000000',
+      'pauseMs=20',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     const due = () => {
@@ -72,21 +91,33 @@ async function killedRun(): Promise<{ runs: string; runDir: string; logged: numb
     await exited;
   }
   const logged = loggedSteps(runDir);
-  assert.deepEqual(logged, Array.from({ length: logged.length }, (_, i) => i), 'the log holds x = i for i = 0.. without a gap');
+  assert.deepEqual(
+    logged,
+    Array.from({ length: logged.length }, (_, i) => i),
+    'the log holds x = i for i = 0.. without a gap',
+  );
   return { runs, runDir, logged, before: pointsInMetricsJson(runDir) };
 }
 
 function assertMetricsJsonHolds(runDir: string, steps: number[]): void {
-  const x = (JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as Record<string, { steps: number[]; values: number[]; timestamps: string[] }>).x;
+  const x = (
+    JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as Record<
+      string,
+      { steps: number[]; values: number[]; timestamps: string[] }
+    >
+  ).x;
   assert.equal(x?.steps.length, steps.length, 'metrics.json holds every point of the log');
   for (const [i, step] of steps.entries()) {
-    if (x.steps[i] !== step || x.values[i] !== step) assert.fail(`metrics.json point ${i}: step ${x.steps[i]}, x ${x.values[i]}; the log has ${step}`);
+    if (x.steps[i] !== step || x.values[i] !== step)
+      assert.fail(`metrics.json point ${i}: step ${x.steps[i]}, x ${x.values[i]}; the log has ${step}`);
   }
   assert.equal(x.timestamps.length, steps.length);
 }
 
 function ritual(...args: string[]) {
-  return spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, ...args], { encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, ...args], {
+    encoding: 'utf8',
+  });
 }
 
 test('kill -9, then ritual fail: metrics.json is rewritten from the log, every point value by value', async (t) => {

@@ -48,7 +48,16 @@ interface Child {
 }
 
 function runExperiment(dbName: string, extra: string[] = []): Child {
-  const args = ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-m', `${server.url}/${dbName}`, '-b', '0.05'];
+  const args = [
+    '--conditions=@ritual/source',
+    '--import',
+    'tsx',
+    fixture,
+    '-m',
+    `${server.url}/${dbName}`,
+    '-b',
+    '0.05',
+  ];
   const child = spawn(process.execPath, [...args, 'with', `points=${N}`, ...extra], {
     env: { ...process.env, RITUAL_JOURNAL_DIR: journalOf(dbName), NO_COLOR: '1' },
   });
@@ -120,7 +129,11 @@ async function cutTail(db: Db, drop: number): Promise<number> {
   const doc = await db.collection('metrics').findOne({ name: 'x' }, { sort: { part: -1 } });
   assert.ok(doc, 'the metric document exists before the cut');
   const keep = Math.max(0, doc.steps.length - drop);
-  const cut = { steps: doc.steps.slice(0, keep), values: doc.values.slice(0, keep), timestamps: doc.timestamps.slice(0, keep) };
+  const cut = {
+    steps: doc.steps.slice(0, keep),
+    values: doc.values.slice(0, keep),
+    timestamps: doc.timestamps.slice(0, keep),
+  };
   await db.collection('metrics').updateOne({ _id: doc._id }, { $set: cut });
   return keep;
 }
@@ -132,7 +145,10 @@ async function assertComplete(db: Db): Promise<void> {
   const run = runs[0]!;
   assert.equal(run.status, 'COMPLETED');
   assert.equal(run.result, N);
-  assert.deepEqual(run.info.metrics.map((entry: { name: string }) => entry.name), ['x']);
+  assert.deepEqual(
+    run.info.metrics.map((entry: { name: string }) => entry.name),
+    ['x'],
+  );
   const parts = await db.collection('metrics').find({ run_id: run._id, name: 'x' }).toArray();
   parts.sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
   const steps = parts.flatMap((doc) => doc.steps as number[]);
@@ -146,54 +162,62 @@ async function assertComplete(db: Db): Promise<void> {
   }
 }
 
-test('the server is killed with SIGKILL mid-run and restarted: the run completes with every point', NEEDS_CONTROL, async (t) => {
-  // The run ends (hold) only once the server is back, so a slow restart under load cannot run
-  // into the end-of-run deadline: what is tested is the repair, not how long close() waits.
-  const hold = join(work, 'hold-sigkill');
-  const child = runExperiment('sigkill', [`hold=${hold}`]);
-  const db = client.db('sigkill');
-  // H2 writes its file about once a second, so a kill loses the acknowledged writes since then; a
-  // kill just after that write loses nothing, so kill again later until one lost points. The run
-  // is paused from just before the kill until the count after the restart: otherwise its repair
-  // could race the count and hide the loss. It meets the dead connection when it resumes.
-  let lost = 0;
-  for (const at of [15_000, 30_000, 45_000]) {
-    await child.waitFor(`AT ${at}`);
-    const pid = server.pid;
-    assert.ok(pid, 'the test server is running');
-    child.pause();
-    try {
-      const before = await storedPoints(db);
-      await server.kill();
-      assert.equal(isRunning(pid), false, `server process ${pid} is gone after SIGKILL`);
-      await server.restart();
-      const after = await storedPoints(db);
-      t.diagnostic(`SIGKILL at AT ${at} (pid ${pid}): ${before} points stored before, ${after} after the restart`);
-      lost = before - after;
-    } finally {
-      child.resume();
+test(
+  'the server is killed with SIGKILL mid-run and restarted: the run completes with every point',
+  NEEDS_CONTROL,
+  async (t) => {
+    // The run ends (hold) only once the server is back, so a slow restart under load cannot run
+    // into the end-of-run deadline: what is tested is the repair, not how long close() waits.
+    const hold = join(work, 'hold-sigkill');
+    const child = runExperiment('sigkill', [`hold=${hold}`]);
+    const db = client.db('sigkill');
+    // H2 writes its file about once a second, so a kill loses the acknowledged writes since then; a
+    // kill just after that write loses nothing, so kill again later until one lost points. The run
+    // is paused from just before the kill until the count after the restart: otherwise its repair
+    // could race the count and hide the loss. It meets the dead connection when it resumes.
+    let lost = 0;
+    for (const at of [15_000, 30_000, 45_000]) {
+      await child.waitFor(`AT ${at}`);
+      const pid = server.pid;
+      assert.ok(pid, 'the test server is running');
+      child.pause();
+      try {
+        const before = await storedPoints(db);
+        await server.kill();
+        assert.equal(isRunning(pid), false, `server process ${pid} is gone after SIGKILL`);
+        await server.restart();
+        const after = await storedPoints(db);
+        t.diagnostic(`SIGKILL at AT ${at} (pid ${pid}): ${before} points stored before, ${after} after the restart`);
+        lost = before - after;
+      } finally {
+        child.resume();
+      }
+      if (lost > 0) break;
     }
-    if (lost > 0) break;
-  }
-  assert.ok(lost > 0, 'no kill lost acknowledged points: the test did not exercise the fault');
-  writeFileSync(hold, '');
-  const end = await child.done;
-  assert.equal(end.code, 0, end.stderr);
-  await assertComplete(db);
-  assert.deepEqual(journals('sigkill'), [], 'journal deleted once the stored run was verified');
-});
+    assert.ok(lost > 0, 'no kill lost acknowledged points: the test did not exercise the fault');
+    writeFileSync(hold, '');
+    const end = await child.done;
+    assert.equal(end.code, 0, end.stderr);
+    await assertComplete(db);
+    assert.deepEqual(journals('sigkill'), [], 'journal deleted once the stored run was verified');
+  },
+);
 
-test('the server lost the tail of a metric mid-run: the next batch does not match and is repaired from the journal', LIMITS, async () => {
-  const child = runExperiment('tail');
-  await child.waitFor('AT 20000');
-  const db = client.db('tail');
-  await waitForPoints(db, 15_000);
-  await cutTail(db, 3000);
-  const end = await child.done;
-  assert.equal(end.code, 0, end.stderr);
-  await assertComplete(db);
-  assert.deepEqual(journals('tail'), []);
-});
+test(
+  'the server lost the tail of a metric mid-run: the next batch does not match and is repaired from the journal',
+  LIMITS,
+  async () => {
+    const child = runExperiment('tail');
+    await child.waitFor('AT 20000');
+    const db = client.db('tail');
+    await waitForPoints(db, 15_000);
+    await cutTail(db, 3000);
+    const end = await child.done;
+    assert.equal(end.code, 0, end.stderr);
+    await assertComplete(db);
+    assert.deepEqual(journals('tail'), []);
+  },
+);
 
 test('the metric document disappears mid-run: it is written again from the journal', LIMITS, async () => {
   const child = runExperiment('gone-metric');
@@ -240,23 +264,27 @@ test('points lost after their last upload are found by the end-of-run verificati
   assert.deepEqual(journals('verify'), []);
 });
 
-test('the server is down at the end of a run it lost points of: the journal is kept, ritual sync repairs the series', NEEDS_CONTROL, async () => {
-  const hold = join(work, 'hold-sync');
-  const child = runExperiment('sync', [`hold=${hold}`]);
-  await child.waitFor('LOGGED');
-  const db = client.db('sync');
-  await waitForPoints(db, N);
-  await cutTail(db, 1000);
-  // A clean stop keeps the cut on disk (a SIGKILL here could lose the cut itself along with the last second).
-  await server.stop();
-  writeFileSync(hold, '');
-  const end = await child.done;
-  assert.equal(end.code, 0, end.stderr);
-  assert.equal(journals('sync').length, 1, 'nothing could be verified: the journal stays');
-  assert.match(end.stderr, /ritual sync/);
-  await server.restart();
-  const report = await runSync(journalOf('sync'), server.url, { write: () => {} });
-  assert.equal(report.failed.length, 0, report.failed.map((failure) => failure.error.message).join('\n'));
-  await assertComplete(db);
-  assert.deepEqual(journals('sync'), []);
-});
+test(
+  'the server is down at the end of a run it lost points of: the journal is kept, ritual sync repairs the series',
+  NEEDS_CONTROL,
+  async () => {
+    const hold = join(work, 'hold-sync');
+    const child = runExperiment('sync', [`hold=${hold}`]);
+    await child.waitFor('LOGGED');
+    const db = client.db('sync');
+    await waitForPoints(db, N);
+    await cutTail(db, 1000);
+    // A clean stop keeps the cut on disk (a SIGKILL here could lose the cut itself along with the last second).
+    await server.stop();
+    writeFileSync(hold, '');
+    const end = await child.done;
+    assert.equal(end.code, 0, end.stderr);
+    assert.equal(journals('sync').length, 1, 'nothing could be verified: the journal stays');
+    assert.match(end.stderr, /ritual sync/);
+    await server.restart();
+    const report = await runSync(journalOf('sync'), server.url, { write: () => {} });
+    assert.equal(report.failed.length, 0, report.failed.map((failure) => failure.error.message).join('\n'));
+    await assertComplete(db);
+    assert.deepEqual(journals('sync'), []);
+  },
+);

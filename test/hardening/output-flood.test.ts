@@ -10,7 +10,11 @@ const fixture = fileURLToPath(new URL('../fixtures/core/flood-experiment.ts', im
 
 test('100 MB of output, invalid UTF-8, binary bytes and a 40 MB line: the run finishes, memory stays bounded, stored output is valid', async () => {
   const runs = mkdtempSync(join(tmpdir(), 'ritual-flood-'));
-  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'longLine=40000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2', 'with', 'longLine=40000000'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let seen = 0;
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (seen += chunk.length));

@@ -49,11 +49,15 @@ test('a secret in the environment, a .env file, a key file, a git-ignored module
   const project = makeProject();
   const runs = join(project, 'runs');
   mkdirSync(runs);
-  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', 'train.ts', '-F', 'runs', '-b', '0.05'], {
-    cwd: project,
-    encoding: 'utf8',
-    env: { ...process.env, API_TOKEN: SECRET, AWS_SECRET_ACCESS_KEY: SECRET, VISIBLE_SETTING: 'shown' },
-  });
+  const child = spawnSync(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', 'train.ts', '-F', 'runs', '-b', '0.05'],
+    {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, API_TOKEN: SECRET, AWS_SECRET_ACCESS_KEY: SECRET, VISIBLE_SETTING: 'shown' },
+    },
+  );
   assert.equal(child.status, 0, child.stderr);
   const files = walk(runs);
   assert.ok(files.some((file) => file.endsWith('run.json')));
@@ -63,6 +67,14 @@ test('a secret in the environment, a .env file, a key file, a git-ignored module
   assert.ok(!child.stdout.includes(SECRET) && !child.stderr.includes(SECRET), 'the secret was printed');
   const run = JSON.parse(readFileSync(join(runs, '1', 'run.json'), 'utf8'));
   assert.deepEqual(run.host.ENV, { VISIBLE_SETTING: 'shown' }, 'only allow-listed variables are stored');
-  assert.deepEqual(run.experiment.sources.map((s: string[]) => s[0]), ['train.ts'], 'no .env, key file or git-ignored module among the sources');
-  assert.equal(run.experiment.repositories[0].url, 'https://example.com/alice/project.git', 'credentials stripped from the remote');
+  assert.deepEqual(
+    run.experiment.sources.map((s: string[]) => s[0]),
+    ['train.ts'],
+    'no .env, key file or git-ignored module among the sources',
+  );
+  assert.equal(
+    run.experiment.repositories[0].url,
+    'https://example.com/alice/project.git',
+    'credentials stripped from the remote',
+  );
 });

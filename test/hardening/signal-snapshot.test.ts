@@ -11,10 +11,14 @@ const fixture = fileURLToPath(new URL('../fixtures/core/signal-snapshot-experime
 /** Runs the fixture into a file observer, sends `signal` once it is well under way, returns the run folder. */
 async function interruptedRun(signal: NodeJS.Signals, dir: string): Promise<{ code: number | null; runDir: string }> {
   const runs = join(dir, 'runs');
-  const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2'], {
-    env: { ...process.env, RITUAL_JOURNAL_DIR: join(dir, 'journal') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.2'],
+    {
+      env: { ...process.env, RITUAL_JOURNAL_DIR: join(dir, 'journal') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
@@ -25,7 +29,10 @@ async function interruptedRun(signal: NodeJS.Signals, dir: string): Promise<{ co
   return { code, runDir: join(runs, '1') };
 }
 
-for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+for (const [signal, exitCode] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+] as const) {
   test(`${signal}: the final snapshot holds the output and the points of the same instant, all of them`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ritual-signal-'));
     try {

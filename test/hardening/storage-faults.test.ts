@@ -13,10 +13,26 @@ const fixture = fileURLToPath(new URL('../fixtures/core/storage-fault-experiment
 /** Runs the fixture against `runs`, with journals going to a folder of their own. */
 function train(runs: string, fault: string) {
   const journals = mkdtempSync(join(tmpdir(), 'ritual-journal-'));
-  const child = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, '-b', '0.05', 'with', `fault=${fault}`, `runs=${runs}`], {
-    encoding: 'utf8',
-    env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
-  });
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--conditions=@ritual/source',
+      '--import',
+      'tsx',
+      fixture,
+      '-F',
+      runs,
+      '-b',
+      '0.05',
+      'with',
+      `fault=${fault}`,
+      `runs=${runs}`,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, RITUAL_JOURNAL_DIR: journals },
+    },
+  );
   return { ...child, journals: readdirSync(journals).map((name) => join(journals, name)) };
 }
 
@@ -54,10 +70,17 @@ test('runs folder deleted mid-run: reported once, training goes on, nothing is l
   assert.match(child.stderr, /ritual replay/);
   // the folder (and what was in it) is gone; everything after the deletion is in the journal
   const steps = await replayed(child.journals[0]!);
-  assert.deepEqual(steps, Array.from({ length: 2000 }, (_, i) => 2000 + i));
+  assert.deepEqual(
+    steps,
+    Array.from({ length: 2000 }, (_, i) => 2000 + i),
+  );
   // the command the warning names does the same from a shell
   const target = mkdtempSync(join(tmpdir(), 'ritual-replay-cli-'));
-  const cli = spawnSync(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', child.journals[0]!, target], { encoding: 'utf8' });
+  const cli = spawnSync(
+    process.execPath,
+    ['--conditions=@ritual/source', '--import', 'tsx', ritualCli, 'replay', child.journals[0]!, target],
+    { encoding: 'utf8' },
+  );
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /Stored the run from .* as run 1/);
   assert.ok(readdirSync(join(target, '1')).includes('metrics.json'));

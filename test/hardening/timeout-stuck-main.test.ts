@@ -72,7 +72,10 @@ test('a main that never yields under --timeout ends as TIMEOUT, with its stop ti
   assert.equal(child.signal, 'SIGKILL', child.stderr);
   assert.match(child.stdout, /READY/);
   assert.ok(child.elapsedMs < 60_000, `killed long before the loop would end (${child.elapsedMs} ms)`);
-  assert.match(child.stderr, /main has not yielded to the event loop for 10 s after --timeout 1 expired[^\n]*recording run 1 as TIMEOUT/);
+  assert.match(
+    child.stderr,
+    /main has not yielded to the event loop for 10 s after --timeout 1 expired[^\n]*recording run 1 as TIMEOUT/,
+  );
   assert.match(child.stderr, /TIMEOUT recorded in .*run\.json/);
   assert.match(child.stderr, /TIMEOUT of run 1 recorded in MongoDB/);
 
@@ -83,14 +86,23 @@ test('a main that never yields under --timeout ends as TIMEOUT, with its stop ti
   assert.ok(fromFiles.stop_time.getTime() >= fromFiles.heartbeat.getTime(), 'stopped after the last heartbeat');
   assert.ok(fromFiles.stop_time.getTime() - fromFiles.start_time.getTime() >= 10_000, 'stopped after the grace period');
   // Sacred's readers get every flushed point from metrics.json itself.
-  const metricsJson = JSON.parse(readFileSync(join(runs, '1', 'metrics.json'), 'utf8')) as Record<string, { steps: number[]; values: number[]; timestamps: string[] }>;
-  assert.deepEqual(metricsJson.loss?.steps, Array.from({ length: 50 }, (_, i) => i));
+  const metricsJson = JSON.parse(readFileSync(join(runs, '1', 'metrics.json'), 'utf8')) as Record<
+    string,
+    { steps: number[]; values: number[]; timestamps: string[] }
+  >;
+  assert.deepEqual(
+    metricsJson.loss?.steps,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(metricsJson.loss?.values[49], 1 / 50);
   assert.equal(metricsJson.loss?.timestamps.length, 50);
 
   const client = await new MongoClient(server.url).connect();
   try {
-    const doc = await client.db('stuck').collection('runs').findOne({ _id: 1 as never });
+    const doc = await client
+      .db('stuck')
+      .collection('runs')
+      .findOne({ _id: 1 as never });
     assert.ok(doc, 'the run is in MongoDB');
     assert.equal(doc.status, 'TIMEOUT');
     assert.ok(doc.stop_time instanceof Date);
@@ -105,7 +117,11 @@ test('a main that never yields under --timeout ends as TIMEOUT, with its stop ti
   } finally {
     await mongoStore.close();
   }
-  assert.deepEqual(existsSync(journal) ? readdirSync(journal) : [], [], 'the journal is gone once MongoDB holds the whole run');
+  assert.deepEqual(
+    existsSync(journal) ? readdirSync(journal) : [],
+    [],
+    'the journal is gone once MongoDB holds the whole run',
+  );
 });
 
 test('when MongoDB is down at that moment, the end stays in the journal and ritual sync uploads it', async () => {
@@ -120,7 +136,11 @@ test('when MongoDB is down at that moment, the end stays in the journal and ritu
     const child = await stuck;
     assert.equal(child.signal, 'SIGKILL', child.stderr);
     assert.match(child.stderr, /TIMEOUT recorded in the journal .* not yet in MongoDB[\s\S]*ritual sync/);
-    assert.equal((await (await FileRunStore.open(runs)).get(1)).status, 'TIMEOUT', 'the file backend does not wait for MongoDB');
+    assert.equal(
+      (await (await FileRunStore.open(runs)).get(1)).status,
+      'TIMEOUT',
+      'the file backend does not wait for MongoDB',
+    );
 
     await db.restart();
     const { runSync } = await import('../../packages/observers/src/mongo/sync.js');

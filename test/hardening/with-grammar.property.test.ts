@@ -19,11 +19,49 @@ const key = fc.oneof(
 const value = fc.oneof(
   fc.json({ maxDepth: 2 }),
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('1e-3', 'true', 'null', '"quoted"', "'single'", '[1, 2]', '{a: 1}', '=', 'a=b=c', '.inf', '-0', '0x1f', '[unclosed', '{"a":'),
+  fc.constantFrom(
+    '1e-3',
+    'true',
+    'null',
+    '"quoted"',
+    "'single'",
+    '[1, 2]',
+    '{a: 1}',
+    '=',
+    'a=b=c',
+    '.inf',
+    '-0',
+    '0x1f',
+    '[unclosed',
+    '{"a":',
+  ),
 );
 const token = fc.oneof(
   fc.tuple(key, value).map(([k, v]) => `${k}=${v}`),
-  fc.constantFrom('with', 'fast', '-f', '--force', '-u', '-b', '0.5', '-C', 'sys', '-p', '--debug', '-F', 'runs', '-l', 'DEBUG', '=3', 'a.=1', 'a..b=1', '$x=1', '--nope', 'print_config', 'train'),
+  fc.constantFrom(
+    'with',
+    'fast',
+    '-f',
+    '--force',
+    '-u',
+    '-b',
+    '0.5',
+    '-C',
+    'sys',
+    '-p',
+    '--debug',
+    '-F',
+    'runs',
+    '-l',
+    'DEBUG',
+    '=3',
+    'a.=1',
+    'a..b=1',
+    '$x=1',
+    '--nope',
+    'print_config',
+    'train',
+  ),
   fc.string({ maxLength: 10 }),
 );
 
@@ -58,5 +96,8 @@ test('any argument list either parses and resolves, or fails with a documented R
     }),
     { numRuns: 3000 },
   );
-  assert.ok(accepted > 100, `only ${accepted} argument lists were accepted: the generator is too hostile to prove round trips`);
+  assert.ok(
+    accepted > 100,
+    `only ${accepted} argument lists were accepted: the generator is too hostile to prove round trips`,
+  );
 });

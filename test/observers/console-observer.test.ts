@@ -25,8 +25,18 @@ const started = {
 test('prints start, heartbeats with latest metrics, a metric summary and the end', () => {
   const { observer, read } = capture(false);
   observer.started(started);
-  observer.logMetrics({ runId: 7, info: {}, metrics: [{ name: 'loss', steps: [0, 1, 2], values: [0.9, 0.2, 0.5], timestamps: [0, 0, 0] }] });
-  observer.heartbeat({ runId: 7, info: {}, capturedOutDelta: '', beatTime: new Date(startTime.getTime() + 1500), result: undefined });
+  observer.logMetrics({
+    runId: 7,
+    info: {},
+    metrics: [{ name: 'loss', steps: [0, 1, 2], values: [0.9, 0.2, 0.5], timestamps: [0, 0, 0] }],
+  });
+  observer.heartbeat({
+    runId: 7,
+    info: {},
+    capturedOutDelta: '',
+    beatTime: new Date(startTime.getTime() + 1500),
+    result: undefined,
+  });
   observer.completed({ runId: 7, stopTime: new Date(startTime.getTime() + 3000), result: 0.97 });
   const out = read();
   assert.match(out, /started mnist #7 command=main seed=5 host=box/);
@@ -39,7 +49,11 @@ test('prints start, heartbeats with latest metrics, a metric summary and the end
 test('colours when asked, and failures show the error line', () => {
   const { observer, read } = capture(true);
   observer.started(started);
-  observer.failed({ runId: 7, stopTime: new Date(startTime.getTime() + 1000), failTrace: ['Error: exploded\n', '    at main\n'] });
+  observer.failed({
+    runId: 7,
+    stopTime: new Date(startTime.getTime() + 1000),
+    failTrace: ['Error: exploded\n', '    at main\n'],
+  });
   const out = read();
   assert.match(out, /\x1b\[31mfailed/);
   assert.match(out, /Error: exploded/);
@@ -48,7 +62,13 @@ test('colours when asked, and failures show the error line', () => {
 test('a duration just under a minute boundary rounds into the next minute (not 1m60s)', () => {
   const { observer, read } = capture(false);
   observer.started(started);
-  observer.heartbeat({ runId: 7, info: {}, capturedOutDelta: '', beatTime: new Date(startTime.getTime() + 59_960), result: undefined });
+  observer.heartbeat({
+    runId: 7,
+    info: {},
+    capturedOutDelta: '',
+    beatTime: new Date(startTime.getTime() + 59_960),
+    result: undefined,
+  });
   observer.completed({ runId: 7, stopTime: new Date(startTime.getTime() + 119_600), result: 1 });
   const out = read();
   assert.match(out, /beat mnist #7 1m00s/);

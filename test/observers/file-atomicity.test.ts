@@ -11,7 +11,9 @@ const KILLS = 12;
 
 /** Start a writer that beats forever; resolve once it has beaten a few times. */
 function startWriter(child: string, runsDir: string, experimentFile: string) {
-  const proc = spawn(process.execPath, [child, runsDir, experimentFile, 'forever'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [child, runsDir, experimentFile, 'forever'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) resolve();
@@ -22,7 +24,9 @@ function startWriter(child: string, runsDir: string, experimentFile: string) {
   return { proc, ready, exited };
 }
 
-test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readable by the store and JSON.parse`, { timeout: 90_000 }, async () => {
+test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readable by the store and JSON.parse`, {
+  timeout: 90_000,
+}, async () => {
   const base = await tempDir();
   const child = await bundleWriterChild();
   const experimentFile = join(base, 'experiment.json');
@@ -58,7 +62,9 @@ test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readab
   }
 
   const warnings: string[] = [];
-  const store = await FileRunStore.open(runsDir, { onCorrupt: (id, error) => warnings.push(`${id}: ${error.message}`) });
+  const store = await FileRunStore.open(runsDir, {
+    onCorrupt: (id, error) => warnings.push(`${id}: ${error.message}`),
+  });
   const runs = await store.find({});
   assert.deepEqual(warnings, []);
   assert.equal(runs.length, KILLS);
@@ -66,11 +72,17 @@ test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readab
     const full = await store.get(stored._id);
     assert.match(full.captured_out ?? '', /^(beat \d+\n)+(beat \d+)?$/, 'cout.txt holds whole beats in order');
     const series = await store.metrics(stored._id);
-    assert.deepEqual(series.map((s) => s.name), ['acc', 'loss']);
+    assert.deepEqual(
+      series.map((s) => s.name),
+      ['acc', 'loss'],
+    );
     for (const { steps, values, timestamps } of series) {
       // The log is complete up to the last whole flush: steps 0..n-1 without gaps.
       assert.ok(steps.length >= 200, `at least the 4 beats before "ready", got ${steps.length}`);
-      assert.deepEqual(steps, Array.from({ length: steps.length }, (_, i) => i));
+      assert.deepEqual(
+        steps,
+        Array.from({ length: steps.length }, (_, i) => i),
+      );
       assert.equal(values.length, steps.length);
       assert.equal(timestamps.length, steps.length);
     }
@@ -82,7 +94,9 @@ test(`a writer killed with SIGKILL at ${KILLS} random moments leaves runs readab
   }
 });
 
-test('writers killed while starting: every JSON file present parses, find reports unfinished folders instead of crashing', { timeout: 60_000 }, async () => {
+test('writers killed while starting: every JSON file present parses, find reports unfinished folders instead of crashing', {
+  timeout: 60_000,
+}, async () => {
   const base = await tempDir();
   const child = await bundleWriterChild();
   const experimentFile = join(base, 'experiment.json');

@@ -28,7 +28,10 @@ export async function bundleWriterChild(): Promise<string> {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    alias: { '@ritual/core': join(HERE, 'file-child-core.ts'), '@ritual/core/observer-kit': join(HERE, 'file-child-core.ts') },
+    alias: {
+      '@ritual/core': join(HERE, 'file-child-core.ts'),
+      '@ritual/core/observer-kit': join(HERE, 'file-child-core.ts'),
+    },
     logLevel: 'error',
   });
   return outfile;

@@ -30,7 +30,14 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   const id = await observer.started(startedEvent(experiment));
   assert.equal(id, 1);
   const runDir = join(base, 'runs', '1');
-  assert.deepEqual((await readdir(runDir)).sort(), ['.ritual', 'config.json', 'cout.txt', 'info.json', 'metrics.json', 'run.json']);
+  assert.deepEqual((await readdir(runDir)).sort(), [
+    '.ritual',
+    'config.json',
+    'cout.txt',
+    'info.json',
+    'metrics.json',
+    'run.json',
+  ]);
 
   const configText = await readFile(join(runDir, 'config.json'), 'utf8');
   // Python's sort_keys sorts "10" before "2" (as strings); JSON.stringify would not.
@@ -40,7 +47,17 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   );
   const runText = await readFile(join(runDir, 'run.json'), 'utf8');
   const keys = [...runText.matchAll(/^ {2}"([^"]+)":/gm)].map((m) => m[1]);
-  assert.deepEqual(keys, ['artifacts', 'command', 'experiment', 'heartbeat', 'host', 'meta', 'resources', 'start_time', 'status']);
+  assert.deepEqual(keys, [
+    'artifacts',
+    'command',
+    'experiment',
+    'heartbeat',
+    'host',
+    'meta',
+    'resources',
+    'start_time',
+    'status',
+  ]);
   const run = JSON.parse(runText);
   assert.equal(run.status, 'RUNNING');
   assert.equal(run.start_time, '2026-11-27T10:00:00.123000');
@@ -49,7 +66,10 @@ test('started writes Sacred files with sorted keys, 2-space indent, shared sourc
   // Sacred's <stem>_<md5><ext>, plus .txt so that the user's tsc/eslint/test runner never pick the copy up.
   assert.deepEqual(run.experiment.sources[0], ['train.js', `_sources/train_${trainMd5}.js.txt`]);
   assert.match(run.experiment.sources[1][1], /^_sources\/model_[0-9a-f]{32}\.js\.txt$/);
-  assert.equal(await readFile(join(base, 'runs', String(run.experiment.sources[0][1])), 'utf8'), 'console.log("train");\n');
+  assert.equal(
+    await readFile(join(base, 'runs', String(run.experiment.sources[0][1])), 'utf8'),
+    'console.log("train");\n',
+  );
   assert.deepEqual(run.experiment.dependencies, experiment.dependencies);
   assert.deepEqual(run.host, host);
   assert.deepEqual(run.meta, meta);
@@ -72,8 +92,18 @@ test('a whole run: metrics, heartbeats append cout, info, artifacts in subfolder
   await observer.started(startedEvent(experiment));
   const runDir = join(base, 'runs', '1');
   const t0 = Date.parse('2026-11-27T10:00:01.000Z');
-  await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0, 1], values: [0.9, 0.5], timestamps: [t0, t0 + 1] }] });
-  await observer.heartbeat({ runId: 1, info: { note: 'hi' }, capturedOutDelta: 'epoch 1\n', beatTime: new Date(t0 + 10_000), result: undefined });
+  await observer.logMetrics({
+    runId: 1,
+    info: {},
+    metrics: [{ name: 'loss', steps: [0, 1], values: [0.9, 0.5], timestamps: [t0, t0 + 1] }],
+  });
+  await observer.heartbeat({
+    runId: 1,
+    info: { note: 'hi' },
+    capturedOutDelta: 'epoch 1\n',
+    beatTime: new Date(t0 + 10_000),
+    result: undefined,
+  });
   await observer.logMetrics({
     runId: 1,
     info: {},
@@ -82,16 +112,29 @@ test('a whole run: metrics, heartbeats append cout, info, artifacts in subfolder
       { name: 'acc', steps: [2], values: [0.8], timestamps: [t0 + 2] },
     ],
   });
-  await observer.heartbeat({ runId: 1, info: { note: 'hi' }, capturedOutDelta: 'epoch 2\n', beatTime: new Date(t0 + 20_000), result: 0.8 });
+  await observer.heartbeat({
+    runId: 1,
+    info: { note: 'hi' },
+    capturedOutDelta: 'epoch 2\n',
+    beatTime: new Date(t0 + 20_000),
+    result: 0.8,
+  });
   assert.equal(await readFile(join(runDir, 'cout.txt'), 'utf8'), 'epoch 1\nepoch 2\n');
   assert.deepEqual(await json(join(runDir, 'info.json')), { note: 'hi' });
   // Small runs get metrics.json refreshed after every flush, as Sacred does (in the background, so poll).
-  await eventually(async () => (await json(join(runDir, 'metrics.json'))).loss?.steps.length === 3, 'metrics.json holds all 3 loss points');
+  await eventually(
+    async () => (await json(join(runDir, 'metrics.json'))).loss?.steps.length === 3,
+    'metrics.json holds all 3 loss points',
+  );
   const metrics = await json(join(runDir, 'metrics.json'));
   assert.deepEqual(Object.keys(metrics), ['acc', 'loss']);
   assert.deepEqual(metrics.loss.steps, [0, 1, 2]);
   assert.deepEqual(metrics.loss.values, [0.9, 0.5, 0.25]);
-  assert.deepEqual(metrics.loss.timestamps, ['2026-11-27T10:00:01.000000', '2026-11-27T10:00:01.001000', '2026-11-27T10:00:01.002000']);
+  assert.deepEqual(metrics.loss.timestamps, [
+    '2026-11-27T10:00:01.000000',
+    '2026-11-27T10:00:01.001000',
+    '2026-11-27T10:00:01.002000',
+  ]);
   assert.deepEqual(Object.keys(metrics.loss), ['steps', 'timestamps', 'values']);
 
   const modelFile = join(base, 'model.json');
@@ -114,7 +157,10 @@ test('a whole run: metrics, heartbeats append cout, info, artifacts in subfolder
   assert.deepEqual(run.resources, [[resource, `_resources/data_${md5('a,b\n1,2\n')}.csv`]]);
   assert.ok(existsSync(join(base, 'runs', run.resources[0][1])));
   // No temp files left behind anywhere.
-  assert.deepEqual((await readdir(join(runDir, '.ritual'))).filter((name) => name.endsWith('.tmp')), []);
+  assert.deepEqual(
+    (await readdir(join(runDir, '.ritual'))).filter((name) => name.endsWith('.tmp')),
+    [],
+  );
 });
 
 test('failed and interrupted runs record their status, stop_time and trace', async () => {
@@ -142,9 +188,28 @@ test('forbidden artifact names are refused with a UsageError and nothing is writ
   const file = join(base, 'evil.txt');
   await writeFile(file, 'evil');
   const before = await readFile(join(base, 'runs', '1', 'run.json'), 'utf8');
-  const names = ['run.json', 'config.json', 'cout.txt', 'metrics.json', 'info.json', './run.json', 'a/../info.json', '../x', 'a/../../x', '..', '/tmp/x', '', '.ritual/metrics.jsonl', 'C:\\x'];
+  const names = [
+    'run.json',
+    'config.json',
+    'cout.txt',
+    'metrics.json',
+    'info.json',
+    './run.json',
+    'a/../info.json',
+    '../x',
+    'a/../../x',
+    '..',
+    '/tmp/x',
+    '',
+    '.ritual/metrics.jsonl',
+    'C:\\x',
+  ];
   for (const name of names) {
-    await assert.rejects(observer.artifactAdded({ runId: 1, name, path: file }), UsageError, `name ${JSON.stringify(name)} must be refused`);
+    await assert.rejects(
+      observer.artifactAdded({ runId: 1, name, path: file }),
+      UsageError,
+      `name ${JSON.stringify(name)} must be refused`,
+    );
   }
   assert.equal(await readFile(join(base, 'runs', '1', 'run.json'), 'utf8'), before);
   assert.equal(existsSync(join(base, 'runs', 'x')), false);
@@ -170,7 +235,10 @@ test('a requested id names the folder; an existing finished run with that id is 
   await observer.close();
   const store = await FileRunStore.open(join(base, 'runs'));
   assert.equal((await store.get('baseline')).result, 2);
-  assert.deepEqual((await store.find({}, { sort: { start_time: 1, _id: 1 } })).map((r) => r._id).sort(), [17, 18, 'baseline'].sort());
+  assert.deepEqual(
+    (await store.find({}, { sort: { start_time: 1, _id: 1 } })).map((r) => r._id).sort(),
+    [17, 18, 'baseline'].sort(),
+  );
 });
 
 test('a queued run stores config, run.json (QUEUED, queue_time) and sources, and can be started later under its id', async () => {
@@ -178,7 +246,15 @@ test('a queued run stores config, run.json (QUEUED, queue_time) and sources, and
   const experiment = await makeExperiment(join(base, 'src'));
   const observer = new FileStorageObserver(join(base, 'runs'));
   const queueTime = new Date('2026-11-27T09:00:00.5Z');
-  const id = await observer.queued({ runId: null, experiment, command: 'main', host, queueTime, config: { lr: 0.1 }, meta });
+  const id = await observer.queued({
+    runId: null,
+    experiment,
+    command: 'main',
+    host,
+    queueTime,
+    config: { lr: 0.1 },
+    meta,
+  });
   await observer.close();
   assert.equal(id, 1);
   const run = await json(join(base, 'runs', '1', 'run.json'));
@@ -197,13 +273,19 @@ test('a queued run stores config, run.json (QUEUED, queue_time) and sources, and
   assert.equal((await json(join(base, 'runs', '1', 'run.json'))).status, 'RUNNING');
 });
 
-test('NaN and Infinity: JSON files carry Sacred\'s bare tokens, the store returns the exact values', async () => {
+test("NaN and Infinity: JSON files carry Sacred's bare tokens, the store returns the exact values", async () => {
   const base = await tempDir();
   const experiment = await makeExperiment(join(base, 'src'));
   const observer = new FileStorageObserver(join(base, 'runs'));
   await observer.started(startedEvent(experiment));
   const now = Date.now();
-  await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0, 1, 2], values: [Number.NaN, Infinity, -Infinity], timestamps: [now, now, now] }] });
+  await observer.logMetrics({
+    runId: 1,
+    info: {},
+    metrics: [
+      { name: 'loss', steps: [0, 1, 2], values: [Number.NaN, Infinity, -Infinity], timestamps: [now, now, now] },
+    ],
+  });
   await observer.completed({ runId: 1, stopTime: new Date(), result: Number.NaN });
   await observer.close();
   const metricsText = await readFile(join(base, 'runs', '1', 'metrics.json'), 'utf8');
@@ -215,7 +297,9 @@ test('NaN and Infinity: JSON files carry Sacred\'s bare tokens, the store return
   const [series] = await store.metrics(1, 'loss');
   assert.deepEqual(series?.values, [Number.NaN, Infinity, -Infinity]);
   // Sacred's own files carry bare tokens; our reader accepts them.
-  assert.deepEqual(parseSacredJson('{"a": [NaN, Infinity, -Infinity, "NaN"]}'), { a: [Number.NaN, Infinity, -Infinity, 'NaN'] });
+  assert.deepEqual(parseSacredJson('{"a": [NaN, Infinity, -Infinity, "NaN"]}'), {
+    a: [Number.NaN, Infinity, -Infinity, 'NaN'],
+  });
   assert.equal(formatSacredJson({ b: [], a: {} }), '{\n  "a": {},\n  "b": []\n}');
 });
 
@@ -240,7 +324,11 @@ test('a long run: metrics.json is refreshed only when the points doubled, stays 
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal((await json(metricsPath)).loss.steps.length, first, 'no O(n) rewrite for 100 new points');
   const store = await FileRunStore.open(join(base, 'runs'));
-  assert.equal((await store.metrics(1, 'loss'))[0]?.steps.length, first + 100, 'the store sees every point through the log');
+  assert.equal(
+    (await store.metrics(1, 'loss'))[0]?.steps.length,
+    first + 100,
+    'the store sees every point through the log',
+  );
   await observer.completed({ runId: 1, stopTime: new Date(), result: 1 });
   await observer.close();
   const final = await json(metricsPath);
@@ -258,8 +346,15 @@ test('when metrics.json cannot be written, the end status is still recorded and 
   // A folder where metrics.json should be: every rename over it fails.
   await rm(join(runDir, 'metrics.json'));
   await mkdir(join(runDir, 'metrics.json', 'blocker'), { recursive: true });
-  await observer.logMetrics({ runId: 1, info: {}, metrics: [{ name: 'loss', steps: [0], values: [1], timestamps: [Date.now()] }] });
-  await assert.rejects(observer.completed({ runId: 1, stopTime: new Date(), result: 1 }), /metrics\.json|EISDIR|directory/i);
+  await observer.logMetrics({
+    runId: 1,
+    info: {},
+    metrics: [{ name: 'loss', steps: [0], values: [1], timestamps: [Date.now()] }],
+  });
+  await assert.rejects(
+    observer.completed({ runId: 1, stopTime: new Date(), result: 1 }),
+    /metrics\.json|EISDIR|directory/i,
+  );
   await observer.close();
   const run = await json(join(runDir, 'run.json'));
   assert.equal(run.status, 'COMPLETED');
@@ -287,7 +382,14 @@ test('a source file that vanished before the run started is a BackendError namin
   const { rm } = await import('node:fs/promises');
   await rm(join(base, 'src', 'lib', 'model.js'));
   const observer = new FileStorageObserver(join(base, 'runs'));
-  await assert.rejects(observer.started(startedEvent(experiment)), (error: Error) => error instanceof BackendError && error.message.includes('model.js'));
+  await assert.rejects(
+    observer.started(startedEvent(experiment)),
+    (error: Error) => error instanceof BackendError && error.message.includes('model.js'),
+  );
   await observer.close();
-  assert.deepEqual((await readdir(join(base, 'runs'))).filter((name) => /^\d+$/.test(name)), [], 'no half-made run folder is left');
+  assert.deepEqual(
+    (await readdir(join(base, 'runs'))).filter((name) => /^\d+$/.test(name)),
+    [],
+    'no half-made run folder is left',
+  );
 });

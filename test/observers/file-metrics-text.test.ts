@@ -11,7 +11,12 @@ import { tempDir } from './file-fixtures.js';
 
 const T0 = 1_795_000_000_123;
 
-function series(name: string, from: number, count: number, point: (i: number) => [number, number, number]): MetricSeries {
+function series(
+  name: string,
+  from: number,
+  count: number,
+  point: (i: number) => [number, number, number],
+): MetricSeries {
   const s: MetricSeries = { name, steps: [], values: [], timestamps: [] };
   for (let i = from; i < from + count; i++) {
     const [step, value, timestamp] = point(i);
@@ -41,9 +46,15 @@ test('metrics.json written from the encoded items is what a JSON serialiser writ
   await mkdir(join(dir, '.ritual'));
   const odd = [Number.NaN, Infinity, -Infinity, -0, 1e21, 1e-7, -2.5, 0.1 + 0.2, 2 ** 60];
   const flushes: MetricSeries[][] = [
-    [series('loss', 0, 3, (i) => [i, 1 / (i + 1), T0 + i]), series('ünï "q"\\', 0, odd.length, (i) => [-7 * i, odd[i]!, T0 + 0.5 + 999 * i])],
+    [
+      series('loss', 0, 3, (i) => [i, 1 / (i + 1), T0 + i]),
+      series('ünï "q"\\', 0, odd.length, (i) => [-7 * i, odd[i]!, T0 + 0.5 + 999 * i]),
+    ],
     // More points than one chunk, many of them in one millisecond (the repeated-item path), across a second boundary.
-    [series('loss', 3, 150_000, (i) => [i, Math.sin(i) * 1e3, T0 + 876 + Math.floor(i / 1000)]), series('acc', 0, 2, (i) => [i + 0.5, i, T0 + 86_400_000 * i])],
+    [
+      series('loss', 3, 150_000, (i) => [i, Math.sin(i) * 1e3, T0 + 876 + Math.floor(i / 1000)]),
+      series('acc', 0, 2, (i) => [i + 0.5, i, T0 + 86_400_000 * i]),
+    ],
     [series('loss', 150_003, 5, (i) => [2 ** 53 + 2 * i, i % 2 === 0 ? Number.NaN : i, T0 + 200_000])],
   ];
   const log = new MetricsLog(dir);
@@ -55,7 +66,11 @@ test('metrics.json written from the encoded items is what a JSON serialiser writ
     assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson(logged));
   }
   await log.close();
-  assert.deepEqual(await readdir(join(dir, '.ritual', 'metrics-text')), [], 'the item files are a cache, removed at the end');
+  assert.deepEqual(
+    await readdir(join(dir, '.ritual', 'metrics-text')),
+    [],
+    'the item files are a cache, removed at the end',
+  );
 
   // The log is the record: every point back exactly, non-finite values included (JSON has no -0).
   const noNegativeZero = (values: number[]) => values.map((x) => (x === 0 ? 0 : x));
@@ -70,5 +85,9 @@ test('metrics.json written from the encoded items is what a JSON serialiser writ
     });
   }
   const lines = (await readFile(join(dir, '.ritual', 'metrics.jsonl'), 'utf8')).split('\n');
-  assert.equal(lines[0], JSON.stringify({ name: 'loss', steps: [0, 1, 2], values: [1, 0.5, 1 / 3], timestamps: [T0, T0 + 1, T0 + 2] }), 'a record is what JSON.stringify writes');
+  assert.equal(
+    lines[0],
+    JSON.stringify({ name: 'loss', steps: [0, 1, 2], values: [1, 0.5, 1 / 3], timestamps: [T0, T0 + 1, T0 + 2] }),
+    'a record is what JSON.stringify writes',
+  );
 });

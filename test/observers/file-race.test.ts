@@ -11,7 +11,9 @@ import { makeExperiment, tempDir } from './file-fixtures.js';
 const run = promisify(execFile);
 const PROCESSES = 50;
 
-test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESSES} distinct ids and ${PROCESSES} complete runs`, { timeout: 180_000 }, async () => {
+test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESSES} distinct ids and ${PROCESSES} complete runs`, {
+  timeout: 180_000,
+}, async () => {
   const base = await tempDir();
   const child = await bundleWriterChild();
   const experimentFile = join(base, 'experiment.json');
@@ -19,14 +21,21 @@ test(`${PROCESSES} processes starting runs into one folder at once get ${PROCESS
   const runsDir = join(base, 'runs');
 
   const outputs = await Promise.all(
-    Array.from({ length: PROCESSES }, () => run(process.execPath, [child, runsDir, experimentFile, 'once'], { timeout: 150_000 })),
+    Array.from({ length: PROCESSES }, () =>
+      run(process.execPath, [child, runsDir, experimentFile, 'once'], { timeout: 150_000 }),
+    ),
   );
   const ids = outputs.map(({ stdout }) => Number(stdout.trim()));
   assert.equal(new Set(ids).size, PROCESSES, `distinct ids, got ${ids.join(',')}`);
-  assert.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: PROCESSES }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...ids].sort((a, b) => a - b),
+    Array.from({ length: PROCESSES }, (_, i) => i + 1),
+  );
 
   const warnings: string[] = [];
-  const store = await FileRunStore.open(runsDir, { onCorrupt: (id, error) => warnings.push(`${id}: ${error.message}`) });
+  const store = await FileRunStore.open(runsDir, {
+    onCorrupt: (id, error) => warnings.push(`${id}: ${error.message}`),
+  });
   const runs = await store.find({ status: 'COMPLETED' });
   assert.deepEqual(warnings, []);
   assert.equal(runs.length, PROCESSES);

@@ -27,16 +27,30 @@ before(async () => {
   ];
   for (const [index, { lr, result, end }] of plan.entries()) {
     const observer = new FileStorageObserver(runsDir);
-    const runId = await observer.started(startedEvent(experiment, { startTime: new Date(T0 + index * 60_000), config: { lr, seed: index } }));
+    const runId = await observer.started(
+      startedEvent(experiment, { startTime: new Date(T0 + index * 60_000), config: { lr, seed: index } }),
+    );
     await observer.logMetrics({
       runId,
       info: {},
       metrics: [{ name: 'loss', steps: [0, 1, 2], values: [1, 0.5, lr], timestamps: [T0, T0 + 1, T0 + 2] }],
     });
-    await observer.heartbeat({ runId, info: { lr }, capturedOutDelta: `run ${index + 1}\n`, beatTime: new Date(T0 + index * 60_000 + 5000), result: null });
+    await observer.heartbeat({
+      runId,
+      info: { lr },
+      capturedOutDelta: `run ${index + 1}\n`,
+      beatTime: new Date(T0 + index * 60_000 + 5000),
+      result: null,
+    });
     await observer.artifactAdded({ runId, name: 'model/model.json', path: artifact });
-    if (end === 'completed') await observer.completed({ runId, stopTime: new Date(T0 + index * 60_000 + 30_000), result });
-    if (end === 'failed') await observer.failed({ runId, stopTime: new Date(T0 + index * 60_000 + 30_000), failTrace: ['Error: diverged'] });
+    if (end === 'completed')
+      await observer.completed({ runId, stopTime: new Date(T0 + index * 60_000 + 30_000), result });
+    if (end === 'failed')
+      await observer.failed({
+        runId,
+        stopTime: new Date(T0 + index * 60_000 + 30_000),
+        failTrace: ['Error: diverged'],
+      });
     await observer.close();
   }
 });
@@ -44,7 +58,10 @@ before(async () => {
 const ids = (runs: Array<{ _id: RunId }>) => runs.map((run) => run._id);
 
 test('open: a missing folder is a UsageError that names it; openStore picks the file store for a path', async () => {
-  await assert.rejects(FileRunStore.open(join(runsDir, 'nope')), (error: Error) => error instanceof UsageError && error.message.includes('nope'));
+  await assert.rejects(
+    FileRunStore.open(join(runsDir, 'nope')),
+    (error: Error) => error instanceof UsageError && error.message.includes('nope'),
+  );
   const store = await openStore(runsDir);
   assert.ok(store instanceof FileRunStore);
   assert.equal(store.location, runsDir);
@@ -88,7 +105,10 @@ test('get, metrics, artifacts and openArtifact', async () => {
 
   assert.deepEqual(await store.artifacts(1), [{ name: 'model/model.json', size: 13 }]);
   assert.equal(await text(await store.openArtifact(1, 'model/model.json')), '{"layers": 3}');
-  await assert.rejects(store.openArtifact(1, 'other.bin'), (error: Error) => error instanceof UsageError && error.message.includes('model/model.json'));
+  await assert.rejects(
+    store.openArtifact(1, 'other.bin'),
+    (error: Error) => error instanceof UsageError && error.message.includes('model/model.json'),
+  );
   await assert.rejects(store.openArtifact(1, '../2/run.json'), UsageError);
 });
 
@@ -112,10 +132,22 @@ test('corrupt or half-written run folders are skipped by find and reported; get 
     assert.deepEqual(reported.sort(), [90, 91, 92, 93]);
     assert.equal(watching.warnings.length, 4);
     assert.match(watching.warnings.join('\n'), /skipped run 90: .*run\.json is not valid JSON/);
-    await assert.rejects(store.get(90), (error: Error) => error instanceof BackendError && error.message.includes(join(broken, 'run.json')));
-    await assert.rejects(store.get(91), (error: Error) => error instanceof BackendError && error.message.includes('run.json'));
-    await assert.rejects(store.get(92), (error: Error) => error instanceof BackendError && error.message.includes('DONE'));
-    await assert.rejects(store.get(93), (error: Error) => error instanceof BackendError && error.message.includes('config.json'));
+    await assert.rejects(
+      store.get(90),
+      (error: Error) => error instanceof BackendError && error.message.includes(join(broken, 'run.json')),
+    );
+    await assert.rejects(
+      store.get(91),
+      (error: Error) => error instanceof BackendError && error.message.includes('run.json'),
+    );
+    await assert.rejects(
+      store.get(92),
+      (error: Error) => error instanceof BackendError && error.message.includes('DONE'),
+    );
+    await assert.rejects(
+      store.get(93),
+      (error: Error) => error instanceof BackendError && error.message.includes('config.json'),
+    );
   } finally {
     const { rm } = await import('node:fs/promises');
     for (const name of ['90', '91', '92', '93']) await rm(join(runsDir, name), { recursive: true, force: true });
@@ -129,9 +161,19 @@ test('runs written by Sacred itself: bare NaN tokens, string time stamps, no met
   await writeFile(join(dir, 'config.json'), '{\n  "lr": NaN,\n  "seed": 1\n}');
   await writeFile(
     join(dir, 'run.json'),
-    JSON.stringify({ status: 'COMPLETED', start_time: '2026-11-27T10:00:00.123456', stop_time: '2026-11-27T10:01:00', heartbeat: null, result: 1, artifacts: ['a.txt'] }),
+    JSON.stringify({
+      status: 'COMPLETED',
+      start_time: '2026-11-27T10:00:00.123456',
+      stop_time: '2026-11-27T10:01:00',
+      heartbeat: null,
+      result: 1,
+      artifacts: ['a.txt'],
+    }),
   );
-  await writeFile(join(dir, 'metrics.json'), '{"loss": {"steps": [0, 1], "values": [NaN, -Infinity], "timestamps": ["2026-11-27T10:00:01.000000", "2026-11-27T10:00:02"]}}');
+  await writeFile(
+    join(dir, 'metrics.json'),
+    '{"loss": {"steps": [0, 1], "values": [NaN, -Infinity], "timestamps": ["2026-11-27T10:00:01.000000", "2026-11-27T10:00:02"]}}',
+  );
   const store = await FileRunStore.open(base);
   const [run] = await store.find({});
   assert.ok(Number.isNaN(run?.config.lr));

@@ -30,7 +30,13 @@ async function beat(n: number): Promise<void> {
       { name: 'acc', steps, values: steps.map((s) => s / (s + 1)), timestamps: steps.map(() => now) },
     ],
   });
-  await observer.heartbeat({ runId, info: { beats: n }, capturedOutDelta: `beat ${n}\n`, beatTime: new Date(), result: n });
+  await observer.heartbeat({
+    runId,
+    info: { beats: n },
+    capturedOutDelta: `beat ${n}\n`,
+    beatTime: new Date(),
+    result: n,
+  });
   if (n % 5 === 0) await observer.artifactAdded({ runId, name: `checkpoints/beat-${n}.txt`, path: artifact });
 }
 

@@ -81,10 +81,19 @@ describe('file store', () => {
     const before = (await collect(store.metricChunks(2, 'x'))).reduce((n, c) => n + c.steps.length, 0);
     await appendFile(join(dir, '2', '.ritual', 'metrics.jsonl'), '{"name":"x","steps":[200000,200001],"values":[7,');
     const after = await collect(store.metricChunks(2, 'x'));
-    assert.equal(after.reduce((n, c) => n + c.steps.length, 0), before);
+    assert.equal(
+      after.reduce((n, c) => n + c.steps.length, 0),
+      before,
+    );
     await appendFile(join(dir, '2', '.ritual', 'metrics.jsonl'), '8],"timestamps":[1,2]}\n');
     const grown = await collect(store.metricChunks(2, 'x'));
-    assert.deepEqual([grown.at(-1)!.steps, grown.at(-1)!.values], [[200000, 200001], [7, 8]]);
+    assert.deepEqual(
+      [grown.at(-1)!.steps, grown.at(-1)!.values],
+      [
+        [200000, 200001],
+        [7, 8],
+      ],
+    );
   });
 });
 
@@ -172,15 +181,27 @@ describe('MongoDB store', () => {
     try {
       assert.deepEqual(await mongo.metricNames(id), ['train.acc', 'train.loss']);
       const chunks = await collect(mongo.metricChunks(id, 'train.acc'));
-      assert.deepEqual(chunks.map((chunk) => chunk.steps.length), [12, 12, 12, 12, 2]);
+      assert.deepEqual(
+        chunks.map((chunk) => chunk.steps.length),
+        [12, 12, 12, 12, 2],
+      );
       const steps = chunks.flatMap((chunk) => chunk.steps);
       const values = chunks.flatMap((chunk) => chunk.values);
-      assert.deepEqual(steps, Array.from({ length: 50 }, (_, i) => i));
+      assert.deepEqual(
+        steps,
+        Array.from({ length: 50 }, (_, i) => i),
+      );
       // train.acc is metric index 1 of the scripted run: value (1 + 1) / (step + 1)
-      assert.deepEqual(values, steps.map((step) => 2 / (step + 1)));
+      assert.deepEqual(
+        values,
+        steps.map((step) => 2 / (step + 1)),
+      );
       const loss = (await collect(mongo.metricChunks(id, 'train.loss'))).flatMap((chunk) => chunk.values);
       assert.ok(Number.isNaN(loss[7]!), 'the NaN at step 7 survives');
-      assert.deepEqual(loss.filter((_, step) => step !== 7), steps.filter((s) => s !== 7).map((s) => 1 / (s + 1)));
+      assert.deepEqual(
+        loss.filter((_, step) => step !== 7),
+        steps.filter((s) => s !== 7).map((s) => 1 / (s + 1)),
+      );
       assert.deepEqual(await collect(mongo.metricChunks(id, 'nope')), []);
       const c = await compareRuns(mongo, id, id, { artifacts: false });
       assert.deepEqual(

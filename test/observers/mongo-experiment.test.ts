@@ -51,13 +51,19 @@ test('ritual run -m URL: a complete Sacred run in MongoDB, readable through the 
   assert.equal(doc.experiment.name, 'mongo-e2e');
   assert.ok(doc.experiment.sources.length >= 1);
   assert.match(doc.captured_out, /trained with lr=0.01/);
-  assert.deepEqual(doc.artifacts.map((a: { name: string }) => a.name), ['result.json']);
+  assert.deepEqual(
+    doc.artifacts.map((a: { name: string }) => a.name),
+    ['result.json'],
+  );
   assert.deepEqual(doc.info.metrics.map((m: { name: string }) => m.name).sort(), ['acc', 'loss']);
   assert.ok(doc.start_time instanceof Date && doc.stop_time instanceof Date && doc.heartbeat instanceof Date);
   const store = await MongoRunStore.open(`${server.url}/e2e`);
   try {
     const loss = (await store.metrics(1, 'loss'))[0]!;
-    assert.deepEqual(loss.steps, Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      loss.steps,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.equal(loss.values[1], 0.005);
   } finally {
     await store.close();
@@ -65,10 +71,12 @@ test('ritual run -m URL: a complete Sacred run in MongoDB, readable through the 
   assert.deepEqual(await readdir(join(work, 'journal')), [], 'the journal is gone once everything is uploaded');
 });
 
-test('-m with Sacred\'s host:port:db.collection spec; the next run gets the next id', async () => {
+test("-m with Sacred's host:port:db.collection spec; the next run gets the next id", async () => {
   const port = new URL(server.url.replace('mongodb:', 'http:')).port;
   await experiment(['-m', `127.0.0.1:${port}:e2e_spec.my_runs`]);
   await experiment(['-m', `127.0.0.1:${port}:e2e_spec.my_runs`]);
-  const ids = (await client.db('e2e_spec').collection('my_runs').find().sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+  const ids = (await client.db('e2e_spec').collection('my_runs').find().sort({ _id: 1 }).toArray()).map(
+    (doc) => doc._id,
+  );
   assert.deepEqual(ids, [1, 2]);
 });

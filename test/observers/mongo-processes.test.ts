@@ -42,7 +42,9 @@ before(async () => {
     external: ['mongodb'],
     conditions: ['@ritual/source'],
     logLevel: 'warning',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   });
 });
 after(async () => {
@@ -61,7 +63,10 @@ interface Child {
 }
 
 function startChild(options: Record<string, unknown>): Child {
-  const child = spawn(process.execPath, [childScript], { env: { ...process.env, RITUAL_CHILD: JSON.stringify(options) }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [childScript], {
+    env: { ...process.env, RITUAL_CHILD: JSON.stringify(options) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.add(child);
   const lines: string[] = [];
   const listeners: Array<() => void> = [];
@@ -71,11 +76,13 @@ function startChild(options: Record<string, unknown>): Child {
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    children.delete(child);
-    if (code !== 0 && code !== null) process.stderr.write(stderr);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code !== 0 && code !== null) process.stderr.write(stderr);
+      resolve(code);
+    }),
+  );
   return {
     process: child,
     lines,
@@ -88,7 +95,9 @@ function startChild(options: Record<string, unknown>): Child {
         };
         listeners.push(check);
         check();
-        void exited.then(() => setTimeout(() => reject(new Error(`child exited before ${pattern}: ${lines.join('|')} ${stderr}`)), 50));
+        void exited.then(() =>
+          setTimeout(() => reject(new Error(`child exited before ${pattern}: ${lines.join('|')} ${stderr}`)), 50),
+        );
       }),
   };
 }
@@ -96,7 +105,15 @@ function startChild(options: Record<string, unknown>): Child {
 test('50 processes starting runs at once get 50 distinct numeric ids', { timeout: 300_000 }, async () => {
   const count = 50;
   const all = Array.from({ length: count }, (_, index) =>
-    startChild({ url: server.url, dbName: 'crowd', journalDir: join(work, 'journal'), workDir: join(work, `src-${index}`), beats: 1, beatDelayMs: 0, waitForGo: true }),
+    startChild({
+      url: server.url,
+      dbName: 'crowd',
+      journalDir: join(work, 'journal'),
+      workDir: join(work, `src-${index}`),
+      beats: 1,
+      beatDelayMs: 0,
+      waitForGo: true,
+    }),
   );
   await Promise.all(all.map((child) => child.waitFor(/^ready$/)));
   for (const child of all) child.process.stdin!.write('go\n');
@@ -104,39 +121,64 @@ test('50 processes starting runs at once get 50 distinct numeric ids', { timeout
   assert.deepEqual(codes, Array(count).fill(0));
   const ids = all.map((child) => Number(child.lines.find((line) => line.startsWith('started '))?.split(' ')[1]));
   assert.equal(new Set(ids).size, count, `ids: ${ids.join(',')}`);
-  assert.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: count }, (_, i) => i + 1));
+  assert.deepEqual(
+    [...ids].sort((a, b) => a - b),
+    Array.from({ length: count }, (_, i) => i + 1),
+  );
   const runs = await client.db('crowd').collection('runs').find().toArray();
   assert.equal(runs.length, count);
   // No document overwritten: each run kept its own journal key, status and metrics.
   assert.equal(new Set(runs.map((run) => run.meta.run_key)).size, count);
   assert.ok(runs.every((run) => run.status === 'COMPLETED' && run.info.metrics.length === 2));
   assert.equal(await client.db('crowd').collection('metrics').countDocuments(), 2 * count);
-  for (const run of runs) assert.equal(await client.db('crowd').collection('metrics').countDocuments({ run_id: run._id }), 2);
+  for (const run of runs)
+    assert.equal(await client.db('crowd').collection('metrics').countDocuments({ run_id: run._id }), 2);
 });
 
 test('kill -9 mid-run: the last heartbeat is in the database and ritual sync adds what was journaled', async () => {
   const journalDir = join(work, 'journal-killed');
-  const child = startChild({ url: server.url, dbName: 'killed', journalDir, workDir: join(work, 'src-killed'), beats: 1000, beatDelayMs: 150 });
+  const child = startChild({
+    url: server.url,
+    dbName: 'killed',
+    journalDir,
+    workDir: join(work, 'src-killed'),
+    beats: 1000,
+    beatDelayMs: 150,
+  });
   await child.waitFor(/^beat 5$/);
   // Mid-run: the next beat is 150 ms away; give the background upload of this one a moment.
   await new Promise((resolve) => setTimeout(resolve, 60));
   child.process.kill('SIGKILL');
   await child.exited;
-  const lastBeat = Math.max(...child.lines.filter((line) => line.startsWith('beat ')).map((line) => Number(line.split(' ')[1])));
+  const lastBeat = Math.max(
+    ...child.lines.filter((line) => line.startsWith('beat ')).map((line) => Number(line.split(' ')[1])),
+  );
   const runs = client.db('killed').collection('runs');
   const run = await runs.findOne({ _id: 1 as never });
   assert.ok(run);
-  assert.equal(run.status, 'RUNNING', 'a killed run stays RUNNING (ritual ls shows it as probably dead from its old heartbeat)');
+  assert.equal(
+    run.status,
+    'RUNNING',
+    'a killed run stays RUNNING (ritual ls shows it as probably dead from its old heartbeat)',
+  );
   const start = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)).getTime();
   // Beats are uploaded in the background: the database holds the last beat, or on a busy machine the one before.
   const beatsInDb = ((run.heartbeat as Date).getTime() - start) / 1000;
-  assert.ok(beatsInDb === lastBeat + 1 || beatsInDb === lastBeat, `heartbeat of beat ${beatsInDb - 1}, last beat ${lastBeat}`);
+  assert.ok(
+    beatsInDb === lastBeat + 1 || beatsInDb === lastBeat,
+    `heartbeat of beat ${beatsInDb - 1}, last beat ${lastBeat}`,
+  );
   assert.equal(run.captured_out.split('\n').length - 1, beatsInDb);
 
   // `ritual ls` on the database marks the run as probably dead (RUNNING, no recent beat).
   let listing = '';
   const write = (text: string): boolean => ((listing += text), true);
-  const code = await ritual(['ls', `${server.url}/killed`], { stdout: { write }, stderr: { write }, color: false, now: () => new Date(start + 1000 * (lastBeat + 1) + 10 * 60_000) });
+  const code = await ritual(['ls', `${server.url}/killed`], {
+    stdout: { write },
+    stderr: { write },
+    color: false,
+    now: () => new Date(start + 1000 * (lastBeat + 1) + 10 * 60_000),
+  });
   assert.equal(code, 0, listing);
   assert.match(listing, /RUNNING\?/);
 
@@ -151,7 +193,10 @@ test('kill -9 mid-run: the last heartbeat is in the database and ritual sync add
     // Every point handed to the observer before the kill is there, each once.
     for (const series of metrics) {
       assert.ok(series.steps.length >= (lastBeat + 1) * 10, `${series.name}: ${series.steps.length} points`);
-      assert.deepEqual(series.steps, Array.from({ length: series.steps.length }, (_, i) => i));
+      assert.deepEqual(
+        series.steps,
+        Array.from({ length: series.steps.length }, (_, i) => i),
+      );
     }
     const synced = await store.get(1);
     assert.equal(synced.status, 'RUNNING');
@@ -165,7 +210,15 @@ test('kill -9 mid-run: the last heartbeat is in the database and ritual sync add
 
 test('ritual sync leaves alone the journal of a run that is still being written', async () => {
   const journalDir = join(work, 'journal-live');
-  const child = startChild({ url: 'mongodb://127.0.0.1:9', dbName: 'live', journalDir, workDir: join(work, 'src-live'), beats: 1000, beatDelayMs: 100, serverSelectionTimeoutMS: 500 });
+  const child = startChild({
+    url: 'mongodb://127.0.0.1:9',
+    dbName: 'live',
+    journalDir,
+    workDir: join(work, 'src-live'),
+    beats: 1000,
+    beatDelayMs: 100,
+    serverSelectionTimeoutMS: 500,
+  });
   try {
     await child.waitFor(/^beat 1$/);
     const report = await runSync(journalDir, server.url, { write: () => {} });

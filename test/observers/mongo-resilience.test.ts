@@ -35,8 +35,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-function observer(url: string, dbName: string, logs: string[] = [], extra: Partial<MongoObserverOptions> = {}): MongoObserver {
-  return new MongoObserver({ url, dbName, journalDir: join(work, 'journal', dbName), log: (line) => logs.push(line), ...FAST, ...extra });
+function observer(
+  url: string,
+  dbName: string,
+  logs: string[] = [],
+  extra: Partial<MongoObserverOptions> = {},
+): MongoObserver {
+  return new MongoObserver({
+    url,
+    dbName,
+    journalDir: join(work, 'journal', dbName),
+    log: (line) => logs.push(line),
+    ...FAST,
+    ...extra,
+  });
 }
 
 before(async () => {
@@ -44,7 +56,10 @@ before(async () => {
   client = await new MongoClient(server.url, { serverSelectionTimeoutMS: 20_000 }).connect();
   work = await mkdtemp(join(tmpdir(), 'ritual-mongo-res-'));
   // The reference run must reach the server: a cold JVM on a loaded machine can take longer than FAST's 1 s.
-  const id = await driveRun(observer(server.url, 'reference', [], { serverSelectionTimeoutMS: 20_000 }), { workDir: join(work, 'src'), beats: 8 });
+  const id = await driveRun(observer(server.url, 'reference', [], { serverSelectionTimeoutMS: 20_000 }), {
+    workDir: join(work, 'src'),
+    beats: 8,
+  });
   reference = await runSnapshot(client.db('reference'), id);
 });
 after(async () => {
@@ -53,7 +68,9 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-test('the server stops mid-run and comes back: the run completes with every event', { skip: process.env.MONGODB_URL ? 'needs a server the test can stop' : false }, async () => {
+test('the server stops mid-run and comes back: the run completes with every event', {
+  skip: process.env.MONGODB_URL ? 'needs a server the test can stop' : false,
+}, async () => {
   const logs: string[] = [];
   const id = await driveRun(observer(server.url, 'restart', logs), {
     workDir: join(work, 'src'),
@@ -66,8 +83,14 @@ test('the server stops mid-run and comes back: the run completes with every even
     },
   });
   assert.equal(id, 1);
-  assert.ok(logs.some((line) => line.includes('MongoDB unreachable')), logs.join('\n'));
-  assert.ok(logs.some((line) => line.includes('reachable again')), logs.join('\n'));
+  assert.ok(
+    logs.some((line) => line.includes('MongoDB unreachable')),
+    logs.join('\n'),
+  );
+  assert.ok(
+    logs.some((line) => line.includes('reachable again')),
+    logs.join('\n'),
+  );
   assert.deepEqual(await runSnapshot(client.db('restart'), id), reference);
   assert.deepEqual(await readdir(join(work, 'journal', 'restart')), [], 'journal deleted once everything is uploaded');
 });
@@ -115,7 +138,9 @@ test('server down for the whole run: the journal stays, ritual sync uploads it, 
   assert.deepEqual(await runSnapshot(db, 1), reference);
 });
 
-test('server down at start, up later: the run starts at once and is uploaded when it appears', { skip: process.env.MONGODB_URL ? 'needs a server the test can start' : false }, async () => {
+test('server down at start, up later: the run starts at once and is uploaded when it appears', {
+  skip: process.env.MONGODB_URL ? 'needs a server the test can start' : false,
+}, async () => {
   const port = await freePort();
   const url = `mongodb://127.0.0.1:${port}`;
   let late: MongoTestServer | null = null;

@@ -88,8 +88,15 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'ritual-mongo-sacred-'));
   await writeFile(join(work, 'train.py'), SACRED_EXPERIMENT);
   await writeFile(join(work, 'load.py'), INCENSE_LOAD);
-  await run(python, [join(work, 'train.py'), server.url, 'sacred_side'], { cwd: work, timeout: 120_000, env: { ...process.env, PYTHONPATH: '' } });
-  await driveRun(new MongoObserver({ url: server.url, dbName: 'ritual_side', journalDir: join(work, 'journal'), log: () => {} }), { workDir: join(work, 'src'), beats: 5 });
+  await run(python, [join(work, 'train.py'), server.url, 'sacred_side'], {
+    cwd: work,
+    timeout: 120_000,
+    env: { ...process.env, PYTHONPATH: '' },
+  });
+  await driveRun(
+    new MongoObserver({ url: server.url, dbName: 'ritual_side', journalDir: join(work, 'journal'), log: () => {} }),
+    { workDir: join(work, 'src'), beats: 5 },
+  );
 });
 after(async () => {
   await client?.close(true);
@@ -112,18 +119,24 @@ function shape(document: Record<string, unknown>, prefix = ''): Map<string, stri
   for (const [key, value] of Object.entries(document)) {
     const path = prefix + key;
     out.set(path, bsonType(value));
-    if (bsonType(value) === 'object') for (const [inner, type] of shape(value as Record<string, unknown>, `${path}.`)) out.set(inner, type);
+    if (bsonType(value) === 'object')
+      for (const [inner, type] of shape(value as Record<string, unknown>, `${path}.`)) out.set(inner, type);
   }
   return out;
 }
 
-test('runs, metrics and fs.files documents match Sacred\'s field by field', { skip: false }, async (t) => {
+test("runs, metrics and fs.files documents match Sacred's field by field", { skip: false }, async (t) => {
   if (skip) return t.skip(skip);
   const sacredRun = (await client.db('sacred_side').collection('runs').findOne({}))!;
   const ourRun = (await client.db('ritual_side').collection('runs').findOne({}))!;
   const ours = shape(ourRun);
   const theirs = shape(sacredRun);
-  const deliberate = (path: string): boolean => path === 'meta.run_key' || path.startsWith('host.') || path.startsWith('config.') || path.startsWith('meta.options.') || path === 'meta.comment';
+  const deliberate = (path: string): boolean =>
+    path === 'meta.run_key' ||
+    path.startsWith('host.') ||
+    path.startsWith('config.') ||
+    path.startsWith('meta.options.') ||
+    path === 'meta.comment';
   const onlyTheirs = [...theirs.keys()].filter((path) => !ours.has(path) && !deliberate(path));
   const onlyOurs = [...ours.keys()].filter((path) => !theirs.has(path) && !deliberate(path));
   assert.deepEqual(onlyTheirs, [], 'fields Sacred writes that ritual does not');
@@ -133,42 +146,84 @@ test('runs, metrics and fs.files documents match Sacred\'s field by field', { sk
   }
   assert.ok(ours.has('meta.run_key'));
   assert.equal(bsonType(ourRun._id), bsonType(sacredRun._id));
-  for (const field of ['lr', 'epochs', 'batchSize', 'model']) assert.equal(bsonType(ourRun.config[field]), bsonType(sacredRun.config[field]), `config.${field}`);
+  for (const field of ['lr', 'epochs', 'batchSize', 'model'])
+    assert.equal(bsonType(ourRun.config[field]), bsonType(sacredRun.config[field]), `config.${field}`);
   const [ourSource] = ourRun.experiment.sources;
   const [theirSource] = sacredRun.experiment.sources;
-  assert.deepEqual([bsonType(ourSource[0]), bsonType(ourSource[1])], [bsonType(theirSource[0]), bsonType(theirSource[1])]);
+  assert.deepEqual(
+    [bsonType(ourSource[0]), bsonType(ourSource[1])],
+    [bsonType(theirSource[0]), bsonType(theirSource[1])],
+  );
   assert.deepEqual(Object.keys(ourRun.artifacts[0]), Object.keys(sacredRun.artifacts[0]));
-  assert.deepEqual(ourRun.info.metrics.map((entry: Record<string, unknown>) => Object.keys(entry)), sacredRun.info.metrics.map((entry: Record<string, unknown>) => Object.keys(entry)));
+  assert.deepEqual(
+    ourRun.info.metrics.map((entry: Record<string, unknown>) => Object.keys(entry)),
+    sacredRun.info.metrics.map((entry: Record<string, unknown>) => Object.keys(entry)),
+  );
   assert.equal(bsonType(ourRun.info.metrics[0].id), bsonType(sacredRun.info.metrics[0].id));
 
   const ourMetric = (await client.db('ritual_side').collection('metrics').findOne({ name: 'train.acc' }))!;
   const theirMetric = (await client.db('sacred_side').collection('metrics').findOne({ name: 'train.acc' }))!;
   assert.deepEqual(Object.keys(ourMetric).sort(), Object.keys(theirMetric).sort());
-  for (const field of ['_id', 'run_id', 'name']) assert.equal(bsonType(ourMetric[field]), bsonType(theirMetric[field]), field);
-  for (const field of ['steps', 'values', 'timestamps']) assert.equal(bsonType(ourMetric[field][0]), bsonType(theirMetric[field][0]), `${field}[0]`);
-  assert.equal(bsonType(ourMetric.values[1]), 'double', 'an integer-valued point (2/1) is still a double, as in Python');
+  for (const field of ['_id', 'run_id', 'name'])
+    assert.equal(bsonType(ourMetric[field]), bsonType(theirMetric[field]), field);
+  for (const field of ['steps', 'values', 'timestamps'])
+    assert.equal(bsonType(ourMetric[field][0]), bsonType(theirMetric[field][0]), `${field}[0]`);
+  assert.equal(
+    bsonType(ourMetric.values[1]),
+    'double',
+    'an integer-valued point (2/1) is still a double, as in Python',
+  );
 
-  const ourArtifact = (await client.db('ritual_side').collection('fs.files').findOne({ filename: /^artifact:/ }))!;
-  const theirArtifact = (await client.db('sacred_side').collection('fs.files').findOne({ filename: /^artifact:/ }))!;
+  const ourArtifact = (await client
+    .db('ritual_side')
+    .collection('fs.files')
+    .findOne({ filename: /^artifact:/ }))!;
+  const theirArtifact = (await client
+    .db('sacred_side')
+    .collection('fs.files')
+    .findOne({ filename: /^artifact:/ }))!;
   assert.deepEqual(Object.keys(ourArtifact).sort(), Object.keys(theirArtifact).sort());
-  for (const key of Object.keys(theirArtifact)) assert.equal(bsonType(ourArtifact[key]), bsonType(theirArtifact[key]), `fs.files.${key}`);
+  for (const key of Object.keys(theirArtifact))
+    assert.equal(bsonType(ourArtifact[key]), bsonType(theirArtifact[key]), `fs.files.${key}`);
   assert.equal(ourArtifact.filename, 'artifact://runs/1/model/model.json');
   assert.equal(theirArtifact.filename, 'artifact://runs/1/model/model.json');
   const ourSourceFile = (await client.db('ritual_side').collection('fs.files').findOne({ _id: ourSource[1] }))!;
   const theirSourceFile = (await client.db('sacred_side').collection('fs.files').findOne({ _id: theirSource[1] }))!;
-  assert.deepEqual(Object.keys(ourSourceFile).filter((key) => key !== 'md5').sort(), Object.keys(theirSourceFile).filter((key) => key !== 'md5').sort());
+  assert.deepEqual(
+    Object.keys(ourSourceFile)
+      .filter((key) => key !== 'md5')
+      .sort(),
+    Object.keys(theirSourceFile)
+      .filter((key) => key !== 'md5')
+      .sort(),
+  );
   assert.match(String(ourSourceFile.md5), /^[0-9a-f]{32}$/);
 });
 
-test('incense loads ritual\'s run: config, metrics, artifacts', async (t) => {
+test("incense loads ritual's run: config, metrics, artifacts", async (t) => {
   if (skip || !python) return t.skip(skip || 'no python');
   const { stdout } = await run(python, [join(work, 'load.py'), server.url, 'ritual_side', '1'], { timeout: 120_000 });
-  const loaded = JSON.parse(stdout) as { config: Record<string, unknown>; status: string; metrics: Record<string, { steps: number[]; values: Array<number | null> }>; artifacts: string[]; artifact: string };
+  const loaded = JSON.parse(stdout) as {
+    config: Record<string, unknown>;
+    status: string;
+    metrics: Record<string, { steps: number[]; values: Array<number | null> }>;
+    artifacts: string[];
+    artifact: string;
+  };
   assert.equal(loaded.config.lr, 0.001);
-  assert.deepEqual(loaded.config.model, { hidden: 128, layers: [[1, 2], [3, 4]] });
+  assert.deepEqual(loaded.config.model, {
+    hidden: 128,
+    layers: [
+      [1, 2],
+      [3, 4],
+    ],
+  });
   assert.equal(loaded.status, 'COMPLETED');
   assert.deepEqual(Object.keys(loaded.metrics).sort(), ['train.acc', 'train.loss']);
-  assert.deepEqual(loaded.metrics['train.acc']!.steps, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    loaded.metrics['train.acc']!.steps,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(loaded.metrics['train.acc']!.values[1], 1);
   assert.equal(loaded.metrics['train.loss']!.values[7], null, 'NaN arrives as NaN');
   assert.deepEqual(loaded.artifacts, ['model/model.json']);

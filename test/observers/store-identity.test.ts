@@ -19,7 +19,10 @@ after(async () => {
 /** Numeric run folders of a runs folder, sorted; [] when the folder does not exist. */
 async function runIds(dir: string): Promise<number[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+  return names
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 function experiment(): Experiment<{ lr: number }> {

@@ -26,7 +26,10 @@ after(() => rmSync(work, { recursive: true, force: true }));
 before(() => {
   if (!built) return;
   for (const name of PACKAGES) {
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: path.join(ROOT, 'packages', name), encoding: 'utf8' });
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+      cwd: path.join(ROOT, 'packages', name),
+      encoding: 'utf8',
+    });
     const [{ filename }] = JSON.parse(out) as [{ filename: string }];
     const unpacked = path.join(work, name);
     execFileSync('mkdir', ['-p', unpacked]);
@@ -44,7 +47,8 @@ describe('package tarballs', { skip }, () => {
   for (const name of PACKAGES) {
     it(`@ritual/${name}: README, LICENSE and the metadata npm shows`, () => {
       const { files, manifest, read } = packed.get(name) as Packed;
-      for (const file of ['README.md', 'LICENSE', 'package.json']) assert.ok(files.includes(file), `${file} is in the tarball`);
+      for (const file of ['README.md', 'LICENSE', 'package.json'])
+        assert.ok(files.includes(file), `${file} is in the tarball`);
       assert.equal(read('LICENSE'), readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'));
       assert.match(read('LICENSE'), /^MIT License/);
       assert.match(read('README.md'), new RegExp(`^# @ritual/${name}\\n`));
@@ -53,7 +57,11 @@ describe('package tarballs', { skip }, () => {
       assert.equal(manifest.license, 'MIT');
       assert.deepEqual(manifest.engines, { node: '>=20.19' });
       assert.ok(Array.isArray(manifest.keywords) && manifest.keywords.length > 0);
-      assert.deepEqual(manifest.repository, { type: 'git', url: 'git+https://github.com/ritual-ml/ritual.git', directory: `packages/${name}` });
+      assert.deepEqual(manifest.repository, {
+        type: 'git',
+        url: 'git+https://github.com/ritual-ml/ritual.git',
+        directory: `packages/${name}`,
+      });
     });
 
     it(`@ritual/${name}: every export resolves to a shipped file, under no generic condition`, () => {
@@ -62,7 +70,8 @@ describe('package tarballs', { skip }, () => {
       for (const [subpath, target] of Object.entries(exportsMap)) {
         if (typeof target === 'string') continue;
         assert.deepEqual(Object.keys(target), ['@ritual/source', 'types', 'default'], `conditions of ${subpath}`);
-        for (const file of Object.values(target)) assert.ok(files.includes(file.replace(/^\.\//, '')), `${subpath} -> ${file} is shipped`);
+        for (const file of Object.values(target))
+          assert.ok(files.includes(file.replace(/^\.\//, '')), `${subpath} -> ${file} is shipped`);
       }
     });
 
@@ -75,11 +84,15 @@ describe('package tarballs', { skip }, () => {
       const stale = files
         .filter((file) => file.startsWith('dist/') && file.endsWith('.js'))
         .filter((file) => !files.includes(file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')));
-      assert.deepEqual(stale, [], 'every dist/*.js is built from a shipped src/*.ts (stale output of moved files: npm run clean, then npm test)');
+      assert.deepEqual(
+        stale,
+        [],
+        'every dist/*.js is built from a shipped src/*.ts (stale output of moved files: npm run clean, then npm test)',
+      );
     });
   }
 
-  it('@ritual/observers needs none of the command\'s packages, and mongodb and mingo only as optional peers', () => {
+  it("@ritual/observers needs none of the command's packages, and mongodb and mingo only as optional peers", () => {
     const manifest = (packed.get('observers') as Packed).manifest;
     assert.deepEqual(Object.keys(manifest.dependencies as object).sort(), ['@ritual/core', 'picocolors']);
     assert.equal(manifest.bin, undefined);
@@ -94,16 +107,22 @@ describe('package tarballs', { skip }, () => {
     assert.ok(files.includes('bin/ritual.js') && files.includes('dist/ritual.js'));
     assert.match(read('bin/ritual.js'), /^#!\/usr\/bin\/env node/);
     const peers = manifest.peerDependenciesMeta as Record<string, { optional: boolean }>;
-    for (const name of ['vega', 'vega-lite', '@resvg/resvg-js', 'mongodb']) assert.deepEqual(peers[name], { optional: true }, name);
-    for (const name of ['vega', 'vega-lite', '@resvg/resvg-js']) assert.ok(!(name in (manifest.dependencies as object)), name);
+    for (const name of ['vega', 'vega-lite', '@resvg/resvg-js', 'mongodb'])
+      assert.deepEqual(peers[name], { optional: true }, name);
+    for (const name of ['vega', 'vega-lite', '@resvg/resvg-js'])
+      assert.ok(!(name in (manifest.dependencies as object)), name);
   });
 });
 
 it('node --conditions=source loads the built package, not its TypeScript source', { skip }, () => {
   // `source` is a condition other tools set; ours is @ritual/source, which only this workspace sets.
-  const script = "const core = await import('@ritual/core'); const kit = await import('@ritual/core/observer-kit');"
-    + " console.log(typeof core.Experiment, typeof kit.toSacredTime);";
-  const child = spawnSync(process.execPath, ['--conditions=source', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  const script =
+    "const core = await import('@ritual/core'); const kit = await import('@ritual/core/observer-kit');" +
+    ' console.log(typeof core.Experiment, typeof kit.toSacredTime);';
+  const child = spawnSync(process.execPath, ['--conditions=source', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'function function');
 });

@@ -30,10 +30,15 @@ function db(args: string[], stateDir: string): Promise<Result> {
   const env: NodeJS.ProcessEnv = { ...process.env, RITUAL_DB_STATE_DIR: stateDir };
   delete env.MONGODB_URL;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/db.ts', ...args], { cwd: repoRoot, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - began });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/db.ts', ...args],
+      { cwd: repoRoot, env, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - began });
+      },
+    );
   });
 }
 
@@ -47,7 +52,9 @@ function processesWith(marker: string): string[] {
 }
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 describe('scripts/db.ts', () => {

@@ -31,7 +31,14 @@ if (options.waitForGo) {
   lines.close();
 }
 const patience = options.serverSelectionTimeoutMS ?? 60_000;
-const observer = new MongoObserver({ url: options.url, dbName: options.dbName, journalDir: options.journalDir, serverSelectionTimeoutMS: patience, startTimeoutMS: patience, closeTimeoutMS: patience });
+const observer = new MongoObserver({
+  url: options.url,
+  dbName: options.dbName,
+  journalDir: options.journalDir,
+  serverSelectionTimeoutMS: patience,
+  startTimeoutMS: patience,
+  closeTimeoutMS: patience,
+});
 const started = observer.started.bind(observer);
 observer.started = async (event) => {
   const id = await started(event);

@@ -37,7 +37,14 @@ export function writeSources(workDir: string): StartedEvent['experiment'] {
     writeFileSync(absolutePath, content);
     return { relativePath, absolutePath, md5: createHash('md5').update(content).digest('hex') };
   });
-  return { name: 'mnist', base_dir: workDir, mainfile: 'train.ts', sources, dependencies: ['@tensorflow/tfjs==4.22.0', 'seedrandom==3.0.5'], repositories: [{ url: 'git@example.com:team/mnist.git', commit: 'abc123', dirty: false }] };
+  return {
+    name: 'mnist',
+    base_dir: workDir,
+    mainfile: 'train.ts',
+    sources,
+    dependencies: ['@tensorflow/tfjs==4.22.0', 'seedrandom==3.0.5'],
+    repositories: [{ url: 'git@example.com:team/mnist.git', commit: 'abc123', dirty: false }],
+  };
 }
 
 export function startedEvent(workDir: string, start: Date): StartedEvent {
@@ -45,10 +52,34 @@ export function startedEvent(workDir: string, start: Date): StartedEvent {
     runId: null,
     experiment: writeSources(workDir),
     command: 'main',
-    host: { hostname: 'test-host', os: ['Linux', 'Linux-6.1-x86_64'], node_version: 'v20.19.0', cpu: 'Test CPU', cpu_count: 2, ENV: {} },
+    host: {
+      hostname: 'test-host',
+      os: ['Linux', 'Linux-6.1-x86_64'],
+      node_version: 'v20.19.0',
+      cpu: 'Test CPU',
+      cpu_count: 2,
+      ENV: {},
+    },
     startTime: start,
-    config: { lr: 0.001, epochs: 3, batchSize: 64, model: { hidden: 128, layers: [[1, 2], [3, 4]] }, seed: 12345 },
-    meta: { command: 'main', options: { '--mongo_db': 'mongodb://localhost/sacred' }, config_updates: { lr: 0.001 }, named_configs: [] },
+    config: {
+      lr: 0.001,
+      epochs: 3,
+      batchSize: 64,
+      model: {
+        hidden: 128,
+        layers: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+      seed: 12345,
+    },
+    meta: {
+      command: 'main',
+      options: { '--mongo_db': 'mongodb://localhost/sacred' },
+      config_updates: { lr: 0.001 },
+      named_configs: [],
+    },
   };
 }
 
@@ -76,7 +107,13 @@ export async function driveRun(observer: Observer, options: ScriptedRunOptions):
     info.beat = beat;
     const line = `beat ${beat} lösung ✓\n`;
     const delta = options.outputPerBeat ? line.padEnd(options.outputPerBeat, '.') : line;
-    await observer.heartbeat?.({ runId, info, capturedOutDelta: delta, beatTime: at(1000 * (beat + 1)), result: undefined });
+    await observer.heartbeat?.({
+      runId,
+      info,
+      capturedOutDelta: delta,
+      beatTime: at(1000 * (beat + 1)),
+      result: undefined,
+    });
     if (beat === 1) {
       const artifact = join(options.workDir, 'model.json');
       writeFileSync(artifact, JSON.stringify({ weights: [1, 2, 3] }));

@@ -28,17 +28,27 @@ export async function runSnapshot(db: Db, runId: unknown): Promise<Record<string
   if (!run) throw new Error(`no run ${String(runId)} in ${db.databaseName}`);
   const { _id, meta, ...rest } = run;
   const { run_key: _key, ...metaRest } = meta as Record<string, unknown>;
-  const metrics = await db.collection('metrics').find({ run_id: runId as never }).sort({ name: 1, part: 1 }).toArray();
+  const metrics = await db
+    .collection('metrics')
+    .find({ run_id: runId as never })
+    .sort({ name: 1, part: 1 })
+    .toArray();
   const fileIds = [
     ...((run.artifacts as Array<{ file_id: unknown }>) ?? []).map((a) => a.file_id),
-    ...(((run.experiment as { sources: Array<[string, unknown]> }).sources ?? []).map(([, id]) => id)),
+    ...((run.experiment as { sources: Array<[string, unknown]> }).sources ?? []).map(([, id]) => id),
     ...((run.captured_out_overflow as unknown[]) ?? []),
   ];
   const files = [];
   for (const id of fileIds) {
     const file = await db.collection('fs.files').findOne({ _id: id as never });
-    const chunks = await db.collection('fs.chunks').find({ files_id: id as never }).sort({ n: 1 }).toArray();
-    const content = Buffer.concat(chunks.map((chunk) => Buffer.from((chunk.data as { buffer: Uint8Array }).buffer))).toString('utf8');
+    const chunks = await db
+      .collection('fs.chunks')
+      .find({ files_id: id as never })
+      .sort({ n: 1 })
+      .toArray();
+    const content = Buffer.concat(
+      chunks.map((chunk) => Buffer.from((chunk.data as { buffer: Uint8Array }).buffer)),
+    ).toString('utf8');
     const { _id: _fid, uploadDate: _date, ...fileRest } = (file ?? {}) as Record<string, unknown>;
     files.push({ ...fileRest, content, chunks: chunks.length });
   }

@@ -63,7 +63,10 @@ const READY = /ritual-mongo-server ready 127\.0\.0\.1:(\d+)/;
 function waitForReady(child: ChildProcess, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`MongoDB test server not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`MongoDB test server not ready after ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const match = READY.exec(output);
@@ -72,7 +75,8 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<number> {
         resolve(Number(match[1]));
       }
     };
-    const onExit = (code: number | null): void => fail(new Error(`MongoDB test server exited (${code}) before it was ready:\n${output}`));
+    const onExit = (code: number | null): void =>
+      fail(new Error(`MongoDB test server exited (${code}) before it was ready:\n${output}`));
     function cleanup(): void {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -114,7 +118,16 @@ export async function startMongoServer(options: StartOptions = {}): Promise<Mong
   const external = process.env.MONGODB_URL && serverUrl(process.env.MONGODB_URL);
   if (external) {
     const noop = async (): Promise<void> => {};
-    return { url: external, controllable: false, startupMs: 0, pid: null, stop: noop, restart: noop, kill: noop, dispose: noop };
+    return {
+      url: external,
+      controllable: false,
+      startupMs: 0,
+      pid: null,
+      stop: noop,
+      restart: noop,
+      kill: noop,
+      dispose: noop,
+    };
   }
   const built = await ensureMongoServerBuilt();
   const ownDir = options.dataDir ? null : await mkdtemp(join(tmpdir(), 'ritual-mongo-'));
@@ -125,9 +138,13 @@ export async function startMongoServer(options: StartOptions = {}): Promise<Mong
 
   async function launch(): Promise<void> {
     const started = Date.now();
-    child = spawn('java', ['-Xss4m', '-cp', built.classpath, built.mainClass, String(port), dataFile, '--exit-on-stdin-eof'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      'java',
+      ['-Xss4m', '-cp', built.classpath, built.mainClass, String(port), dataFile, '--exit-on-stdin-eof'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     port = await waitForReady(child, 60_000);
     startupMs = Date.now() - started;
     // Drain output so a chatty server never blocks on a full pipe.

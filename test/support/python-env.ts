@@ -73,7 +73,10 @@ async function build(): Promise<PythonEnv> {
       timeout: INSTALL_TIMEOUT_MS,
       maxBuffer: 64 * 1024 * 1024,
     });
-    await run(python, ['-c', 'import sacred, incense, pymongo; assert sacred.__version__ == "0.8.7", sacred.__version__']);
+    await run(python, [
+      '-c',
+      'import sacred, incense, pymongo; assert sacred.__version__ == "0.8.7", sacred.__version__',
+    ]);
     await writeFile(READY_MARKER, wanted);
     return { python };
   } finally {

@@ -6,7 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
 import { UsageError } from '../../packages/core/src/errors.js';
 
-interface Point { name: string; value: number; step: number | undefined }
+interface Point {
+  name: string;
+  value: number;
+  step: number | undefined;
+}
 
 class RecordingSink {
   points: Point[] = [];
@@ -20,23 +24,44 @@ class RecordingSink {
 
 class FakeTerminal {
   chunks: string[] = [];
-  constructor(readonly isTTY: boolean, readonly columns = 120) {}
+  constructor(
+    readonly isTTY: boolean,
+    readonly columns = 120,
+  ) {}
   write(chunk: string): boolean {
     this.chunks.push(chunk);
     return true;
   }
   /** What a terminal (and ritual's capture) keeps: each line's text after its last \r. */
   screen(): string[] {
-    return this.chunks.join('').split('\n').map((l) => l.slice(l.lastIndexOf('\r') + 1).trimEnd()).filter((l) => l !== '');
+    return this.chunks
+      .join('')
+      .split('\n')
+      .map((l) => l.slice(l.lastIndexOf('\r') + 1).trimEnd())
+      .filter((l) => l !== '');
   }
 }
 
-async function tinyFit(callbacks: unknown, opts: { epochs?: number; validationSplit?: number; samples?: number; batchSize?: number } = {}) {
+async function tinyFit(
+  callbacks: unknown,
+  opts: { epochs?: number; validationSplit?: number; samples?: number; batchSize?: number } = {},
+) {
   await tf.setBackend('cpu');
   const n = opts.samples ?? 40;
-  const x = tf.tensor2d(Array.from({ length: n * 2 }, (_, i) => ((i * 7) % 11) / 11), [n, 2]);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % 2), 'int32'), 2);
-  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 2, activation: 'softmax', kernelInitializer: 'zeros' })] });
+  const x = tf.tensor2d(
+    Array.from({ length: n * 2 }, (_, i) => ((i * 7) % 11) / 11),
+    [n, 2],
+  );
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: n }, (_, i) => i % 2),
+      'int32',
+    ),
+    2,
+  );
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ inputShape: [2], units: 2, activation: 'softmax', kernelInitializer: 'zeros' })],
+  });
   model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['acc'] });
   const history = await model.fit(x, y, {
     epochs: opts.epochs ?? 3,
@@ -46,20 +71,37 @@ async function tinyFit(callbacks: unknown, opts: { epochs?: number; validationSp
     validationSplit: opts.validationSplit ?? 0,
     callbacks: callbacks as tf.CustomCallbackArgs,
   });
-  return { model, history, dispose: () => { tf.dispose([x, y]); model.dispose(); } };
+  return {
+    model,
+    history,
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
 }
 
 test('epoch metrics: every key fit reports, steps = epoch index, values = history', async () => {
   const sink = new RecordingSink();
   const cb = createTfjsCallback(sink, { progress: false });
-  assert.equal(cb.onBatchEnd, undefined, "every: 'epoch' must not hook batches (tfjs would read every batch's loss back)");
+  assert.equal(
+    cb.onBatchEnd,
+    undefined,
+    "every: 'epoch' must not hook batches (tfjs would read every batch's loss back)",
+  );
   const { history, dispose } = await tinyFit(cb, { epochs: 3, validationSplit: 0.25 });
   const names = [...new Set(sink.points.map((p) => p.name))].sort();
   assert.deepEqual(names, ['acc', 'loss', 'val_acc', 'val_loss']);
   for (const name of names) {
     const s = sink.series(name);
-    assert.deepEqual(s.map((p) => p.step), [0, 1, 2]);
-    assert.deepEqual(s.map((p) => p.value), history.history[name]);
+    assert.deepEqual(
+      s.map((p) => p.step),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      s.map((p) => p.value),
+      history.history[name],
+    );
   }
   dispose();
 });
@@ -69,11 +111,17 @@ test("every: 'batch' adds batch.<key> at a running batch step, skipping tfjs's b
   const cb = createTfjsCallback(sink, { every: 'batch', progress: false });
   const { dispose } = await tinyFit(cb, { epochs: 2, samples: 40, batchSize: 16 }); // 3 batches per epoch
   const batchLoss = sink.series('batch.loss');
-  assert.deepEqual(batchLoss.map((p) => p.step), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    batchLoss.map((p) => p.step),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.ok(batchLoss.every((p) => Number.isFinite(p.value) && p.value > 0));
   assert.equal(sink.series('batch.acc').length, 6);
   assert.equal(sink.series('batch.batch').length + sink.series('batch.size').length, 0);
-  assert.deepEqual(sink.series('loss').map((p) => p.step), [0, 1]);
+  assert.deepEqual(
+    sink.series('loss').map((p) => p.step),
+    [0, 1],
+  );
   dispose();
 });
 
@@ -84,15 +132,25 @@ test('a second fit with the same callback continues the step axes; prefix names 
   first.dispose();
   const second = await tinyFit(cb, { epochs: 2, samples: 16, batchSize: 8 });
   second.dispose();
-  assert.deepEqual(sink.series('gen.loss').map((p) => p.step), [0, 1, 2, 3]);
-  assert.deepEqual(sink.series('gen.batch.loss').map((p) => p.step), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(
+    sink.series('gen.loss').map((p) => p.step),
+    [0, 1, 2, 3],
+  );
+  assert.deepEqual(
+    sink.series('gen.batch.loss').map((p) => p.step),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
   assert.equal(sink.series('loss').length, 0);
 });
 
 test('progress bar on a TTY: \\r redraws, one final line per epoch with its metrics', async () => {
   const term = new FakeTerminal(true);
   const sink = new RecordingSink();
-  const { dispose } = await tinyFit(createTfjsCallback(sink, { stream: term }), { epochs: 3, samples: 40, batchSize: 8 });
+  const { dispose } = await tinyFit(createTfjsCallback(sink, { stream: term }), {
+    epochs: 3,
+    samples: 40,
+    batchSize: 8,
+  });
   const raw = term.chunks.join('');
   assert.ok(raw.includes('\r'), 'the bar redraws in place');
   const lines = term.screen();
@@ -103,7 +161,10 @@ test('progress bar on a TTY: \\r redraws, one final line per epoch with its metr
     assert.match(line, /acc \d+\.\d{4}/);
   });
   // Logging is the same with or without the bar.
-  assert.deepEqual(sink.series('loss').map((p) => p.step), [0, 1, 2]);
+  assert.deepEqual(
+    sink.series('loss').map((p) => p.step),
+    [0, 1, 2],
+  );
   dispose();
 });
 
@@ -118,10 +179,17 @@ test('no progress bar when the stream is not a TTY, and lines never exceed the t
   const narrow = new FakeTerminal(true, 30);
   const b = await tinyFit(createTfjsCallback(new RecordingSink(), { stream: narrow }), { epochs: 2 });
   b.dispose();
-  for (const line of narrow.chunks.join('').split(/[\r\n]/)) assert.ok(line.trimEnd().length < 30, `too wide: ${JSON.stringify(line)}`);
+  for (const line of narrow.chunks.join('').split(/[\r\n]/))
+    assert.ok(line.trimEnd().length < 30, `too wide: ${JSON.stringify(line)}`);
 });
 
 test('wrong arguments are usage errors that say what to pass', () => {
-  assert.throws(() => createTfjsCallback({} as never), (e: unknown) => e instanceof UsageError && /logScalar/.test(e.message));
-  assert.throws(() => createTfjsCallback(new RecordingSink(), { every: 'step' as never }), (e: unknown) => e instanceof UsageError && /'epoch' or 'batch'/.test(e.message));
+  assert.throws(
+    () => createTfjsCallback({} as never),
+    (e: unknown) => e instanceof UsageError && /logScalar/.test(e.message),
+  );
+  assert.throws(
+    () => createTfjsCallback(new RecordingSink(), { every: 'step' as never }),
+    (e: unknown) => e instanceof UsageError && /'epoch' or 'batch'/.test(e.message),
+  );
 });

@@ -13,7 +13,11 @@ export interface ChildResult {
   stderr: string;
 }
 
-export function runScript(script: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ChildResult> {
+export function runScript(
+  script: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ChildResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--conditions=@ritual/source', '--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,
@@ -33,7 +37,11 @@ export function runScript(script: string, args: string[], options: { env?: Recor
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr: timedOut ? `${stderr}\n[killed: no exit after ${options.timeoutMs ?? 110_000} ms]` : stderr });
+      resolvePromise({
+        code,
+        stdout,
+        stderr: timedOut ? `${stderr}\n[killed: no exit after ${options.timeoutMs ?? 110_000} ms]` : stderr,
+      });
     });
   });
 }
@@ -60,9 +68,12 @@ export async function readRun(runsDir: string, id: number | string): Promise<Sto
  * Steps and values of every metric the training logged (timestamps differ between runs by nature, and so do
  * the machine's system.* samples that a run longer than the sampling interval also stores).
  */
-export function metricValues(metrics: StoredRunFiles['metrics']): Record<string, { steps: number[]; values: number[] }> {
+export function metricValues(
+  metrics: StoredRunFiles['metrics'],
+): Record<string, { steps: number[]; values: number[] }> {
   const out: Record<string, { steps: number[]; values: number[] }> = {};
-  for (const [name, m] of Object.entries(metrics)) if (!name.startsWith('system.')) out[name] = { steps: m.steps, values: m.values };
+  for (const [name, m] of Object.entries(metrics))
+    if (!name.startsWith('system.')) out[name] = { steps: m.steps, values: m.values };
   return out;
 }
 

@@ -16,20 +16,27 @@ import { loadMnist } from '../../examples/mnist/data.js';
 
 const TRAIN = join(REPO_ROOT, 'examples', 'mnist', 'train.ts');
 
-test('fast MNIST on wasm: same seed twice and a replay give identical weights, metrics and result', { timeout: 120_000 }, async () => {
+test('fast MNIST on wasm: same seed twice and a replay give identical weights, metrics and result', {
+  timeout: 120_000,
+}, async () => {
   const home = await mkdtemp(join(tmpdir(), 'ritual-mnist-'));
   try {
     // INIT_CWD is where `npm start` was typed; the example stores runs in <INIT_CWD>/runs.
     // npm_config_local_prefix (the project root, as under `npm test`) is set to the same folder, as for a user at the root.
     // Two runs with one seed, in parallel (each in its own store); the replay starts once run 1 stored its config.
     for (const name of ['first', 'second', 'replay']) await mkdir(join(home, name));
-    const runFast = (name: string) => runScript(TRAIN, ['with', 'fast', 'backend=wasm', 'seed=20261127'], { env: { INIT_CWD: join(home, name), npm_config_local_prefix: join(home, name) } });
+    const runFast = (name: string) =>
+      runScript(TRAIN, ['with', 'fast', 'backend=wasm', 'seed=20261127'], {
+        env: { INIT_CWD: join(home, name), npm_config_local_prefix: join(home, name) },
+      });
     const secondRun = runFast('second');
     const first = await runFast('first');
     assertExited(first, 'first fast run');
     assert.match(first.stdout, /Run 1 stored in runs\/1\./);
     assert.match(first.stdout, /npm run ritual -- show runs 1/);
-    const replay = await runScript(TRAIN, ['with', join(home, 'first', 'runs', '1', 'config.json')], { env: { INIT_CWD: join(home, 'replay'), npm_config_local_prefix: join(home, 'replay') } });
+    const replay = await runScript(TRAIN, ['with', join(home, 'first', 'runs', '1', 'config.json')], {
+      env: { INIT_CWD: join(home, 'replay'), npm_config_local_prefix: join(home, 'replay') },
+    });
     assertExited(replay, 'replay of run 1');
     assertExited(await secondRun, 'second fast run');
 
@@ -45,7 +52,16 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
       assert.ok((await b.artifact('model/weights.bin')).equals(weights), `${name}: weights must be bitwise identical`);
       assert.deepEqual(metricValues(b.metrics), metricValues(a.metrics));
     }
-    assert.deepEqual(Object.keys(metricValues(a.metrics)).sort(), ['acc', 'batch.acc', 'batch.loss', 'loss', 'test.acc', 'test.loss', 'val_acc', 'val_loss']);
+    assert.deepEqual(Object.keys(metricValues(a.metrics)).sort(), [
+      'acc',
+      'batch.acc',
+      'batch.loss',
+      'loss',
+      'test.acc',
+      'test.loss',
+      'val_acc',
+      'val_loss',
+    ]);
     const info = JSON.parse(await readFile(join(home, 'first', 'runs', '1', 'info.json'), 'utf8'));
     // Recorded by the run itself: what the numbers depend on besides the seed.
     assert.equal(info.reproducibility.seed, 20261127);
@@ -70,7 +86,10 @@ test('fast MNIST on wasm: same seed twice and a replay give identical weights, m
       const viaStore = await loadModel<tf.LayersModel>(tf, store, 1);
       const p1 = await (model.predict(x) as tf.Tensor).data();
       const p2 = await (viaStore.predict(x) as tf.Tensor).data();
-      assert.ok(Buffer.from(p2.buffer).equals(Buffer.from(p1.buffer)), 'predictions through the store must be bitwise equal');
+      assert.ok(
+        Buffer.from(p2.buffer).equals(Buffer.from(p1.buffer)),
+        'predictions through the store must be bitwise equal',
+      );
     } finally {
       await store.close();
     }

@@ -7,7 +7,8 @@ import { availableSamples, loadMnist } from '../../examples/mnist/data.js';
 import { loadTfjs } from '../../examples/mnist/backend.js';
 import { trainMnist } from '../../examples/mnist/training.js';
 
-const key = (images: Float32Array, k: number) => Buffer.from(images.buffer, images.byteOffset + k * 784 * 4, 784 * 4).toString('base64');
+const key = (images: Float32Array, k: number) =>
+  Buffer.from(images.buffer, images.byteOffset + k * 784 * 4, 784 * 4).toString('base64');
 
 test('digit split: balanced, disjoint, and the test set does not move with trainSize', () => {
   assert.equal(availableSamples(), 10_000);
@@ -25,8 +26,14 @@ test('digit split: balanced, disjoint, and the test set does not move with train
 
   const bigger = loadMnist(3000, 500);
   assert.deepEqual(bigger.test.labels, held.labels);
-  assert.ok(Buffer.from(bigger.test.images.buffer).equals(Buffer.from(held.images.buffer)), 'same test digits whatever trainSize');
-  assert.ok(Buffer.from(bigger.train.images.buffer, 0, 1000 * 784 * 4).equals(Buffer.from(train.images.buffer)), 'a larger train set extends the smaller one');
+  assert.ok(
+    Buffer.from(bigger.test.images.buffer).equals(Buffer.from(held.images.buffer)),
+    'same test digits whatever trainSize',
+  );
+  assert.ok(
+    Buffer.from(bigger.train.images.buffer, 0, 1000 * 784 * 4).equals(Buffer.from(train.images.buffer)),
+    'a larger train set extends the smaller one',
+  );
 });
 
 test('digit split: sizes that do not fit are refused with a hint', () => {
@@ -39,9 +46,15 @@ test('backend choice: cpu and wasm on request, auto falls back to wasm without t
   assert.equal((await loadTfjs('cpu')).backend, 'cpu');
   assert.equal((await loadTfjs('wasm')).backend, 'wasm');
   // tfjs-node cannot be installed on these machines (its install downloads libtensorflow).
-  await assert.rejects(loadTfjs('tfjs-node'), (e: unknown) => e instanceof MissingDependencyError && /npm install @tensorflow\/tfjs-node/.test(e.message));
+  await assert.rejects(
+    loadTfjs('tfjs-node'),
+    (e: unknown) => e instanceof MissingDependencyError && /npm install @tensorflow\/tfjs-node/.test(e.message),
+  );
   assert.equal((await loadTfjs('auto')).backend, 'wasm');
-  await assert.rejects(loadTfjs('gpu'), (e: unknown) => e instanceof UsageError && /auto, tfjs-node, wasm, cpu/.test(e.message));
+  await assert.rejects(
+    loadTfjs('gpu'),
+    (e: unknown) => e instanceof UsageError && /auto, tfjs-node, wasm, cpu/.test(e.message),
+  );
 });
 
 test('both networks learn the digits (small sizes, wasm)', async () => {
@@ -56,5 +69,8 @@ test('both networks learn the digits (small sizes, wasm)', async () => {
     assert.ok(result.history['loss']![1]! < result.history['loss']![0]!, `${model.type}: loss falls`);
     result.model.dispose();
   }
-  await assert.rejects(trainMnist(tf, { ...base, model: { type: 'rnn', filters: [], kernelSize: 3, hidden: 8, dropout: 0 } }), /'cnn' or 'mlp'/);
+  await assert.rejects(
+    trainMnist(tf, { ...base, model: { type: 'rnn', filters: [], kernelSize: 3, hidden: 8, dropout: 0 } }),
+    /'cnn' or 'mlp'/,
+  );
 });

@@ -43,7 +43,11 @@ function buildModel(): tf.Sequential {
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await mkdtemp(join(tmpdir(), 'ritual-model-test-'));
-  try { await fn(dir); } finally { await rm(dir, { recursive: true, force: true }); }
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 test('save then load from a run folder: identical weights and predictions', () =>
@@ -75,7 +79,8 @@ test('save then load from a run folder: identical weights and predictions', () =
       const wa = model.getWeights();
       const wb = loaded.getWeights();
       assert.equal(wb.length, wa.length);
-      for (let i = 0; i < wa.length; ++i) assert.deepEqual(Array.from(await wb[i]!.data()), Array.from(await wa[i]!.data()));
+      for (let i = 0; i < wa.length; ++i)
+        assert.deepEqual(Array.from(await wb[i]!.data()), Array.from(await wa[i]!.data()));
       loaded.dispose();
     }
     model.dispose();
@@ -89,13 +94,18 @@ test('a saved model also loads with plain tf.loadLayersModel from the folder (tf
     await saveModel(run, model, 'nets/small');
     const json = JSON.parse(await readFile(join(dir, 'nets', 'small', 'model.json'), 'utf8'));
     const weights = await readFile(join(dir, 'nets', 'small', 'weights.bin'));
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest[0].weights,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }));
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
     const x = tf.tensor2d([[1, 2, 3]]);
-    assert.deepEqual(Array.from(await (loaded.predict(x) as tf.Tensor).data()), Array.from(await (model.predict(x) as tf.Tensor).data()));
+    assert.deepEqual(
+      Array.from(await (loaded.predict(x) as tf.Tensor).data()),
+      Array.from(await (model.predict(x) as tf.Tensor).data()),
+    );
   }));
 
 test('includeOptimizer: the loaded model comes back compiled and evaluates like the original', () =>
@@ -108,7 +118,8 @@ test('includeOptimizer: the loaded model comes back compiled and evaluates like 
     const run = new FolderRun(dir);
     await saveModel(run, model, 'model', { includeOptimizer: true });
     const loaded = await loadModel<tf.LayersModel>(tf, dir);
-    const evaluate = async (m: tf.LayersModel) => Promise.all((m.evaluate(x, y) as tf.Scalar[]).map(async (s) => (await s.data())[0]));
+    const evaluate = async (m: tf.LayersModel) =>
+      Promise.all((m.evaluate(x, y) as tf.Scalar[]).map(async (s) => (await s.data())[0]));
     assert.deepEqual(await evaluate(loaded), await evaluate(model));
     // Without it (tfjs's default) the model has no training config and must be compiled by the caller.
     await saveModel(run, model, 'plain');
@@ -118,8 +129,24 @@ test('includeOptimizer: the loaded model comes back compiled and evaluates like 
 
 test('missing model and bad arguments give usage errors that say what to do', () =>
   withDir(async (dir) => {
-    await assert.rejects(loadModel(tf, dir), (e: unknown) => e instanceof UsageError && /run\.saveModel/.test(e.message));
-    await assert.rejects(loadModel(tf, { openArtifact: async () => createReadStream(join(dir, 'x')) }), (e: unknown) => e instanceof UsageError && /runId/.test(e.message));
-    await assert.rejects(saveModel({} as never, {} as never), (e: unknown) => e instanceof UsageError && /addArtifact/.test(e.message));
-    await assert.rejects(saveModel(new FolderRun(dir), tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] }), '../escape'), UsageError);
+    await assert.rejects(
+      loadModel(tf, dir),
+      (e: unknown) => e instanceof UsageError && /run\.saveModel/.test(e.message),
+    );
+    await assert.rejects(
+      loadModel(tf, { openArtifact: async () => createReadStream(join(dir, 'x')) }),
+      (e: unknown) => e instanceof UsageError && /runId/.test(e.message),
+    );
+    await assert.rejects(
+      saveModel({} as never, {} as never),
+      (e: unknown) => e instanceof UsageError && /addArtifact/.test(e.message),
+    );
+    await assert.rejects(
+      saveModel(
+        new FolderRun(dir),
+        tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] }),
+        '../escape',
+      ),
+      UsageError,
+    );
   }));

@@ -10,13 +10,19 @@ import { Experiment, loadModel } from '@ritual/core';
 import { openStore } from '@ritual/observers';
 import { startMongoServer } from '../support/mongo.js';
 
-const input = () => tf.tensor2d(Array.from({ length: 4 * 5 }, (_, i) => ((i * 13) % 7) / 7), [4, 5]);
+const input = () =>
+  tf.tensor2d(
+    Array.from({ length: 4 * 5 }, (_, i) => ((i * 13) % 7) / 7),
+    [4, 5],
+  );
 
 /** An experiment whose main trains a little model, saves it and returns its predictions. */
 function modelExperiment() {
   return new Experiment('save-model').config({ units: 3 }).main(async ({ config, run }) => {
     await tf.setBackend('cpu');
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [5], units: config.units, activation: 'softmax' })] });
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [5], units: config.units, activation: 'softmax' })],
+    });
     model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
     await model.fit(input(), tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3), { epochs: 2, verbose: 0 });
     const names = await run.saveModel(model, 'net');
@@ -49,7 +55,9 @@ test('file store: saved in a run, loaded from the folder and from openStore', as
   }
 });
 
-test('MongoDB store: saved as GridFS artifacts, loaded back with the same predictions', { timeout: 120_000 }, async () => {
+test('MongoDB store: saved as GridFS artifacts, loaded back with the same predictions', {
+  timeout: 120_000,
+}, async () => {
   const server = await startMongoServer({ persistent: false });
   const url = `${server.url}/ritual_tfjs_models`;
   try {

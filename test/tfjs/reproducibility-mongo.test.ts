@@ -12,12 +12,15 @@ import { REPO_ROOT, assertExited, metricValues, readRun, runScript } from './chi
 
 const SCRIPT = join(REPO_ROOT, 'test', 'tfjs', 'fixtures', 'dropout-experiment.ts');
 
-test('with a MongoDB observer too (its driver must not draw from the seeded stream): same seed -> identical weights (wasm)', { timeout: 150_000 }, async () => {
+test('with a MongoDB observer too (its driver must not draw from the seeded stream): same seed -> identical weights (wasm)', {
+  timeout: 150_000,
+}, async () => {
   const server = await startMongoServer({ persistent: false });
   const url = `${server.url}/ritual_tfjs_repro`;
   const home = await mkdtemp(join(tmpdir(), 'ritual-repro-mongo-'));
   try {
-    const run = (name: string) => runScript(SCRIPT, ['with', 'backend=wasm', 'seed=4242', '-m', url, '-F', join(home, name), '-b', '0.05']);
+    const run = (name: string) =>
+      runScript(SCRIPT, ['with', 'backend=wasm', 'seed=4242', '-m', url, '-F', join(home, name), '-b', '0.05']);
     const [a, b] = await Promise.all([run('a'), run('b')]);
     assertExited(a, 'first run');
     assertExited(b, 'second run');
@@ -30,12 +33,21 @@ test('with a MongoDB observer too (its driver must not draw from the seeded stre
     const first = await onlyRun('a');
     const second = await onlyRun('b');
     assert.equal(second.run.result, first.run.result);
-    assert.ok((await second.artifact('weights.bin')).equals(await first.artifact('weights.bin')), 'weights must be bitwise identical');
+    assert.ok(
+      (await second.artifact('weights.bin')).equals(await first.artifact('weights.bin')),
+      'weights must be bitwise identical',
+    );
     assert.deepEqual(metricValues(second.metrics), metricValues(first.metrics));
     const store = await openStore(url);
     try {
       const stored = await store.find({}, { sort: { _id: 1 } });
-      assert.deepEqual(stored.map((r) => [r.status, r.result]), [['COMPLETED', first.run.result], ['COMPLETED', first.run.result]]);
+      assert.deepEqual(
+        stored.map((r) => [r.status, r.result]),
+        [
+          ['COMPLETED', first.run.result],
+          ['COMPLETED', first.run.result],
+        ],
+      );
     } finally {
       await store.close();
     }

@@ -25,7 +25,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.equal(typeof seed, 'number');
       assert.equal(first.run.status, 'COMPLETED');
       assert.ok(first.run.heartbeat, 'the run beat while training');
-      assert.equal(first.metrics['batch.loss']!.values.length, 4 * 8, 'per-batch metrics were flushed through the observer');
+      assert.equal(
+        first.metrics['batch.loss']!.values.length,
+        4 * 8,
+        'per-batch metrics were flushed through the observer',
+      );
 
       // The same seed given explicitly; the stored config replayed; another seed.
       const [same, replay, other] = await Promise.all([
@@ -43,7 +47,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.equal(again.config['seed'], seed);
         assert.equal(again.config['backend'], backend);
         assert.equal(again.run.result, first.run.result, `${name}: result`);
-        assert.ok((await again.artifact('weights.bin')).equals(weights), `${name}: final weights must be bitwise identical`);
+        assert.ok(
+          (await again.artifact('weights.bin')).equals(weights),
+          `${name}: final weights must be bitwise identical`,
+        );
         assert.deepEqual(metricValues(again.metrics), metricValues(first.metrics));
       }
       const differs = await readRun(store('other'), 1);

@@ -19,21 +19,93 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: '3x3 same stride 1 NHWC', x: [2, 7, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dataFormat: 'NHWC' },
-  { name: '5x5 valid stride 1 (mnist-like)', x: [4, 28, 28, 1], filter: [5, 5, 1, 8], strides: 1, pad: 'valid', dataFormat: 'NHWC' },
-  { name: '3x3 same stride 2 odd sizes', x: [3, 9, 11, 2], filter: [3, 3, 2, 5], strides: 2, pad: 'same', dataFormat: 'NHWC' },
-  { name: '2x4 valid strides [2,3]', x: [2, 10, 13, 3], filter: [2, 4, 3, 2], strides: [2, 3], pad: 'valid', dataFormat: 'NHWC' },
-  { name: 'numeric pad 1 with floor rounding', x: [1, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'floor' },
-  { name: 'numeric pad 2 with ceil rounding', x: [1, 9, 7, 2], filter: [4, 4, 2, 3], strides: 3, pad: 2, dataFormat: 'NHWC', dimRoundingMode: 'ceil' },
-  { name: 'explicit asymmetric pad', x: [2, 6, 7, 2], filter: [3, 2, 2, 3], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], dataFormat: 'NHWC' },
+  {
+    name: '3x3 same stride 1 NHWC',
+    x: [2, 7, 6, 3],
+    filter: [3, 3, 3, 4],
+    strides: 1,
+    pad: 'same',
+    dataFormat: 'NHWC',
+  },
+  {
+    name: '5x5 valid stride 1 (mnist-like)',
+    x: [4, 28, 28, 1],
+    filter: [5, 5, 1, 8],
+    strides: 1,
+    pad: 'valid',
+    dataFormat: 'NHWC',
+  },
+  {
+    name: '3x3 same stride 2 odd sizes',
+    x: [3, 9, 11, 2],
+    filter: [3, 3, 2, 5],
+    strides: 2,
+    pad: 'same',
+    dataFormat: 'NHWC',
+  },
+  {
+    name: '2x4 valid strides [2,3]',
+    x: [2, 10, 13, 3],
+    filter: [2, 4, 3, 2],
+    strides: [2, 3],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+  },
+  {
+    name: 'numeric pad 1 with floor rounding',
+    x: [1, 8, 8, 2],
+    filter: [3, 3, 2, 3],
+    strides: 2,
+    pad: 1,
+    dataFormat: 'NHWC',
+    dimRoundingMode: 'floor',
+  },
+  {
+    name: 'numeric pad 2 with ceil rounding',
+    x: [1, 9, 7, 2],
+    filter: [4, 4, 2, 3],
+    strides: 3,
+    pad: 2,
+    dataFormat: 'NHWC',
+    dimRoundingMode: 'ceil',
+  },
+  {
+    name: 'explicit asymmetric pad',
+    x: [2, 6, 7, 2],
+    filter: [3, 2, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+  },
   { name: 'NCHW same stride 1', x: [2, 3, 7, 6], filter: [3, 3, 3, 4], strides: 1, pad: 'same', dataFormat: 'NCHW' },
-  { name: 'NCHW valid strides [1,2]', x: [2, 2, 8, 9], filter: [3, 2, 2, 3], strides: [1, 2], pad: 'valid', dataFormat: 'NCHW' },
+  {
+    name: 'NCHW valid strides [1,2]',
+    x: [2, 2, 8, 9],
+    filter: [3, 2, 2, 3],
+    strides: [1, 2],
+    pad: 'valid',
+    dataFormat: 'NCHW',
+  },
   { name: '1x1 filter', x: [3, 4, 4, 5], filter: [1, 1, 5, 6], strides: 1, pad: 'valid', dataFormat: 'NHWC' },
 ];
 
 /** Outputs of a conv with the given case's geometry, for dy's shape. */
 function dyShape(c: Case): Shape4 {
-  const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, c.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(c.dataFormat));
+  const info = tf.backend_util.computeConv2DInfo(
+    c.x,
+    c.filter,
+    c.strides,
+    1,
+    c.pad,
+    c.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(c.dataFormat),
+  );
   return info.outShape;
 }
 
@@ -45,11 +117,22 @@ function values(size: number, seed: string, zeroShare = 0.3): Float32Array {
   return out;
 }
 
-async function backpropFilterOn(backend: 'cpu' | 'wasm', c: Case, xv: Float32Array, dyv: Float32Array): Promise<Float32Array> {
+async function backpropFilterOn(
+  backend: 'cpu' | 'wasm',
+  c: Case,
+  xv: Float32Array,
+  dyv: Float32Array,
+): Promise<Float32Array> {
   await tf.setBackend(backend);
   const x = tf.tensor4d(xv, c.x);
   const dy = tf.tensor4d(dyv, dyShape(c));
-  const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat, dimRoundingMode: c.dimRoundingMode, filterShape: c.filter };
+  const attrs = {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: c.dataFormat,
+    dimRoundingMode: c.dimRoundingMode,
+    filterShape: c.filter,
+  };
   const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor;
   assert.deepEqual(dW.shape, c.filter);
   const data = (await dW.data()) as Float32Array;
@@ -79,7 +162,10 @@ for (const c of cases) {
     const dyv = values(size(dyShape(c)), `dy-${c.name}`, 0.05);
     const cpu = await backpropFilterOn('cpu', c, xv, dyv);
     const wasm = await backpropFilterOn('wasm', c, xv, dyv);
-    assert.ok(cpu.some((v) => v !== 0), 'the case must produce a non-trivial gradient');
+    assert.ok(
+      cpu.some((v) => v !== 0),
+      'the case must produce a non-trivial gradient',
+    );
     assert.deepEqual(bits(wasm), bits(cpu));
   });
 }
@@ -94,7 +180,10 @@ test('non-finite dy: same result as cpu (zeros of x are not skipped)', async () 
   dyv[10] = -Infinity;
   const cpu = await backpropFilterOn('cpu', c, xv, dyv);
   const wasm = await backpropFilterOn('wasm', c, xv, dyv);
-  assert.ok(cpu.some((v) => Number.isNaN(v)), '0 * Infinity must reach the output as NaN');
+  assert.ok(
+    cpu.some((v) => Number.isNaN(v)),
+    '0 * Infinity must reach the output as NaN',
+  );
   assert.equal(wasm.length, cpu.length);
   for (let i = 0; i < cpu.length; ++i) assert.ok(Object.is(wasm[i], cpu[i]), `entry ${i}: ${wasm[i]} vs ${cpu[i]}`);
 });
@@ -125,14 +214,24 @@ test('a small conv net trains on wasm', async () => {
   const ys = new Float32Array(n * 2);
   for (let i = 0; i < n; ++i) {
     const cls = i % 2;
-    for (let p = 0; p < 64; ++p) xs[i * 64 + p] = (p < 32) === (cls === 0) ? 0.8 + 0.2 * rng() : 0.2 * rng();
+    for (let p = 0; p < 64; ++p) xs[i * 64 + p] = p < 32 === (cls === 0) ? 0.8 + 0.2 * rng() : 0.2 * rng();
     ys[i * 2 + cls] = 1;
   }
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 4,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
       tf.layers.flatten(),
-      tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.dense({
+        units: 2,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+      }),
     ],
   });
   model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
@@ -143,7 +242,10 @@ test('a small conv net trains on wasm', async () => {
   const losses = h.history.loss as number[];
   assert.ok(losses.at(-1)! < losses[0]! * 0.5, `loss should fall: ${losses[0]} -> ${losses.at(-1)}`);
   const kernelAfter = await model.layers[0]!.getWeights()[0]!.data();
-  assert.ok(kernelAfter.some((v, i) => v !== kernelBefore[i]), 'the conv kernel itself must have been updated');
+  assert.ok(
+    kernelAfter.some((v, i) => v !== kernelBefore[i]),
+    'the conv kernel itself must have been updated',
+  );
   tf.dispose([x, y]);
   model.dispose();
 });
@@ -164,7 +266,12 @@ test('property: random geometries (layout, strides, padding, rounding) stay bitw
     pad: fc.oneof(
       fc.constant('same' as const),
       fc.constant('valid' as const),
-      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+      fc.tuple(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+      ),
     ),
     nchw: fc.boolean(),
     seed: fc.integer(),
@@ -172,9 +279,23 @@ test('property: random geometries (layout, strides, padding, rounding) stay bitw
   let compared = 0;
   await fc.assert(
     fc.asyncProperty(geometry, async (g) => {
-      const pad = Array.isArray(g.pad) ? ([[0, 0], [g.pad[0], g.pad[1]], [g.pad[2], g.pad[3]], [0, 0]] as Case['pad']) : g.pad;
+      const pad = Array.isArray(g.pad)
+        ? ([
+            [0, 0],
+            [g.pad[0], g.pad[1]],
+            [g.pad[2], g.pad[3]],
+            [0, 0],
+          ] as Case['pad'])
+        : g.pad;
       const x: Shape4 = g.nchw ? [g.batch, g.inC, g.height, g.width] : [g.batch, g.height, g.width, g.inC];
-      const c: Case = { name: 'random', x, filter: [g.fH, g.fW, g.inC, g.outC], strides: [g.sH, g.sW], pad, dataFormat: g.nchw ? 'NCHW' : 'NHWC' };
+      const c: Case = {
+        name: 'random',
+        x,
+        filter: [g.fH, g.fW, g.inC, g.outC],
+        strides: [g.sH, g.sW],
+        pad,
+        dataFormat: g.nchw ? 'NCHW' : 'NHWC',
+      };
       let out: Shape4;
       try {
         out = dyShape(c);
@@ -198,19 +319,35 @@ test('property: random geometries (layout, strides, padding, rounding) stay bitw
 test('dilations (not used by tfjs gradients today) follow the convolution definition', async () => {
   const { conv2DBackpropFilterInto } = await import('../../packages/core/src/tfjs/wasm-conv2d-backprop-filter.js');
   const [batch, h, w, inC, outC, fH, fW, dil] = [2, 9, 8, 2, 3, 3, 2, 2];
-  const info = tf.backend_util.computeConv2DInfo([batch, h, w, inC], [fH, fW, inC, outC], 1, dil, 'valid', undefined, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    [batch, h, w, inC],
+    [fH, fW, inC, outC],
+    1,
+    dil,
+    'valid',
+    undefined,
+    false,
+    'channelsLast',
+  );
   const x = values(batch * h * w * inC, 'dil-x');
   const dy = values(size4(info.outShape), 'dil-dy', 0);
   const got = new Float32Array(fH * fW * inC * outC);
   conv2DBackpropFilterInto(got, x, dy, info);
   // dW[r,c,i,o] = sum over b, y, z of x[b, y + r*dil, z + c*dil, i] * dy[b, y, z, o]
-  for (let r = 0; r < fH; ++r) for (let c = 0; c < fW; ++c) for (let i = 0; i < inC; ++i) for (let o = 0; o < outC; ++o) {
-    let sum = 0;
-    for (let b = 0; b < batch; ++b) for (let y = 0; y < info.outHeight; ++y) for (let z = 0; z < info.outWidth; ++z) {
-      sum += x[((b * h + y + r * dil) * w + z + c * dil) * inC + i]! * dy[((b * info.outHeight + y) * info.outWidth + z) * outC + o]!;
-    }
-    assert.equal(got[((r * fW + c) * inC + i) * outC + o], Math.fround(sum));
-  }
+  for (let r = 0; r < fH; ++r)
+    for (let c = 0; c < fW; ++c)
+      for (let i = 0; i < inC; ++i)
+        for (let o = 0; o < outC; ++o) {
+          let sum = 0;
+          for (let b = 0; b < batch; ++b)
+            for (let y = 0; y < info.outHeight; ++y)
+              for (let z = 0; z < info.outWidth; ++z) {
+                sum +=
+                  x[((b * h + y + r * dil) * w + z + c * dil) * inC + i]! *
+                  dy[((b * info.outHeight + y) * info.outWidth + z) * outC + o]!;
+              }
+          assert.equal(got[((r * fW + c) * inC + i) * outC + o], Math.fround(sum));
+        }
 });
 
 function size4(s: number[]): number {

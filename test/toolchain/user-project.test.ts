@@ -86,7 +86,11 @@ describe("the user's toolchain after a `-F runs` run", () => {
     const before = await exec(join(BIN, 'tsc'), ['--noEmit', '-p', project], project);
     assert.equal(before.code, 0, `the project is green before any run:\n${before.output}`);
 
-    const run = await exec(process.execPath, ['--conditions=source', '--import', 'tsx', 'train.ts', '-F', 'runs'], project);
+    const run = await exec(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'train.ts', '-F', 'runs'],
+      project,
+    );
     assert.equal(run.code, 0, run.output);
     const store = await FileRunStore.open(join(project, 'runs'));
     const stored = await store.get(1);
@@ -99,7 +103,10 @@ describe("the user's toolchain after a `-F runs` run", () => {
       assert.match(copy, new RegExp(`^_sources/${relpath.replace('.ts', '')}_[0-9a-f]{32}\\.ts\\.txt$`));
       assert.equal(await readFile(join(project, 'runs', copy), 'utf8'), FILES[relpath], `${copy} is ${relpath}`);
     }
-    assert.deepEqual((await readdir(join(project, 'runs', '_sources'))).sort(), [...sources.values()].map((c) => c.slice(9)).sort());
+    assert.deepEqual(
+      (await readdir(join(project, 'runs', '_sources'))).sort(),
+      [...sources.values()].map((c) => c.slice(9)).sort(),
+    );
 
     const tsc = await exec(join(BIN, 'tsc'), ['--noEmit', '-p', project], project);
     assert.equal(tsc.code, 0, `tsc:\n${tsc.output}`);

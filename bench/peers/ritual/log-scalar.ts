@@ -33,7 +33,11 @@ ex.main(async ({ run }) => {
     loopNs += timedLoop(run, 'loss', Math.min(CHUNK, calls - done), done);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return { seconds: Number(loopNs) / 1e9, callsPerSecond: calls / (Number(loopNs) / 1e9), allocation: await allocationProbe(run) };
+  return {
+    seconds: Number(loopNs) / 1e9,
+    callsPerSecond: calls / (Number(loopNs) / 1e9),
+    allocation: await allocationProbe(run),
+  };
 });
 
 function timedLoop(run: Logger, name: string, n: number, offset: number): bigint {

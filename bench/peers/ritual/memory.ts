@@ -46,7 +46,16 @@ ex.main(async ({ run }) => {
   clearInterval(sampler);
   const end = process.memoryUsage().rss;
   const mb = (bytes: number) => bytes / 2 ** 20;
-  return { points, rate, seconds, baselineMb: mb(baseline), peakMb: mb(peak), endMb: mb(end), growthMb: mb(peak - baseline), samplesMb: samples.map(mb) };
+  return {
+    points,
+    rate,
+    seconds,
+    baselineMb: mb(baseline),
+    peakMb: mb(peak),
+    endMb: mb(end),
+    growthMb: mb(peak - baseline),
+    samplesMb: samples.map(mb),
+  };
 });
 
 const run = await ex.run({ options: { beatInterval: 1 } });

@@ -16,16 +16,24 @@ const MISSING = '(missing)';
 
 export function compareCommand(ctx: CliContext): Command {
   return new Command('compare')
-    .description('Compare runs side by side: the config keys that differ (dotted paths) and the summary of every metric.')
+    .description(
+      'Compare runs side by side: the config keys that differ (dotted paths) and the summary of every metric.',
+    )
     .argument('<ids...>', 'an optional STORE, then two or more run ids')
     .usage('[STORE] ID ID... [options]')
     .option('--all', 'show every config key, not only the ones that differ')
     .option('--json', 'print the differences and metric summaries as JSON')
     .option('--rtol <x>', 'relative tolerance when comparing metric series point by point (default 0: bitwise)')
     .option('--atol <x>', 'absolute tolerance when comparing metric series point by point (default 0: bitwise)')
-    .addHelpText('after', '\nExamples:\n  ritual compare 3 4\n  ritual compare path/to/runs 3 4 7 --all\n  ritual compare mongodb://localhost:27017/sacred 12 13')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ritual compare 3 4\n  ritual compare path/to/runs 3 4 7 --all\n  ritual compare mongodb://localhost:27017/sacred 12 13',
+    )
     .action(async (positionals: string[], options: CompareOptions) => {
-      const { location, rest } = splitStore(positionals, { atLeast: 2, usage: '[STORE] ID ID..., e.g. `ritual compare 3 4`' });
+      const { location, rest } = splitStore(positionals, {
+        atLeast: 2,
+        usage: '[STORE] ID ID..., e.g. `ritual compare 3 4`',
+      });
       await withStore(location, (store) => compareStoredRuns(ctx, store, rest, options));
     });
 }
@@ -57,25 +65,51 @@ interface CompareOptions {
   atol?: string;
 }
 
-export async function compareStoredRuns(ctx: CliContext, store: RunStore, idTexts: string[], options: CompareOptions): Promise<void> {
+export async function compareStoredRuns(
+  ctx: CliContext,
+  store: RunStore,
+  idTexts: string[],
+  options: CompareOptions,
+): Promise<void> {
   const ids = idTexts.map(parseRunId);
-  if (new Set(ids.map(String)).size !== ids.length) throw new UsageError(`Each run can be compared once; got ${idTexts.join(' ')}.`);
+  if (new Set(ids.map(String)).size !== ids.length)
+    throw new UsageError(`Each run can be compared once; got ${idTexts.join(' ')}.`);
   const tolerance = { rtol: parseTolerance('--rtol', options.rtol), atol: parseTolerance('--atol', options.atol) };
   const runs = await Promise.all(ids.map((id) => store.get(id)));
   const series = await Promise.all(ids.map((id) => store.metrics(id)));
   const summaries = series.map((list) => new Map(list.map((s) => [s.name, summarizeMetric(s)])));
   // Point by point, every later run against the first: where each series first parts from it.
   const first = runs[0]!._id;
-  const versus = await Promise.all(runs.slice(1).map((run) => compareMetricSeries(store, first, store, run._id, tolerance)));
-  const differences = configDifferences(runs.map((r) => r.config), options.all);
+  const versus = await Promise.all(
+    runs.slice(1).map((run) => compareMetricSeries(store, first, store, run._id, tolerance)),
+  );
+  const differences = configDifferences(
+    runs.map((r) => r.config),
+    options.all,
+  );
   const metricNames = [...new Set(summaries.flatMap((m) => [...m.keys()]))].sort();
 
   if (options.json) {
     const out = {
-      runs: runs.map((r) => ({ id: r._id, name: r.experiment?.name ?? null, status: r.status, result: r.result ?? null })),
-      config: differences.map((d) => ({ key: d.key, values: d.values.map((v) => (v === undefined ? null : v)), missing: d.values.map((v) => v === undefined) })),
+      runs: runs.map((r) => ({
+        id: r._id,
+        name: r.experiment?.name ?? null,
+        status: r.status,
+        result: r.result ?? null,
+      })),
+      config: differences.map((d) => ({
+        key: d.key,
+        values: d.values.map((v) => (v === undefined ? null : v)),
+        missing: d.values.map((v) => v === undefined),
+      })),
       metrics: metricNames.map((name) => ({ name, runs: summaries.map((m) => m.get(name) ?? null) })),
-      series: versus.map((metrics, i) => ({ a: first, b: runs[i + 1]!._id, tolerance, same: metrics.every((m) => m.status === 'same'), metrics })),
+      series: versus.map((metrics, i) => ({
+        a: first,
+        b: runs[i + 1]!._id,
+        tolerance,
+        same: metrics.every((m) => m.status === 'same'),
+        metrics,
+      })),
     };
     ctx.write(`${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -97,7 +131,13 @@ export async function compareStoredRuns(ctx: CliContext, store: RunStore, idText
   if (differences.length === 0) {
     ctx.out('  The configs are identical.');
   } else {
-    ctx.out(renderTable(ctx, ['key', ...head.slice(1)], differences.map((d) => [d.key, ...d.values.map((v) => cell(ctx, v, d.values))])));
+    ctx.out(
+      renderTable(
+        ctx,
+        ['key', ...head.slice(1)],
+        differences.map((d) => [d.key, ...d.values.map((v) => cell(ctx, v, d.values))]),
+      ),
+    );
   }
 
   ctx.out(ctx.colors.bold('\nMetrics'));
@@ -111,9 +151,14 @@ export async function compareStoredRuns(ctx: CliContext, store: RunStore, idText
       rows.push([stat === 'last' ? name : '', stat, ...summaries.map((m) => statCell(m.get(name), stat))]);
     }
   }
-  ctx.out(renderTable(ctx, ['metric', '', ...head.slice(1)], rows, ['left', 'left', ...runs.map(() => 'right' as const)]));
+  ctx.out(
+    renderTable(ctx, ['metric', '', ...head.slice(1)], rows, ['left', 'left', ...runs.map(() => 'right' as const)]),
+  );
 
-  const within = tolerance.rtol === 0 && tolerance.atol === 0 ? 'bit for bit' : `within rtol=${tolerance.rtol}, atol=${tolerance.atol}`;
+  const within =
+    tolerance.rtol === 0 && tolerance.atol === 0
+      ? 'bit for bit'
+      : `within rtol=${tolerance.rtol}, atol=${tolerance.atol}`;
   ctx.out(ctx.colors.bold(`\nSeries, point by point against run ${String(first)} (${within})`));
   for (const [i, metrics] of versus.entries()) {
     const other = runs[i + 1]!._id;

@@ -34,8 +34,7 @@ export interface CliContext {
 
 export function createContext(io: CliIO, debug: boolean): CliContext {
   const env = io.env ?? process.env;
-  const colorEnabled =
-    io.color ?? (Boolean(io.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb');
+  const colorEnabled = io.color ?? (Boolean(io.stdout.isTTY) && !('NO_COLOR' in env) && env.TERM !== 'dumb');
   let exitCode = 0;
   return {
     errRaw: (text) => void io.stderr.write(text),

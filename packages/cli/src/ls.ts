@@ -39,8 +39,15 @@ export function lsCommand(ctx: CliContext): Command {
     .description('List runs in a table: id, name, status, start, duration, result, chosen config columns and metrics.')
     .argument('[store]', 'runs folder or mongodb:// URL', DEFAULT_STORE)
     .option('-w, --where <expr>', "filter: 'config.lr < 0.01 and status = COMPLETED', or a MongoDB filter as JSON")
-    .option('-s, --status <list>', 'only runs with these statuses (comma-separated); "dead" = RUNNING without a heartbeat for 2 min')
-    .option('--sort <field>', 'sort by a field (id, name, start, result, config.lr ...); prefix with - for descending', 'id')
+    .option(
+      '-s, --status <list>',
+      'only runs with these statuses (comma-separated); "dead" = RUNNING without a heartbeat for 2 min',
+    )
+    .option(
+      '--sort <field>',
+      'sort by a field (id, name, start, result, config.lr ...); prefix with - for descending',
+      'id',
+    )
     .option('-n, --limit <n>', 'show at most N runs')
     .option('-c, --columns <paths>', 'extra columns, dotted paths: config.lr,config.batchSize,meta.comment')
     .option('-m, --metrics <names>', 'extra columns with the last value of these metrics: loss,val.acc')
@@ -78,7 +85,9 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
 
   const now = ctx.now();
   const rows = await mapInBatches(runs, METRIC_READS_AT_ONCE, (run) =>
-    describeRun(store, run, columns, metricNames, now, (problem) => ctx.err(ctx.colors.yellow(`ritual: run ${String(run._id)}: ${problem}`))),
+    describeRun(store, run, columns, metricNames, now, (problem) =>
+      ctx.err(ctx.colors.yellow(`ritual: run ${String(run._id)}: ${problem}`)),
+    ),
   );
   if (options.json) {
     ctx.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -103,7 +112,9 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   const right: Array<'left' | 'right'> = head.map((_, i) => (i === 0 || i === 4 || i >= 5 ? 'right' : 'left'));
   ctx.out(renderTable(ctx, head, body, right));
   if (rows.some((row) => row.status === 'RUNNING?')) {
-    ctx.out(ctx.colors.dim(`RUNNING? = no heartbeat for over ${DEAD_AFTER_MS / 60000} minutes: the process probably died.`));
+    ctx.out(
+      ctx.colors.dim(`RUNNING? = no heartbeat for over ${DEAD_AFTER_MS / 60000} minutes: the process probably died.`),
+    );
   }
 }
 
@@ -116,9 +127,21 @@ async function mapInBatches<T, R>(items: T[], size: number, fn: (item: T) => Pro
   return results;
 }
 
-type Row = Record<string, unknown> & { id: unknown; status: string; start_time: string | null; duration_ms: number | null };
+type Row = Record<string, unknown> & {
+  id: unknown;
+  status: string;
+  start_time: string | null;
+  duration_ms: number | null;
+};
 
-async function describeRun(store: RunStore, run: StoredRun, columns: string[], metricNames: string[], now: Date, warn: (problem: string) => void): Promise<Row> {
+async function describeRun(
+  store: RunStore,
+  run: StoredRun,
+  columns: string[],
+  metricNames: string[],
+  now: Date,
+  warn: (problem: string) => void,
+): Promise<Row> {
   const row: Row = {
     id: run._id,
     name: run.experiment?.name ?? null,
@@ -163,12 +186,17 @@ function statusFilter(list: string, now: Date): JsonObject {
   for (const word of wanted) {
     if (DEAD_STATUS.includes(word) || DEAD_STATUS.includes(word.toLowerCase())) {
       // Dates are what stores hold in `heartbeat`; the JSON type cannot say so.
-      alternatives.push({ status: 'RUNNING', heartbeat: { $lt: new Date(now.getTime() - DEAD_AFTER_MS) as unknown as string } });
+      alternatives.push({
+        status: 'RUNNING',
+        heartbeat: { $lt: new Date(now.getTime() - DEAD_AFTER_MS) as unknown as string },
+      });
       continue;
     }
     const status = word.toUpperCase();
     if (!STATUSES.includes(status as RunStatus)) {
-      throw new UsageError(`Unknown status ${JSON.stringify(word)} in --status; use ${STATUSES.join(', ')} or dead (comma-separated).`);
+      throw new UsageError(
+        `Unknown status ${JSON.stringify(word)} in --status; use ${STATUSES.join(', ')} or dead (comma-separated).`,
+      );
     }
     plain.push(status);
   }
@@ -181,7 +209,9 @@ function parseSort(text: string): Record<string, 1 | -1> {
   const descending = trimmed.startsWith('-');
   const field = trimmed.replace(/^[-+]/, '');
   if (!/^[A-Za-z_][\w.-]*$/.test(field)) {
-    throw new UsageError(`Cannot sort by ${JSON.stringify(text)}: give a field such as id, start, result or config.lr, with a leading - for descending.`);
+    throw new UsageError(
+      `Cannot sort by ${JSON.stringify(text)}: give a field such as id, start, result or config.lr, with a leading - for descending.`,
+    );
   }
   const path = SORT_ALIASES[field] ?? field;
   // Ties (e.g. equal results) fall back to id order so the listing is stable.
@@ -190,7 +220,8 @@ function parseSort(text: string): Record<string, 1 | -1> {
 
 function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`--limit needs a positive whole number, got ${JSON.stringify(text)}.`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
+    throw new UsageError(`--limit needs a positive whole number, got ${JSON.stringify(text)}.`);
   return Number(text);
 }
 

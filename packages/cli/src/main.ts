@@ -14,7 +14,14 @@ import { errorMessage } from '@ritual/core/observer-kit';
 
 export type { CliIO } from './context.js';
 export { compareRuns, compareSeries } from './run-comparison.js';
-export type { CompareRunsOptions, RunComparison, MetricComparison, ArtifactComparison, SeriesDivergence, Tolerance } from './run-comparison.js';
+export type {
+  CompareRunsOptions,
+  RunComparison,
+  MetricComparison,
+  ArtifactComparison,
+  SeriesDivergence,
+  Tolerance,
+} from './run-comparison.js';
 
 /** Exit codes: 0 done, 1 the store or something else failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -56,7 +63,16 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       writeErr: (text) => void io.stderr.write(text),
       outputError: (text, write) => write(ctx.colors.red(text)),
     });
-  for (const sub of [lsCommand(ctx), showCommand(ctx), compareCommand(ctx), metricsCommand(ctx), plotCommand(ctx), failCommand(ctx), replayCommand(ctx), reproduceCommand(ctx)]) {
+  for (const sub of [
+    lsCommand(ctx),
+    showCommand(ctx),
+    compareCommand(ctx),
+    metricsCommand(ctx),
+    plotCommand(ctx),
+    failCommand(ctx),
+    replayCommand(ctx),
+    reproduceCommand(ctx),
+  ]) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
   }
@@ -78,7 +94,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 function reportError(ctx: ReturnType<typeof createContext>, error: unknown): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (or the help / version)
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return EXIT.ok;
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   const isUsage = error instanceof UsageError;

@@ -15,17 +15,30 @@ export function metricsCommand(ctx: CliContext): Command {
     .usage('[STORE] ID NAME [options]')
     .option('--csv', 'print CSV (step,value,timestamp with ISO UTC times) for spreadsheets and pandas')
     .option('--json', 'print {name, steps, values, timestamps} as JSON')
-    .addHelpText('after', '\nExamples:\n  ritual metrics 3 loss\n  ritual metrics path/to/runs 3 val.acc --csv > acc.csv\n\nTo see which metrics a run has: ritual show ID')
-    .action(async (a: string | undefined, b: string | undefined, c: string | undefined, options: { csv?: boolean; json?: boolean }) => {
-      const positionals = [a, b, c].filter((p): p is string => p !== undefined);
-      if (positionals.length === 1) {
-        // `ritual metrics 3`: no name yet, so say which ones the run has.
-        await withStore(DEFAULT_STORE, (store) => listMetricNames(store, positionals[0] as string));
-        return;
-      }
-      const { location, rest } = splitStore(positionals, { fixed: 2, usage: '[STORE] ID NAME, e.g. `ritual metrics 3 loss`' });
-      await withStore(location, (store) => printMetric(ctx, store, rest[0] as string, rest[1] as string, options));
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ritual metrics 3 loss\n  ritual metrics path/to/runs 3 val.acc --csv > acc.csv\n\nTo see which metrics a run has: ritual show ID',
+    )
+    .action(
+      async (
+        a: string | undefined,
+        b: string | undefined,
+        c: string | undefined,
+        options: { csv?: boolean; json?: boolean },
+      ) => {
+        const positionals = [a, b, c].filter((p): p is string => p !== undefined);
+        if (positionals.length === 1) {
+          // `ritual metrics 3`: no name yet, so say which ones the run has.
+          await withStore(DEFAULT_STORE, (store) => listMetricNames(store, positionals[0] as string));
+          return;
+        }
+        const { location, rest } = splitStore(positionals, {
+          fixed: 2,
+          usage: '[STORE] ID NAME, e.g. `ritual metrics 3 loss`',
+        });
+        await withStore(location, (store) => printMetric(ctx, store, rest[0] as string, rest[1] as string, options));
+      },
+    );
 }
 
 /** One metric of one run; a UsageError that lists the run's metrics when the name is unknown. */
@@ -45,10 +58,18 @@ async function listMetricNames(store: RunStore, idText: string): Promise<void> {
   const series = await store.metrics(id);
   if (series.length === 0) throw new UsageError(`Run ${String(id)} has no metrics.`);
   const names = series.map((s) => `${s.name} (${s.values.length} point${s.values.length === 1 ? '' : 's'})`);
-  throw new UsageError(`Name a metric of run ${String(id)}: ${names.join(', ')}; e.g. ritual metrics ${String(id)} ${series[0]?.name ?? ''}`);
+  throw new UsageError(
+    `Name a metric of run ${String(id)}: ${names.join(', ')}; e.g. ritual metrics ${String(id)} ${series[0]?.name ?? ''}`,
+  );
 }
 
-export async function printMetric(ctx: CliContext, store: RunStore, idText: string, name: string, options: { csv?: boolean; json?: boolean }): Promise<void> {
+export async function printMetric(
+  ctx: CliContext,
+  store: RunStore,
+  idText: string,
+  name: string,
+  options: { csv?: boolean; json?: boolean },
+): Promise<void> {
   const series = await loadMetric(store, parseRunId(idText), name);
   if (options.json) {
     ctx.write(`${JSON.stringify(series, null, 2)}\n`);
@@ -66,7 +87,11 @@ export async function printMetric(ctx: CliContext, store: RunStore, idText: stri
   const rows = series.steps.map((step, i) => {
     const value = series.values[i];
     const t = series.timestamps[i];
-    return [String(step), value === undefined ? '-' : formatNumber(value), t === undefined ? '-' : formatTime(new Date(t))];
+    return [
+      String(step),
+      value === undefined ? '-' : formatNumber(value),
+      t === undefined ? '-' : formatTime(new Date(t)),
+    ];
   });
   ctx.out(renderTable(ctx, ['step', name, 'time (UTC)'], rows, ['right', 'right', 'left']));
 }

@@ -24,9 +24,14 @@ export interface PlotLayout {
  */
 export function buildPlotSpec(points: PlotPoint[], layout: PlotLayout): object {
   const perSeries = new Map<string, number>();
-  for (const p of points) perSeries.set(`${p.run}\u0000${p.metric}`, (perSeries.get(`${p.run}\u0000${p.metric}`) ?? 0) + 1);
+  for (const p of points)
+    perSeries.set(`${p.run}\u0000${p.metric}`, (perSeries.get(`${p.run}\u0000${p.metric}`) ?? 0) + 1);
   const showPoints = Math.max(...perSeries.values()) <= 60;
-  const y: Record<string, unknown> = { field: 'value', type: 'quantitative', title: layout.metrics.length === 1 ? layout.metrics[0] : 'value' };
+  const y: Record<string, unknown> = {
+    field: 'value',
+    type: 'quantitative',
+    title: layout.metrics.length === 1 ? layout.metrics[0] : 'value',
+  };
   // A log axis cannot show 0 or negatives; zero:false also keeps linear axes tight around the curve.
   y.scale = layout.logY ? { type: 'log' } : { zero: false };
   const single = {
@@ -51,7 +56,22 @@ export function buildPlotSpec(points: PlotPoint[], layout: PlotLayout): object {
   if (layout.metrics.length === 1) return { ...base, ...single };
   return {
     ...base,
-    facet: { row: { field: 'metric', type: 'nominal', title: null, sort: layout.metrics, header: { labelFontSize: 13, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
+    facet: {
+      row: {
+        field: 'metric',
+        type: 'nominal',
+        title: null,
+        sort: layout.metrics,
+        header: {
+          labelFontSize: 13,
+          labelFontWeight: 'bold',
+          labelAngle: 0,
+          labelAlign: 'left',
+          labelAnchor: 'start',
+          labelOrient: 'top',
+        },
+      },
+    },
     spec: single,
     resolve: { scale: { y: 'independent' } },
   };

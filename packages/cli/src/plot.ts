@@ -37,7 +37,10 @@ export function plotCommand(ctx: CliContext): Command {
     )
     .action(async (a: string | undefined, b: string | undefined, c: string | undefined, options: PlotOptions) => {
       const positionals = [a, b, c].filter((p): p is string => p !== undefined);
-      const { location, rest } = splitStore(positionals, { fixed: 2, usage: '[STORE] ID[,ID...] NAME[,NAME...] -o FILE, e.g. `ritual plot 3,4 loss -o loss.png`' });
+      const { location, rest } = splitStore(positionals, {
+        fixed: 2,
+        usage: '[STORE] ID[,ID...] NAME[,NAME...] -o FILE, e.g. `ritual plot 3,4 loss -o loss.png`',
+      });
       const format = outputFormat(options.output);
       const width = pixels(options.width ?? '640', '--width');
       const height = pixels(options.height ?? '320', '--height');
@@ -45,12 +48,20 @@ export function plotCommand(ctx: CliContext): Command {
         const ids = splitList(rest[0] as string, 'run id').map(parseRunId);
         const names = splitList(rest[1] as string, 'metric name');
         const points = await collectPoints(ctx, store, ids, names);
-        const spec = buildPlotSpec(points, { title: options.title, width, height, logY: Boolean(options.logY), metrics: names });
+        const spec = buildPlotSpec(points, {
+          title: options.title,
+          width,
+          height,
+          logY: Boolean(options.logY),
+          metrics: names,
+        });
         const image = await renderChart(spec, format);
         const file = options.output as string;
         await mkdir(path.dirname(path.resolve(file)), { recursive: true });
         await writeFile(file, image);
-        ctx.err(`Wrote ${file} (${ids.length} run${ids.length === 1 ? '' : 's'}, ${names.length} metric${names.length === 1 ? '' : 's'}).`);
+        ctx.err(
+          `Wrote ${file} (${ids.length} run${ids.length === 1 ? '' : 's'}, ${names.length} metric${names.length === 1 ? '' : 's'}).`,
+        );
       });
     });
 }
@@ -76,18 +87,23 @@ async function collectPoints(ctx: CliContext, store: RunStore, ids: RunId[], nam
       series.values.forEach((value, i) => {
         const isKept = i % stride === 0 || i === series.values.length - 1;
         // NaN / Infinity (a diverged loss) cannot be drawn; the gap shows it.
-        if (isKept && Number.isFinite(value)) points.push({ run: label, metric: name, step: series.steps[i] ?? i, value });
+        if (isKept && Number.isFinite(value))
+          points.push({ run: label, metric: name, step: series.steps[i] ?? i, value });
       });
     }
   }
-  if (points.length === 0) throw new UsageError(`Nothing to plot: none of runs ${ids.join(', ')} has finite values of ${names.join(', ')}.`);
+  if (points.length === 0)
+    throw new UsageError(`Nothing to plot: none of runs ${ids.join(', ')} has finite values of ${names.join(', ')}.`);
   return points;
 }
 
 /** Vega renders the SVG headlessly (renderer "none"); resvg turns it into PNG with the system fonts. */
 async function renderChart(vegaLiteSpec: object, format: 'svg' | 'png'): Promise<Buffer> {
   const { vega, vegaLite, resvg } = await loadPlotStack(format);
-  const view = new vega.View(vega.parse(vegaLite.compile(vegaLiteSpec as Parameters<typeof vegaLite.compile>[0]).spec), { renderer: 'none' });
+  const view = new vega.View(
+    vega.parse(vegaLite.compile(vegaLiteSpec as Parameters<typeof vegaLite.compile>[0]).spec),
+    { renderer: 'none' },
+  );
   try {
     const svg = await view.toSVG();
     if (format === 'svg' || !resvg) return Buffer.from(svg, 'utf8');
@@ -121,7 +137,9 @@ async function loadPlotStack(format: 'svg' | 'png'): Promise<PlotStack> {
   });
   if (missing.length > 0) {
     const purpose = `to draw ${format.toUpperCase()} plots with \`ritual plot\``;
-    throw new MissingDependencyError(missing, purpose, { cause: (loaded.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason });
+    throw new MissingDependencyError(missing, purpose, {
+      cause: (loaded.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason,
+    });
   }
   const modules = loaded.map((result) => {
     if (result.status === 'rejected') throw result.reason;
@@ -138,7 +156,10 @@ async function loadPlotStack(format: 'svg' | 'png'): Promise<PlotStack> {
 function isModuleNotFound(error: unknown, name: string): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   // vega-lite without vega fails with "Cannot find package 'vega'": that names vega, not vega-lite.
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${name}'`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(`'${name}'`)
+  );
 }
 
 function outputFormat(file: string | undefined): 'svg' | 'png' {
@@ -151,12 +172,16 @@ function outputFormat(file: string | undefined): 'svg' | 'png' {
 
 function pixels(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 50 || value > 10000) throw new UsageError(`${flag} needs a whole number of pixels between 50 and 10000, got ${JSON.stringify(text)}.`);
+  if (!Number.isInteger(value) || value < 50 || value > 10000)
+    throw new UsageError(`${flag} needs a whole number of pixels between 50 and 10000, got ${JSON.stringify(text)}.`);
   return value;
 }
 
 function splitList(text: string, what: string): string[] {
   const parts = text.split(',').map((p) => p.trim());
-  if (parts.some((p) => p === '')) throw new UsageError(`An empty ${what} in ${JSON.stringify(text)}; separate them with commas and no gaps, e.g. 3,4.`);
+  if (parts.some((p) => p === ''))
+    throw new UsageError(
+      `An empty ${what} in ${JSON.stringify(text)}; separate them with commas and no gaps, e.g. 3,4.`,
+    );
   return [...new Set(parts)];
 }

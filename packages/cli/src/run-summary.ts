@@ -14,7 +14,10 @@ export function displayStatus(run: Pick<StoredRun, 'status' | 'heartbeat' | 'sta
  * How long the run took (stopped), or has been running (alive), or ran
  * until its last beat (probably dead); null when the times are unknown.
  */
-export function durationMs(run: Pick<StoredRun, 'status' | 'heartbeat' | 'start_time' | 'stop_time'>, now: Date): number | null {
+export function durationMs(
+  run: Pick<StoredRun, 'status' | 'heartbeat' | 'start_time' | 'stop_time'>,
+  now: Date,
+): number | null {
   if (run.start_time === null) return null;
   const end = run.stop_time ?? (run.status === 'RUNNING' && !isProbablyDead(run, now) ? now : run.heartbeat);
   return end === null ? null : Math.max(0, end.getTime() - run.start_time.getTime());

@@ -12,12 +12,17 @@ import { systemUsageEntries } from './system-usage.js';
 
 export function showCommand(ctx: CliContext): Command {
   return new Command('show')
-    .description('Everything about one run: status and times, result, config, host, git, sources, metrics, artifacts, failure trace.')
+    .description(
+      'Everything about one run: status and times, result, config, host, git, sources, metrics, artifacts, failure trace.',
+    )
     .argument('[store]', 'runs folder or mongodb:// URL (default: runs)')
     .argument('[id]', 'run id, as listed by `ritual ls`')
     .usage('[STORE] ID [options]')
     .option('--json', 'print the run document, metric summaries and artifacts as JSON')
-    .addHelpText('after', '\nExamples:\n  ritual show 3\n  ritual show path/to/runs 3\n  ritual show mongodb://localhost:27017/sacred 12 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ritual show 3\n  ritual show path/to/runs 3\n  ritual show mongodb://localhost:27017/sacred 12 --json',
+    )
     .action(async (first: string | undefined, second: string | undefined, options: { json?: boolean }) => {
       const positionals = [first, second].filter((p): p is string => p !== undefined);
       const { location, rest } = splitStore(positionals, { fixed: 1, usage: '[STORE] ID, e.g. `ritual show 3`' });
@@ -25,7 +30,12 @@ export function showCommand(ctx: CliContext): Command {
     });
 }
 
-export async function showRun(ctx: CliContext, store: RunStore, idText: string, options: { json?: boolean }): Promise<void> {
+export async function showRun(
+  ctx: CliContext,
+  store: RunStore,
+  idText: string,
+  options: { json?: boolean },
+): Promise<void> {
   const id = parseRunId(idText);
   const run = await store.get(id);
   const [series, artifacts] = await Promise.all([store.metrics(id), store.artifacts(id)]);
@@ -34,7 +44,16 @@ export async function showRun(ctx: CliContext, store: RunStore, idText: string, 
     ctx.write(`${JSON.stringify({ run, metrics: summaries, artifacts }, null, 2)}\n`);
     return;
   }
-  for (const block of [overview(ctx, run), config(ctx, run), host(ctx, run), git(ctx, run), sources(ctx, run), metrics(ctx, summaries, series), artifactList(ctx, artifacts), failTrace(ctx, run)]) {
+  for (const block of [
+    overview(ctx, run),
+    config(ctx, run),
+    host(ctx, run),
+    git(ctx, run),
+    sources(ctx, run),
+    metrics(ctx, summaries, series),
+    artifactList(ctx, artifacts),
+    failTrace(ctx, run),
+  ]) {
     if (block.length > 0) ctx.out(block.join('\n'));
   }
 }
@@ -65,11 +84,16 @@ function overview(ctx: CliContext, run: StoredRun): string[] {
   if (run.meta?.comment) entries.push(['comment', run.meta.comment]);
   if (run.meta?.named_configs?.length) entries.push(['named configs', run.meta.named_configs.join(', ')]);
   if (run.meta?.config_updates && Object.keys(run.meta.config_updates).length > 0) {
-    entries.push(['updates', [...flattenPaths(run.meta.config_updates)].map(([k, v]) => `${k}=${formatValue(v)}`).join(' ')]);
+    entries.push([
+      'updates',
+      [...flattenPaths(run.meta.config_updates)].map(([k, v]) => `${k}=${formatValue(v)}`).join(' '),
+    ]);
   }
   const lines = [title, ...pairs(entries)];
   if (isProbablyDead(run, now)) {
-    lines.push(ctx.colors.yellow('  RUNNING? no heartbeat for over 2 minutes: the process probably died without reporting it.'));
+    lines.push(
+      ctx.colors.yellow('  RUNNING? no heartbeat for over 2 minutes: the process probably died without reporting it.'),
+    );
   }
   return lines;
 }
@@ -83,12 +107,16 @@ function config(ctx: CliContext, run: StoredRun): string[] {
 function host(ctx: CliContext, run: StoredRun): string[] {
   const h = run.host;
   if (!h) return [];
-  const entries: Array<[string, string]> = [['hostname', h.hostname ?? '-'], ['os', Array.isArray(h.os) ? h.os.join(' / ') : formatValue(h.os)]];
+  const entries: Array<[string, string]> = [
+    ['hostname', h.hostname ?? '-'],
+    ['os', Array.isArray(h.os) ? h.os.join(' / ') : formatValue(h.os)],
+  ];
   if (h.node_version) entries.push(['node', String(h.node_version)]);
   if (typeof h.python_version === 'string') entries.push(['python', h.python_version]);
   entries.push(['cpu', `${h.cpu ?? '-'}${h.cpu_count ? ` (${h.cpu_count} cores)` : ''}`]);
   if (typeof h.memory_total === 'number') entries.push(['memory', `${(h.memory_total / 2 ** 30).toFixed(1)} GiB`]);
-  for (const gpu of h.gpus?.gpus ?? []) entries.push(['gpu', `${gpu.model}${gpu.total_memory ? ` (${gpu.total_memory} MB)` : ''}`]);
+  for (const gpu of h.gpus?.gpus ?? [])
+    entries.push(['gpu', `${gpu.model}${gpu.total_memory ? ` (${gpu.total_memory} MB)` : ''}`]);
   const env = Object.entries(h.ENV ?? {});
   if (env.length > 0) entries.push(['env', env.map(([k, v]) => `${k}=${v}`).join(' ')]);
   entries.push(...systemUsageEntries(run.info?.system));
@@ -98,7 +126,10 @@ function host(ctx: CliContext, run: StoredRun): string[] {
 function git(ctx: CliContext, run: StoredRun): string[] {
   const repos = run.experiment?.repositories ?? [];
   if (repos.length === 0) return [];
-  return [heading(ctx, 'Git'), ...repos.map((r) => `  ${r.url}  ${r.commit}${r.dirty ? ctx.colors.yellow('  (dirty: uncommitted changes)') : ''}`)];
+  return [
+    heading(ctx, 'Git'),
+    ...repos.map((r) => `  ${r.url}  ${r.commit}${r.dirty ? ctx.colors.yellow('  (dirty: uncommitted changes)') : ''}`),
+  ];
 }
 
 function sources(ctx: CliContext, run: StoredRun): string[] {
@@ -107,7 +138,10 @@ function sources(ctx: CliContext, run: StoredRun): string[] {
   const lines: string[] = [];
   if (list.length > 0) {
     lines.push(heading(ctx, 'Sources'));
-    if (run.experiment.base_dir) lines.push(`  base dir  ${run.experiment.base_dir}${run.experiment.mainfile ? `  (main: ${run.experiment.mainfile})` : ''}`);
+    if (run.experiment.base_dir)
+      lines.push(
+        `  base dir  ${run.experiment.base_dir}${run.experiment.mainfile ? `  (main: ${run.experiment.mainfile})` : ''}`,
+      );
     lines.push(...pairs(list.map(([rel, stored]) => [rel, ctx.colors.dim(stored)])));
   }
   if (deps.length > 0) lines.push(heading(ctx, 'Dependencies'), `  ${deps.join('  ')}`);
@@ -117,8 +151,27 @@ function sources(ctx: CliContext, run: StoredRun): string[] {
 function metrics(ctx: CliContext, summaries: MetricSummary[], series: MetricSeries[]): string[] {
   if (summaries.length === 0) return [heading(ctx, 'Metrics'), '  (none)'];
   const n = (v: number | null): string => (v === null ? '-' : formatNumber(v));
-  const rows = summaries.map((s, i) => [s.name, String(s.count), n(s.lastStep), n(s.last), n(s.min), n(s.max), lastTime(series[i])]);
-  return [heading(ctx, 'Metrics'), renderTable(ctx, ['metric', 'points', 'last step', 'last', 'min', 'max', 'last at (UTC)'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'left'])];
+  const rows = summaries.map((s, i) => [
+    s.name,
+    String(s.count),
+    n(s.lastStep),
+    n(s.last),
+    n(s.min),
+    n(s.max),
+    lastTime(series[i]),
+  ]);
+  return [
+    heading(ctx, 'Metrics'),
+    renderTable(ctx, ['metric', 'points', 'last step', 'last', 'min', 'max', 'last at (UTC)'], rows, [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'left',
+    ]),
+  ];
 }
 
 function lastTime(series: MetricSeries | undefined): string {
@@ -128,12 +181,23 @@ function lastTime(series: MetricSeries | undefined): string {
 
 function artifactList(ctx: CliContext, artifacts: ArtifactEntry[]): string[] {
   if (artifacts.length === 0) return [];
-  return [heading(ctx, 'Artifacts'), ...pairs(artifacts.map((a) => [a.name, [a.size !== undefined ? `${a.size} bytes` : '', a.contentType ?? ''].filter(Boolean).join(', ')]))];
+  return [
+    heading(ctx, 'Artifacts'),
+    ...pairs(
+      artifacts.map((a) => [
+        a.name,
+        [a.size !== undefined ? `${a.size} bytes` : '', a.contentType ?? ''].filter(Boolean).join(', '),
+      ]),
+    ),
+  ];
 }
 
 function failTrace(ctx: CliContext, run: StoredRun): string[] {
   if (!run.fail_trace || run.fail_trace.length === 0) return [];
   // Sacred's entries keep their own newlines (and may hold several lines); ours may not.
-  const text = run.fail_trace.map((line) => (line.endsWith('\n') ? line : `${line}\n`)).join('').replace(/\n$/, '');
+  const text = run.fail_trace
+    .map((line) => (line.endsWith('\n') ? line : `${line}\n`))
+    .join('')
+    .replace(/\n$/, '');
   return [heading(ctx, 'Fail trace'), ...text.split('\n').map((line) => ctx.colors.red(`  ${line}`))];
 }

@@ -6,9 +6,14 @@ import type { RunStore, StoredRun } from '@ritual/observers';
  * FileRunStore does, e.g. "skipped run 4: ..."). `ls` prints each once on
  * stderr and lists the rest, so one broken folder never hides the others.
  */
-export async function collectSkippedRuns(store: RunStore, find: () => Promise<StoredRun[]>): Promise<{ runs: StoredRun[]; skipped: string[] }> {
+export async function collectSkippedRuns(
+  store: RunStore,
+  find: () => Promise<StoredRun[]>,
+): Promise<{ runs: StoredRun[]; skipped: string[] }> {
   const runs = await find();
   const warnings = (store as RunStore & { warnings?: unknown }).warnings;
-  const skipped = Array.isArray(warnings) ? [...new Set(warnings.filter((w): w is string => typeof w === 'string'))] : [];
+  const skipped = Array.isArray(warnings)
+    ? [...new Set(warnings.filter((w): w is string => typeof w === 'string'))]
+    : [];
   return { runs, skipped };
 }

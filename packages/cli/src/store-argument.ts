@@ -25,7 +25,11 @@ export function splitStore(
 ): { location: string; rest: string[] } {
   const [first, ...others] = positionals;
   if ('fixed' in shape) {
-    if (positionals.length === shape.fixed && first !== undefined && (first === DEFAULT_STORE || looksLikeStore(first))) {
+    if (
+      positionals.length === shape.fixed &&
+      first !== undefined &&
+      (first === DEFAULT_STORE || looksLikeStore(first))
+    ) {
       // `ritual show runs`: the word is the store, not a run id, and the id was forgotten.
       const missing = shape.fixed === 1 ? 'the run id' : 'an argument';
       throw new UsageError(
@@ -35,14 +39,19 @@ export function splitStore(
     }
     if (positionals.length === shape.fixed) return { location: DEFAULT_STORE, rest: positionals };
     if (positionals.length === shape.fixed + 1 && first !== undefined) return { location: first, rest: others };
-    throw new UsageError(`Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`);
+    throw new UsageError(
+      `Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`,
+    );
   }
   // A URL is never a run id; other words only when enough ids are left after them.
-  const storeFirst = first !== undefined && (URL_LIKE.test(first) || (positionals.length > shape.atLeast && looksLikeStore(first)));
+  const storeFirst =
+    first !== undefined && (URL_LIKE.test(first) || (positionals.length > shape.atLeast && looksLikeStore(first)));
   const location = storeFirst ? first : DEFAULT_STORE;
   const rest = storeFirst ? others : positionals;
   if (rest.length < shape.atLeast) {
-    throw new UsageError(`Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`);
+    throw new UsageError(
+      `Expected ${shape.usage}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')}.`,
+    );
   }
   return { location, rest };
 }
@@ -50,7 +59,9 @@ export function splitStore(
 function looksLikeStore(word: string): boolean {
   if (URL_LIKE.test(word)) return true;
   if (/^\d+$/.test(word)) return false;
-  return isDirectory(word) || word.includes('/') || word.includes(path.sep) || word.startsWith('.') || word.startsWith('~');
+  return (
+    isDirectory(word) || word.includes('/') || word.includes(path.sep) || word.startsWith('.') || word.startsWith('~')
+  );
 }
 
 function isDirectory(location: string): boolean {
@@ -85,7 +96,9 @@ export async function openRunStore(location: string): Promise<RunStore> {
       );
     }
     if (!stats.isDirectory()) {
-      throw new UsageError(`${JSON.stringify(location)} is a file, not a runs folder. Name the folder your experiments write to (-F DIR), or a mongodb:// URL.`);
+      throw new UsageError(
+        `${JSON.stringify(location)} is a file, not a runs folder. Name the folder your experiments write to (-F DIR), or a mongodb:// URL.`,
+      );
     }
   }
   return openStore(location);

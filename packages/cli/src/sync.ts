@@ -14,7 +14,9 @@ export function syncCommand(out: SyncOutput = process.stdout): Command {
     .action(async (journalDir: string | undefined, url: string | undefined) => {
       const report = await runSync(journalDir, url, out);
       if (report.failed.length > 0) {
-        throw new BackendError(`${report.failed.length} journal(s) could not be uploaded${url ? ` to ${redactMongoUrl(url)}` : ''}; they are kept, run ritual sync again later.`);
+        throw new BackendError(
+          `${report.failed.length} journal(s) could not be uploaded${url ? ` to ${redactMongoUrl(url)}` : ''}; they are kept, run ritual sync again later.`,
+        );
       }
     });
 }

@@ -6,7 +6,12 @@ import type { CliContext } from './context.js';
  * context has colours; cells may already carry picocolors codes, which
  * cli-table3 measures correctly.
  */
-export function renderTable(ctx: CliContext, head: string[], rows: string[][], align?: Array<'left' | 'right'>): string {
+export function renderTable(
+  ctx: CliContext,
+  head: string[],
+  rows: string[][],
+  align?: Array<'left' | 'right'>,
+): string {
   const table = new Table({
     head: head.map((h) => ctx.colors.bold(h)),
     style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },

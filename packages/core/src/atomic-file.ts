@@ -52,7 +52,12 @@ function noProgress(path: string, written: number, length: number): BackendError
  * or the end for a file opened to append). Short writes are continued; a
  * write that makes no progress is an error, never a silent success.
  */
-export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number | null = null, path = 'a file'): Promise<void> {
+export async function writeFully(
+  handle: FileHandle,
+  bytes: Uint8Array,
+  position: number | null = null,
+  path = 'a file',
+): Promise<void> {
   for (let written = 0; written < bytes.length; ) {
     const at = position === null ? null : position + written;
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, at);
@@ -142,7 +147,11 @@ export class AtomicFile {
 }
 
 /** Replace `path` with `content` atomically (see the top of this file). */
-export async function writeFileAtomic(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  content: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const file = await AtomicFile.create(path, options);
   try {
     await file.write(content);
@@ -158,7 +167,11 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
  * (a stream, a copy). `fill` must reject when it could not write everything
  * (Node's streams and copyFile do).
  */
-export async function replaceFileAtomic(path: string, fill: (tempPath: string) => Promise<void>, options: AtomicWriteOptions = {}): Promise<void> {
+export async function replaceFileAtomic(
+  path: string,
+  fill: (tempPath: string) => Promise<void>,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const tempPath = tempPathFor(path, options.tempDir);
   try {
     await fill(tempPath);
@@ -179,7 +192,11 @@ export async function replaceFileAtomic(path: string, fill: (tempPath: string) =
 }
 
 /** The synchronous form of writeFileAtomic (journals written between two events). */
-export function writeFileAtomicSync(path: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+export function writeFileAtomicSync(
+  path: string,
+  content: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): void {
   const tempPath = tempPathFor(path, options.tempDir);
   let fd: number | undefined;
   try {
@@ -202,7 +219,11 @@ export function writeFileAtomicSync(path: string, content: string | Uint8Array, 
  * full disk is truncated away again, so the file never ends in a fragment
  * that the next append would glue onto. `durable` fsyncs it (journals).
  */
-export function appendFileWholeSync(path: string, content: string | Uint8Array, options: { durable?: boolean } = {}): void {
+export function appendFileWholeSync(
+  path: string,
+  content: string | Uint8Array,
+  options: { durable?: boolean } = {},
+): void {
   const fd = openSync(path, 'a');
   const size = fstatSync(fd).size;
   try {
@@ -217,7 +238,11 @@ export function appendFileWholeSync(path: string, content: string | Uint8Array, 
 }
 
 /** The asynchronous form of appendFileWholeSync. */
-export async function appendFileWhole(path: string, content: string | Uint8Array, options: { durable?: boolean } = {}): Promise<void> {
+export async function appendFileWhole(
+  path: string,
+  content: string | Uint8Array,
+  options: { durable?: boolean } = {},
+): Promise<void> {
   const handle = await open(path, 'a');
   try {
     const size = (await handle.stat()).size;

@@ -27,7 +27,7 @@ export function formatDuration(ms: number, style: DurationStyle = 'compact'): st
 function clock(ms: number): string {
   const seconds = Math.round(ms / SECOND);
   const h = Math.floor(seconds / 3600);
-  return `${h}:${pad((Math.floor(seconds / 60)) % 60)}:${pad(seconds % 60)}`;
+  return `${h}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }
 
 function compact(ms: number): string {

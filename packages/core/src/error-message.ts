@@ -35,5 +35,7 @@ function ownMessage(error: unknown): string {
 }
 
 function causeOf(error: unknown): unknown {
-  return error !== null && typeof error === 'object' && 'cause' in error ? (error as { cause?: unknown }).cause : undefined;
+  return error !== null && typeof error === 'object' && 'cause' in error
+    ? (error as { cause?: unknown }).cause
+    : undefined;
 }

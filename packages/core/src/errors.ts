@@ -61,7 +61,8 @@ export class MissingDependencyError extends UsageError {
 
 function missingDependencyMessage(names: readonly string[], purpose: string): string {
   const quoted = names.map((name) => `\`${name}\``).join(', ');
-  if (names.length === 1) return `Optional module ${quoted} not found; it is needed ${purpose}. Install it: npm install ${names[0]}`;
+  if (names.length === 1)
+    return `Optional module ${quoted} not found; it is needed ${purpose}. Install it: npm install ${names[0]}`;
   return `Optional modules ${quoted} not found; they are needed ${purpose}. Install them: npm install ${names.join(' ')}`;
 }
 
@@ -78,10 +79,13 @@ export class ObserverStartError extends BackendError {
   override readonly name: string = 'ObserverStartError';
   constructor(observerName: string, options?: { cause?: unknown }) {
     const reason = errorMessage(options?.cause);
-    super(`Observer ${observerName} failed to start the run: ${reason}. Fix the observer's target or run with -u (unobserved).`, {
-      ...options,
-      code: 'RITUAL_OBSERVER_START',
-    });
+    super(
+      `Observer ${observerName} failed to start the run: ${reason}. Fix the observer's target or run with -u (unobserved).`,
+      {
+        ...options,
+        code: 'RITUAL_OBSERVER_START',
+      },
+    );
   }
 }
 

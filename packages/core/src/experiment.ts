@@ -72,11 +72,8 @@ type NamedKeys<T> = { [K in keyof T as string extends K ? never : number extends
 export type CheckedConfig<C, V> = V extends object ? (string extends keyof V ? Merge<C, NamedKeys<V>> : V) : C;
 
 /** What `ex.schema(s)` makes main's config: the output type of `s`, when it has one. */
-type SchemaConfig<S extends StandardSchemaV1> = unknown extends SchemaOutput<S>
-  ? undefined
-  : SchemaOutput<S> extends object
-    ? SchemaOutput<S>
-    : undefined;
+type SchemaConfig<S extends StandardSchemaV1> =
+  unknown extends SchemaOutput<S> ? undefined : SchemaOutput<S> extends object ? SchemaOutput<S> : undefined;
 
 /** What `main`, commands and captured functions receive. */
 export interface RunContext<C> {
@@ -156,7 +153,8 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     readonly name: string,
     options: ExperimentOptions = {},
   ) {
-    if (typeof name !== 'string' || name.length === 0) throw new UsageError('new Experiment(name) needs a non-empty name.');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new UsageError('new Experiment(name) needs a non-empty name.');
     if (options.systemInterval !== undefined) {
       checkSystemInterval(options.systemInterval, 'new Experiment(name, { systemInterval })');
     }
@@ -168,7 +166,11 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
    * returns more entries (it sees command-line updates already applied).
    */
   config<U extends object>(value: U | ((current: FinalConfig<C>) => U)): Experiment<Merge<C, U>, V> {
-    this.entries.push(typeof value === 'function' ? { kind: 'function', fn: value as (c: unknown) => Record<string, unknown> } : { kind: 'object', value: value as Record<string, unknown> });
+    this.entries.push(
+      typeof value === 'function'
+        ? { kind: 'function', fn: value as (c: unknown) => Record<string, unknown> }
+        : { kind: 'object', value: value as Record<string, unknown> },
+    );
     return this as unknown as Experiment<Merge<C, U>, V>;
   }
 
@@ -203,8 +205,14 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     name: string,
     value: ConfigUpdate<C> | ((current: FinalConfig<C>) => R & NoExtraKeys<R, ConfigUpdate<C>>),
   ): this {
-    if (this.namedConfigs.has(name)) throw new UsageError(`Named config ${JSON.stringify(name)} is declared twice; give the second one another name.`);
-    this.namedConfigs.set(name, typeof value === 'function' ? { kind: 'function', fn: value as (c: unknown) => Record<string, unknown> } : { kind: 'object', value: value as Record<string, unknown> });
+    if (this.namedConfigs.has(name))
+      throw new UsageError(`Named config ${JSON.stringify(name)} is declared twice; give the second one another name.`);
+    this.namedConfigs.set(
+      name,
+      typeof value === 'function'
+        ? { kind: 'function', fn: value as (c: unknown) => Record<string, unknown> }
+        : { kind: 'object', value: value as Record<string, unknown> },
+    );
     return this;
   }
 
@@ -253,7 +261,8 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     fn: MainFunction<CheckedConfig<C, V>>,
     options: { doc?: string; unobserved?: boolean } = {},
   ): this {
-    if (!/^[A-Za-z_][\w-]*$/.test(name)) throw new UsageError(`Command name ${JSON.stringify(name)} must be a word (letters, digits, _ and -).`);
+    if (!/^[A-Za-z_][\w-]*$/.test(name))
+      throw new UsageError(`Command name ${JSON.stringify(name)} must be a word (letters, digits, _ and -).`);
     this.commands.set(name, { fn, doc: options.doc ?? '', unobserved: options.unobserved ?? false });
     return this;
   }
@@ -296,7 +305,8 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
   ): (overrides?: ConfigUpdate<CheckedConfig<C, V>>, ...rest: A) => R {
     return (overrides, ...rest) => {
       const active = this.active;
-      if (!active) throw new UsageError('A captured function was called outside a run. Call it from main or a command.');
+      if (!active)
+        throw new UsageError('A captured function was called outside a run. Call it from main or a command.');
       if (overrides !== undefined) checkOverrides(active.config, overrides as Record<string, unknown>, active.force);
       const seed = active.seeding.deriveSeed();
       const merged = { ...active.config, ...(overrides ?? {}), seed, rng: active.seeding.createRng(seed) };
@@ -342,11 +352,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
   }
 
   /** @internal The config a run uses: resolved, then checked (and possibly transformed) by the schema. */
-  async resolveChecked(
-    updates: Record<string, unknown>,
-    requested: string[],
-    force: boolean,
-  ): Promise<ResolvedConfig> {
+  async resolveChecked(updates: Record<string, unknown>, requested: string[], force: boolean): Promise<ResolvedConfig> {
     const schema = this.configSchema;
     if (!schema) return this.resolve(updates, requested, force);
     // Keys the schema adds to the defaults (its own defaults) are declared by it: replaying a stored
@@ -373,8 +379,13 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     const log = createLogger(this.name, parseLogLevel(options.loglevel));
     const warn = (message: string) => process.stderr.write(`WARNING - ${this.name} - ${message}\n`);
     const named = options.unobserved ? [] : await observersFromOptions(options);
-    const observers = options.unobserved ? [] : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
-    if (observers.length === 0 && !options.unobserved && !entry.unobserved) warn('No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).');
+    const observers = options.unobserved
+      ? []
+      : [...this.observers, ...(named.length > 0 ? named : this.defaultObservers)];
+    if (observers.length === 0 && !options.unobserved && !entry.unobserved)
+      warn(
+        'No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).',
+      );
     const reproduces = reproducesFromEnv();
     const meta: RunMeta = {
       command: request.command,
@@ -417,7 +428,13 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       body: async (run, seeding) => {
         this.active = { config: frozen, seeding, force: options.force };
         try {
-          return await entry.fn({ config: frozen as never, run: run as never, seed, rng: seeding.createRng(seeding.deriveSeed()), log });
+          return await entry.fn({
+            config: frozen as never,
+            run: run as never,
+            seed,
+            rng: seeding.createRng(seeding.deriveSeed()),
+            log,
+          });
         } finally {
           this.active = null;
         }
@@ -425,7 +442,6 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
     });
   }
 }
-
 
 function callerFile(caller: ImportMeta | { filename?: string; id?: string }): string | null {
   const meta = caller as Partial<ImportMeta>;

@@ -11,7 +11,13 @@ export { toSacredTime, fromSacredTime } from './sacred/time.js';
 export { formatDuration, type DurationStyle } from './duration.js';
 
 // Sacred's JSON as Python's json.dump spells it (ensure_ascii, repr floats, bare NaN, keys by code point).
-export { formatSacredJson, sacredJsonNumber, sacredJsonString, spelledAsInJavaScript, compareSacredKeys } from './sacred/sacred-json.js';
+export {
+  formatSacredJson,
+  sacredJsonNumber,
+  sacredJsonString,
+  spelledAsInJavaScript,
+  compareSacredKeys,
+} from './sacred/sacred-json.js';
 
 // Artifact names as every backend must store them, and the run files they may not shadow.
 export { normaliseArtifactName, RUN_FILE_NAMES } from './sacred/artifact-name.js';

@@ -43,7 +43,9 @@ export function newRootSeed(): number {
 
 function checkSeed(seed: number, what: string): void {
   if (!Number.isSafeInteger(seed)) {
-    throw new UsageError(`${what} must be an integer, got ${String(seed)}. Pass e.g. \`with seed=12345\`.`, { code: 'RITUAL_SEED' });
+    throw new UsageError(`${what} must be an integer, got ${String(seed)}. Pass e.g. \`with seed=12345\`.`, {
+      code: 'RITUAL_SEED',
+    });
   }
 }
 
@@ -85,9 +87,12 @@ export class Seeding {
    */
   installGlobalRandom(): () => void {
     if (this.installed) {
-      throw new UsageError('The seeded Math.random is already installed for this run; call restore() before installing it again.', {
-        code: 'RITUAL_SEED',
-      });
+      throw new UsageError(
+        'The seeded Math.random is already installed for this run; call restore() before installing it again.',
+        {
+          code: 'RITUAL_SEED',
+        },
+      );
     }
     const previous = Math.random;
     const seeded = seedrandom(String(this.rootSeed));

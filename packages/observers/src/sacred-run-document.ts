@@ -20,17 +20,23 @@ export type SacredRunDocument = Record<string, unknown>;
 export function storedTime(value: unknown, where: string, field: string): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
-  if (typeof value !== 'string') throw new BackendError(`${where}: ${field} should be a time, found ${JSON.stringify(value)}; fix or remove that run.`);
+  if (typeof value !== 'string')
+    throw new BackendError(
+      `${where}: ${field} should be a time, found ${JSON.stringify(value)}; fix or remove that run.`,
+    );
   try {
     return fromSacredTime(value);
   } catch (error) {
-    throw new BackendError(`${where}: ${field} is not a time (${JSON.stringify(value)}); fix or remove that run.`, { cause: error });
+    throw new BackendError(`${where}: ${field} is not a time (${JSON.stringify(value)}); fix or remove that run.`, {
+      cause: error,
+    });
   }
 }
 
 /** A reference to a stored copy: a path in a runs folder, or a GridFS ObjectId, which a StoredRun holds as hex. */
 function storedRef(value: unknown): string {
-  if (value !== null && typeof value === 'object' && 'toHexString' in value) return (value as { toHexString(): string }).toHexString();
+  if (value !== null && typeof value === 'object' && 'toHexString' in value)
+    return (value as { toHexString(): string }).toHexString();
   return String(value);
 }
 
@@ -50,7 +56,8 @@ function artifactName(item: unknown): string {
 export function toStoredRun(id: RunId, document: SacredRunDocument, where: string): StoredRun {
   const experiment = (document.experiment ?? {}) as Record<string, unknown>;
   const meta = { ...((document.meta ?? {}) as RunMeta) };
-  if (meta.queue_time !== undefined) meta.queue_time = storedTime(meta.queue_time, where, 'meta.queue_time') ?? undefined;
+  if (meta.queue_time !== undefined)
+    meta.queue_time = storedTime(meta.queue_time, where, 'meta.queue_time') ?? undefined;
   const run: StoredRun = {
     _id: id,
     experiment: {

@@ -15,7 +15,9 @@ export async function openStore(location = 'runs'): Promise<RunStore> {
     return MongoRunStore.open(location);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new UsageError(`Unsupported store ${JSON.stringify(location)}: use a folder path or a URL starting with ${MONGO_SCHEMES.join(' or ')}.`);
+    throw new UsageError(
+      `Unsupported store ${JSON.stringify(location)}: use a folder path or a URL starting with ${MONGO_SCHEMES.join(' or ')}.`,
+    );
   }
   const { FileRunStore } = await import('./file/store.js');
   return FileRunStore.open(location);

@@ -47,7 +47,9 @@ function layout(dir: string): BuiltServer {
 }
 
 /** Returns the cached build, building it first when the sources changed or nothing is cached. */
-export async function ensureMongoServerBuilt(cacheRoot = join(repoRoot, '.cache', 'mongo-server')): Promise<BuiltServer> {
+export async function ensureMongoServerBuilt(
+  cacheRoot = join(repoRoot, '.cache', 'mongo-server'),
+): Promise<BuiltServer> {
   const target = join(cacheRoot, await sourceHash());
   if (existsSync(join(target, 'classes', 'RitualMongoServer.class'))) return layout(target);
 
@@ -55,12 +57,31 @@ export async function ensureMongoServerBuilt(cacheRoot = join(repoRoot, '.cache'
   const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(join(temp, 'classes'), { recursive: true });
   try {
-    await run('mvn', ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(temp, 'lib')}`], {
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: unknown) => {
-      throw new Error(`Fetching mongo-java-server from Maven Central failed (needs mvn and Java 17; or set MONGODB_URL to a real server): ${String(error)}`);
+    await run(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        join(here, 'pom.xml'),
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${join(temp, 'lib')}`,
+      ],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    ).catch((error: unknown) => {
+      throw new Error(
+        `Fetching mongo-java-server from Maven Central failed (needs mvn and Java 17; or set MONGODB_URL to a real server): ${String(error)}`,
+      );
     });
-    await run('javac', ['-d', join(temp, 'classes'), '-cp', join(temp, 'lib', '*'), join(here, 'RitualMongoServer.java')]);
+    await run('javac', [
+      '-d',
+      join(temp, 'classes'),
+      '-cp',
+      join(temp, 'lib', '*'),
+      join(here, 'RitualMongoServer.java'),
+    ]);
     try {
       await rename(temp, target);
     } catch (error) {
@@ -77,5 +98,9 @@ export async function ensureMongoServerBuilt(cacheRoot = join(repoRoot, '.cache'
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const result = await ensureMongoServerBuilt();
-  console.log(result.built ? `built the MongoDB test server in ${(result.buildMs / 1000).toFixed(1)} s` : 'MongoDB test server already built (cached)');
+  console.log(
+    result.built
+      ? `built the MongoDB test server in ${(result.buildMs / 1000).toFixed(1)} s`
+      : 'MongoDB test server already built (cached)',
+  );
 }

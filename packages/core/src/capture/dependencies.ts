@@ -13,7 +13,10 @@ export const UNKNOWN_VERSION = '<unknown>';
  * `lodash`, `@scope/pkg/x` → `@scope/pkg`); node builtins are skipped.
  * `extra` (from `ex.addPackageDependency`) adds packages or overrides versions.
  */
-export async function collectDependencies(sources: readonly SourceFile[], extra: ReadonlyMap<string, string>): Promise<string[]> {
+export async function collectDependencies(
+  sources: readonly SourceFile[],
+  extra: ReadonlyMap<string, string>,
+): Promise<string[]> {
   const versions = new Map<string, string>();
   const perSource = await Promise.all(sources.map(async (source) => [source, await importsOf(source)] as const));
   for (const [source, imports] of perSource) {

@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -117,16 +127,22 @@ export async function relaunchForFdCapture(): Promise<number | null> {
   if (relayFile() !== null) return null;
   const script = process.argv[1];
   if (script === undefined) {
-    throw new UsageError('-C fd relaunches the script as a child process, which needs a script file; run it as `node script.js`, or use -C sys.');
+    throw new UsageError(
+      '-C fd relaunches the script as a child process, which needs a script file; run it as `node script.js`, or use -C sys.',
+    );
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ritual-fd-'));
   const file = path.join(dir, 'captured.txt');
   writeFileSync(file, '');
   const fileFd = openSync(file, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, [FD_CAPTURE_ENV]: file };
-  if (process.stdout.isTTY && env['FORCE_COLOR'] === undefined && env['NO_COLOR'] === undefined) env['FORCE_COLOR'] = '1';
+  if (process.stdout.isTTY && env['FORCE_COLOR'] === undefined && env['NO_COLOR'] === undefined)
+    env['FORCE_COLOR'] = '1';
 
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: ['inherit', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env,
+  });
   const append = (text: string): void => {
     if (text !== '') writeSync(fileFd, text);
   };

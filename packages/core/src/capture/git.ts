@@ -122,7 +122,8 @@ async function snapshotRepository(root: string): Promise<RepositorySnapshot> {
     runGit(root, ['remote', '-v']),
   ]);
   const remotes = parseRemotes(remoteListing);
-  const remote = remotes.find((r) => r.name === 'origin') ?? [...remotes].sort((a, b) => a.name.localeCompare(b.name))[0];
+  const remote =
+    remotes.find((r) => r.name === 'origin') ?? [...remotes].sort((a, b) => a.name.localeCompare(b.name))[0];
   const url = remote === undefined ? NO_REMOTE : stripCredentials(remote.fetch || remote.push);
   return { root, url, ...parseStatus(root, status) };
 }
@@ -201,7 +202,10 @@ async function captureRepository(
 ): Promise<{ info: RepositoryInfo; dirtyFiles: string[] }> {
   const snapshot = await snapshots.get(root);
   const dirtyFiles = [...snapshot.changed, ...sources.filter((file) => snapshot.untracked.has(file))];
-  return { info: { url: snapshot.url, commit: snapshot.commit, dirty: dirtyFiles.length > 0 }, dirtyFiles: [...new Set(dirtyFiles)].sort() };
+  return {
+    info: { url: snapshot.url, commit: snapshot.commit, dirty: dirtyFiles.length > 0 },
+    dirtyFiles: [...new Set(dirtyFiles)].sort(),
+  };
 }
 
 export async function captureRepositories(

@@ -110,7 +110,10 @@ export async function captureHost(options: { envAllowList: readonly string[] }):
   // so the whole environment (tokens, passwords) can never be recorded at once.
   const env: Record<string, string> = {};
   for (const entry of options.envAllowList) {
-    const names = entry.endsWith('*') && entry.length > 1 ? Object.keys(process.env).filter((name) => name.startsWith(entry.slice(0, -1))) : [entry];
+    const names =
+      entry.endsWith('*') && entry.length > 1
+        ? Object.keys(process.env).filter((name) => name.startsWith(entry.slice(0, -1)))
+        : [entry];
     for (const name of names.sort()) {
       const value = process.env[name];
       if (value !== undefined) env[name] = value;

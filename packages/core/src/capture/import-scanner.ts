@@ -34,7 +34,20 @@ interface Token {
 
 // After these keywords a `/` starts a regular expression, not a division.
 const KEYWORDS_BEFORE_EXPRESSION = new Set([
-  'return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await',
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
 ]);
 
 // Char-code tests rather than regexes: the lexer visits every character of every source.
@@ -144,7 +157,11 @@ export function tokenize(code: string): Token[] {
     } else if (ch >= '0' && ch <= '9') {
       while (i < n && (isIdPart(code[i]!) || code[i] === '.')) i++;
       tokens.push({ type: 'number', value: '' });
-    } else if (ch === '}' && templateDepths.length > 0 && templateDepths[templateDepths.length - 1] === braceDepth - 1) {
+    } else if (
+      ch === '}' &&
+      templateDepths.length > 0 &&
+      templateDepths[templateDepths.length - 1] === braceDepth - 1
+    ) {
       templateDepths.pop();
       braceDepth--;
       i++;

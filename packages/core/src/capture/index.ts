@@ -43,12 +43,20 @@ export interface RunContext {
 }
 
 function fallbackHost(): HostInfo {
-  return { hostname: 'unknown', os: [process.platform, 'unknown'], node_version: process.versions.node, cpu: 'unknown', ENV: {} };
+  return {
+    hostname: 'unknown',
+    os: [process.platform, 'unknown'],
+    node_version: process.versions.node,
+    cpu: 'unknown',
+    ENV: {},
+  };
 }
 
 export async function captureRunContext(options: RunContextOptions): Promise<RunContext> {
   const warnings: string[] = [];
-  const mainFile = path.resolve(options.mainFile.startsWith('file:') ? fileURLToPath(options.mainFile) : options.mainFile);
+  const mainFile = path.resolve(
+    options.mainFile.startsWith('file:') ? fileURLToPath(options.mainFile) : options.mainFile,
+  );
   const baseDir = path.resolve(options.baseDir ?? defaultBaseDir(mainFile));
 
   // A missing explicit source is reported and skipped rather than losing all sources.
@@ -91,14 +99,20 @@ export async function captureRunContext(options: RunContextOptions): Promise<Run
   if (options.enforceClean) {
     if (git.dirtyFiles.length > 0) {
       const shown = git.dirtyFiles.map((file) => path.relative(process.cwd(), file) || file);
-      throw new UsageError(`Refusing to run with uncommitted changes (-e/--enforce_clean): ${shown.join(', ')}. Commit or stash them, or run without -e.`, {
-        code: 'RITUAL_DIRTY_REPOSITORY',
-      });
+      throw new UsageError(
+        `Refusing to run with uncommitted changes (-e/--enforce_clean): ${shown.join(', ')}. Commit or stash them, or run without -e.`,
+        {
+          code: 'RITUAL_DIRTY_REPOSITORY',
+        },
+      );
     }
     if (git.repositories.length === 0) {
-      throw new UsageError(`-e/--enforce_clean needs the sources in a git repository, but none was found${git.warning ? ` (${git.warning})` : ''}. Run without -e.`, {
-        code: 'RITUAL_DIRTY_REPOSITORY',
-      });
+      throw new UsageError(
+        `-e/--enforce_clean needs the sources in a git repository, but none was found${git.warning ? ` (${git.warning})` : ''}. Run without -e.`,
+        {
+          code: 'RITUAL_DIRTY_REPOSITORY',
+        },
+      );
     }
   }
 

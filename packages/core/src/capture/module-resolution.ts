@@ -32,10 +32,7 @@ function isDirectory(dir: string): boolean {
   return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-export type SpecifierTarget =
-  | { type: 'local'; path: string }
-  | { type: 'package'; name: string }
-  | { type: 'other' };
+export type SpecifierTarget = { type: 'local'; path: string } | { type: 'package'; name: string } | { type: 'other' };
 
 /** Classify a specifier without touching the file system. */
 export function classifySpecifier(specifier: string, fromFile: string): SpecifierTarget {
@@ -46,15 +43,23 @@ export function classifySpecifier(specifier: string, fromFile: string): Specifie
       return { type: 'other' };
     }
   }
-  if (specifier === '.' || specifier === '..' || specifier.startsWith('./') || specifier.startsWith('../') || path.isAbsolute(specifier)) {
+  if (
+    specifier === '.' ||
+    specifier === '..' ||
+    specifier.startsWith('./') ||
+    specifier.startsWith('../') ||
+    path.isAbsolute(specifier)
+  ) {
     return { type: 'local', path: path.resolve(path.dirname(fromFile), specifier) };
   }
   // Builtins, `#internal` import maps, data:/http: URLs are not npm packages.
-  if (isBuiltin(specifier) || specifier.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(specifier)) return { type: 'other' };
+  if (isBuiltin(specifier) || specifier.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(specifier))
+    return { type: 'other' };
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
   // `@/x` and `@x` are path aliases (tsconfig paths, bundlers), not npm names.
-  if (name === '' || (specifier.startsWith('@') && (parts.length < 2 || parts[0] === '@' || parts[1] === ''))) return { type: 'other' };
+  if (name === '' || (specifier.startsWith('@') && (parts.length < 2 || parts[0] === '@' || parts[1] === '')))
+    return { type: 'other' };
   return { type: 'package', name };
 }
 

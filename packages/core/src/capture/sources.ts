@@ -106,13 +106,17 @@ export async function collectSources(
   const baseDir = path.resolve(options.baseDir);
   const mainFile = toPath(options.mainFile);
   if (!statSync(mainFile, { throwIfNoEntry: false })?.isFile()) {
-    throw new UsageError(`The main file ${mainFile} does not exist; pass the path of the script that defines the experiment.`);
+    throw new UsageError(
+      `The main file ${mainFile} does not exist; pass the path of the script that defines the experiment.`,
+    );
   }
   const explicit = new Set<string>([mainFile]);
   for (const extra of options.extraFiles) {
     const file = toPath(extra);
     if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
-      throw new UsageError(`Source file ${file} added with addSourceFile() does not exist; fix the path or remove the call.`);
+      throw new UsageError(
+        `Source file ${file} added with addSourceFile() does not exist; fix the path or remove the call.`,
+      );
     }
     explicit.add(file);
   }
@@ -142,7 +146,10 @@ export async function collectSources(
   // files git ignores (generated code, local settings). Their imports were
   // still followed above, so a tracked module behind an ignored one is kept.
   const implicit = [...found.keys()].filter((file) => !explicit.has(file));
-  const ignored = await gitIgnoredFiles(implicit.filter((file) => !isSecretFile(file)), snapshots);
+  const ignored = await gitIgnoredFiles(
+    implicit.filter((file) => !isSecretFile(file)),
+    snapshots,
+  );
   const sources: SourceFile[] = [];
   for (const [file, { md5 }] of found) {
     if (!explicit.has(file) && (isSecretFile(file) || ignored.has(file))) continue;

@@ -90,15 +90,21 @@ function report(ex: CommandTarget, outcome: RunOutcome, debug: boolean): number 
       return 0;
     case 'FAILED': {
       const error = outcome.error;
-      process.stderr.write(`ERROR - ${ex.name} - Failed run${id} after ${elapsed(outcome.run.startTime, outcome.run.stopTime)}\n`);
+      process.stderr.write(
+        `ERROR - ${ex.name} - Failed run${id} after ${elapsed(outcome.run.startTime, outcome.run.stopTime)}\n`,
+      );
       // main's own error is the user's code: its stack is what they need to see.
-      process.stderr.write(`${error instanceof Error ? (debug || !(error instanceof RitualError) ? error.stack : `${error.name}: ${error.message}`) : String(error)}\n`);
+      process.stderr.write(
+        `${error instanceof Error ? (debug || !(error instanceof RitualError) ? error.stack : `${error.name}: ${error.message}`) : String(error)}\n`,
+      );
       // A rejection nobody awaited keeps main half-running: end the process rather than leave it.
       setImmediate(() => process.exit(1)).unref();
       return 1;
     }
     default: {
-      process.stderr.write(`WARNING - ${ex.name} - Run${id} ${outcome.status === 'TIMEOUT' ? 'timed out' : `interrupted (${outcome.signal})`}; its status was recorded as ${outcome.status}\n`);
+      process.stderr.write(
+        `WARNING - ${ex.name} - Run${id} ${outcome.status === 'TIMEOUT' ? 'timed out' : `interrupted (${outcome.signal})`}; its status was recorded as ${outcome.status}\n`,
+      );
       // main may still be running: the run is over, so is the process.
       const code = SIGNAL_EXIT[outcome.signal] ?? 1;
       setImmediate(() => process.exit(code));
@@ -110,7 +116,12 @@ function report(ex: CommandTarget, outcome: RunOutcome, debug: boolean): number 
 function reportError(name: string, error: unknown, debug: boolean): number {
   if (error instanceof RitualError && !debug) {
     // One line per problem (a refused config lists each), each naming the experiment.
-    process.stderr.write(error.message.split('\n').map((line) => `${name}: ${line}\n`).join(''));
+    process.stderr.write(
+      error.message
+        .split('\n')
+        .map((line) => `${name}: ${line}\n`)
+        .join(''),
+    );
     return 2;
   }
   process.stderr.write(`${name}: ${error instanceof Error ? error.stack : String(error)}\n`);
@@ -130,7 +141,10 @@ function help(ex: CommandTarget, command: string | undefined): string {
   } catch {
     // Help must work even when the defaults are broken; show it without them.
   }
-  return renderHelp({ experimentName: ex.name, program: programName(), commands, namedConfigs: [...ex.namedConfigs.keys()], config }, command);
+  return renderHelp(
+    { experimentName: ex.name, program: programName(), commands, namedConfigs: [...ex.namedConfigs.keys()], config },
+    command,
+  );
 }
 
 function programName(): string {
@@ -142,7 +156,12 @@ function printNamedConfigs(ex: CommandTarget): string {
   if (ex.namedConfigs.size === 0) return 'No named configs. Declare one with ex.namedConfig(name, { ... }).';
   const lines = ['Named configs:'];
   for (const [name, entry] of ex.namedConfigs) {
-    const shown = entry.kind === 'object' ? JSON.stringify(entry.value) : entry.kind === 'file' ? entry.path : '(computed from the config)';
+    const shown =
+      entry.kind === 'object'
+        ? JSON.stringify(entry.value)
+        : entry.kind === 'file'
+          ? entry.path
+          : '(computed from the config)';
     lines.push(`  ${name.padEnd(20)} ${shown}`);
   }
   return lines.join('\n');
@@ -166,7 +185,8 @@ async function printDependencies(ex: CommandTarget): Promise<string> {
   lines.push('Sources:');
   for (const source of context.experiment.sources) lines.push(`  ${source.relativePath.padEnd(34)} ${source.md5}`);
   lines.push('Version Control:');
-  for (const repo of context.experiment.repositories) lines.push(`${repo.dirty ? 'M' : ' '} ${repo.url.padEnd(34)} ${repo.commit}`);
+  for (const repo of context.experiment.repositories)
+    lines.push(`${repo.dirty ? 'M' : ' '} ${repo.url.padEnd(34)} ${repo.commit}`);
   for (const warning of context.warnings) lines.push(`(${warning})`);
   return lines.join('\n');
 }

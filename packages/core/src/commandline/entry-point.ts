@@ -58,7 +58,11 @@ function entryFile(): string | undefined {
   const argv1 = process.argv[1];
   if (!argv1) return undefined;
   const base = resolve(argv1);
-  const candidates = [base, ...EXTENSIONS.map((ext) => base + ext), ...EXTENSIONS.map((ext) => join(base, `index${ext}`))];
+  const candidates = [
+    base,
+    ...EXTENSIONS.map((ext) => base + ext),
+    ...EXTENSIONS.map((ext) => join(base, `index${ext}`)),
+  ];
   const twin = TS_TWINS[extname(base)];
   if (twin) candidates.push(base.slice(0, -extname(base).length) + twin);
   const found = candidates.find(isFile);

@@ -33,7 +33,9 @@ function table(rows: Array<[string, string]>): string[] {
 }
 
 function commandList(info: HelpInfo): Array<{ name: string; doc: string }> {
-  return info.commands.some((c) => c.name === 'help') ? info.commands : [...info.commands, { name: 'help', doc: HELP_DOC }];
+  return info.commands.some((c) => c.name === 'help')
+    ? info.commands
+    : [...info.commands, { name: 'help', doc: HELP_DOC }];
 }
 
 /** The first paragraph of a doc, on one line, for the command table. */
@@ -47,9 +49,12 @@ export function renderHelp(info: HelpInfo, command?: string): string {
   if (command !== undefined) {
     const entry = commands.find((c) => c.name === command);
     if (!entry) {
-      throw new CommandLineError(`Unknown command '${command}'. Available commands: ${commands.map((c) => c.name).join(', ')}.`);
+      throw new CommandLineError(
+        `Unknown command '${command}'. Available commands: ${commands.map((c) => c.name).join(', ')}.`,
+      );
     }
-    const usage = command === 'help' ? `${info.program} help [COMMAND]` : `${info.program} ${command} [with UPDATE...] [options]`;
+    const usage =
+      command === 'help' ? `${info.program} help [COMMAND]` : `${info.program} ${command} [with UPDATE...] [options]`;
     return [`Usage: ${usage}`, '', entry.doc.trim() || '(no description)'].join('\n');
   }
   const lines = [

@@ -57,7 +57,8 @@ export function redactUrlPassword(raw: string): string {
 
 function positiveSeconds(raw: string): number {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw new Error('a number of seconds greater than 0, e.g. 10 or 0.5');
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0)
+    throw new Error('a number of seconds greater than 0, e.g. 10 or 0.5');
   return value;
 }
 
@@ -80,9 +81,30 @@ const CAPTURE_MODES = ['no', 'sys', 'fd'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warning', 'warn', 'error', 'critical'];
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  { long: 'file_storage', short: 'F', key: 'fileStorage', valueName: 'DIR', doc: 'Add a file-storage observer that writes runs to DIR.', convert: nonEmpty('a folder path, e.g. runs') },
-  { long: 'mongo_db', short: 'm', key: 'mongoDb', valueName: 'URL', doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.', convert: nonEmpty('a MongoDB URL, e.g. mongodb://localhost:27017/sacred'), record: redactUrlPassword },
-  { long: 'name', short: 'n', key: 'name', valueName: 'NAME', doc: 'Set the name of this run (default: the experiment name).' },
+  {
+    long: 'file_storage',
+    short: 'F',
+    key: 'fileStorage',
+    valueName: 'DIR',
+    doc: 'Add a file-storage observer that writes runs to DIR.',
+    convert: nonEmpty('a folder path, e.g. runs'),
+  },
+  {
+    long: 'mongo_db',
+    short: 'm',
+    key: 'mongoDb',
+    valueName: 'URL',
+    doc: 'Add a MongoDB observer: mongodb://host:port/db or host:port:db.',
+    convert: nonEmpty('a MongoDB URL, e.g. mongodb://localhost:27017/sacred'),
+    record: redactUrlPassword,
+  },
+  {
+    long: 'name',
+    short: 'n',
+    key: 'name',
+    valueName: 'NAME',
+    doc: 'Set the name of this run (default: the experiment name).',
+  },
   { long: 'comment', short: 'c', key: 'comment', valueName: 'COMMENT', doc: 'Add a comment to this run.' },
   { long: 'print-config', short: 'p', key: 'printConfig', doc: 'Print the configuration before running.' },
   { long: 'unobserved', short: 'u', key: 'unobserved', doc: 'Run without any observer (nothing is stored).' },
@@ -100,8 +122,20 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       throw new Error('one of DEBUG, INFO, WARNING, ERROR, CRITICAL, or a number such as 20');
     },
   },
-  { long: 'enforce_clean', short: 'e', key: 'enforceClean', doc: 'Refuse to run if a source repository has uncommitted changes.' },
-  { long: 'beat-interval', short: 'b', key: 'beatInterval', valueName: 'SECONDS', doc: 'Seconds between two heartbeats (default 10).', convert: positiveSeconds },
+  {
+    long: 'enforce_clean',
+    short: 'e',
+    key: 'enforceClean',
+    doc: 'Refuse to run if a source repository has uncommitted changes.',
+  },
+  {
+    long: 'beat-interval',
+    short: 'b',
+    key: 'beatInterval',
+    valueName: 'SECONDS',
+    doc: 'Seconds between two heartbeats (default 10).',
+    convert: positiveSeconds,
+  },
   {
     long: 'capture',
     short: 'C',
@@ -113,7 +147,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
       throw new Error(`one of ${CAPTURE_MODES.join(', ')}`);
     },
   },
-  { long: 'id', short: 'i', key: 'id', valueName: 'ID', doc: 'Set the id of this run.', convert: nonEmpty('a run id, e.g. 42') },
+  {
+    long: 'id',
+    short: 'i',
+    key: 'id',
+    valueName: 'ID',
+    doc: 'Set the id of this run.',
+    convert: nonEmpty('a run id, e.g. 42'),
+  },
   {
     long: 'priority',
     short: 'P',
@@ -132,12 +173,28 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'Seconds between two samples of CPU, memory, GPU, disk and network (default 10; 0 turns them off).',
     convert: secondsOrZero,
   },
-  { long: 'timeout', key: 'timeout', valueName: 'SECONDS', doc: 'Stop the run with status TIMEOUT after SECONDS.', convert: positiveSeconds },
+  {
+    long: 'timeout',
+    key: 'timeout',
+    valueName: 'SECONDS',
+    doc: 'Stop the run with status TIMEOUT after SECONDS.',
+    convert: positiveSeconds,
+  },
   { long: 'help', short: 'h', key: 'help', doc: 'Print this help and exit.' },
 ];
 
 export function defaultRunOptions(): RunOptions {
-  return { printConfig: false, unobserved: false, queue: false, force: false, debug: false, enforceClean: false, beatInterval: 10, capture: 'sys', help: false };
+  return {
+    printConfig: false,
+    unobserved: false,
+    queue: false,
+    force: false,
+    debug: false,
+    enforceClean: false,
+    beatInterval: 10,
+    capture: 'sys',
+    help: false,
+  };
 }
 
 /** How a flag is written for people: `-F/--file_storage DIR`. */
@@ -167,7 +224,9 @@ export function applyOption(options: RunOptions, spec: OptionSpec, raw: string |
   try {
     target[spec.key] = spec.convert(raw);
   } catch (error) {
-    throw new CommandLineError(`Option ${flagLabel(spec)} expects ${(error as Error).message}; got ${JSON.stringify(raw)}.`);
+    throw new CommandLineError(
+      `Option ${flagLabel(spec)} expects ${(error as Error).message}; got ${JSON.stringify(raw)}.`,
+    );
   }
 }
 

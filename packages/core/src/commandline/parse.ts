@@ -7,7 +7,16 @@
 import { parseArgs } from 'node:util';
 import { CommandLineError } from '../errors.js';
 import { closestSpelling } from '../spelling-suggestion.js';
-import { alternateSpelling, applyOption, defaultRunOptions, emptyMetaOptions, flagLabel, OPTION_SPECS, type OptionSpec, type RunOptions } from './options.js';
+import {
+  alternateSpelling,
+  applyOption,
+  defaultRunOptions,
+  emptyMetaOptions,
+  flagLabel,
+  OPTION_SPECS,
+  type OptionSpec,
+  type RunOptions,
+} from './options.js';
 import { parseUpdates } from './updates.js';
 
 export interface ParsedCommandLine {
@@ -48,7 +57,9 @@ function unknownOption(rawName: string, argv: readonly string[]): CommandLineErr
   const group = argv.find((arg) => /^-[^-]{2,}/.test(arg) && arg.includes(rawName.slice(1)));
   const asLong = group === undefined ? undefined : `-${group.split('=')[0]}`;
   const hint = asLong !== undefined && longNames.includes(asLong) ? ` Long options take two dashes: '${asLong}'.` : '';
-  return new CommandLineError(`Unknown option '${group ?? rawName}' ('${rawName}' is not a flag).${hint} Run with --help to list the options.`);
+  return new CommandLineError(
+    `Unknown option '${group ?? rawName}' ('${rawName}' is not a flag).${hint} Run with --help to list the options.`,
+  );
 }
 
 function unknownCommand(word: string, commands: readonly string[]): CommandLineError {
@@ -61,7 +72,13 @@ function unknownCommand(word: string, commands: readonly string[]): CommandLineE
 /** Parses `argv` (without node and the script path) against the experiment's commands. */
 export function parseCommandLine(argv: string[], knownCommands: readonly string[]): ParsedCommandLine {
   const commands = knownCommands.includes('help') ? [...knownCommands] : [...knownCommands, 'help'];
-  const { tokens } = parseArgs({ args: argv, options: parseArgsOptions, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: argv,
+    options: parseArgsOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const options = defaultRunOptions();
   const metaOptions = emptyMetaOptions();
   const words: string[] = [];
@@ -75,24 +92,43 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     const spec = byName.get(token.name);
     if (!spec) throw unknownOption(token.rawName, argv);
     if (!spec.valueName && token.value !== undefined) {
-      throw new CommandLineError(`Option ${flagLabel(spec)} takes no value; got '${token.rawName}=${token.value}'. Write just ${token.rawName}.`);
+      throw new CommandLineError(
+        `Option ${flagLabel(spec)} takes no value; got '${token.rawName}=${token.value}'. Write just ${token.rawName}.`,
+      );
     }
     // Non-strict parseArgs takes the next word as the value even when it is
     // another flag (`-F --force`); that is nearly always a missing value.
     // Negative numbers (`-P -4`) are values.
-    if (spec.valueName && token.value !== undefined && !token.inlineValue && token.value.startsWith('-') && token.value.length > 1 && !/^-[\d.]/.test(token.value)) {
-      throw new CommandLineError(`Option ${flagLabel(spec)} needs a value but is followed by '${token.value}'. If the value really starts with '-', write --${spec.long}=${token.value}.`);
+    if (
+      spec.valueName &&
+      token.value !== undefined &&
+      !token.inlineValue &&
+      token.value.startsWith('-') &&
+      token.value.length > 1 &&
+      !/^-[\d.]/.test(token.value)
+    ) {
+      throw new CommandLineError(
+        `Option ${flagLabel(spec)} needs a value but is followed by '${token.value}'. If the value really starts with '-', write --${spec.long}=${token.value}.`,
+      );
     }
     // `-b=5` is how other tools spell it; parseArgs reads the value as '=5'.
-    const value = token.inlineValue && !token.rawName.startsWith('--') && token.value?.startsWith('=') ? token.value.slice(1) : token.value;
+    const value =
+      token.inlineValue && !token.rawName.startsWith('--') && token.value?.startsWith('=')
+        ? token.value.slice(1)
+        : token.value;
     applyOption(options, spec, value);
-    metaOptions[`--${spec.long}`] = !spec.valueName ? true : spec.record && value !== undefined ? spec.record(value) : value;
+    metaOptions[`--${spec.long}`] = !spec.valueName
+      ? true
+      : spec.record && value !== undefined
+        ? spec.record(value)
+        : value;
   }
 
   const withAt = words.indexOf('with');
   const before = withAt < 0 ? words : words.slice(0, withAt);
   const after = withAt < 0 ? [] : words.slice(withAt + 1);
-  if (after.includes('with')) throw new CommandLineError("'with' appears twice; put all updates after a single `with`.");
+  if (after.includes('with'))
+    throw new CommandLineError("'with' appears twice; put all updates after a single `with`.");
 
   let command: string | null = null;
   const commandArgs: string[] = [];
@@ -103,7 +139,8 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     commandArgs.push(...rest);
   }
   if (command === 'help') {
-    if (commandArgs.length > 1) throw new CommandLineError(`'help' takes at most one command name; got ${commandArgs.join(' ')}.`);
+    if (commandArgs.length > 1)
+      throw new CommandLineError(`'help' takes at most one command name; got ${commandArgs.join(' ')}.`);
     const topic = commandArgs[0];
     if (topic !== undefined && !commands.includes(topic)) throw unknownCommand(topic, commands);
   } else {
@@ -111,7 +148,9 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     // what they mean. A key=value there is surely a forgotten `with`.
     const update = commandArgs.find((word) => word.includes('='));
     if (update !== undefined) {
-      throw new CommandLineError(`Unexpected '${update}' after the command ${command}. Config updates go after \`with\`: ${command} with ${update}.`);
+      throw new CommandLineError(
+        `Unexpected '${update}' after the command ${command}. Config updates go after \`with\`: ${command} with ${update}.`,
+      );
     }
   }
 

@@ -25,7 +25,9 @@ function createColors(enabled: boolean): Colors {
 export function formatValue(value: JsonValue): string {
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   if (isPlainObject(value)) {
-    return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${formatValue(item as JsonValue)}`).join(', ')}}`;
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${JSON.stringify(key)}: ${formatValue(item as JsonValue)}`)
+      .join(', ')}}`;
   }
   return JSON.stringify(value);
 }
@@ -45,7 +47,10 @@ function paint(text: string, mark: Mark | undefined, colors: Colors, color: bool
 }
 
 /** The config's lines, indented by `depth` levels of two spaces. */
-export function configLines(config: JsonObject, options: { summary?: ConfigSummary; color: boolean; depth?: number; prefix?: string }): string[] {
+export function configLines(
+  config: JsonObject,
+  options: { summary?: ConfigSummary; color: boolean; depth?: number; prefix?: string },
+): string[] {
   const colors = createColors(options.color);
   const depth = options.depth ?? 1;
   const prefix = options.prefix ?? '';
@@ -55,7 +60,9 @@ export function configLines(config: JsonObject, options: { summary?: ConfigSumma
   const lines: string[] = [];
   for (const key of keys.filter((k) => !nested(k))) {
     const path = prefix ? `${prefix}.${key}` : key;
-    lines.push(indent + paint(`${key} = ${formatValue(config[key]!)}`, markOf(path, options.summary), colors, options.color));
+    lines.push(
+      indent + paint(`${key} = ${formatValue(config[key]!)}`, markOf(path, options.summary), colors, options.color),
+    );
   }
   for (const key of keys.filter(nested)) {
     const path = prefix ? `${prefix}.${key}` : key;

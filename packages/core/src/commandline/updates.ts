@@ -50,7 +50,8 @@ export function parseUpdates(tokens: readonly string[]): ParsedUpdates {
       throw malformed(token, `the key '${pathText}' has an empty part (a leading, trailing or doubled '.').`);
     }
     const dollar = segments.find((segment) => segment.startsWith('$'));
-    if (dollar !== undefined) throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
+    if (dollar !== undefined)
+      throw malformed(token, `the key '${dollar}' starts with '$', which config keys may not (MongoDB reserves it).`);
     try {
       const value = parseUpdateValue(token.slice(equals + 1));
       for (const [i, segment] of segments.entries()) validateConfigKey(segment, segments.slice(0, i).join('.'));

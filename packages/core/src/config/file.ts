@@ -23,7 +23,9 @@ function formatOf(file: string, verb: string): Format {
   const ext = extname(file).toLowerCase();
   if (ext === '.json') return 'json';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
-  throw new UsageError(`Cannot ${verb} config file '${file}': the extension must be .json, .yaml or .yml (got '${ext || 'none'}').`);
+  throw new UsageError(
+    `Cannot ${verb} config file '${file}': the extension must be .json, .yaml or .yml (got '${ext || 'none'}').`,
+  );
 }
 
 /** True when the path has an extension ritual reads as a config file. */
@@ -33,8 +35,11 @@ export function isConfigFileName(file: string): boolean {
 
 function unreadable(file: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-  return new UsageError(`Cannot read config file '${file}' (resolved to ${resolve(file)}): ${reason}.`, { cause: error });
+  const reason =
+    code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+  return new UsageError(`Cannot read config file '${file}' (resolved to ${resolve(file)}): ${reason}.`, {
+    cause: error,
+  });
 }
 
 function parseConfigText(text: string, file: string, format: Format): JsonObject {
@@ -51,17 +56,28 @@ function parseConfigText(text: string, file: string, format: Format): JsonObject
       const message = `Config file '${file}' nests brackets more than ${MAX_CONFIG_DEPTH} deep; ${DEPTH_ADVICE}`;
       throw new ConfigError('', message, { cause: error });
     }
-    const where = format === 'yaml' && error instanceof yaml().YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new ConfigError('', `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`, { cause: error });
+    const where =
+      format === 'yaml' && error instanceof yaml().YAMLParseError && error.linePos
+        ? ` at line ${error.linePos[0].line}`
+        : '';
+    throw new ConfigError(
+      '',
+      `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`,
+      { cause: error },
+    );
   }
   if (!isPlainObject(data)) {
     const kind = data === null || data === undefined ? 'empty' : Array.isArray(data) ? 'a list' : `a ${typeof data}`;
-    throw new ConfigError('', `Config file '${file}' must hold an object of config entries at its top level, but it is ${kind}.`);
+    throw new ConfigError(
+      '',
+      `Config file '${file}' must hold an object of config entries at its top level, but it is ${kind}.`,
+    );
   }
   try {
     validateConfigValue(data);
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.path, `In config file '${file}': ${error.message}`, { cause: error });
+    if (error instanceof ConfigError)
+      throw new ConfigError(error.path, `In config file '${file}': ${error.message}`, { cause: error });
     throw error;
   }
   return data as JsonObject;
@@ -102,11 +118,17 @@ export async function saveConfigFile(config: JsonObject, file: string): Promise<
   const text =
     format === 'json'
       ? formatSacredJson(config)
-      : yaml().stringify(config, { schema: 'core', sortMapEntries: (a, b) => compareSacredKeys(String(a.key), String(b.key)) });
+      : yaml().stringify(config, {
+          schema: 'core',
+          sortMapEntries: (a, b) => compareSacredKeys(String(a.key), String(b.key)),
+        });
   try {
     // Written once, by hand: worth a flush to disk.
     await writeFileAtomic(file, text, { durable: true });
   } catch (error) {
-    throw new UsageError(`Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`, { cause: error });
+    throw new UsageError(
+      `Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`,
+      { cause: error },
+    );
   }
 }

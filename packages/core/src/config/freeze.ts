@@ -6,14 +6,18 @@
  */
 import { ConfigError } from '../errors.js';
 
-const MESSAGE = 'config is read-only inside a run; change it with `with key=value` on the command line or configUpdates in ex.run()';
+const MESSAGE =
+  'config is read-only inside a run; change it with `with key=value` on the command line or configUpdates in ex.run()';
 
 // One proxy per underlying object, so `config.model === config.model` holds.
 const views = new WeakMap<object, object>();
 
 function refuse(path: string, property: string | symbol): never {
   const key = typeof property === 'symbol' ? property.toString() : property;
-  throw new ConfigError(path ? `${path}.${key}` : key, `${MESSAGE} (tried to change '${path ? `${path}.${key}` : key}')`);
+  throw new ConfigError(
+    path ? `${path}.${key}` : key,
+    `${MESSAGE} (tried to change '${path ? `${path}.${key}` : key}')`,
+  );
 }
 
 function view<T extends object>(target: T, path: string): T {

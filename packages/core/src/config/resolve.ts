@@ -70,7 +70,8 @@ function validated(value: unknown, source: string): JsonObject {
   try {
     validateConfigValue(value);
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(error.path, `${source}: ${error.message}`, { cause: error });
+    if (error instanceof ConfigError)
+      throw new ConfigError(error.path, `${source}: ${error.message}`, { cause: error });
     throw error;
   }
   return cloneJson(value as JsonObject);
@@ -89,10 +90,17 @@ function evaluate(entry: ConfigEntry, current: JsonObject, source: string, used?
         output = entry.fn(view);
       } catch (error) {
         if (error instanceof RitualError) throw error;
-        throw new ConfigError('', `${source} threw: ${errorMessage(error)}. It receives the config declared before it, with command-line updates applied; fix the function.`, { cause: error });
+        throw new ConfigError(
+          '',
+          `${source} threw: ${errorMessage(error)}. It receives the config declared before it, with command-line updates applied; fix the function.`,
+          { cause: error },
+        );
       }
       if (output instanceof Promise) {
-        throw new ConfigError('', `${source} returned a Promise; config functions must be synchronous. Load async data before declaring the config.`);
+        throw new ConfigError(
+          '',
+          `${source} returned a Promise; config functions must be synchronous. Load async data before declaring the config.`,
+        );
       }
       return validated(output, source);
     }
@@ -125,19 +133,27 @@ function findNamed(word: string, namedConfigs: ReadonlyMap<string, ConfigEntry>)
     return { kind: 'file', path: word };
   }
   if (isConfigFileName(word)) {
-    throw new UsageError(`Config file '${word}' does not exist (resolved to ${resolve(word)}). Check the path; it is relative to the current directory.`);
+    throw new UsageError(
+      `Config file '${word}' does not exist (resolved to ${resolve(word)}). Check the path; it is relative to the current directory.`,
+    );
   }
   const names = [...namedConfigs.keys()];
   const best = closestSpelling(word, names, Math.max(2, Math.floor(word.length / 3)));
   const hint = best !== undefined ? ` Did you mean '${best}'?` : '';
-  const available = names.length > 0 ? `Available named configs: ${names.join(', ')}.` : 'This experiment has no named configs.';
-  throw new UsageError(`Unknown named config '${word}', and no config file of that name exists.${hint} ${available} Updates need a value: key=value.`);
+  const available =
+    names.length > 0 ? `Available named configs: ${names.join(', ')}.` : 'This experiment has no named configs.';
+  throw new UsageError(
+    `Unknown named config '${word}', and no config file of that name exists.${hint} ${available} Updates need a value: key=value.`,
+  );
 }
 
 function checkSeed(config: JsonObject): void {
   const seed = config.seed;
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
-    throw new ConfigError('seed', `Config 'seed' must be an integer (it seeds every random generator of the run), got ${JSON.stringify(seed)}. Use e.g. \`with seed=42\`.`);
+    throw new ConfigError(
+      'seed',
+      `Config 'seed' must be an integer (it seeds every random generator of the run), got ${JSON.stringify(seed)}. Use e.g. \`with seed=42\`.`,
+    );
   }
 }
 
@@ -173,7 +189,8 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   input.requested.forEach((word) => {
     const entry = findNamed(word, input.namedConfigs);
     const fixedSoFar = mergeTrees(named, updates);
-    const current = entry.kind === 'function' ? mergeTrees(evaluateDefaults(input.entries, fixedSoFar), fixedSoFar) : fixedSoFar;
+    const current =
+      entry.kind === 'function' ? mergeTrees(evaluateDefaults(input.entries, fixedSoFar), fixedSoFar) : fixedSoFar;
     const source = entry.kind === 'file' ? `config file '${word}'` : `named config '${word}'`;
     const values = evaluate(entry, current, source.charAt(0).toUpperCase() + source.slice(1));
     sources.push({ source, values });

@@ -28,7 +28,8 @@ export interface StandardSchemaV1Issue {
 
 /** `{ value }` when the input passed (possibly transformed), `{ issues }` when it did not. */
 export type StandardSchemaV1Result<Output> =
-  { readonly value: Output; readonly issues?: undefined } | { readonly issues: ReadonlyArray<StandardSchemaV1Issue> };
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<StandardSchemaV1Issue> };
 
 /** The `~standard` property every Standard Schema v1 object carries. */
 export interface StandardSchemaV1Props<Input = unknown, Output = Input> {

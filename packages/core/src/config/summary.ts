@@ -75,7 +75,8 @@ export function undeclaredAdditions({ summary, declared, used }: TypoCheck): str
     if (path === 'seed' || getPath(declared, path) !== undefined) continue;
     if (reported.some((outer) => path.startsWith(`${outer}.`))) continue;
     const prefixes = path.split('.').map((_, i, segments) => segments.slice(0, i + 1).join('.'));
-    if (prefixes.some((prefix) => used.has(prefix) && (prefix === path || getPath(declared, prefix) === undefined))) continue;
+    if (prefixes.some((prefix) => used.has(prefix) && (prefix === path || getPath(declared, prefix) === undefined)))
+      continue;
     reported.push(path);
   }
   return reported;

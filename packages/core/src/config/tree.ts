@@ -18,7 +18,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * before validation could refuse it).
  */
 export function setOwn(target: JsonObject, key: string, value: JsonValue): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
@@ -43,7 +44,13 @@ export function mergeTrees(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = cloneJson(base);
   for (const [key, value] of Object.entries(over)) {
     const current = Object.hasOwn(out, key) ? out[key] : undefined;
-    setOwn(out, key, isPlainObject(current) && isPlainObject(value) ? mergeTrees(current as JsonObject, value as JsonObject) : cloneJson(value));
+    setOwn(
+      out,
+      key,
+      isPlainObject(current) && isPlainObject(value)
+        ? mergeTrees(current as JsonObject, value as JsonObject)
+        : cloneJson(value),
+    );
   }
   return out;
 }

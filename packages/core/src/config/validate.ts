@@ -21,20 +21,35 @@ export function validateConfigKey(key: string, parent = ''): void {
   const path = join(parent, key);
   const at = parent ? ` (under '${parent}')` : '';
   if (key === '') {
-    throw new ConfigError(path, `Config key ${JSON.stringify(key)}${at} is empty; the command line cannot address it. Give it a name.`);
+    throw new ConfigError(
+      path,
+      `Config key ${JSON.stringify(key)}${at} is empty; the command line cannot address it. Give it a name.`,
+    );
   }
   if (key === '__proto__') {
     // A plain `obj[key] = value` would set the prototype instead of a key.
-    throw new ConfigError(path, `Config key '__proto__'${at} is refused: JavaScript reads it as the object's prototype, not as data. Rename it.`);
+    throw new ConfigError(
+      path,
+      `Config key '__proto__'${at} is refused: JavaScript reads it as the object's prototype, not as data. Rename it.`,
+    );
   }
   if (key.includes('.')) {
-    throw new ConfigError(path, `Config key '${key}'${at} contains '.', which \`with a.b=1\` reads as nesting. Rename it (e.g. '${key.replaceAll('.', '_')}') or nest the value as an object.`);
+    throw new ConfigError(
+      path,
+      `Config key '${key}'${at} contains '.', which \`with a.b=1\` reads as nesting. Rename it (e.g. '${key.replaceAll('.', '_')}') or nest the value as an object.`,
+    );
   }
   if (key.includes('=')) {
-    throw new ConfigError(path, `Config key '${key}'${at} contains '=', which \`with key=value\` uses to assign. Rename it (e.g. '${key.replaceAll('=', '_')}').`);
+    throw new ConfigError(
+      path,
+      `Config key '${key}'${at} contains '=', which \`with key=value\` uses to assign. Rename it (e.g. '${key.replaceAll('=', '_')}').`,
+    );
   }
   if (key.startsWith('$')) {
-    throw new ConfigError(path, `Config key '${key}'${at} starts with '$', which MongoDB reserves for operators. Rename it (e.g. '${key.slice(1) || 'value'}').`);
+    throw new ConfigError(
+      path,
+      `Config key '${key}'${at} starts with '$', which MongoDB reserves for operators. Rename it (e.g. '${key.slice(1) || 'value'}').`,
+    );
   }
 }
 
@@ -65,20 +80,38 @@ function walk(value: unknown, path: string, ancestors: object[], depth: number):
       return;
     case 'number':
       if (Number.isNaN(value)) {
-        throw new ConfigError(path, `Config value at ${where(path)} is NaN, which JSON cannot store. Store the number as a string or drop it.`);
+        throw new ConfigError(
+          path,
+          `Config value at ${where(path)} is NaN, which JSON cannot store. Store the number as a string or drop it.`,
+        );
       }
       if (!Number.isFinite(value)) {
-        throw new ConfigError(path, `Config value at ${where(path)} is ${value}, which JSON cannot store. Store the number as a string (e.g. '${value}') or drop it.`);
+        throw new ConfigError(
+          path,
+          `Config value at ${where(path)} is ${value}, which JSON cannot store. Store the number as a string (e.g. '${value}') or drop it.`,
+        );
       }
       return;
     case 'undefined':
-      throw new ConfigError(path, `Config value at ${where(path)} is undefined, which JSON cannot store. Use null, or remove the key.`);
+      throw new ConfigError(
+        path,
+        `Config value at ${where(path)} is undefined, which JSON cannot store. Use null, or remove the key.`,
+      );
     case 'function':
-      throw new ConfigError(path, `Config value at ${where(path)} is a function; a config holds data only. Keep the function in your code and put only its parameters in the config.`);
+      throw new ConfigError(
+        path,
+        `Config value at ${where(path)} is a function; a config holds data only. Keep the function in your code and put only its parameters in the config.`,
+      );
     case 'bigint':
-      throw new ConfigError(path, `Config value at ${where(path)} is a BigInt, which JSON cannot store. Store it as a string (String(value)), or as a number if it is below 2^53.`);
+      throw new ConfigError(
+        path,
+        `Config value at ${where(path)} is a BigInt, which JSON cannot store. Store it as a string (String(value)), or as a number if it is below 2^53.`,
+      );
     case 'symbol':
-      throw new ConfigError(path, `Config value at ${where(path)} is a symbol, which JSON cannot store. Store its description as a string.`);
+      throw new ConfigError(
+        path,
+        `Config value at ${where(path)} is a symbol, which JSON cannot store. Store its description as a string.`,
+      );
     default:
       break;
   }
@@ -86,10 +119,16 @@ function walk(value: unknown, path: string, ancestors: object[], depth: number):
   const object = value as object;
   if (ancestors.includes(object)) {
     const target = ancestors.length === 0 ? '' : pathOf(ancestors, object, path);
-    throw new ConfigError(path, `Config value at ${where(path)} refers back to ${where(target)} (a cycle), which JSON cannot store. Store a copy without the back-reference.`);
+    throw new ConfigError(
+      path,
+      `Config value at ${where(path)} refers back to ${where(target)} (a cycle), which JSON cannot store. Store a copy without the back-reference.`,
+    );
   }
   if (object instanceof Date) {
-    throw new ConfigError(path, `Config value at ${where(path)} is a Date. Store date.toISOString() (a string) or date.getTime() (a number) instead.`);
+    throw new ConfigError(
+      path,
+      `Config value at ${where(path)} is a Date. Store date.toISOString() (a string) or date.getTime() (a number) instead.`,
+    );
   }
   if (Array.isArray(object)) {
     ancestors.push(object);
@@ -100,10 +139,16 @@ function walk(value: unknown, path: string, ancestors: object[], depth: number):
   }
   if (!isPlainObject(object)) {
     const kind = object.constructor?.name ?? 'object';
-    throw new ConfigError(path, `Config value at ${where(path)} is a ${kind}, not plain data. Store a plain object or an array instead (e.g. Object.fromEntries(map) or [...set]).`);
+    throw new ConfigError(
+      path,
+      `Config value at ${where(path)} is a ${kind}, not plain data. Store a plain object or an array instead (e.g. Object.fromEntries(map) or [...set]).`,
+    );
   }
   if (Object.getOwnPropertySymbols(object).length > 0) {
-    throw new ConfigError(path, `Config value at ${where(path)} has symbol keys, which JSON cannot store. Use string keys.`);
+    throw new ConfigError(
+      path,
+      `Config value at ${where(path)} has symbol keys, which JSON cannot store. Use string keys.`,
+    );
   }
   ancestors.push(object);
   for (const [key, item] of Object.entries(object)) {

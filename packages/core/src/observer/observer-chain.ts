@@ -85,7 +85,9 @@ export class ObserverChain {
       journal = null;
     }
     this.broken.set(observer, journal);
-    this.warn(`Observer ${observer.name} failed in ${method}: ${errorMessage(error)}. The run goes on without it. ${kept}`);
+    this.warn(
+      `Observer ${observer.name} failed in ${method}: ${errorMessage(error)}. The run goes on without it. ${kept}`,
+    );
   }
 
   private keep(observer: Observer, method: string, event: unknown): void {
@@ -121,7 +123,9 @@ export class ObserverChain {
         const recorder = observer.timeoutRecorder?.();
         if (recorder) recorders.push({ observer: observer.name, recorder });
       } catch (error) {
-        this.warn(`Observer ${observer.name} cannot say how to record a timeout: ${errorMessage(error)}. A main that never yields would leave its run RUNNING there.`);
+        this.warn(
+          `Observer ${observer.name} cannot say how to record a timeout: ${errorMessage(error)}. A main that never yields would leave its run RUNNING there.`,
+        );
       }
     }
     return recorders;

@@ -46,7 +46,8 @@ function keepNonFinite(_key: string, value: unknown): unknown {
 /** Read one journal line back into an event, with its Dates and non-finite numbers. */
 export function parseJournalLine(text: string): JournalLine {
   return JSON.parse(text, function revive(key, value: unknown) {
-    if (value !== null && typeof value === 'object' && '$float' in value && Object.keys(value).length === 1) return Number((value as { $float: string }).$float);
+    if (value !== null && typeof value === 'object' && '$float' in value && Object.keys(value).length === 1)
+      return Number((value as { $float: string }).$float);
     if (DATE_FIELDS.has(key) && typeof value === 'string') return new Date(value);
     return value;
   }) as JournalLine;

@@ -103,7 +103,12 @@ export class MetricBuffer {
   drain(): MetricSeries[] {
     const out: MetricSeries[] = [];
     for (const pending of this.dirty) {
-      out.push({ name: pending.name, steps: pending.field(STEP), values: pending.field(VALUE), timestamps: pending.field(TIMESTAMP) });
+      out.push({
+        name: pending.name,
+        steps: pending.field(STEP),
+        values: pending.field(VALUE),
+        timestamps: pending.field(TIMESTAMP),
+      });
       pending.count = 0;
     }
     this.dirty.length = 0;

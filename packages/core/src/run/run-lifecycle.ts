@@ -53,7 +53,6 @@ type Ending =
   | { kind: 'stopped'; status: 'INTERRUPTED' | 'TIMEOUT'; signal: string }
   | { kind: 'exited'; code: number };
 
-
 /**
  * The life of one run: capture, observers' `started`, heartbeats, main, then
  * exactly one end event. Everything the observers were promised is delivered
@@ -192,7 +191,10 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   } else if (ending.kind === 'exited') {
     // process.exit(0) is a normal end; any other code is a failure.
     run.status = ending.code === 0 ? 'COMPLETED' : 'FAILED';
-    outcome = ending.code === 0 ? { status: 'COMPLETED', run } : { status: 'FAILED', run, error: new ProcessExitRequest(ending.code) };
+    outcome =
+      ending.code === 0
+        ? { status: 'COMPLETED', run }
+        : { status: 'FAILED', run, error: new ProcessExitRequest(ending.code) };
   } else {
     run.status = ending.status;
     outcome = { status: ending.status, run, signal: ending.signal };
@@ -299,7 +301,11 @@ function watchForStop(
   });
   // process.exit() inside main would skip the end event: record the run first, then exit.
   const releaseExit = guardProcessExit((code) => settle({ kind: 'exited', code }));
-  return { stopped, dispose: () => {
+  return {
+    stopped,
+    dispose: () => {
       for (const cleanup of cleanups) cleanup();
-    }, releaseExit };
+    },
+    releaseExit,
+  };
 }

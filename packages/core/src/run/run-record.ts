@@ -56,7 +56,10 @@ export interface HostInfo {
   cpu: string;
   cpu_count?: number;
   memory_total?: number;
-  gpus?: { gpus: Array<{ model: string; total_memory: number | null; persistence_mode?: boolean }>; driver_version: string | null };
+  gpus?: {
+    gpus: Array<{ model: string; total_memory: number | null; persistence_mode?: boolean }>;
+    driver_version: string | null;
+  };
   /** Only the variables on the user's allow-list. */
   ENV: Record<string, string>;
   [extra: string]: unknown;

@@ -71,13 +71,15 @@ export class Run<C = JsonObject> {
     const checkedName = normaliseArtifactName(name ?? basename(absolute));
     await requireFile(absolute, 'artifact');
     // Observer work started from main must not draw from main's seeded Math.random.
-    await runUnseeded(() => this.observers.emit('artifactAdded', {
-      runId: this.id,
-      name: checkedName,
-      path: absolute,
-      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-      ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
-    }));
+    await runUnseeded(() =>
+      this.observers.emit('artifactAdded', {
+        runId: this.id,
+        name: checkedName,
+        path: absolute,
+        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+        ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+      }),
+    );
   }
 
   /** Record that the run read a file (stored with its md5, like Sacred's resources). */
@@ -116,7 +118,10 @@ async function requireFile(path: string, what: string): Promise<void> {
   } catch {
     throw new UsageError(`Cannot add ${what} ${path}: the file does not exist. Write it before adding it to the run.`);
   }
-  if (!info.isFile()) throw new UsageError(`Cannot add ${what} ${path}: it is not a regular file (a folder?). Add the files inside it one by one.`);
+  if (!info.isFile())
+    throw new UsageError(
+      `Cannot add ${what} ${path}: it is not a regular file (a folder?). Add the files inside it one by one.`,
+    );
 }
 
 function md5OfFile(path: string): Promise<string> {

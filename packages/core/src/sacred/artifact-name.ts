@@ -19,18 +19,26 @@ export const RESERVED_RUN_DIR = '.ritual';
  */
 export function normaliseArtifactName(name: string): string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new UsageError('An artifact needs a non-empty name, e.g. run.addArtifact("model.json") or addArtifact(path, "model/model.json").');
+    throw new UsageError(
+      'An artifact needs a non-empty name, e.g. run.addArtifact("model.json") or addArtifact(path, "model/model.json").',
+    );
   }
   const slashed = name.replaceAll('\\', '/');
   if (isAbsolute(name) || slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed)) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} is an absolute path; give a name relative to the run folder, e.g. "model/model.json".`);
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} is an absolute path; give a name relative to the run folder, e.g. "model/model.json".`,
+    );
   }
   const normalised = posix.normalize(slashed);
   if (normalised === '..' || normalised.startsWith('../') || normalised === '.' || normalised.endsWith('/')) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} would be stored outside the run folder; use a plain relative name such as "model/model.json".`);
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} would be stored outside the run folder; use a plain relative name such as "model/model.json".`,
+    );
   }
   if (RUN_FILE_NAMES.includes(normalised)) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} would overwrite the run's own ${normalised}; pick another name (reserved: ${RUN_FILE_NAMES.join(', ')}).`);
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} would overwrite the run's own ${normalised}; pick another name (reserved: ${RUN_FILE_NAMES.join(', ')}).`,
+    );
   }
   // Case-insensitive: on macOS and Windows `.Ritual/x` is the same folder.
   const lower = normalised.toLowerCase();

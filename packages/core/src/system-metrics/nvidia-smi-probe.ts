@@ -39,7 +39,10 @@ export function nvidiaSmiProbe(command = 'nvidia-smi', timeoutMs = 10_000): Syst
 /** `0, 35, 1024, 51, 70.20` per line -> `system.gpu.0.util_percent` = 35, ... */
 export function parseNvidiaSmi(stdout: string): SystemReading {
   const values: Record<string, number> = {};
-  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   if (lines.length === 0) throw new Error('nvidia-smi listed no GPU');
   for (const line of lines) {
     const [index, ...fields] = line.split(',').map((field) => field.trim());

@@ -70,7 +70,9 @@ const BOOKKEEPING_KEYS = new Set(['batch', 'size']);
 
 export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOptions = {}): TfjsCallback {
   if (typeof sink?.logScalar !== 'function') {
-    throw new UsageError('createTfjsCallback(sink) needs an object with logScalar(name, value, step), such as the run passed to your main function.');
+    throw new UsageError(
+      'createTfjsCallback(sink) needs an object with logScalar(name, value, step), such as the run passed to your main function.',
+    );
   }
   const every = options.every ?? 'epoch';
   if (every !== 'epoch' && every !== 'batch') {
@@ -151,7 +153,13 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
       batchStep++;
       if (bar) {
         const loss = logs?.loss;
-        bar.batch(currentEpoch, params?.epochs, batchesThisEpoch, totalBatches(), typeof loss === 'number' ? loss : undefined);
+        bar.batch(
+          currentEpoch,
+          params?.epochs,
+          batchesThisEpoch,
+          totalBatches(),
+          typeof loss === 'number' ? loss : undefined,
+        );
       }
     };
   }

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { JsonObject, RunId } from '../run/run-record.js';
-import type { IOHandlerLike, ModelArtifactsLike, SavableModelLike, SaveResultLike, TfjsModelLoaderLike } from './tfjs-types.js';
+import type {
+  IOHandlerLike,
+  ModelArtifactsLike,
+  SavableModelLike,
+  SaveResultLike,
+  TfjsModelLoaderLike,
+} from './tfjs-types.js';
 
 /** Where a model is saved: a Run, or anything with its `addArtifact`. */
 export interface ArtifactSink {
@@ -46,9 +52,16 @@ export interface SaveModelOptions {
  * of the run; resolves once every observer stored them. Returns the artifact
  * names.
  */
-export async function saveModel(sink: ArtifactSink, model: SavableModelLike, name = 'model', options: SaveModelOptions = {}): Promise<string[]> {
+export async function saveModel(
+  sink: ArtifactSink,
+  model: SavableModelLike,
+  name = 'model',
+  options: SaveModelOptions = {},
+): Promise<string[]> {
   if (typeof sink?.addArtifact !== 'function') {
-    throw new UsageError('saveModel(sink, model) needs an object with addArtifact(path, name), such as the run passed to your main function.');
+    throw new UsageError(
+      'saveModel(sink, model) needs an object with addArtifact(path, name), such as the run passed to your main function.',
+    );
   }
   if (typeof model?.save !== 'function') {
     throw new UsageError('saveModel(sink, model): model must be a tfjs model (it has no save method).');
@@ -61,7 +74,16 @@ export async function saveModel(sink: ArtifactSink, model: SavableModelLike, nam
       async save(artifacts: ModelArtifactsLike): Promise<SaveResultLike> {
         const weights = concatWeights(artifacts.weightData);
         const json: ModelJson = {
-          ...pickDefined(artifacts, ['format', 'generatedBy', 'convertedBy', 'trainingConfig', 'signature', 'userDefinedMetadata', 'modelInitializer', 'initializerSignature']),
+          ...pickDefined(artifacts, [
+            'format',
+            'generatedBy',
+            'convertedBy',
+            'trainingConfig',
+            'signature',
+            'userDefinedMetadata',
+            'modelInitializer',
+            'initializerSignature',
+          ]),
           modelTopology: artifacts.modelTopology,
           weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
         };
@@ -78,14 +100,18 @@ export async function saveModel(sink: ArtifactSink, model: SavableModelLike, nam
       },
     };
     await model.save(handler as never, { includeOptimizer: options.includeOptimizer === true } as never);
-    if (written === undefined) throw new UsageError('saveModel: the model did not call the save handler; pass a tfjs LayersModel.');
+    if (written === undefined)
+      throw new UsageError('saveModel: the model did not call the save handler; pass a tfjs LayersModel.');
     const jsonPath = join(dir, 'model.json');
     const weightsPath = join(dir, WEIGHTS_FILE);
     await writeFile(jsonPath, written.json);
     await writeFile(weightsPath, written.weights);
     const names = [`${name}/model.json`, `${name}/${WEIGHTS_FILE}`];
     await sink.addArtifact(jsonPath, names[0], { contentType: 'application/json', metadata: { tfjsModel: name } });
-    await sink.addArtifact(weightsPath, names[1], { contentType: 'application/octet-stream', metadata: { tfjsModel: name, bytes: written.bytes } });
+    await sink.addArtifact(weightsPath, names[1], {
+      contentType: 'application/octet-stream',
+      metadata: { tfjsModel: name, bytes: written.bytes },
+    });
     return names;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -98,9 +124,16 @@ export async function saveModel(sink: ArtifactSink, model: SavableModelLike, nam
  * - `loadModel(tf, 'runs', 3)`: the same, given the store folder and run id;
  * - `loadModel(tf, store, 3)`: from any RunStore (`openStore('mongodb://…')`).
  */
-export async function loadModel<M = unknown>(tf: TfjsModelLoaderLike, source: ArtifactSource | string, runId?: RunId, name = 'model'): Promise<M> {
+export async function loadModel<M = unknown>(
+  tf: TfjsModelLoaderLike,
+  source: ArtifactSource | string,
+  runId?: RunId,
+  name = 'model',
+): Promise<M> {
   if (typeof tf?.loadLayersModel !== 'function') {
-    throw new UsageError('loadModel(tf, ...) needs the tfjs namespace: import * as tf from "@tensorflow/tfjs" and pass tf.');
+    throw new UsageError(
+      'loadModel(tf, ...) needs the tfjs namespace: import * as tf from "@tensorflow/tfjs" and pass tf.',
+    );
   }
   checkName(name);
   const read = artifactReader(source, runId);
@@ -127,14 +160,18 @@ function artifactReader(source: ArtifactSource | string, runId: RunId | undefine
       try {
         return await readFile(join(runDir, ...name.split('/')));
       } catch (error) {
-        throw new UsageError(`Cannot read artifact ${name} of the run in ${runDir}: ${(error as Error).message}. Was the model saved with run.saveModel(model, '${name.split('/')[0]}')?`, { cause: error });
+        throw new UsageError(
+          `Cannot read artifact ${name} of the run in ${runDir}: ${(error as Error).message}. Was the model saved with run.saveModel(model, '${name.split('/')[0]}')?`,
+          { cause: error },
+        );
       }
     };
   }
   if (typeof source?.openArtifact !== 'function') {
     throw new UsageError('loadModel(tf, source): source must be a run folder path or a run store (with openArtifact).');
   }
-  if (runId === undefined) throw new UsageError('loadModel(tf, store, runId): give the id of the run that saved the model.');
+  if (runId === undefined)
+    throw new UsageError('loadModel(tf, store, runId): give the id of the run that saved the model.');
   return async (name) => streamToBuffer(await source.openArtifact(runId, name));
 }
 
@@ -165,6 +202,8 @@ function pickDefined<T extends object, K extends keyof T>(obj: T, keys: K[]): Pa
 
 function checkName(name: string): void {
   if (typeof name !== 'string' || name === '' || name.includes('..') || name.startsWith('/') || name.includes('\\')) {
-    throw new UsageError(`Model name ${JSON.stringify(name)} is not usable as an artifact folder: use letters, digits, '-', '_' or '/'.`);
+    throw new UsageError(
+      `Model name ${JSON.stringify(name)} is not usable as an artifact folder: use letters, digits, '-', '_' or '/'.`,
+    );
   }
 }

@@ -38,13 +38,23 @@ export class ProgressBar {
   }
 
   /** After a batch; `total` is the batch count of the epoch when known. */
-  batch(epoch: number, epochs: number | undefined, done: number, total: number | undefined, loss: number | undefined): void {
+  batch(
+    epoch: number,
+    epochs: number | undefined,
+    done: number,
+    total: number | undefined,
+    loss: number | undefined,
+  ): void {
     const t = this.now();
     if (this.open && t - this.lastDraw < REDRAW_EVERY_MS && done !== total) return;
     this.lastDraw = t;
     const elapsed = t - this.epochStart;
     const eta = total !== undefined && done > 0 ? ((total - done) * elapsed) / done : undefined;
-    const parts = [epochLabel(epoch, epochs), bar(done, total), total !== undefined ? `${pad(done, total)}/${total}` : `${done}`];
+    const parts = [
+      epochLabel(epoch, epochs),
+      bar(done, total),
+      total !== undefined ? `${pad(done, total)}/${total}` : `${done}`,
+    ];
     parts.push(eta !== undefined ? `ETA ${formatDuration(eta)}` : 'ETA ?');
     if (loss !== undefined) parts.push(`loss ${formatValue(loss)}`);
     this.draw(parts.join('  '));
@@ -52,7 +62,12 @@ export class ProgressBar {
 
   /** Final line of an epoch: every metric, the epoch's duration, then a newline. */
   endEpoch(epoch: number, epochs: number | undefined, batches: number, metrics: ReadonlyArray<[string, number]>): void {
-    const parts = [epochLabel(epoch, epochs), bar(1, 1), `${batches}/${batches}`, formatDuration(this.now() - this.epochStart)];
+    const parts = [
+      epochLabel(epoch, epochs),
+      bar(1, 1),
+      `${batches}/${batches}`,
+      formatDuration(this.now() - this.epochStart),
+    ];
     for (const [name, value] of metrics) parts.push(`${name} ${formatValue(value)}`);
     this.draw(parts.join('  '));
     this.stream.write('\n');

@@ -40,7 +40,11 @@ export interface Conv2DInfoLike {
 export interface KernelConfigLike {
   kernelName: string;
   backendName: string;
-  kernelFunc(args: { inputs: Record<string, TensorInfoLike>; backend: unknown; attrs?: Record<string, unknown> }): TensorInfoLike;
+  kernelFunc(args: {
+    inputs: Record<string, TensorInfoLike>;
+    backend: unknown;
+    attrs?: Record<string, unknown>;
+  }): TensorInfoLike;
 }
 
 /** The tfjs namespace as far as ritual uses it (`import * as tf from '@tensorflow/tfjs'`). */

@@ -42,7 +42,9 @@ interface BackpropFilterAttrs {
  */
 export function registerWasmConv2DBackpropFilter(tf: TfjsLike): boolean {
   if (typeof tf?.registerKernel !== 'function' || typeof tf.getKernel !== 'function' || tf.backend_util === undefined) {
-    throw new UsageError('registerWasmConv2DBackpropFilter(tf) needs the tfjs namespace: import * as tf from "@tensorflow/tfjs" and pass tf.');
+    throw new UsageError(
+      'registerWasmConv2DBackpropFilter(tf) needs the tfjs namespace: import * as tf from "@tensorflow/tfjs" and pass tf.',
+    );
   }
   if (tf.getKernel(KERNEL_NAME, BACKEND_NAME) !== undefined) return false;
   const config: KernelConfigLike = {
@@ -80,7 +82,12 @@ export function registerWasmConv2DBackpropFilter(tf: TfjsLike): boolean {
  * gradient of a 2-D convolution with respect to its filter. Exported for the
  * bit-for-bit tests; backend-independent.
  */
-export function conv2DBackpropFilterInto(dW: TypedArrayLike, x: ArrayLike<number>, dy: ArrayLike<number>, info: Conv2DInfoLike): void {
+export function conv2DBackpropFilterInto(
+  dW: TypedArrayLike,
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  info: Conv2DInfoLike,
+): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { strideHeight, strideWidth, dilationHeight, dilationWidth, filterHeight, filterWidth } = info;
   const top = info.padInfo.top;

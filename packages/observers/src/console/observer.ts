@@ -64,7 +64,9 @@ export class ConsoleObserver implements Observer {
     this.startedAt = event.startTime.getTime();
     this.label = `${event.experiment.name}${event.runId === null ? '' : ` #${event.runId}`}`;
     const { seed } = event.config;
-    this.print(`${this.colors.cyan('started')} ${this.colors.bold(this.label)} command=${event.command} seed=${String(seed)} host=${event.host.hostname}`);
+    this.print(
+      `${this.colors.cyan('started')} ${this.colors.bold(this.label)} command=${event.command} seed=${String(seed)} host=${event.host.hostname}`,
+    );
   }
 
   logMetrics(event: MetricsEvent): void {
@@ -86,32 +88,46 @@ export class ConsoleObserver implements Observer {
   heartbeat(event: HeartbeatEvent): void {
     if (!this.heartbeats) return;
     const latest = [...this.metrics].slice(0, 6).map(([name, s]) => `${name}=${format(s.last)}`);
-    this.print(`${this.colors.dim('beat')} ${this.label} ${formatDuration(event.beatTime.getTime() - this.startedAt)}${latest.length ? ` ${latest.join(' ')}` : ''}`);
+    this.print(
+      `${this.colors.dim('beat')} ${this.label} ${formatDuration(event.beatTime.getTime() - this.startedAt)}${latest.length ? ` ${latest.join(' ')}` : ''}`,
+    );
   }
 
   completed(event: CompletedEvent): void {
     this.summary();
     const result = event.result === undefined ? '' : ` result=${JSON.stringify(event.result)}`;
-    this.print(`${this.colors.green('completed')} ${this.label} in ${formatDuration(event.stopTime.getTime() - this.startedAt)}${result}`);
+    this.print(
+      `${this.colors.green('completed')} ${this.label} in ${formatDuration(event.stopTime.getTime() - this.startedAt)}${result}`,
+    );
   }
 
   failed(event: FailedEvent): void {
     this.summary();
     const last = event.failTrace.find((line) => line.trim().length > 0)?.trim() ?? '';
-    this.print(`${this.colors.red('failed')} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}: ${last}`);
+    this.print(
+      `${this.colors.red('failed')} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}: ${last}`,
+    );
   }
 
   interrupted(event: InterruptedEvent): void {
     this.summary();
-    this.print(`${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}`);
+    this.print(
+      `${this.colors.yellow(event.status.toLowerCase())} ${this.label} after ${formatDuration(event.stopTime.getTime() - this.startedAt)}`,
+    );
   }
 
   private summary(): void {
     if (this.metrics.size === 0) return;
     const width = Math.max(6, ...[...this.metrics.keys()].map((name) => name.length));
-    this.print(this.colors.bold(`${'metric'.padEnd(width)}  ${'last'.padStart(10)} ${'min'.padStart(10)} ${'max'.padStart(10)} ${'points'.padStart(8)}`));
+    this.print(
+      this.colors.bold(
+        `${'metric'.padEnd(width)}  ${'last'.padStart(10)} ${'min'.padStart(10)} ${'max'.padStart(10)} ${'points'.padStart(8)}`,
+      ),
+    );
     for (const [name, s] of this.metrics) {
-      this.print(`${name.padEnd(width)}  ${format(s.last).padStart(10)} ${format(s.min).padStart(10)} ${format(s.max).padStart(10)} ${String(s.count).padStart(8)}`);
+      this.print(
+        `${name.padEnd(width)}  ${format(s.last).padStart(10)} ${format(s.min).padStart(10)} ${format(s.max).padStart(10)} ${String(s.count).padStart(8)}`,
+      );
     }
   }
 
@@ -130,6 +146,7 @@ export class ConsoleObserver implements Observer {
 
 function format(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  return Math.abs(value) >= 1e5 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
+  return Math.abs(value) >= 1e5 || (value !== 0 && Math.abs(value) < 1e-3)
+    ? value.toExponential(3)
+    : String(Number(value.toPrecision(5)));
 }
-

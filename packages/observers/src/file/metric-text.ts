@@ -208,7 +208,7 @@ export class TextBytes {
     this.repeatLast(item + 1, copies - 1);
   }
 
-    /** Append a copy of `length` bytes starting at `start` of this text. */
+  /** Append a copy of `length` bytes starting at `start` of this text. */
   private copyRange(start: number, length: number): void {
     this.reserve(length);
     this.bytes.copyWithin(this.length, start, start + length);

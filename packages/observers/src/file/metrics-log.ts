@@ -40,7 +40,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BackendError } from '@ritual/core';
-import { AtomicFile, compareSacredKeys, sacredJsonString, spelledAsInJavaScript, writeFully } from '@ritual/core/observer-kit';
+import {
+  AtomicFile,
+  compareSacredKeys,
+  sacredJsonString,
+  spelledAsInJavaScript,
+  writeFully,
+} from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
 import { decodeValue } from './metrics-log-index.js';
@@ -225,7 +231,10 @@ export class MetricsLog {
           if (!toLog) this.logText.clear();
           // One wait per chunk, the files written side by side: each wait lets the
           // training loop run, so waits must be few for the flush to outpace it.
-          await allWritten([this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined, this.writeItems(metric, to - from)]);
+          await allWritten([
+            this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined,
+            this.writeItems(metric, to - from),
+          ]);
           points += to - from;
         }
       }
@@ -312,7 +321,11 @@ export class MetricsLog {
   /** Write the encoded items at the end of each file (by position, so a failed write is overwritten, not left in the middle). */
   private async writeItems(metric: MetricText, points: number): Promise<void> {
     const written = metric.written;
-    await allWritten(this.itemTexts.map((items, i) => writeFully(metric.handles[i]!, items.view(), written.bytes[i]!, metric.paths[i])));
+    await allWritten(
+      this.itemTexts.map((items, i) =>
+        writeFully(metric.handles[i]!, items.view(), written.bytes[i]!, metric.paths[i]),
+      ),
+    );
     for (const [i, items] of this.itemTexts.entries()) {
       written.bytes[i]! += items.length;
       items.clear();
@@ -411,7 +424,10 @@ export class MetricsLog {
       .map(([name, metric]) => ({ name, metric, committed: { points: metric.points, bytes: [...metric.bytes] } }))
       .sort((a, b) => compareSacredKeys(a.name, b.name));
     const points = snapshot.reduce((sum, entry) => sum + entry.committed.points, 0);
-    const out = await AtomicFile.create(join(this.runDir, RUN_FILES.metrics), { tempDir: join(this.runDir, PRIVATE_DIR), durable });
+    const out = await AtomicFile.create(join(this.runDir, RUN_FILES.metrics), {
+      tempDir: join(this.runDir, PRIVATE_DIR),
+      durable,
+    });
     const copier = new BlockCopier(out);
     try {
       if (snapshot.length === 0) {
@@ -461,7 +477,10 @@ class BlockCopier {
     for (let position = 0; position < length; ) {
       const want = Math.min(WRITE_BLOCK_BYTES, length - position);
       const { bytesRead } = await source.read(this.pending.writable(want), 0, want, position);
-      if (bytesRead !== want) throw new BackendError(`The metrics text file ${path} is shorter than expected; metrics.json was not rewritten.`);
+      if (bytesRead !== want)
+        throw new BackendError(
+          `The metrics text file ${path} is shorter than expected; metrics.json was not rewritten.`,
+        );
       this.pending.length += bytesRead;
       position += bytesRead;
       if (this.pending.length >= WRITE_BLOCK_BYTES) await this.drain();

@@ -67,7 +67,9 @@ export class FileStorageObserver implements Observer {
 
   constructor(dir: string, options: FileStorageObserverOptions = {}) {
     if (typeof dir !== 'string' || dir === '') {
-      throw new UsageError('FileStorageObserver needs a folder to write runs to, e.g. new FileStorageObserver("runs").');
+      throw new UsageError(
+        'FileStorageObserver needs a folder to write runs to, e.g. new FileStorageObserver("runs").',
+      );
     }
     this.name = `FileStorageObserver(${dir})`;
     this.priority = options.priority ?? FILE_STORAGE_PRIORITY;
@@ -171,7 +173,9 @@ export class FileStorageObserver implements Observer {
     // Streamed (never the whole file in memory) into a temp name, then renamed:
     // a crash mid-copy leaves no half artifact under the real name.
     const copy = async () => {
-      await replaceFileAtomic(target, (temp) => pipeline(createReadStream(event.path), createWriteStream(temp)), { tempDir: this.tempDir(run) });
+      await replaceFileAtomic(target, (temp) => pipeline(createReadStream(event.path), createWriteStream(temp)), {
+        tempDir: this.tempDir(run),
+      });
       const artifacts = run.entry.artifacts as string[];
       if (!artifacts.includes(name)) artifacts.push(name);
       await this.saveRunEntry(run);
@@ -274,7 +278,8 @@ export class FileStorageObserver implements Observer {
       return null;
     }
     const named = started.runId === null ? undefined : String(started.runId);
-    const ordered = named !== undefined && folders.includes(named) ? [named, ...folders.filter((f) => f !== named)] : folders;
+    const ordered =
+      named !== undefined && folders.includes(named) ? [named, ...folders.filter((f) => f !== named)] : folders;
     for (const folder of ordered) {
       const entry = await matches(folder);
       if (!entry) continue;
@@ -330,13 +335,19 @@ export class FileStorageObserver implements Observer {
   /** Copy sources once into `_sources/` and refer to them as Sacred does: [[relpath, "_sources/stem_md5.ext[.txt]"]]. */
   private async storeSources(experiment: ExperimentInfo): Promise<JsonObject> {
     const sources = await Promise.all(
-      experiment.sources.map(async (source) => [source.relativePath, await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5)]),
+      experiment.sources.map(async (source) => [
+        source.relativePath,
+        await findOrSave(this.baseDir, SOURCES_DIR, source.absolutePath, source.md5),
+      ]),
     );
     return { ...(experiment as unknown as JsonObject), sources };
   }
 
   private current(eventName: string): ActiveRun {
-    if (!this.run) throw new UsageError(`${this.name} got ${eventName} before started: the Run must send started (or queued) first.`);
+    if (!this.run)
+      throw new UsageError(
+        `${this.name} got ${eventName} before started: the Run must send started (or queued) first.`,
+      );
     return this.run;
   }
 
@@ -347,7 +358,9 @@ export class FileStorageObserver implements Observer {
   private saveRunEntry(run: ActiveRun, options: { durable?: boolean } = {}): Promise<void> {
     const snapshot = formatSacredJson(run.entry);
     const target = join(run.dir, RUN_FILES.run);
-    const write = run.entryWrites.then(() => writeFileAtomic(target, snapshot, { tempDir: this.tempDir(run), durable: options.durable }));
+    const write = run.entryWrites.then(() =>
+      writeFileAtomic(target, snapshot, { tempDir: this.tempDir(run), durable: options.durable }),
+    );
     run.entryWrites = write.catch(() => undefined);
     return write;
   }

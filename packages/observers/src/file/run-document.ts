@@ -25,18 +25,26 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BackendError(`Cannot read ${path}: ${(error as Error).message}. The run folder is incomplete; remove it or restore the file.`, { cause: error });
+    throw new BackendError(
+      `Cannot read ${path}: ${(error as Error).message}. The run folder is incomplete; remove it or restore the file.`,
+      { cause: error },
+    );
   }
   let value: unknown;
   try {
     value = parseSacredJson(text);
   } catch (error) {
-    throw new BackendError(`${path} is not valid JSON (${(error as Error).message}); it was cut short or edited by hand. Fix or remove that run folder.`, {
-      cause: error,
-    });
+    throw new BackendError(
+      `${path} is not valid JSON (${(error as Error).message}); it was cut short or edited by hand. Fix or remove that run folder.`,
+      {
+        cause: error,
+      },
+    );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new BackendError(`${path} should hold a JSON object; it was edited by hand or written by something else. Fix or remove that run folder.`);
+    throw new BackendError(
+      `${path} should hold a JSON object; it was edited by hand or written by something else. Fix or remove that run folder.`,
+    );
   }
   return value as JsonObject;
 }
@@ -51,14 +59,17 @@ export async function loadRunFolder(runDir: string, folder: string, withOutput: 
   ]);
   const status = entry.status as RunStatus;
   if (!STATUSES.has(status)) {
-    throw new BackendError(`${runPath}: status ${JSON.stringify(entry.status)} is not one of ${[...STATUSES].join(', ')}; fix or remove that run folder.`);
+    throw new BackendError(
+      `${runPath}: status ${JSON.stringify(entry.status)} is not one of ${[...STATUSES].join(', ')}; fix or remove that run folder.`,
+    );
   }
   const run = toStoredRun(runIdFromFolder(folder), { ...entry, config, info: info ?? {} }, runPath);
   if (withOutput) {
     try {
       run.captured_out = await readFile(join(runDir, RUN_FILES.cout), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new BackendError(`Cannot read ${join(runDir, RUN_FILES.cout)}: ${(error as Error).message}.`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new BackendError(`Cannot read ${join(runDir, RUN_FILES.cout)}: ${(error as Error).message}.`);
       run.captured_out = '';
     }
   }

@@ -25,7 +25,6 @@ export const RUN_FILES = {
 export const PRIVATE_DIR = '.ritual';
 export const METRICS_LOG = join(PRIVATE_DIR, 'metrics.jsonl');
 
-
 /**
  * Check an artifact name and return it normalised (`/` separators). Refuses
  * names that would overwrite a file the observer owns or leave the run folder.
@@ -33,7 +32,9 @@ export const METRICS_LOG = join(PRIVATE_DIR, 'metrics.jsonl');
 export function checkArtifactName(name: string): string {
   const normalised = normaliseArtifactName(name);
   if (normalised === PRIVATE_DIR || normalised.startsWith(`${PRIVATE_DIR}/`)) {
-    throw new UsageError(`Artifact name ${JSON.stringify(name)} is inside ${PRIVATE_DIR}/, which ritual keeps for its own files; pick another name.`);
+    throw new UsageError(
+      `Artifact name ${JSON.stringify(name)} is inside ${PRIVATE_DIR}/, which ritual keeps for its own files; pick another name.`,
+    );
   }
   return normalised;
 }
@@ -63,7 +64,10 @@ export async function claimNewRunFolder(baseDir: string): Promise<{ id: number; 
       return { id, dir };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new BackendError(`Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`, { cause: error });
+        throw new BackendError(
+          `Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`,
+          { cause: error },
+        );
       }
     }
     id = Math.max(id + 1, (await highestRunId(baseDir)) + 1);
@@ -75,10 +79,15 @@ export async function claimNewRunFolder(baseDir: string): Promise<{ id: number; 
  * folder name. An existing folder is only taken over when it holds a QUEUED
  * run, i.e. a queued run is being started now.
  */
-export async function claimRequestedRunFolder(baseDir: string, id: RunId): Promise<{ dir: string; wasQueued: boolean }> {
+export async function claimRequestedRunFolder(
+  baseDir: string,
+  id: RunId,
+): Promise<{ dir: string; wasQueued: boolean }> {
   const name = String(id);
   if (name === '' || name.startsWith('_') || name.startsWith('.') || /[\\/]/.test(name) || name === '..') {
-    throw new UsageError(`Run id ${JSON.stringify(id)} cannot name a run folder; use a number or a plain name without slashes, dots or a leading underscore.`);
+    throw new UsageError(
+      `Run id ${JSON.stringify(id)} cannot name a run folder; use a number or a plain name without slashes, dots or a leading underscore.`,
+    );
   }
   await mkdir(baseDir, { recursive: true });
   const dir = join(baseDir, name);
@@ -87,7 +96,10 @@ export async function claimRequestedRunFolder(baseDir: string, id: RunId): Promi
     return { dir, wasQueued: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new BackendError(`Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`, { cause: error });
+      throw new BackendError(
+        `Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`,
+        { cause: error },
+      );
     }
   }
   let status: unknown;

@@ -33,7 +33,9 @@ export function parseSacredJson(text: string): unknown {
     token === undefined ? match : JSON.stringify(NON_FINITE_MARK + token),
   );
   return JSON.parse(quoted, (_key, value: unknown) =>
-    typeof value === 'string' && value.startsWith(NON_FINITE_MARK) ? Number(value.slice(NON_FINITE_MARK.length)) : value,
+    typeof value === 'string' && value.startsWith(NON_FINITE_MARK)
+      ? Number(value.slice(NON_FINITE_MARK.length))
+      : value,
   );
 }
 

@@ -47,7 +47,12 @@ export async function md5OfFile(path: string): Promise<string> {
  * (with `/`). Concurrent runs may copy the same file at once: each copies to
  * its own temp name and renames, so the shared copy is never seen half-written.
  */
-export async function findOrSave(baseDir: string, kind: typeof SOURCES_DIR | typeof RESOURCES_DIR, path: string, md5?: string): Promise<string> {
+export async function findOrSave(
+  baseDir: string,
+  kind: typeof SOURCES_DIR | typeof RESOURCES_DIR,
+  path: string,
+  md5?: string,
+): Promise<string> {
   const digest = md5 ?? (await md5OfFile(path));
   const storedName = storedCopyName(path, digest);
   const relative = `${kind}/${storedName}`;
@@ -63,9 +68,12 @@ export async function findOrSave(baseDir: string, kind: typeof SOURCES_DIR | typ
     // Not flushed to disk: it is on every run's start-up path, and the source is still there to copy again.
     await replaceFileAtomic(target, (temp) => copyFile(path, temp));
   } catch (error) {
-    throw new BackendError(`Cannot store ${path} in ${join(baseDir, kind)}: ${(error as Error).message}. Check that the file still exists and the runs folder is writable.`, {
-      cause: error,
-    });
+    throw new BackendError(
+      `Cannot store ${path} in ${join(baseDir, kind)}: ${(error as Error).message}. Check that the file still exists and the runs folder is writable.`,
+      {
+        cause: error,
+      },
+    );
   }
   return relative;
 }

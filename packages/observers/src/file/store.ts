@@ -52,7 +52,9 @@ export class FileRunStore implements RunStore {
       isDirectory = false;
     }
     if (!isDirectory) {
-      throw new UsageError(`No runs folder at ${dir} (${absolute} does not exist or is not a folder). Give the folder your runs were written to (-F DIR), e.g. ritual ls runs.`);
+      throw new UsageError(
+        `No runs folder at ${dir} (${absolute} does not exist or is not a folder). Give the folder your runs were written to (-F DIR), e.g. ritual ls runs.`,
+      );
     }
     return new FileRunStore(absolute, dir, options);
   }
@@ -67,7 +69,9 @@ export class FileRunStore implements RunStore {
       loaded.push(
         ...(await Promise.all(
           batch.map((folder) =>
-            loadRunFolder(join(this.dir, folder), folder, false).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+            loadRunFolder(join(this.dir, folder), folder, false).catch((error: unknown) =>
+              error instanceof Error ? error : new Error(String(error)),
+            ),
           ),
         )),
       );
@@ -89,7 +93,9 @@ export class FileRunStore implements RunStore {
     try {
       query = new Query(filter);
     } catch (error) {
-      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${(error as Error).message}`, { cause: error });
+      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     let cursor = query.find<StoredRun>(runs);
     // Default order: by id, numbers first (as Sacred's folders sort), so limit/skip are stable.
@@ -115,7 +121,10 @@ export class FileRunStore implements RunStore {
   private async catchUpDeadRun(runDir: string, run: StoredRun): Promise<void> {
     if (!isProbablyDead(run, new Date())) return;
     try {
-      const [log, json] = await Promise.all([stat(join(runDir, METRICS_LOG)), stat(join(runDir, RUN_FILES.metrics)).catch(() => null)]);
+      const [log, json] = await Promise.all([
+        stat(join(runDir, METRICS_LOG)),
+        stat(join(runDir, RUN_FILES.metrics)).catch(() => null),
+      ]);
       if (json !== null && json.mtimeMs >= log.mtimeMs) return;
       await MetricsLog.rebuild(runDir);
     } catch {
@@ -185,13 +194,18 @@ export class FileRunStore implements RunStore {
     const normalised = checkArtifactName(name);
     if (!run.artifacts.includes(normalised)) {
       const available = run.artifacts.length > 0 ? run.artifacts.join(', ') : 'none';
-      throw new UsageError(`Run ${id} in ${this.location} has no artifact named ${JSON.stringify(name)}; its artifacts: ${available}.`);
+      throw new UsageError(
+        `Run ${id} in ${this.location} has no artifact named ${JSON.stringify(name)}; its artifacts: ${available}.`,
+      );
     }
     const path = join(runDir, ...normalised.split('/'));
     try {
       await stat(path);
     } catch (error) {
-      throw new BackendError(`Artifact ${JSON.stringify(name)} of run ${id} is listed in run.json but ${path} is missing.`, { cause: error });
+      throw new BackendError(
+        `Artifact ${JSON.stringify(name)} of run ${id} is listed in run.json but ${path} is missing.`,
+        { cause: error },
+      );
     }
     return createReadStream(path);
   }
@@ -200,12 +214,17 @@ export class FileRunStore implements RunStore {
     // Sacred names copies relative to the runs folder (`_sources/x_<md5>.py`); a copy outside it is not ours to read.
     const path = resolve(this.dir, storedCopy);
     if (relative(this.dir, path).startsWith('..') || isAbsolute(relative(this.dir, path))) {
-      throw new BackendError(`Stored copy ${JSON.stringify(storedCopy)} is outside the runs folder ${this.location}.`, { code: STORED_FILE_MISSING });
+      throw new BackendError(`Stored copy ${JSON.stringify(storedCopy)} is outside the runs folder ${this.location}.`, {
+        code: STORED_FILE_MISSING,
+      });
     }
     try {
       await stat(path);
     } catch (error) {
-      throw new BackendError(`The stored copy ${storedCopy} is missing from ${this.location} (${path}).`, { cause: error, code: STORED_FILE_MISSING });
+      throw new BackendError(`The stored copy ${storedCopy} is missing from ${this.location} (${path}).`, {
+        cause: error,
+        code: STORED_FILE_MISSING,
+      });
     }
     return createReadStream(path);
   }
@@ -231,12 +250,15 @@ export class FileRunStore implements RunStore {
   /** Run folders: every folder except Sacred's `_sources`/`_resources` and hidden ones. */
   private async runFolders(): Promise<string[]> {
     const entries = await readdir(this.dir, { withFileTypes: true });
-    return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('_') && !entry.name.startsWith('.')).map((entry) => entry.name);
+    return entries
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('_') && !entry.name.startsWith('.'))
+      .map((entry) => entry.name);
   }
 
   private async runDir(id: RunId): Promise<string> {
     const name = String(id);
-    if (name === '' || /[\\/]/.test(name) || name.startsWith('.') || name.startsWith('_')) throw new RunNotFoundError(id, this.location);
+    if (name === '' || /[\\/]/.test(name) || name.startsWith('.') || name.startsWith('_'))
+      throw new RunNotFoundError(id, this.location);
     const runDir = join(this.dir, name);
     try {
       if ((await stat(runDir)).isDirectory()) return runDir;
@@ -254,10 +276,15 @@ async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>>
     raw = await readSacredJson(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw new BackendError(`Cannot read metrics from ${path}: ${(error as Error).message}. Fix or remove that run folder.`, { cause: error });
+    throw new BackendError(
+      `Cannot read metrics from ${path}: ${(error as Error).message}. Fix or remove that run folder.`,
+      { cause: error },
+    );
   }
   const result = new Map<string, MetricSeries>();
-  for (const [name, entry] of Object.entries((raw ?? {}) as Record<string, { steps?: number[]; values?: unknown[]; timestamps?: string[] }>)) {
+  for (const [name, entry] of Object.entries(
+    (raw ?? {}) as Record<string, { steps?: number[]; values?: unknown[]; timestamps?: string[] }>,
+  )) {
     result.set(name, {
       name,
       steps: entry.steps ?? [],
@@ -274,6 +301,8 @@ async function importMingo(): Promise<typeof import('mingo')> {
   } catch (error) {
     // Only "not installed" becomes the install hint; a broken install keeps its own error.
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new MissingDependencyError('mingo', 'to query runs in a folder (FileRunStore.find, `ritual ls`)', { cause: error });
+    throw new MissingDependencyError('mingo', 'to query runs in a folder (FileRunStore.find, `ritual ls`)', {
+      cause: error,
+    });
   }
 }

@@ -45,7 +45,8 @@ export async function recordFileTimeout(args: FileTimeoutArgs, end: ForcedEnd): 
 /** Rewrites metrics.json from the log, as the observer's end of run would. */
 async function completeMetricsJson(runDir: string): Promise<string> {
   try {
-    if ((await stat(join(runDir, METRICS_LOG))).size > MAX_LOG_BYTES) return ' (metrics.json keeps its last rewrite; the metrics log has every flushed point)';
+    if ((await stat(join(runDir, METRICS_LOG))).size > MAX_LOG_BYTES)
+      return ' (metrics.json keeps its last rewrite; the metrics log has every flushed point)';
   } catch {
     return ''; // no metrics logged
   }

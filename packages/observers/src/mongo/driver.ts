@@ -18,7 +18,16 @@ export function loadMongoDriver(): Promise<MongoDriver> {
  * dropped, or the operation timed out. Anything else (a refused document, a
  * bad query) will not get better by waiting.
  */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 export function isTransientMongoError(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 4) return false;
@@ -38,8 +47,12 @@ export function isTransientMongoError(error: unknown, depth = 0): boolean {
     return true;
   }
   const labels = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
-  if (typeof labels === 'function' && (labels.call(error, 'RetryableWriteError') || labels.call(error, 'ResetPool'))) return true;
+  if (typeof labels === 'function' && (labels.call(error, 'RetryableWriteError') || labels.call(error, 'ResetPool')))
+    return true;
   // A bulk write that lost its socket is a MongoBulkWriteError that keeps only the socket error's text
   // (seen: "connect ECONNREFUSED" while the server restarts): still the network, not a refusal.
-  return name === 'MongoBulkWriteError' && /\b(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)\b|connection .* closed/i.test(error.message);
+  return (
+    name === 'MongoBulkWriteError' &&
+    /\b(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)\b|connection .* closed/i.test(error.message)
+  );
 }

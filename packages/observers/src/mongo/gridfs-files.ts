@@ -17,7 +17,12 @@ export interface StoredFileOptions {
  * that id exists the upload already happened; leftover chunks of an upload cut
  * short by a lost connection are removed before trying again.
  */
-export async function putFileWithId(handles: MongoHandles, id: ObjectId, content: string | Buffer | (() => Readable), options: StoredFileOptions): Promise<void> {
+export async function putFileWithId(
+  handles: MongoHandles,
+  id: ObjectId,
+  content: string | Buffer | (() => Readable),
+  options: StoredFileOptions,
+): Promise<void> {
   const existing = await handles.files.findOne({ _id: id }, { projection: { _id: 1, md5: 1 } });
   if (!existing) {
     await handles.chunks.deleteMany({ files_id: id });
@@ -25,13 +30,23 @@ export async function putFileWithId(handles: MongoHandles, id: ObjectId, content
       ...(options.metadata ? { metadata: options.metadata } : {}),
       ...(options.contentType ? { contentType: options.contentType } : {}),
     });
-    const source = typeof content === 'function' ? content() : Readable.from([typeof content === 'string' ? Buffer.from(content, 'utf8') : content]);
+    const source =
+      typeof content === 'function'
+        ? content()
+        : Readable.from([typeof content === 'string' ? Buffer.from(content, 'utf8') : content]);
     await pipeline(source, upload);
     // GridFS says `length` is an int64 (pymongo writes one); the Node driver writes a plain number (int32 when small).
     // The document is replaced whole: some servers treat $set of an equal number of another type as a no-op.
     const written = await handles.files.findOne({ _id: id });
     if (written) {
-      await handles.files.replaceOne({ _id: id }, { ...written, length: handles.driver.Long.fromNumber(Number(written.length)), ...(options.md5 ? { md5: options.md5 } : {}) });
+      await handles.files.replaceOne(
+        { _id: id },
+        {
+          ...written,
+          length: handles.driver.Long.fromNumber(Number(written.length)),
+          ...(options.md5 ? { md5: options.md5 } : {}),
+        },
+      );
     }
   } else if (options.md5 && existing.md5 !== options.md5) {
     await handles.files.updateOne({ _id: id }, { $set: { md5: options.md5 } });
@@ -42,7 +57,13 @@ export async function putFileWithId(handles: MongoHandles, id: ObjectId, content
  * Stores a file once per content: an fs.files entry with the same filename and
  * md5 (from an earlier run, ours or Sacred's) is reused instead of uploading again.
  */
-export async function putDeduplicatedFile(handles: MongoHandles, newId: ObjectId, path: string, filename: string, md5: string): Promise<ObjectId> {
+export async function putDeduplicatedFile(
+  handles: MongoHandles,
+  newId: ObjectId,
+  path: string,
+  filename: string,
+  md5: string,
+): Promise<ObjectId> {
   const existing = await handles.files.findOne({ filename, md5 }, { projection: { _id: 1 }, sort: { uploadDate: 1 } });
   if (existing) return existing._id as ObjectId;
   await putFileWithId(handles, newId, () => createReadStream(path), { filename, md5 });

@@ -16,7 +16,10 @@ export interface BinaryMetricsRef {
 }
 
 function requireLittleEndian(): void {
-  if (endianness() !== 'LE') throw new BackendError('The MongoDB journal stores metric points as little-endian float64; this machine is big-endian, which ritual does not support yet.');
+  if (endianness() !== 'LE')
+    throw new BackendError(
+      'The MongoDB journal stores metric points as little-endian float64; this machine is big-endian, which ritual does not support yet.',
+    );
 }
 
 export function packMetrics(metrics: MetricSeries[]): { buffer: Buffer; series: BinaryMetricsRef['series'] } {
@@ -33,13 +36,17 @@ export function packMetrics(metrics: MetricSeries[]): { buffer: Buffer; series: 
     for (let i = 0; i < count; i += 1) numbers[at + i] = metric.timestamps[i]!;
     at += count;
   }
-  return { buffer: Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength), series: metrics.map((metric) => ({ name: metric.name, count: metric.steps.length })) };
+  return {
+    buffer: Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength),
+    series: metrics.map((metric) => ({ name: metric.name, count: metric.steps.length })),
+  };
 }
 
 export function unpackMetrics(file: Buffer, ref: BinaryMetricsRef): MetricSeries[] {
   requireLittleEndian();
   const total = ref.series.reduce((sum, series) => sum + series.count, 0);
-  if (ref.offset + total * 24 > file.length) throw new BackendError('metrics.bin is shorter than its journal says (the journal is damaged).');
+  if (ref.offset + total * 24 > file.length)
+    throw new BackendError('metrics.bin is shorter than its journal says (the journal is damaged).');
   // Copy out: the file buffer's offset may not be 8-byte aligned for a Float64Array view.
   const numbers = new Float64Array(total * 3);
   Buffer.from(numbers.buffer).set(file.subarray(ref.offset, ref.offset + total * 24));

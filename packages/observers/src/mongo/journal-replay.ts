@@ -35,9 +35,15 @@ export async function replayJournal(dir: string, options: ReplayOptions = {}): P
   const recorded = journal.target();
   const url = options.url ?? recorded.redactedUrl;
   if (!options.url && recorded.redactedUrl.includes(':***@')) {
-    throw new UsageError(`The journal ${dir} was written for a password-protected MongoDB (${recorded.redactedUrl}); the password is never stored: pass the full URL to ritual sync.`);
+    throw new UsageError(
+      `The journal ${dir} was written for a password-protected MongoDB (${recorded.redactedUrl}); the password is never stored: pass the full URL to ritual sync.`,
+    );
   }
-  const target = { ...resolveTarget({ url, dbName: recorded.dbName }), runsCollection: recorded.runsCollection, metricsCollection: recorded.metricsCollection };
+  const target = {
+    ...resolveTarget({ url, dbName: recorded.dbName }),
+    runsCollection: recorded.runsCollection,
+    metricsCollection: recorded.metricsCollection,
+  };
   const events = journal.readEvents();
   const acked = journal.readAcked();
   const writer = new RunWriter(journal.key, target.runsCollection, journal, { ...DEFAULT_LIMITS, ...recorded.limits });
@@ -45,7 +51,9 @@ export async function replayJournal(dir: string, options: ReplayOptions = {}): P
   let uploaded = 0;
   try {
     handles = await withRetries(options, async () => {
-      const connected = await connectMongo(target, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+      const connected = await connectMongo(target, {
+        serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+      });
       await ensureIndexes(connected);
       return connected;
     });
@@ -62,7 +70,9 @@ export async function replayJournal(dir: string, options: ReplayOptions = {}): P
     const open = handles;
     const differences = writer.runId === null ? [] : await withRetries(options, () => writer.verify(open));
     if (differences.length > 0) {
-      throw new BackendError(`The run in MongoDB still differs from its journal after a full upload (${differences.join('; ')}); the journal ${dir} is kept.`);
+      throw new BackendError(
+        `The run in MongoDB still differs from its journal after a full upload (${differences.join('; ')}); the journal ${dir} is kept.`,
+      );
     }
   } finally {
     await handles?.client.close(true).catch(() => {});
@@ -78,7 +88,10 @@ async function withRetries<T>(options: ReplayOptions, action: () => Promise<T>):
       return await action();
     } catch (error) {
       if (!isTransientMongoError(error) || attempt >= attempts) {
-        throw new BackendError(`Upload to MongoDB failed: ${(error as Error).message}. The journal is kept; run ritual sync again when the database is reachable.`, { cause: error });
+        throw new BackendError(
+          `Upload to MongoDB failed: ${(error as Error).message}. The journal is kept; run ritual sync again when the database is reachable.`,
+          { cause: error },
+        );
       }
       await sleep(500 * attempt);
     }

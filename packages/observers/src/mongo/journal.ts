@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BackendError } from '@ritual/core';
@@ -22,8 +34,30 @@ import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta
  */
 
 export type JournalEvent =
-  | { type: 'started'; seq: number; startTime: Date; experiment: ExperimentInfo; command: string; host: HostInfo; config: JsonObject; meta: RunMeta; requestedId: RunId | null; sourceFiles: string[] }
-  | { type: 'queued'; seq: number; queueTime: Date; experiment: ExperimentInfo; command: string; host: HostInfo; config: JsonObject; meta: RunMeta; requestedId: RunId | null; sourceFiles: string[] }
+  | {
+      type: 'started';
+      seq: number;
+      startTime: Date;
+      experiment: ExperimentInfo;
+      command: string;
+      host: HostInfo;
+      config: JsonObject;
+      meta: RunMeta;
+      requestedId: RunId | null;
+      sourceFiles: string[];
+    }
+  | {
+      type: 'queued';
+      seq: number;
+      queueTime: Date;
+      experiment: ExperimentInfo;
+      command: string;
+      host: HostInfo;
+      config: JsonObject;
+      meta: RunMeta;
+      requestedId: RunId | null;
+      sourceFiles: string[];
+    }
   | { type: 'metrics'; seq: number; metrics: MetricSeries[] }
   | { type: 'heartbeat'; seq: number; beatTime: Date; info: JsonObject; capturedOutDelta: string; result: unknown }
   | { type: 'artifact'; seq: number; name: string; file: string; contentType?: string; metadata?: JsonObject }
@@ -47,7 +81,8 @@ export interface JournalTarget {
 /** Default root: `$RITUAL_JOURNAL_DIR`, else the per-user cache (it belongs to the machine, not the project). */
 export function defaultJournalRoot(): string {
   if (process.env.RITUAL_JOURNAL_DIR) return resolve(process.env.RITUAL_JOURNAL_DIR);
-  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return join(process.env.LOCALAPPDATA, 'ritual', 'journal');
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA)
+    return join(process.env.LOCALAPPDATA, 'ritual', 'journal');
   if (process.platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'ritual', 'journal');
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ritual', 'journal');
 }
@@ -98,10 +133,16 @@ export class RunJournal {
     const dir = join(resolve(root), key);
     try {
       mkdirSync(join(dir, 'files'), { recursive: true });
-      writeFileSync(join(dir, 'target.json'), `${JSON.stringify({ ...target, key, created: now.toISOString() }, null, 2)}\n`);
+      writeFileSync(
+        join(dir, 'target.json'),
+        `${JSON.stringify({ ...target, key, created: now.toISOString() }, null, 2)}\n`,
+      );
       writeFileSync(join(dir, 'owner.json'), `${JSON.stringify({ pid: process.pid, hostname: hostname() })}\n`);
     } catch (error) {
-      throw new BackendError(`Cannot create the MongoDB journal in ${dir}: ${(error as Error).message}. Choose a writable folder with journalDir or RITUAL_JOURNAL_DIR.`, { cause: error });
+      throw new BackendError(
+        `Cannot create the MongoDB journal in ${dir}: ${(error as Error).message}. Choose a writable folder with journalDir or RITUAL_JOURNAL_DIR.`,
+        { cause: error },
+      );
     }
     return new RunJournal(dir, key, 1);
   }
@@ -110,7 +151,9 @@ export class RunJournal {
   static open(dir: string): RunJournal {
     const journal = new RunJournal(resolve(dir), readTarget(dir).key, 1);
     const events = journal.readEvents();
-    journal.binaryOffset = existsSync(join(journal.dir, 'metrics.bin')) ? statSync(join(journal.dir, 'metrics.bin')).size : 0;
+    journal.binaryOffset = existsSync(join(journal.dir, 'metrics.bin'))
+      ? statSync(join(journal.dir, 'metrics.bin')).size
+      : 0;
     journal.nextSeq = (events.at(-1)?.seq ?? 0) + 1;
     return journal;
   }

@@ -94,7 +94,11 @@ export class MetricPlanner {
 }
 
 /** The updates for some slices; built when the run id is known (they run after the run document exists). */
-export function metricOperations(handles: MongoHandles, runId: RunId, slices: Slice[]): AnyBulkWriteOperation<Record<string, unknown>>[] {
+export function metricOperations(
+  handles: MongoHandles,
+  runId: RunId,
+  slices: Slice[],
+): AnyBulkWriteOperation<Record<string, unknown>>[] {
   return slices.map((slice) => toOperation(handles, runId, slice));
 }
 
@@ -126,7 +130,13 @@ export function mergeSlices(slices: Slice[]): Slice[] {
 
 /** A metrics document holding exactly the slice's points (the first slice of a document, or a repair). */
 export function documentFields(handles: MongoHandles, runId: RunId, slice: Slice): Record<string, unknown> {
-  return { run_id: runId, name: slice.name, ...(slice.part > 0 ? { part: slice.part } : {}), steps: slice.steps, ...pointFields(handles, slice) };
+  return {
+    run_id: runId,
+    name: slice.name,
+    ...(slice.part > 0 ? { part: slice.part } : {}),
+    steps: slice.steps,
+    ...pointFields(handles, slice),
+  };
 }
 
 function pointFields(handles: MongoHandles, slice: Slice): { values: unknown[]; timestamps: Date[] } {
@@ -137,16 +147,24 @@ function pointFields(handles: MongoHandles, slice: Slice): { values: unknown[]; 
   return { values, timestamps: slice.timestamps.map((ms) => new Date(ms)) };
 }
 
-function toOperation(handles: MongoHandles, runId: RunId, slice: Slice): AnyBulkWriteOperation<Record<string, unknown>> {
+function toOperation(
+  handles: MongoHandles,
+  runId: RunId,
+  slice: Slice,
+): AnyBulkWriteOperation<Record<string, unknown>> {
   const _id = handles.objectId(slice.idHex);
   if (slice.offset === 0) {
-    return { updateOne: { filter: { _id }, update: { $setOnInsert: documentFields(handles, runId, slice) }, upsert: true } };
+    return {
+      updateOne: { filter: { _id }, update: { $setOnInsert: documentFields(handles, runId, slice) }, upsert: true },
+    };
   }
   const { values, timestamps } = pointFields(handles, slice);
   return {
     updateOne: {
       filter: { _id, steps: { $size: slice.offset } },
-      update: { $push: { steps: { $each: slice.steps }, values: { $each: values }, timestamps: { $each: timestamps } } } as never,
+      update: {
+        $push: { steps: { $each: slice.steps }, values: { $each: values }, timestamps: { $each: timestamps } },
+      } as never,
     },
   };
 }

@@ -41,7 +41,9 @@ export async function repairSlices(
     const from = slice.part * maxPoints;
     const to = from + slice.end;
     if (all.steps.length < to) {
-      throw new BackendError(`The journal holds ${all.steps.length} points of ${slice.name}, fewer than the ${to} planned; it is damaged.`);
+      throw new BackendError(
+        `The journal holds ${all.steps.length} points of ${slice.name}, fewer than the ${to} planned; it is damaged.`,
+      );
     }
     const whole: Slice = {
       ...slice,

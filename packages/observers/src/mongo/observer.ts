@@ -20,7 +20,15 @@ import { connectMongo, DEFAULT_WRITE_CONCERN, ensureIndexes, type MongoHandles }
 import { loadMongoDriver } from './driver.js';
 import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
-import { parseMongoSpec, redactDeep, redactMongoUrl, resolveTarget, storeIdentity, type MongoTarget, type TargetOptions } from './target.js';
+import {
+  parseMongoSpec,
+  redactDeep,
+  redactMongoUrl,
+  resolveTarget,
+  storeIdentity,
+  type MongoTarget,
+  type TargetOptions,
+} from './target.js';
 import { mongoTimeoutRecorder } from './timeout-record.js';
 import { Uploader } from './uploader.js';
 
@@ -83,8 +91,15 @@ export class MongoObserver implements Observer {
   /** From the value of `-m`: a mongodb:// URL or Sacred's `[host:port:]db_name[.collection][!priority]`. */
   static fromSpec(spec: string, options: Omit<MongoObserverOptions, 'url'> = {}): MongoObserver {
     const target = parseMongoSpec(spec);
-    const collection = target.runsCollection !== 'runs' && !options.collectionPrefix ? { collection: target.runsCollection } : {};
-    return new MongoObserver({ ...collection, priority: target.priority ?? 30, ...options, url: target.url, dbName: options.dbName ?? target.dbName });
+    const collection =
+      target.runsCollection !== 'runs' && !options.collectionPrefix ? { collection: target.runsCollection } : {};
+    return new MongoObserver({
+      ...collection,
+      priority: target.priority ?? 30,
+      ...options,
+      url: target.url,
+      dbName: options.dbName ?? target.dbName,
+    });
   }
 
   /** Where this run's journal is (null before the run starts, or after a complete upload). */
@@ -98,20 +113,56 @@ export class MongoObserver implements Observer {
 
   async queued(event: QueuedEvent): Promise<RunId | void> {
     // Passwords in URLs (e.g. the raw `-m` value in meta.options) never reach the journal or the database.
-    const { experiment, command, host, config, meta } = redactDeep({ experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta });
-    return this.begin(event.queueTime, (sourceFiles) => ({ type: 'queued', queueTime: event.queueTime, experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }));
+    const { experiment, command, host, config, meta } = redactDeep({
+      experiment: event.experiment,
+      command: event.command,
+      host: event.host,
+      config: event.config,
+      meta: event.meta,
+    });
+    return this.begin(event.queueTime, (sourceFiles) => ({
+      type: 'queued',
+      queueTime: event.queueTime,
+      experiment,
+      command,
+      host,
+      config,
+      meta,
+      requestedId: event.runId,
+      sourceFiles,
+    }));
   }
 
   async started(event: StartedEvent): Promise<RunId | void> {
-    const { experiment, command, host, config, meta } = redactDeep({ experiment: event.experiment, command: event.command, host: event.host, config: event.config, meta: event.meta });
-    return this.begin(event.startTime, (sourceFiles) => ({ type: 'started', startTime: event.startTime, experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }));
+    const { experiment, command, host, config, meta } = redactDeep({
+      experiment: event.experiment,
+      command: event.command,
+      host: event.host,
+      config: event.config,
+      meta: event.meta,
+    });
+    return this.begin(event.startTime, (sourceFiles) => ({
+      type: 'started',
+      startTime: event.startTime,
+      experiment,
+      command,
+      host,
+      config,
+      meta,
+      requestedId: event.runId,
+      sourceFiles,
+    }));
   }
 
   private async begin(time: Date, build: (sourceFiles: string[]) => NewJournalEvent): Promise<RunId | void> {
     if (this.journal) throw new BackendError(`${this.name} already observes a run; create one observer per run.`);
     await loadMongoDriver(); // a missing driver refuses the run now, not in the background
     const { redactedUrl, dbName, runsCollection, metricsCollection } = this.target;
-    const journal = RunJournal.create(this.journalRoot, { redactedUrl, dbName, runsCollection, metricsCollection, limits: this.limits }, time);
+    const journal = RunJournal.create(
+      this.journalRoot,
+      { redactedUrl, dbName, runsCollection, metricsCollection, limits: this.limits },
+      time,
+    );
     this.journal = journal;
     const writer = new RunWriter(journal.key, this.target.runsCollection, journal, this.limits);
     this.writer = writer;
@@ -137,14 +188,20 @@ export class MongoObserver implements Observer {
     await this.uploader.drain(this.options.startTimeoutMS ?? 10_000, true);
     if (writer.runId !== null) return writer.runId;
     if (this.uploader.state === 'failed') {
-      throw new BackendError(`${this.name} could not store the run: ${(this.uploader.lastError as Error)?.message}`, { cause: this.uploader.lastError });
+      throw new BackendError(`${this.name} could not store the run: ${(this.uploader.lastError as Error)?.message}`, {
+        cause: this.uploader.lastError,
+      });
     }
-    this.log(`MongoDB at ${this.target.redactedUrl} is not reachable yet; the run goes on, journaled in ${journal.dir} (event ${first.seq}), and is uploaded when the database answers.`);
+    this.log(
+      `MongoDB at ${this.target.redactedUrl} is not reachable yet; the run goes on, journaled in ${journal.dir} (event ${first.seq}), and is uploaded when the database answers.`,
+    );
   }
 
   private async connect(): Promise<MongoHandles> {
     const handles = await connectMongo(this.target, {
-      ...(this.options.serverSelectionTimeoutMS ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS } : {}),
+      ...(this.options.serverSelectionTimeoutMS
+        ? { serverSelectionTimeoutMS: this.options.serverSelectionTimeoutMS }
+        : {}),
       writeConcern: this.options.writeConcern ?? DEFAULT_WRITE_CONCERN,
     });
     try {
@@ -158,7 +215,8 @@ export class MongoObserver implements Observer {
 
   /** Journal first, then hand the planned operation to the uploader. */
   private record(event: NewJournalEvent): JournalEvent {
-    if (!this.journal || !this.writer || !this.uploader) throw new BackendError(`${this.name} received a run event before started/queued.`);
+    if (!this.journal || !this.writer || !this.uploader)
+      throw new BackendError(`${this.name} received a run event before started/queued.`);
     const full = this.journal.append(event);
     this.uploader.push(full.seq, this.writer.plan(full));
     return full;
@@ -169,7 +227,8 @@ export class MongoObserver implements Observer {
     // Like Sacred, list each metric's document id in the run's info (Omniboard reads it from there).
     const listed = Array.isArray(event.info.metrics) ? (event.info.metrics as JsonValue[]) : [];
     for (const series of event.metrics) {
-      if (!listed.some((entry) => (entry as JsonObject | null)?.name === series.name)) listed.push({ name: series.name, id: this.writer.metricId(series.name) });
+      if (!listed.some((entry) => (entry as JsonObject | null)?.name === series.name))
+        listed.push({ name: series.name, id: this.writer.metricId(series.name) });
     }
     event.info.metrics = listed;
     // No copy needed: the journal packs the points and the planner slices them before this returns.
@@ -178,13 +237,25 @@ export class MongoObserver implements Observer {
 
   heartbeat(event: HeartbeatEvent): void {
     if (!this.writer) return;
-    this.record({ type: 'heartbeat', beatTime: event.beatTime, info: redactDeep(event.info), capturedOutDelta: redactMongoUrl(event.capturedOutDelta), result: event.result });
+    this.record({
+      type: 'heartbeat',
+      beatTime: event.beatTime,
+      info: redactDeep(event.info),
+      capturedOutDelta: redactMongoUrl(event.capturedOutDelta),
+      result: event.result,
+    });
   }
 
   artifactAdded(event: ArtifactEvent): void {
     if (!this.journal) return;
     const file = this.journal.copyIn(event.path);
-    this.record({ type: 'artifact', name: event.name, file, ...(event.contentType ? { contentType: event.contentType } : {}), ...(event.metadata ? { metadata: event.metadata } : {}) });
+    this.record({
+      type: 'artifact',
+      name: event.name,
+      file,
+      ...(event.contentType ? { contentType: event.contentType } : {}),
+      ...(event.metadata ? { metadata: event.metadata } : {}),
+    });
   }
 
   resourceAdded(event: ResourceEvent): void {
@@ -244,21 +315,31 @@ export class MongoObserver implements Observer {
     }
     journal.closeFile();
     const runText = writer.runId != null ? `run ${writer.runId}` : 'the run';
-    const what = complete ? `${runText} could not be checked complete in MongoDB (${problem})` : `${uploader.pending} event(s) of ${runText} did not reach MongoDB`;
+    const what = complete
+      ? `${runText} could not be checked complete in MongoDB (${problem})`
+      : `${uploader.pending} event(s) of ${runText} did not reach MongoDB`;
     this.log(
       `${what} at ${this.target.redactedUrl}; everything is kept in ${journal.dir}. Upload it when the database is back with: ritual sync ${JSON.stringify(this.journalRoot)} ${this.target.redactedUrl}`,
     );
   }
 
   /** null when the stored run equals the journal (after repairing it if needed), else why not. */
-  private async verifyStored(handles: MongoHandles | null, writer: RunWriter, deadline: number): Promise<string | null> {
+  private async verifyStored(
+    handles: MongoHandles | null,
+    writer: RunWriter,
+    deadline: number,
+  ): Promise<string | null> {
     if (!handles) return 'no connection';
     // A check costs two queries; a repair re-sends the journal, so it gets at least a few seconds.
     const budget = Math.max(deadline - Date.now(), 3 * (this.options.serverSelectionTimeoutMS ?? 2000));
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`no answer within ${budget} ms`), budget)));
+    const timeout = new Promise<string>(
+      (resolve) => (timer = setTimeout(() => resolve(`no answer within ${budget} ms`), budget)),
+    );
     try {
-      const check = writer.verify(handles).then((differences) => (differences.length === 0 ? null : differences.join('; ')));
+      const check = writer
+        .verify(handles)
+        .then((differences) => (differences.length === 0 ? null : differences.join('; ')));
       return await Promise.race([check, timeout]);
     } catch (error) {
       return (error as Error).message;

@@ -22,7 +22,11 @@ export interface WriterLimits {
   infoInlineChars: number;
 }
 
-export const DEFAULT_LIMITS: WriterLimits = { maxPointsPerMetricDocument: 150_000, capturedOutSegmentChars: 256 * 1024, infoInlineChars: 4 * 1024 * 1024 };
+export const DEFAULT_LIMITS: WriterLimits = {
+  maxPointsPerMetricDocument: 150_000,
+  capturedOutSegmentChars: 256 * 1024,
+  infoInlineChars: 4 * 1024 * 1024,
+};
 
 /**
  * One idempotent database step; running it twice leaves the same documents as
@@ -33,9 +37,19 @@ export type Operation = ((handles: MongoHandles) => Promise<void>) & { metrics?:
 
 /** Known content types for artifacts added without one (Sacred leaves them empty unless python-magic is installed). */
 const CONTENT_TYPES: Record<string, string> = {
-  '.json': 'application/json', '.txt': 'text/plain', '.csv': 'text/csv', '.html': 'text/html', '.png': 'image/png',
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.svg': 'image/svg+xml', '.pdf': 'application/pdf', '.bin': 'application/octet-stream',
-  '.yaml': 'application/yaml', '.yml': 'application/yaml', '.md': 'text/markdown',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.csv': 'text/csv',
+  '.html': 'text/html',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.pdf': 'application/pdf',
+  '.bin': 'application/octet-stream',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+  '.md': 'text/markdown',
 };
 
 /** The run's journal as the writer needs it: copied files, and every event again to repair what the server lost. */
@@ -72,7 +86,9 @@ export class RunWriter {
     private readonly journal: JournalSource,
     private readonly limits: WriterLimits = DEFAULT_LIMITS,
   ) {
-    this.metrics = new MetricPlanner(limits.maxPointsPerMetricDocument, (name, part) => this.objectIdHex(`metric|${name}|${part}`));
+    this.metrics = new MetricPlanner(limits.maxPointsPerMetricDocument, (name, part) =>
+      this.objectIdHex(`metric|${name}|${part}`),
+    );
     this.output = new CapturedOutput(limits.capturedOutSegmentChars);
   }
 
@@ -112,7 +128,13 @@ export class RunWriter {
           for (const source of sources) {
             // A source that vanished before it could be copied is listed without content rather than failing the run.
             if (source.copy === null) continue;
-            const id = await putDeduplicatedFile(handles, handles.objectId(source.newId), this.journal.filePath(source.copy), source.absolutePath, source.md5);
+            const id = await putDeduplicatedFile(
+              handles,
+              handles.objectId(source.newId),
+              this.journal.filePath(source.copy),
+              source.absolutePath,
+              source.md5,
+            );
             stored.push([source.relativePath, id]);
           }
           const experiment = {
@@ -127,13 +149,32 @@ export class RunWriter {
           const document =
             event.type === 'started'
               ? {
-                  experiment, format: MONGO_FORMAT, command: event.command, host: event.host, start_time: event.startTime,
-                  config: event.config, meta, status: 'RUNNING', resources: [], artifacts: [], captured_out: '', info: {}, heartbeat: null,
+                  experiment,
+                  format: MONGO_FORMAT,
+                  command: event.command,
+                  host: event.host,
+                  start_time: event.startTime,
+                  config: event.config,
+                  meta,
+                  status: 'RUNNING',
+                  resources: [],
+                  artifacts: [],
+                  captured_out: '',
+                  info: {},
+                  heartbeat: null,
                 }
-              : { experiment, command: event.command, host: event.host, config: event.config, meta: { ...meta, queue_time: event.queueTime }, status: 'QUEUED' };
-          this.runId = this.pinnedId !== null
-            ? await reinsertRun(handles, this.key, document, this.pinnedId)
-            : await claimRunId(handles, this.key, document, event.requestedId);
+              : {
+                  experiment,
+                  command: event.command,
+                  host: event.host,
+                  config: event.config,
+                  meta: { ...meta, queue_time: event.queueTime },
+                  status: 'QUEUED',
+                };
+          this.runId =
+            this.pinnedId !== null
+              ? await reinsertRun(handles, this.key, document, this.pinnedId)
+              : await claimRunId(handles, this.key, document, event.requestedId);
         };
       }
       case 'metrics': {
@@ -150,7 +191,10 @@ export class RunWriter {
         const infoJson = JSON.stringify(info);
         // An info dict too big for the run document moves whole to GridFS (`info://<runs>/<id>`, JSON);
         // the document keeps `info.metrics` (Omniboard reads it) and points at the file with `info_overflow`.
-        const infoFile = infoJson !== this.lastInfo && infoJson.length > this.limits.infoInlineChars ? this.objectIdHex(`info|${event.seq}`) : null;
+        const infoFile =
+          infoJson !== this.lastInfo && infoJson.length > this.limits.infoInlineChars
+            ? this.objectIdHex(`info|${event.seq}`)
+            : null;
         if (infoJson !== this.lastInfo) {
           set.info = infoFile ? { metrics: info.metrics ?? [] } : info;
           // back under the limit: the pointer goes (only then, so ordinary runs never carry the field)
@@ -164,12 +208,18 @@ export class RunWriter {
         this.lastResult = resultJson;
         const spills = event.capturedOutDelta === '' ? [] : this.output.append(event.capturedOutDelta);
         if (event.capturedOutDelta !== '') set.captured_out = this.output.inline;
-        const overflow = spills.length > 0 ? Array.from({ length: this.output.spilledCount }, (_, index) => this.objectIdHex(`out|${index}`)) : null;
+        const overflow =
+          spills.length > 0
+            ? Array.from({ length: this.output.spilledCount }, (_, index) => this.objectIdHex(`out|${index}`))
+            : null;
         const beat = async (handles: MongoHandles): Promise<void> => {
           const runId = this.requireId();
           if (infoFile) {
             const fileId = handles.objectId(infoFile);
-            await putFileWithId(handles, fileId, infoJson, { filename: `info://${this.runsCollection}/${runId}`, contentType: 'application/json' });
+            await putFileWithId(handles, fileId, infoJson, {
+              filename: `info://${this.runsCollection}/${runId}`,
+              contentType: 'application/json',
+            });
             set.info_overflow = fileId;
           }
           for (const spill of spills) {
@@ -178,7 +228,9 @@ export class RunWriter {
               contentType: 'text/plain; charset=utf-8',
             });
           }
-          const update = overflow ? { ...set, captured_out_overflow: overflow.map((hex) => handles.objectId(hex)) } : set;
+          const update = overflow
+            ? { ...set, captured_out_overflow: overflow.map((hex) => handles.objectId(hex)) }
+            : set;
           await this.updateRun(handles, {}, { $set: update });
         };
         return Object.assign(beat, { mergeable: true });
@@ -196,20 +248,38 @@ export class RunWriter {
             ...(contentType ? { contentType } : {}),
             ...(event.metadata ? { metadata: event.metadata } : {}),
           });
-          await this.updateRun(handles, { 'artifacts.file_id': { $ne: fileId } }, { $push: { artifacts: { name: event.name, file_id: fileId } } });
+          await this.updateRun(
+            handles,
+            { 'artifacts.file_id': { $ne: fileId } },
+            { $push: { artifacts: { name: event.name, file_id: fileId } } },
+          );
         };
       }
       case 'resource': {
         const idHex = this.objectIdHex(`resource|${event.path}|${event.md5}`);
         return async (handles) => {
           this.requireId();
-          const id = await putDeduplicatedFile(handles, handles.objectId(idHex), this.journal.filePath(event.file), event.path, event.md5);
-          await this.updateRun(handles, { resources: { $ne: [event.path, id] } }, { $push: { resources: [event.path, id] } });
+          const id = await putDeduplicatedFile(
+            handles,
+            handles.objectId(idHex),
+            this.journal.filePath(event.file),
+            event.path,
+            event.md5,
+          );
+          await this.updateRun(
+            handles,
+            { resources: { $ne: [event.path, id] } },
+            { $push: { resources: [event.path, id] } },
+          );
         };
       }
       case 'completed':
         this.finalStatus = 'COMPLETED';
-        return this.finish({ stop_time: event.stopTime, result: event.result === undefined ? null : event.result, status: 'COMPLETED' });
+        return this.finish({
+          stop_time: event.stopTime,
+          result: event.result === undefined ? null : event.result,
+          status: 'COMPLETED',
+        });
       case 'failed':
         this.finalStatus = 'FAILED';
         return this.finish({ stop_time: event.stopTime, status: 'FAILED', fail_trace: event.failTrace });
@@ -226,18 +296,28 @@ export class RunWriter {
    * none: either a retry of an applied batch, or a server that lost acknowledged writes.
    * Only what is stored tells them apart (repairSlices).
    */
-  async writeMetrics(handles: MongoHandles, slices: Slice[], newEntries: Array<{ name: string; id: string }>): Promise<void> {
+  async writeMetrics(
+    handles: MongoHandles,
+    slices: Slice[],
+    newEntries: Array<{ name: string; id: string }>,
+  ): Promise<void> {
     const runId = this.requireId();
     if (slices.length > 0) {
       const result = await handles.metrics.bulkWrite(metricOperations(handles, runId, slices), { ordered: true });
       if (result.matchedCount + result.upsertedCount < slices.length) {
-        await repairSlices(handles, runId, slices, this.limits.maxPointsPerMetricDocument, (name) => this.journalSeries(name));
+        await repairSlices(handles, runId, slices, this.limits.maxPointsPerMetricDocument, (name) =>
+          this.journalSeries(name),
+        );
       }
     }
     if (newEntries.length > 0) {
       // Sacred issue 859: a retry must not list a metric twice.
       const names = newEntries.map((entry) => entry.name);
-      await this.updateRun(handles, { 'info.metrics.name': { $nin: names } }, { $push: { 'info.metrics': { $each: newEntries } } });
+      await this.updateRun(
+        handles,
+        { 'info.metrics.name': { $nin: names } },
+        { $push: { 'info.metrics': { $each: newEntries } } },
+      );
     }
   }
 
@@ -264,18 +344,32 @@ export class RunWriter {
    * only if the document is there; a document that is gone (the server lost it) is
    * rebuilt from the journal under the same id, which also applies this update.
    */
-  private async updateRun(handles: MongoHandles, guard: Record<string, unknown>, update: Record<string, unknown>): Promise<void> {
+  private async updateRun(
+    handles: MongoHandles,
+    guard: Record<string, unknown>,
+    update: Record<string, unknown>,
+  ): Promise<void> {
     const runId = this.requireId();
     const result = await handles.runs.updateOne({ _id: runId, ...guard } as never, update as never);
     if (result.matchedCount > 0) return;
     if (await handles.runs.findOne({ _id: runId } as never, { projection: { _id: 1 } })) return;
-    if (this.pinnedId !== null) throw new BackendError(`Run document ${String(runId)} vanished again while it was rebuilt; run ritual sync when the database is stable.`);
+    if (this.pinnedId !== null)
+      throw new BackendError(
+        `Run document ${String(runId)} vanished again while it was rebuilt; run ritual sync when the database is stable.`,
+      );
     await this.rebuild(handles);
   }
 
   /** What the database must hold once every event planned so far is uploaded. */
   expected(): ExpectedRun {
-    return { runId: this.requireId(), key: this.key, status: this.finalStatus, heartbeat: this.lastBeat, points: this.metrics.totals(), artifacts: [...this.artifactIds] };
+    return {
+      runId: this.requireId(),
+      key: this.key,
+      status: this.finalStatus,
+      heartbeat: this.lastBeat,
+      points: this.metrics.totals(),
+      artifacts: [...this.artifactIds],
+    };
   }
 
   /**
@@ -324,14 +418,24 @@ export class RunWriter {
     // slice starting at 0 matches a shortened document without adding to it, so no non-match tells.
     const plans = rest.flatMap((operation) => (operation.metrics ? [operation.metrics] : []));
     const slices = mergeSlices(plans.flatMap((plan) => plan.slices));
-    await fresh.writeMetrics(handles, slices, plans.flatMap((plan) => plan.newEntries));
-    await repairSlices(handles, fresh.requireId(), slices, this.limits.maxPointsPerMetricDocument, (name) => this.journalSeries(name));
+    await fresh.writeMetrics(
+      handles,
+      slices,
+      plans.flatMap((plan) => plan.newEntries),
+    );
+    await repairSlices(handles, fresh.requireId(), slices, this.limits.maxPointsPerMetricDocument, (name) =>
+      this.journalSeries(name),
+    );
     for (const operation of rest) if (!operation.metrics) await operation(handles);
   }
 
   /** Several never-attempted flushes as one: slices that continue each other become one update. */
   async writeMergedMetrics(handles: MongoHandles, plans: PlannedMetrics[]): Promise<void> {
-    await this.writeMetrics(handles, mergeSlices(plans.flatMap((plan) => plan.slices)), plans.flatMap((plan) => plan.newEntries));
+    await this.writeMetrics(
+      handles,
+      mergeSlices(plans.flatMap((plan) => plan.slices)),
+      plans.flatMap((plan) => plan.newEntries),
+    );
   }
 
   private finish(set: Record<string, unknown>): Operation {
@@ -340,7 +444,12 @@ export class RunWriter {
 }
 
 /** The run document again under the id it had, after the server lost it (the metrics point at that id). */
-async function reinsertRun(handles: MongoHandles, key: string, document: Record<string, unknown>, id: RunId): Promise<RunId> {
+async function reinsertRun(
+  handles: MongoHandles,
+  key: string,
+  document: Record<string, unknown>,
+  id: RunId,
+): Promise<RunId> {
   const mine = await handles.runs.findOne({ 'meta.run_key': key }, { projection: { _id: 1 } });
   if (mine) return mine._id as unknown as RunId;
   try {
@@ -348,7 +457,10 @@ async function reinsertRun(handles: MongoHandles, key: string, document: Record<
     return id;
   } catch (error) {
     if ((error as { code?: number }).code === 11000) {
-      throw new BackendError(`The database lost run ${String(id)} and another run has taken its id since; its journal is kept, move that run or upload this one with ritual sync to another database.`, { cause: error });
+      throw new BackendError(
+        `The database lost run ${String(id)} and another run has taken its id since; its journal is kept, move that run or upload this one with ritual sync to another database.`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -360,7 +472,12 @@ async function reinsertRun(handles: MongoHandles, key: string, document: Record<
  * ignored when looking for the highest, so they cannot break later runs.
  * A run document already holding this journal key is ours from an earlier attempt.
  */
-async function claimRunId(handles: MongoHandles, key: string, document: Record<string, unknown>, requested: RunId | null): Promise<RunId> {
+async function claimRunId(
+  handles: MongoHandles,
+  key: string,
+  document: Record<string, unknown>,
+  requested: RunId | null,
+): Promise<RunId> {
   const mine = await handles.runs.findOne({ 'meta.run_key': key }, { projection: { _id: 1 } });
   if (mine) return mine._id as unknown as RunId;
   if (requested !== null) {
@@ -369,7 +486,10 @@ async function claimRunId(handles: MongoHandles, key: string, document: Record<s
       return requested;
     } catch (error) {
       if ((error as { code?: number }).code === 11000) {
-        throw new BackendError(`Run id ${JSON.stringify(requested)} is already taken in MongoDB collection ${handles.runs.collectionName}; choose another --id or let MongoDB number the run.`, { cause: error });
+        throw new BackendError(
+          `Run id ${JSON.stringify(requested)} is already taken in MongoDB collection ${handles.runs.collectionName}; choose another --id or let MongoDB number the run.`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -379,7 +499,11 @@ async function claimRunId(handles: MongoHandles, key: string, document: Record<s
     // Re-read the highest id at first and now and then; in between, a lost race means
     // the winner took our id, so the next one is the best guess (half the round trips).
     if (id === null || attempt % 4 === 0) {
-      const top = await handles.runs.find({ _id: { $type: 'number' } } as never, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
+      const top = await handles.runs
+        .find({ _id: { $type: 'number' } } as never, { projection: { _id: 1 } })
+        .sort({ _id: -1 })
+        .limit(1)
+        .next();
       id = Math.max(id ?? 0, top ? Math.floor(Number(top._id)) + 1 : 1);
     }
     try {
@@ -392,5 +516,7 @@ async function claimRunId(handles: MongoHandles, key: string, document: Record<s
       await sleep(randomInt(0, 5 + attempt));
     }
   }
-  throw new BackendError(`Could not claim a run id in ${handles.runs.collectionName} after 1000 attempts (too many concurrent runs); try again.`);
+  throw new BackendError(
+    `Could not claim a run id in ${handles.runs.collectionName} after 1000 attempts (too many concurrent runs); try again.`,
+  );
 }

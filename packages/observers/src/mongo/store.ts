@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
-import { BackendError, RunNotFoundError, UsageError, type JsonObject, type MetricSeries, type RunId } from '@ritual/core';
+import {
+  BackendError,
+  RunNotFoundError,
+  UsageError,
+  type JsonObject,
+  type MetricSeries,
+  type RunId,
+} from '@ritual/core';
 import type { ObjectId } from 'mongodb';
 import { toStoredRun } from '../sacred-run-document.js';
 import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
@@ -18,19 +25,28 @@ type RunDocument = Record<string, unknown> & { _id: RunId };
 export class MongoRunStore implements RunStore {
   readonly location: string;
 
-  private constructor(private readonly handles: MongoHandles, location: string) {
+  private constructor(
+    private readonly handles: MongoHandles,
+    location: string,
+  ) {
     this.location = location;
   }
 
   /** Connects (waiting at most `serverSelectionTimeoutMS`, default 5 s) to `mongodb://host/db`; the database defaults to `sacred`. */
-  static async open(url: string, options: Omit<TargetOptions, 'url'> & { serverSelectionTimeoutMS?: number } = {}): Promise<MongoRunStore> {
+  static async open(
+    url: string,
+    options: Omit<TargetOptions, 'url'> & { serverSelectionTimeoutMS?: number } = {},
+  ): Promise<MongoRunStore> {
     const target = resolveTarget({ ...options, url });
     let handles: MongoHandles;
     try {
       handles = await connectMongo(target, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      throw new BackendError(`Cannot reach MongoDB at ${target.redactedUrl}: ${(error as Error).message}. Check that the server runs and the URL is right.`, { cause: error });
+      throw new BackendError(
+        `Cannot reach MongoDB at ${target.redactedUrl}: ${(error as Error).message}. Check that the server runs and the URL is right.`,
+        { cause: error },
+      );
     }
     // Readers with a read-only account cannot create indexes; queries still work without them.
     await ensureIndexes(handles).catch(() => {});
@@ -63,7 +79,8 @@ export class MongoRunStore implements RunStore {
     const earlier: string[] = [];
     for (const fileId of overflow) earlier.push(await readFileText(this.handles, fileId));
     run.captured_out = earlier.join('') + String(document.captured_out ?? '');
-    if (document.info_overflow) run.info = JSON.parse(await readFileText(this.handles, document.info_overflow as ObjectId)) as JsonObject;
+    if (document.info_overflow)
+      run.info = JSON.parse(await readFileText(this.handles, document.info_overflow as ObjectId)) as JsonObject;
     return run;
   }
 
@@ -72,9 +89,16 @@ export class MongoRunStore implements RunStore {
     const query: Record<string, unknown> = { run_id: run._id };
     if (name !== undefined) query.name = name;
     const documents = await this.handles.metrics.find(query as never).toArray();
-    const listed = ((run.info as { metrics?: Array<{ name: string }> } | undefined)?.metrics ?? []).map((entry) => entry.name);
+    const listed = ((run.info as { metrics?: Array<{ name: string }> } | undefined)?.metrics ?? []).map(
+      (entry) => entry.name,
+    );
     const order = (metric: string): number => (listed.includes(metric) ? listed.indexOf(metric) : listed.length);
-    documents.sort((a, b) => order(String(a.name)) - order(String(b.name)) || String(a.name).localeCompare(String(b.name)) || Number(a.part ?? 0) - Number(b.part ?? 0));
+    documents.sort(
+      (a, b) =>
+        order(String(a.name)) - order(String(b.name)) ||
+        String(a.name).localeCompare(String(b.name)) ||
+        Number(a.part ?? 0) - Number(b.part ?? 0),
+    );
     const merged = new Map<string, MetricSeries>();
     for (const document of documents) {
       const metric = String(document.name);
@@ -105,7 +129,10 @@ export class MongoRunStore implements RunStore {
    */
   async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
     const run = await this.document(id);
-    const cursor = this.handles.metrics.find({ run_id: run._id, name } as never).sort({ part: 1 }).batchSize(1);
+    const cursor = this.handles.metrics
+      .find({ run_id: run._id, name } as never)
+      .sort({ part: 1 })
+      .batchSize(1);
     try {
       for await (const document of cursor) yield toSeries(name, document);
     } finally {
@@ -113,11 +140,19 @@ export class MongoRunStore implements RunStore {
     }
   }
 
-  private async artifactFiles(id: RunId): Promise<Array<{ name: string; fileId: ObjectId; file: Record<string, unknown> | null }>> {
+  private async artifactFiles(
+    id: RunId,
+  ): Promise<Array<{ name: string; fileId: ObjectId; file: Record<string, unknown> | null }>> {
     const run = await this.document(id);
     const listed = (run.artifacts as Array<{ name: string; file_id: ObjectId }> | undefined) ?? [];
-    const files = await this.handles.files.find({ _id: { $in: listed.map((entry) => entry.file_id) } } as never).toArray();
-    return listed.map((entry) => ({ name: entry.name, fileId: entry.file_id, file: files.find((file) => String(file._id) === String(entry.file_id)) ?? null }));
+    const files = await this.handles.files
+      .find({ _id: { $in: listed.map((entry) => entry.file_id) } } as never)
+      .toArray();
+    return listed.map((entry) => ({
+      name: entry.name,
+      fileId: entry.file_id,
+      file: files.find((file) => String(file._id) === String(entry.file_id)) ?? null,
+    }));
   }
 
   async artifacts(id: RunId): Promise<ArtifactEntry[]> {
@@ -133,25 +168,33 @@ export class MongoRunStore implements RunStore {
     // The last one wins when a name was added twice, as a later add_artifact overwrites in Sacred's file store.
     const entry = entries.filter((candidate) => candidate.name === name).at(-1);
     if (!entry) {
-      throw new UsageError(`Run ${JSON.stringify(id)} in ${this.location} has no artifact ${JSON.stringify(name)}; it has: ${entries.map((e) => e.name).join(', ') || 'none'}.`);
+      throw new UsageError(
+        `Run ${JSON.stringify(id)} in ${this.location} has no artifact ${JSON.stringify(name)}; it has: ${entries.map((e) => e.name).join(', ') || 'none'}.`,
+      );
     }
     return this.handles.bucket.openDownloadStream(entry.fileId);
   }
 
   async markFailed(id: RunId, failTrace: string[]): Promise<void> {
     const document = await this.document(id);
-    const last = (document as unknown as { heartbeat?: Date | null; start_time?: Date | null });
-    await this.handles.runs.updateOne({ _id: document._id } as never, {
-      $set: { status: 'FAILED', stop_time: last.heartbeat ?? last.start_time ?? null, fail_trace: failTrace },
-    } as never);
+    const last = document as unknown as { heartbeat?: Date | null; start_time?: Date | null };
+    await this.handles.runs.updateOne(
+      { _id: document._id } as never,
+      {
+        $set: { status: 'FAILED', stop_time: last.heartbeat ?? last.start_time ?? null, fail_trace: failTrace },
+      } as never,
+    );
   }
 
   async openStoredFile(storedCopy: string): Promise<Readable> {
     const { ObjectId } = await import('mongodb');
     const id = ObjectId.isValid(storedCopy) ? new ObjectId(storedCopy) : null;
-    const file = id === null ? null : await this.handles.files.findOne({ _id: id } as never, { projection: { _id: 1 } });
+    const file =
+      id === null ? null : await this.handles.files.findOne({ _id: id } as never, { projection: { _id: 1 } });
     if (id === null || !file) {
-      throw new BackendError(`The stored copy ${storedCopy} is missing from GridFS in ${this.location}.`, { code: STORED_FILE_MISSING });
+      throw new BackendError(`The stored copy ${storedCopy} is missing from GridFS in ${this.location}.`, {
+        code: STORED_FILE_MISSING,
+      });
     }
     return this.handles.bucket.openDownloadStream(id);
   }

@@ -28,7 +28,10 @@ export interface StoredRunDifference {
 }
 
 /** What differs from the expectation; empty when the stored run is complete. */
-export async function storedRunDifferences(handles: MongoHandles, expected: ExpectedRun): Promise<StoredRunDifference[]> {
+export async function storedRunDifferences(
+  handles: MongoHandles,
+  expected: ExpectedRun,
+): Promise<StoredRunDifference[]> {
   const projection = { captured_out: 0, config: 0, experiment: 0, host: 0 };
   const run = await handles.runs.findOne({ _id: expected.runId } as never, { projection });
   if (!run) return [{ message: `run document ${String(expected.runId)} is missing` }];
@@ -62,7 +65,8 @@ export async function storedRunDifferences(handles: MongoHandles, expected: Expe
     for (const doc of sizes) points.set(String(doc.name), (points.get(String(doc.name)) ?? 0) + Number(doc.n));
     for (const [name, count] of expected.points) {
       const held = points.get(name) ?? 0;
-      if (held !== count) differences.push({ metric: name, message: `metric ${name} holds ${held} of ${count} points` });
+      if (held !== count)
+        differences.push({ metric: name, message: `metric ${name} holds ${held} of ${count} points` });
     }
   }
   return differences;

@@ -18,7 +18,11 @@ export interface SyncOutput {
  * journal root (default: the MongoObserver's default) or one run's journal;
  * URL overrides the recorded one (needed when it had a password).
  */
-export async function runSync(journalDir: string | undefined, url: string | undefined, out: SyncOutput = process.stdout): Promise<SyncReport> {
+export async function runSync(
+  journalDir: string | undefined,
+  url: string | undefined,
+  out: SyncOutput = process.stdout,
+): Promise<SyncReport> {
   const root = journalDir ?? defaultJournalRoot();
   const report: SyncReport = { uploaded: [], skipped: [], failed: [] };
   const dirs = listJournals(root);
@@ -36,7 +40,9 @@ export async function runSync(journalDir: string | undefined, url: string | unde
     try {
       const result = await replayJournal(dir, url ? { url } : {});
       report.uploaded.push(result);
-      out.write(`Uploaded run ${result.runId} (${result.uploaded} of ${result.events} events were missing) from ${dir}.\n`);
+      out.write(
+        `Uploaded run ${result.runId} (${result.uploaded} of ${result.events} events were missing) from ${dir}.\n`,
+      );
     } catch (error) {
       report.failed.push({ dir, error: error as Error });
       out.write(`Could not upload ${dir}: ${(error as Error).message}\n`);

@@ -27,7 +27,8 @@ export interface TargetOptions {
 
 const URL_SCHEME = /^mongodb(\+srv)?:\/\//i;
 /** Sacred's RUN_DB_PATTERN for `-m`: `[host:port:]db_name[.collection][!priority]`. */
-const SACRED_SPEC = /^(?:(?<host>[^:]+):(?<port>\d+):)?(?<db>[_A-Za-z][0-9A-Za-z_-]*)(?:\.(?<collection>[_A-Za-z][0-9A-Za-z_-]*))?(?:!(?<priority>-?\d+))?$/;
+const SACRED_SPEC =
+  /^(?:(?<host>[^:]+):(?<port>\d+):)?(?<db>[_A-Za-z][0-9A-Za-z_-]*)(?:\.(?<collection>[_A-Za-z][0-9A-Za-z_-]*))?(?:!(?<priority>-?\d+))?$/;
 const NAME = /^[_A-Za-z][0-9A-Za-z_-]*$/;
 
 /** Replace the password of a MongoDB URL (every host form, also unparseable ones) by `***`; also inside longer text. */
@@ -75,14 +76,23 @@ export function storeIdentity(target: MongoTarget): string {
 
 export function resolveTarget(options: TargetOptions): MongoTarget {
   if (!URL_SCHEME.test(options.url)) {
-    throw new UsageError(`MongoDB URL ${JSON.stringify(redactMongoUrl(options.url))} must start with mongodb:// or mongodb+srv://.`);
+    throw new UsageError(
+      `MongoDB URL ${JSON.stringify(redactMongoUrl(options.url))} must start with mongodb:// or mongodb+srv://.`,
+    );
   }
   if (options.collection && options.collectionPrefix) {
-    throw new UsageError('Give either collection or collectionPrefix to MongoObserver, not both (Sacred refuses both too).');
+    throw new UsageError(
+      'Give either collection or collectionPrefix to MongoObserver, not both (Sacred refuses both too).',
+    );
   }
-  for (const [label, value] of [['collection', options.collection], ['collectionPrefix', options.collectionPrefix]] as const) {
+  for (const [label, value] of [
+    ['collection', options.collection],
+    ['collectionPrefix', options.collectionPrefix],
+  ] as const) {
     if (value !== undefined && value !== '' && !NAME.test(value)) {
-      throw new UsageError(`MongoObserver ${label} ${JSON.stringify(value)} is not a valid collection name: use letters, digits, _ and -.`);
+      throw new UsageError(
+        `MongoObserver ${label} ${JSON.stringify(value)} is not a valid collection name: use letters, digits, _ and -.`,
+      );
     }
   }
   const prefix = options.collectionPrefix ? `${options.collectionPrefix}_` : '';

@@ -30,7 +30,11 @@ export async function recordMongoTimeout(args: MongoTimeoutArgs, end: ForcedEnd)
   journal.closeFile();
   try {
     // One attempt: the watchdog's budget is short, and the journal already holds the end for ritual sync.
-    const result = await replayJournal(args.journalDir, { url: args.url, serverSelectionTimeoutMS: args.serverSelectionTimeoutMS, attempts: 1 });
+    const result = await replayJournal(args.journalDir, {
+      url: args.url,
+      serverSelectionTimeoutMS: args.serverSelectionTimeoutMS,
+      attempts: 1,
+    });
     return `${end.status} of run ${String(result.runId)} recorded in MongoDB at ${args.redactedUrl}.`;
   } catch (error) {
     return `${end.status} recorded in the journal ${args.journalDir}, not yet in MongoDB (${(error as Error).message}); upload it with: ritual sync ${JSON.stringify(args.journalDir)} ${args.redactedUrl}`;

@@ -55,10 +55,12 @@ export class Uploader {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.queue.push({ seq, operation, attempted: false });
     // Start on a later tick: the caller (a training loop's flush) returns at once.
-    this.loop ??= sleep(0).then(() => this.run()).finally(() => {
-      this.loop = null;
-      this.notify();
-    });
+    this.loop ??= sleep(0)
+      .then(() => this.run())
+      .finally(() => {
+        this.loop = null;
+        this.notify();
+      });
   }
 
   get pending(): number {
@@ -132,7 +134,10 @@ export class Uploader {
         if (group.length > 1 && this.options.mergeMetrics) {
           // A backlog (the database is slower than the training, or was away): its metric
           // flushes go as one write, then the beats in order; moving points earlier is harmless.
-          await this.options.mergeMetrics(this.handles, group.flatMap((entry) => (entry.operation.metrics ? [entry.operation.metrics] : [])));
+          await this.options.mergeMetrics(
+            this.handles,
+            group.flatMap((entry) => (entry.operation.metrics ? [entry.operation.metrics] : [])),
+          );
           for (const entry of group) if (!entry.operation.metrics) await entry.operation(this.handles);
         } else {
           await last.operation(this.handles);
@@ -141,7 +146,8 @@ export class Uploader {
         this.acked = last.seq;
         this.options.acknowledge(last.seq);
         refusals = 0;
-        if (this.state === 'offline') this.options.log(`MongoDB is reachable again; uploading the events kept in ${this.options.describe}.`);
+        if (this.state === 'offline')
+          this.options.log(`MongoDB is reachable again; uploading the events kept in ${this.options.describe}.`);
         this.state = 'online';
         this.notify();
       } catch (error) {
@@ -149,12 +155,16 @@ export class Uploader {
         this.lastError = error;
         if (isTransientMongoError(error)) {
           if (this.state !== 'offline') {
-            this.options.log(`MongoDB unreachable (${(error as Error).message}); the run goes on and its events are kept in ${this.options.describe} until it is back.`);
+            this.options.log(
+              `MongoDB unreachable (${(error as Error).message}); the run goes on and its events are kept in ${this.options.describe} until it is back.`,
+            );
           }
           this.state = 'offline';
         } else if (++refusals > 2) {
           this.state = 'failed';
-          this.options.log(`MongoDB refused an update (${(error as Error).name}: ${(error as Error).message}); no more updates are sent, everything stays in ${this.options.describe}.`);
+          this.options.log(
+            `MongoDB refused an update (${(error as Error).name}: ${(error as Error).message}); no more updates are sent, everything stays in ${this.options.describe}.`,
+          );
           this.notify();
           return;
         }

@@ -45,7 +45,8 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?Z?$/;
 export function compileWhere(expression: string): RunFilter {
   const trimmed = expression.trim();
   if (trimmed.startsWith('{')) return parseJsonFilter(expression);
-  if (trimmed === '') throw new WhereSyntaxError(expression, 0, 'the expression is empty; write a condition such as status = COMPLETED.');
+  if (trimmed === '')
+    throw new WhereSyntaxError(expression, 0, 'the expression is empty; write a condition such as status = COMPLETED.');
   return new WhereParser(expression).parse();
 }
 
@@ -58,7 +59,11 @@ function parseJsonFilter(expression: string): RunFilter {
     // V8 names the position for most faults; for an unexpected token, point at its first occurrence.
     const at = /position (\d+)/.exec(message);
     const token = /Unexpected token '(.)'/.exec(message);
-    const position = at ? Number(at[1]) : token ? Math.max(0, expression.indexOf(token[1] as string, expression.indexOf('{') + 1)) : expression.length;
+    const position = at
+      ? Number(at[1])
+      : token
+        ? Math.max(0, expression.indexOf(token[1] as string, expression.indexOf('{') + 1))
+        : expression.length;
     throw new WhereSyntaxError(expression, Math.min(position, expression.length), `not valid JSON (${message}).`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -79,7 +84,10 @@ class WhereParser {
     const filter = this.parseOr();
     const next = this.peek();
     if (next.kind !== 'end') {
-      const hint = next.kind === 'punct' && next.text === ')' ? 'this ")" has no matching "(".' : `unexpected ${describe(next)}; join conditions with "and" / "or".`;
+      const hint =
+        next.kind === 'punct' && next.text === ')'
+          ? 'this ")" has no matching "(".'
+          : `unexpected ${describe(next)}; join conditions with "and" / "or".`;
       this.fail(next, hint);
     }
     return filter;
@@ -91,7 +99,9 @@ class WhereParser {
       this.index += 1;
       parts.push(this.parseAnd());
     }
-    return parts.length === 1 ? (parts[0] as RunFilter) : { $or: parts.flatMap((p) => (isOnly(p, '$or') ? (p.$or as JsonValue[]) : [p])) };
+    return parts.length === 1
+      ? (parts[0] as RunFilter)
+      : { $or: parts.flatMap((p) => (isOnly(p, '$or') ? (p.$or as JsonValue[]) : [p])) };
   }
 
   private parseAnd(): RunFilter {
@@ -117,7 +127,8 @@ class WhereParser {
       this.index += 1;
       const inner = this.parseOr();
       const close = this.peek();
-      if (!(close.kind === 'punct' && close.text === ')')) this.fail(close, `expected ")" to close the "(" at position ${token.pos + 1}, found ${describe(close)}.`);
+      if (!(close.kind === 'punct' && close.text === ')'))
+        this.fail(close, `expected ")" to close the "(" at position ${token.pos + 1}, found ${describe(close)}.`);
       this.index += 1;
       return inner;
     }
@@ -144,12 +155,16 @@ class WhereParser {
       if (this.isKeyword(after, 'exists')) return { [field]: { $exists: false } };
       this.fail(after, `expected "in [..]" or "exists" after "${fieldToken.text} not".`);
     }
-    return this.fail(token, `expected an operator (= != < <= > >= in exists) after "${fieldToken.text}", found ${describe(token)}.`);
+    return this.fail(
+      token,
+      `expected an operator (= != < <= > >= in exists) after "${fieldToken.text}", found ${describe(token)}.`,
+    );
   }
 
   private parseList(field: string, after: Token): JsonValue[] {
     const open = this.next();
-    if (!(open.kind === 'punct' && open.text === '[')) this.fail(open, `expected "[" after "${after.text}", e.g. status ${after.text} [COMPLETED, FAILED].`);
+    if (!(open.kind === 'punct' && open.text === '['))
+      this.fail(open, `expected "[" after "${after.text}", e.g. status ${after.text} [COMPLETED, FAILED].`);
     const values: JsonValue[] = [];
     if (this.isPunct(this.peek(), ']')) {
       this.index += 1;
@@ -169,7 +184,10 @@ class WhereParser {
     this.index += 1;
     if (token.kind === 'string') return timeValue(field, token.text);
     if (token.kind === 'word' && !KEYWORDS.has(token.text.toLowerCase())) return literal(field, token.text);
-    return this.fail(token, `expected a value after "${after.text}" (a number, true/false/null, a quoted string or a word), found ${describe(token)}.`);
+    return this.fail(
+      token,
+      `expected a value after "${after.text}" (a number, true/false/null, a quoted string or a word), found ${describe(token)}.`,
+    );
   }
 
   private fieldName(token: Token): string {
@@ -177,11 +195,16 @@ class WhereParser {
       return this.fail(token, `expected a field such as config.lr, status or result, found ${describe(token)}.`);
     }
     const name = token.text;
-    if (token.kind === 'word' && (KEYWORDS.has(name.toLowerCase()) || NUMBER.test(name) || ['true', 'false', 'null'].includes(name))) {
+    if (
+      token.kind === 'word' &&
+      (KEYWORDS.has(name.toLowerCase()) || NUMBER.test(name) || ['true', 'false', 'null'].includes(name))
+    ) {
       this.fail(token, `expected a field such as config.lr, status or result, found ${describe(token)}.`);
     }
-    if (name.startsWith('$')) this.fail(token, 'field names cannot start with "$"; write operators with the readable syntax or pass raw JSON.');
-    if (name.split('.').some((part) => part === '')) this.fail(token, `"${name}" is not a field path: a dot needs a name on both sides.`);
+    if (name.startsWith('$'))
+      this.fail(token, 'field names cannot start with "$"; write operators with the readable syntax or pass raw JSON.');
+    if (name.split('.').some((part) => part === ''))
+      this.fail(token, `"${name}" is not a field path: a dot needs a name on both sides.`);
     return FIELD_ALIASES[name] ?? name;
   }
 
@@ -262,7 +285,11 @@ function combineAnd(parts: RunFilter[]): RunFilter {
       const existing = merged[key];
       if (existing === undefined) {
         merged[key] = value;
-      } else if (isOperatorObject(existing) && isOperatorObject(value) && Object.keys(value).every((op) => !(op in existing))) {
+      } else if (
+        isOperatorObject(existing) &&
+        isOperatorObject(value) &&
+        Object.keys(value).every((op) => !(op in existing))
+      ) {
         merged[key] = { ...existing, ...value };
       } else {
         return { $and: flat };
