@@ -137,7 +137,8 @@ test("ritual's run folder has the structure of Sacred 0.8.7's FileStorageObserve
   const sacredBase = join(base, 'sacred');
   await (await import('node:fs/promises')).mkdir(sacredBase);
   await copyFile(join(HERE, 'sacred_experiment.py'), join(sacredBase, 'sacred_experiment.py'));
-  await run(env.python, ['sacred_experiment.py', 'with', 'lr=0.02', '-c', 'hello'], {
+  // --capture=sys: Sacred's default fd capture (a tee child) can lose the last line when the machine is busy.
+  await run(env.python, ['sacred_experiment.py', 'with', 'lr=0.02', '-c', 'hello', '--capture=sys'], {
     cwd: sacredBase,
     env: { ...process.env, RUNS_DIR: join(sacredBase, 'runs'), ARTIFACT_FILE: artifact },
   });
