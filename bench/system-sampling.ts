@@ -1,43 +1,93 @@
 /**
- * Cost of system metrics (issue 16), two figures measured in one run:
- * - CPU time of this process per sample of every default probe (process,
- *   machine CPU/memory/disk/network through systeminformation, nvidia-smi
- *   where present), after priming, with the one-off load of systeminformation
- *   reported apart;
+ * Cost of system metrics (issue 16), measured in one run:
+ * - CPU time of this process per sample, probe by probe, after priming, in a
+ *   bare process and again while holding a touched heap the size of a
+ *   training's (tfjs's wasm memory): a probe that starts child processes pays
+ *   for copying this process's page tables at every fork, so its cost grows
+ *   with the heap, and the bare figure hides it. The one-off load of
+ *   systeminformation is reported apart;
  * - the MNIST training overhead (training-overhead.ts: ritual run vs bare
  *   training, same seed, alternating pairs) with a sample every second.
  *   Target: <= 1.02x.
  *
- *   node --conditions=@ritual/source --import tsx bench/system-sampling.ts [samples] [pairs]
+ *   node --conditions=@ritual/source --import tsx bench/system-sampling.ts [samples] [pairs] [ballastMb]
  */
 import { pathToFileURL } from 'node:url';
 import { defaultSystemProbes } from '../packages/core/src/system-metrics/system-sampler.js';
 import { systeminformation } from '../packages/core/src/system-metrics/systeminformation-module.js';
 import type { SystemProbe } from '../packages/core/src/system-metrics/system-probe.js';
-import type { BenchResult } from './report.js';
+import type { BenchResult, Figure } from './report.js';
 import { median } from './statistics.js';
 import { formatTrainingBench, runTrainingBench } from './training-overhead.js';
+
+/** Medians of one probe's samples. */
+export interface ProbeCost {
+  probe: string;
+  cpuMs: number;
+  wallMs: number;
+}
 
 export interface SamplingCost {
   /** One-off: importing systeminformation (first sample of a run that lasts past the priming delay). */
   loadCpuMs: number;
   loadWallMs: number;
-  /** Per sample of every probe that works here, medians over `samples`. */
+  /** Per probe that works here, bare process. */
+  probes: ProbeCost[];
+  /** The same, while this process holds `ballastMb` of touched memory. */
+  probesWithBallast: ProbeCost[];
+  ballastMb: number;
+  /** Sums of the probes' medians: one sample of every probe. */
   sampleCpuMs: number;
   sampleWallMs: number;
+  sampleCpuMsWithBallast: number;
   /** Probes that failed here (dropped by the sampler too). */
   skipped: string[];
   samples: number;
 }
+
+/**
+ * More than systeminformation's own 0.5 s window for disk and network rates:
+ * within it, it answers from a cache without reading anything, which once
+ * made those probes look free (the first version of this bench sampled every 0.2 s).
+ */
+const GAP_MS = 600;
 
 const cpuMs = (since: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1000;
 };
 
-export async function measureSamplingCost(samples = 50, gapMs = 200): Promise<SamplingCost> {
-  let cpu = process.cpuUsage();
-  let t0 = performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Each probe alone, `samples` times, rounds interleaved so that load drifting on the machine hits every probe alike. */
+async function measureProbes(probes: readonly SystemProbe[], samples: number): Promise<ProbeCost[]> {
+  const cpu = probes.map((): number[] => []);
+  const wall = probes.map((): number[] => []);
+  for (let i = 0; i < samples; i++) {
+    await sleep(GAP_MS);
+    for (const [p, probe] of probes.entries()) {
+      const since = process.cpuUsage();
+      const t0 = performance.now();
+      await probe.sample();
+      cpu[p]!.push(cpuMs(since));
+      wall[p]!.push(performance.now() - t0);
+    }
+  }
+  return probes.map((probe, p) => ({ probe: probe.name, cpuMs: median(cpu[p]!), wallMs: median(wall[p]!) }));
+}
+
+/** Touched memory, as a training's tensors and wasm heap are: every page is mapped, and a fork copies its table entry. */
+function ballast(megabytes: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let left = megabytes; left > 0; left -= 64) chunks.push(new Uint8Array(Math.min(64, left) * 1024 * 1024).fill(1));
+  return chunks;
+}
+
+const sum = (costs: readonly ProbeCost[], key: 'cpuMs' | 'wallMs') => costs.reduce((total, cost) => total + cost[key], 0);
+
+export async function measureSamplingCost(samples = 20, ballastMb = 512): Promise<SamplingCost> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
   await systeminformation();
   const loadCpuMs = cpuMs(cpu);
   const loadWallMs = performance.now() - t0;
@@ -52,34 +102,65 @@ export async function measureSamplingCost(samples = 50, gapMs = 200): Promise<Sa
       skipped.push(probe.name);
     }
   }
-  const cpuPerSample: number[] = [];
-  const wallPerSample: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    // Rates (CPU, disk, network) need time between two readings, as between two ticks.
-    await new Promise((resolve) => setTimeout(resolve, gapMs));
-    cpu = process.cpuUsage();
-    t0 = performance.now();
-    await Promise.all(working.map((probe) => probe.sample()));
-    cpuPerSample.push(cpuMs(cpu));
-    wallPerSample.push(performance.now() - t0);
-  }
-  return { loadCpuMs, loadWallMs, sampleCpuMs: median(cpuPerSample), sampleWallMs: median(wallPerSample), skipped, samples };
+  const probes = await measureProbes(working, samples);
+  const held = ballast(ballastMb);
+  const probesWithBallast = await measureProbes(working, samples);
+  held.length = 0;
+  return {
+    loadCpuMs,
+    loadWallMs,
+    probes,
+    probesWithBallast,
+    ballastMb,
+    sampleCpuMs: sum(probes, 'cpuMs'),
+    sampleWallMs: sum(probes, 'wallMs'),
+    sampleCpuMsWithBallast: sum(probesWithBallast, 'cpuMs'),
+    skipped,
+    samples,
+  };
 }
 
-export async function runSystemSamplingBench(options: { samples: number; pairs: number; smoke?: boolean }): Promise<BenchResult> {
-  const cost = await measureSamplingCost(options.samples);
+export function formatSamplingCost(cost: SamplingCost): string {
+  const rows = cost.probes.map((bare, i) => {
+    const held = cost.probesWithBallast[i]!;
+    return `  ${bare.probe.padEnd(44)} ${bare.cpuMs.toFixed(2).padStart(7)} ms CPU (${bare.wallMs.toFixed(1)} ms wall)` +
+      `   with ${cost.ballastMb} MB held: ${held.cpuMs.toFixed(2).padStart(7)} ms CPU (${held.wallMs.toFixed(1)} ms wall)`;
+  });
+  return [
+    `system sampling: load of systeminformation ${cost.loadCpuMs.toFixed(1)} ms CPU / ${cost.loadWallMs.toFixed(0)} ms wall once;` +
+      ` per sample (medians of ${cost.samples}, ${GAP_MS} ms apart):`,
+    ...rows,
+    `  ${'every probe'.padEnd(44)} ${cost.sampleCpuMs.toFixed(2).padStart(7)} ms CPU` +
+      `${' '.repeat(20)}with ${cost.ballastMb} MB held: ${cost.sampleCpuMsWithBallast.toFixed(2).padStart(7)} ms CPU`,
+    `  skipped here: ${cost.skipped.join(', ') || 'none'}`,
+  ].join('\n');
+}
+
+export async function runSystemSamplingBench(options: {
+  samples: number;
+  pairs: number;
+  ballastMb?: number;
+  smoke?: boolean;
+}): Promise<BenchResult> {
+  const cost = await measureSamplingCost(options.samples, options.ballastMb);
   const training = await runTrainingBench({
     repeats: options.pairs,
     systemInterval: 1,
     ...(options.smoke ? { training: { epochs: 1, trainSize: 500, testSize: 100 } } : {}),
   });
   const note = `${cost.samples} samples; skipped here: ${cost.skipped.join(', ') || 'none'}`;
+  const perProbe: Figure[] = cost.probesWithBallast.map((held, i) => ({
+    benchmark: 'system-sampling', name: `CPU time per sample, ${held.probe} (ms)`, unit: 'ms', ours: held.cpuMs,
+    peer: null, target: 'context', pass: null, note: `with ${cost.ballastMb} MB held; ${cost.probes[i]!.cpuMs.toFixed(2)} ms bare`,
+  }));
   return {
     figures: [
       {
-        benchmark: 'system-sampling', name: 'CPU time per sample (ms)', unit: 'ms', ours: cost.sampleCpuMs, peer: null,
-        target: 'context', pass: null, note: `${note}; wall ${cost.sampleWallMs.toFixed(1)} ms (child processes included)`,
+        benchmark: 'system-sampling', name: 'CPU time per sample, every probe (ms)', unit: 'ms',
+        ours: cost.sampleCpuMsWithBallast, peer: null, target: 'context', pass: null,
+        note: `${note}; with ${cost.ballastMb} MB held (a training's heap); ${cost.sampleCpuMs.toFixed(2)} ms bare`,
       },
+      ...perProbe,
       {
         benchmark: 'system-sampling', name: 'load of systeminformation, once per process (ms CPU)', unit: 'ms',
         ours: cost.loadCpuMs, peer: null, target: 'context', pass: null, note: `wall ${cost.loadWallMs.toFixed(0)} ms`,
@@ -96,14 +177,10 @@ export async function runSystemSamplingBench(options: { samples: number; pairs: 
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const samples = process.argv[2] ? Number(process.argv[2]) : 50;
+  const samples = process.argv[2] ? Number(process.argv[2]) : 20;
   const pairs = process.argv[3] ? Number(process.argv[3]) : 6;
-  const cost = await measureSamplingCost(samples);
-  console.log(
-    `system sampling: load ${cost.loadCpuMs.toFixed(1)} ms CPU / ${cost.loadWallMs.toFixed(0)} ms wall once; ` +
-      `per sample ${cost.sampleCpuMs.toFixed(2)} ms CPU, ${cost.sampleWallMs.toFixed(1)} ms wall (median of ${samples}); ` +
-      `skipped: ${cost.skipped.join(', ') || 'none'}`,
-  );
+  const ballastMb = process.argv[4] ? Number(process.argv[4]) : 512;
+  console.log(formatSamplingCost(await measureSamplingCost(samples, ballastMb)));
   if (pairs > 0) {
     const training = await runTrainingBench({ repeats: pairs, systemInterval: 1 });
     console.log(`with a system sample every 1 s:\n${formatTrainingBench(training)}`);
