@@ -4,8 +4,10 @@
  *   bare process and again while holding a touched heap the size of a
  *   training's (tfjs's wasm memory): a probe that starts child processes pays
  *   for copying this process's page tables at every fork, so its cost grows
- *   with the heap, and the bare figure hides it. The one-off load of
- *   systeminformation is reported apart;
+ *   with the heap, and the bare figure hides it. On Linux the default probes
+ *   read /proc; the systeminformation probes (what other platforms use, and
+ *   what Linux used before) are measured in the same rounds for comparison.
+ *   The one-off load of systeminformation is reported apart;
  * - the MNIST training overhead (training-overhead.ts: ritual run vs bare
  *   training, same seed, alternating pairs) with a sample every second.
  *   Target: <= 1.02x.
@@ -14,6 +16,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { defaultSystemProbes } from '../packages/core/src/system-metrics/system-sampler.js';
+import { systeminformationProbes } from '../packages/core/src/system-metrics/systeminformation-probes.js';
 import { systeminformation } from '../packages/core/src/system-metrics/systeminformation-module.js';
 import type { SystemProbe } from '../packages/core/src/system-metrics/system-probe.js';
 import type { BenchResult, Figure } from './report.js';
@@ -36,10 +39,15 @@ export interface SamplingCost {
   /** The same, while this process holds `ballastMb` of touched memory. */
   probesWithBallast: ProbeCost[];
   ballastMb: number;
-  /** Sums of the probes' medians: one sample of every probe. */
+  /** Sums of the default probes' medians: one sample of every probe the sampler runs here. */
   sampleCpuMs: number;
   sampleWallMs: number;
   sampleCpuMsWithBallast: number;
+  /**
+   * The same sums for the systeminformation machine probes, measured in the same rounds, when they are
+   * not the default here (Linux): what a sample cost before the /proc probes. Null elsewhere.
+   */
+  systeminformation: { sampleCpuMs: number; sampleCpuMsWithBallast: number } | null;
   /** Probes that failed here (dropped by the sampler too). */
   skipped: string[];
   samples: number;
@@ -59,7 +67,7 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Each probe alone, `samples` times, rounds interleaved so that load drifting on the machine hits every probe alike. */
+/** Each probe alone, `samples` times, in interleaved rounds: load drifting on the machine hits every probe alike. */
 async function measureProbes(probes: readonly SystemProbe[], samples: number): Promise<ProbeCost[]> {
   const cpu = probes.map((): number[] => []);
   const wall = probes.map((): number[] => []);
@@ -76,14 +84,17 @@ async function measureProbes(probes: readonly SystemProbe[], samples: number): P
   return probes.map((probe, p) => ({ probe: probe.name, cpuMs: median(cpu[p]!), wallMs: median(wall[p]!) }));
 }
 
-/** Touched memory, as a training's tensors and wasm heap are: every page is mapped, and a fork copies its table entry. */
+/** Touched memory, as a training's tensors and wasm heap are: every page is mapped, and a fork copies its entry. */
 function ballast(megabytes: number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (let left = megabytes; left > 0; left -= 64) chunks.push(new Uint8Array(Math.min(64, left) * 1024 * 1024).fill(1));
+  for (let left = megabytes; left > 0; left -= 64) {
+    chunks.push(new Uint8Array(Math.min(64, left) * 1024 * 1024).fill(1));
+  }
   return chunks;
 }
 
-const sum = (costs: readonly ProbeCost[], key: 'cpuMs' | 'wallMs') => costs.reduce((total, cost) => total + cost[key], 0);
+const sum = (costs: readonly ProbeCost[], key: 'cpuMs' | 'wallMs') =>
+  costs.reduce((total, cost) => total + cost[key], 0);
 
 export async function measureSamplingCost(samples = 20, ballastMb = 512): Promise<SamplingCost> {
   const cpu = process.cpuUsage();
@@ -93,7 +104,9 @@ export async function measureSamplingCost(samples = 20, ballastMb = 512): Promis
   const loadWallMs = performance.now() - t0;
   const working: SystemProbe[] = [];
   const skipped: string[] = [];
-  for (const probe of defaultSystemProbes()) {
+  const defaults = defaultSystemProbes();
+  const compared = defaults.some((probe) => probe.name.includes('systeminformation')) ? [] : systeminformationProbes();
+  for (const probe of [...defaults, ...compared]) {
     try {
       await probe.prime?.();
       await probe.sample();
@@ -106,15 +119,22 @@ export async function measureSamplingCost(samples = 20, ballastMb = 512): Promis
   const held = ballast(ballastMb);
   const probesWithBallast = await measureProbes(working, samples);
   held.length = 0;
+  const isCompared = (cost: ProbeCost) => compared.some((probe) => probe.name === cost.probe);
+  const own = (costs: ProbeCost[]) => costs.filter((cost) => !isCompared(cost));
+  const other = (costs: ProbeCost[]) => costs.filter(isCompared);
   return {
     loadCpuMs,
     loadWallMs,
     probes,
     probesWithBallast,
     ballastMb,
-    sampleCpuMs: sum(probes, 'cpuMs'),
-    sampleWallMs: sum(probes, 'wallMs'),
-    sampleCpuMsWithBallast: sum(probesWithBallast, 'cpuMs'),
+    sampleCpuMs: sum(own(probes), 'cpuMs'),
+    sampleWallMs: sum(own(probes), 'wallMs'),
+    sampleCpuMsWithBallast: sum(own(probesWithBallast), 'cpuMs'),
+    systeminformation:
+      compared.length === 0
+        ? null
+        : { sampleCpuMs: sum(other(probes), 'cpuMs'), sampleCpuMsWithBallast: sum(other(probesWithBallast), 'cpuMs') },
     skipped,
     samples,
   };
@@ -123,15 +143,25 @@ export async function measureSamplingCost(samples = 20, ballastMb = 512): Promis
 export function formatSamplingCost(cost: SamplingCost): string {
   const rows = cost.probes.map((bare, i) => {
     const held = cost.probesWithBallast[i]!;
-    return `  ${bare.probe.padEnd(44)} ${bare.cpuMs.toFixed(2).padStart(7)} ms CPU (${bare.wallMs.toFixed(1)} ms wall)` +
-      `   with ${cost.ballastMb} MB held: ${held.cpuMs.toFixed(2).padStart(7)} ms CPU (${held.wallMs.toFixed(1)} ms wall)`;
+    const ms = (value: number) => value.toFixed(2).padStart(7);
+    return `  ${bare.probe.padEnd(44)} ${ms(bare.cpuMs)} ms CPU (${bare.wallMs.toFixed(1)} ms wall)` +
+      `   with ${cost.ballastMb} MB held: ${ms(held.cpuMs)} ms CPU (${held.wallMs.toFixed(1)} ms wall)`;
   });
   return [
-    `system sampling: load of systeminformation ${cost.loadCpuMs.toFixed(1)} ms CPU / ${cost.loadWallMs.toFixed(0)} ms wall once;` +
+    `system sampling: load of systeminformation ${cost.loadCpuMs.toFixed(1)} ms CPU / ` +
+      `${cost.loadWallMs.toFixed(0)} ms wall once;` +
       ` per sample (medians of ${cost.samples}, ${GAP_MS} ms apart):`,
     ...rows,
-    `  ${'every probe'.padEnd(44)} ${cost.sampleCpuMs.toFixed(2).padStart(7)} ms CPU` +
+    `  ${'every default probe'.padEnd(44)} ${cost.sampleCpuMs.toFixed(2).padStart(7)} ms CPU` +
       `${' '.repeat(20)}with ${cost.ballastMb} MB held: ${cost.sampleCpuMsWithBallast.toFixed(2).padStart(7)} ms CPU`,
+    ...(cost.systeminformation
+      ? [
+          `  ${'systeminformation machine probes instead'.padEnd(44)} ` +
+            `${cost.systeminformation.sampleCpuMs.toFixed(2).padStart(7)}` +
+            ` ms CPU${' '.repeat(20)}with ${cost.ballastMb} MB held: ` +
+            `${cost.systeminformation.sampleCpuMsWithBallast.toFixed(2).padStart(7)} ms CPU`,
+        ]
+      : []),
     `  skipped here: ${cost.skipped.join(', ') || 'none'}`,
   ].join('\n');
 }
@@ -151,14 +181,21 @@ export async function runSystemSamplingBench(options: {
   const note = `${cost.samples} samples; skipped here: ${cost.skipped.join(', ') || 'none'}`;
   const perProbe: Figure[] = cost.probesWithBallast.map((held, i) => ({
     benchmark: 'system-sampling', name: `CPU time per sample, ${held.probe} (ms)`, unit: 'ms', ours: held.cpuMs,
-    peer: null, target: 'context', pass: null, note: `with ${cost.ballastMb} MB held; ${cost.probes[i]!.cpuMs.toFixed(2)} ms bare`,
+    peer: null, target: 'context', pass: null,
+    note: `with ${cost.ballastMb} MB held; ${cost.probes[i]!.cpuMs.toFixed(2)} ms bare`,
   }));
   return {
     figures: [
       {
-        benchmark: 'system-sampling', name: 'CPU time per sample, every probe (ms)', unit: 'ms',
+        benchmark: 'system-sampling', name: 'CPU time per sample, every default probe (ms)', unit: 'ms',
         ours: cost.sampleCpuMsWithBallast, peer: null, target: 'context', pass: null,
-        note: `${note}; with ${cost.ballastMb} MB held (a training's heap); ${cost.sampleCpuMs.toFixed(2)} ms bare`,
+        note: `${note}; with ${cost.ballastMb} MB held (a training's heap); ${cost.sampleCpuMs.toFixed(2)} ms bare` +
+          (cost.systeminformation
+            ? '; systeminformation machine probes instead: ' +
+              `${cost.systeminformation.sampleCpuMsWithBallast.toFixed(2)} ms ` +
+              `(${(cost.systeminformation.sampleCpuMsWithBallast / cost.sampleCpuMsWithBallast).toFixed(0)}x), ` +
+              `${cost.systeminformation.sampleCpuMs.toFixed(2)} ms bare`
+            : ''),
       },
       ...perProbe,
       {
