@@ -53,7 +53,10 @@ export function mountedDiskBytes(
   return { read, written };
 }
 
-/** Disk MB/s read and written between two samples, from /proc/diskstats and /proc/self/mountinfo. */
+/**
+ * Disk MB/s read and written between two samples, from /proc/diskstats and
+ * /proc/self/mountinfo. `read` and `now` (the clock of the rates) are replaced by tests.
+ */
 export function procDiskstatsProbe(
   read: ReadText = readProcFile,
   now: () => number = () => performance.now(),

@@ -31,6 +31,7 @@ export function parseNetDev(text: string): Map<string, InterfaceBytes> {
  * interface: summing every interface would count bridged traffic (docker,
  * VPN) twice. The route is read every time, as systeminformation did, so a
  * switch of network starts a new baseline rather than a jump.
+ * `read` and `now` (the clock of the rates) are replaced by tests.
  */
 export function procNetDevProbe(
   read: ReadText = readProcFile,
