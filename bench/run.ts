@@ -78,7 +78,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'training', run: (smoke) => runTrainingPair({ repeats: smoke ? 1 : 10, smoke }) },
   {
     name: 'system-sampling',
-    run: (smoke) => runSystemSamplingBench(smoke ? { samples: 3, pairs: 1, smoke } : { samples: 50, pairs: 6 }),
+    run: (smoke) => runSystemSamplingBench(smoke ? { samples: 3, pairs: 1, smoke } : { samples: 20, pairs: 6 }),
   },
   {
     name: 'memory',

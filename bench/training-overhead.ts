@@ -48,6 +48,11 @@ export interface TrainingBenchOptions {
   beatInterval?: number;
   /** Seconds between system metric samples in the ritual arm (default: the library's, 10; 0 turns them off). */
   systemInterval?: number;
+  /**
+   * When set, each pair gains a third arm: a ritual run with this system interval instead (e.g. 0), so
+   * that what `systemInterval` itself costs is a ratio within the same round (`control` in the result).
+   */
+  controlSystemInterval?: number;
   /** The seed of every training in both arms (default 1234). */
   seed?: number;
   /** Progress lines (default: console.error, so stdout keeps only the report). */
@@ -86,12 +91,34 @@ export interface TrainingBenchResult {
   ritualTrainingMedianMs: number;
   /** Median over pairs of ritual wall / bare wall. */
   ratio: number;
+  /**
+   * With `controlSystemInterval`: the control arm's runs, and medians over rounds of ritual / control
+   * (wall, CPU, net): the cost of the system interval alone, ritual's other costs cancelled.
+   */
+  control: {
+    systemInterval: number;
+    wallMs: number[];
+    cpuMs: number[];
+    netMs: number[] | null;
+    ratio: number;
+    cpuRatio: number;
+    netRatio: number | null;
+  } | null;
   /** Median over pairs of the ritual run's training alone / bare: the cost during fit. */
   trainingRatio: number;
   target: number;
 }
 
 const TARGET = 1.02;
+
+const THREE_ARM_ORDERS = [
+  ['bare', 'ritual', 'control'],
+  ['control', 'ritual', 'bare'],
+  ['ritual', 'control', 'bare'],
+  ['bare', 'control', 'ritual'],
+  ['control', 'bare', 'ritual'],
+  ['ritual', 'bare', 'control'],
+] as const;
 
 /**
  * The example's default config, what `npm start` trains: a run of realistic
@@ -166,12 +193,12 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     });
   let lastStartMs = 0;
   let lastEndMs = 0;
-  const withRitual = () =>
+  const withRitual = (systemInterval = opts.systemInterval) =>
     measure(async () => {
       const t0 = performance.now();
       const options = {
         beatInterval: opts.beatInterval ?? 1,
-        ...(opts.systemInterval !== undefined ? { systemInterval: opts.systemInterval } : {}),
+        ...(systemInterval !== undefined ? { systemInterval } : {}),
       };
       const run = await ex.run({ configUpdates: { seed }, options });
       lastStartMs = mainStart - t0;
@@ -181,6 +208,8 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
 
   const bareRuns: Sample[] = [];
   const ritualRuns: Sample[] = [];
+  const controlRuns: Sample[] = [];
+  const control = opts.controlSystemInterval;
   const ritualTrainingMs: number[] = [];
   const ritualStartMs: number[] = [];
   const ritualEndMs: number[] = [];
@@ -189,12 +218,23 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     log(`warm-up (${backend})...`);
     accuracies.add((await bare()).testAcc);
     accuracies.add((await withRitual()).testAcc);
+    if (control !== undefined) accuracies.add((await withRitual(control)).testAcc);
     for (let i = 0; i < repeats; ++i) {
-      // ABBA order: each arm runs first half of the time.
-      const order = i % 2 === 0 ? (['bare', 'ritual'] as const) : (['ritual', 'bare'] as const);
+      // ABBA order: each arm runs first half of the time. With a control arm, the six orders of three in turn:
+      // over six rounds each arm precedes each other one three times.
+      const order =
+        control === undefined
+          ? i % 2 === 0
+            ? (['bare', 'ritual'] as const)
+            : (['ritual', 'bare'] as const)
+          : THREE_ARM_ORDERS[i % THREE_ARM_ORDERS.length]!;
       for (const arm of order) {
         if (arm === 'bare') {
           bareRuns.push(await bare());
+        } else if (arm === 'control') {
+          const sample = await withRitual(control);
+          controlRuns.push(sample);
+          accuracies.add(sample.testAcc);
         } else {
           ritualRuns.push(await withRitual());
           ritualTrainingMs.push(mainEnd - mainStart);
@@ -207,7 +247,12 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
       accuracies.add(b.testAcc).add(r.testAcc);
       log(
         `  ${i + 1}/${repeats}: bare ${fmt(b.wallMs)} (net ${fmtOrNa(netMs(b))}, cpu ${fmt(b.cpuMs)})` +
-          `  ritual ${fmt(r.wallMs)} (net ${fmtOrNa(netMs(r))}, cpu ${fmt(r.cpuMs)}, training ${fmt(ritualTrainingMs.at(-1)!)})`,
+          `  ritual ${fmt(r.wallMs)} (net ${fmtOrNa(netMs(r))}, cpu ${fmt(r.cpuMs)}, ` +
+          `training ${fmt(ritualTrainingMs.at(-1)!)})` +
+          (control === undefined
+            ? ''
+            : `  control ${fmt(controlRuns.at(-1)!.wallMs)} (net ${fmtOrNa(netMs(controlRuns.at(-1)!))}, ` +
+              `cpu ${fmt(controlRuns.at(-1)!.cpuMs)})`),
       );
     }
   } finally {
@@ -243,6 +288,24 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     ritualMedianMs: median(ritualMs),
     ritualTrainingMedianMs: median(ritualTrainingMs),
     ratio: pairRatio(ritualMs, bareMs),
+    control:
+      control === undefined
+        ? null
+        : {
+            systemInterval: control,
+            wallMs: controlRuns.map((r) => r.wallMs),
+            cpuMs: controlRuns.map((r) => r.cpuMs),
+            netMs: haveNet ? (controlRuns.map(netMs) as number[]) : null,
+            ratio: pairRatio(
+              ritualMs,
+              controlRuns.map((r) => r.wallMs),
+            ),
+            cpuRatio: pairRatio(
+              ritualRuns.map((r) => r.cpuMs),
+              controlRuns.map((r) => r.cpuMs),
+            ),
+            netRatio: haveNet && ritualNetMs ? pairRatio(ritualNetMs, controlRuns.map(netMs) as number[]) : null,
+          },
     trainingRatio: pairRatio(ritualTrainingMs, bareMs),
     target: TARGET,
   };

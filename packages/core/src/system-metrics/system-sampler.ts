@@ -22,7 +22,7 @@ export function defaultSystemProbes(): SystemProbe[] {
   return [processProbe(), ...machineProbes(), nvidiaSmiProbe()];
 }
 
-/** Priming waits this long at most, so that a run shorter than it never loads systeminformation. */
+/** Priming waits this long at most, so that a run shorter than it never loads systeminformation (off Linux). */
 const MAX_PRIME_DELAY_MS = 1000;
 
 interface ProbeState {
@@ -57,8 +57,8 @@ export class SystemSampler {
 
   start(): void {
     this.startedAt = performance.now();
-    // Early in the first interval: priming takes ~0.7 s of wall time (loading systeminformation, whose first
-    // CPU reading waits 0.5 s for a baseline), and a probe still priming misses the first tick.
+    // Early in the first interval: off Linux priming takes ~0.7 s of wall time (loading systeminformation, whose
+    // first CPU reading waits 0.5 s for a baseline), and a probe still priming misses the first tick.
     this.after(Math.min(this.intervalMs / 4, MAX_PRIME_DELAY_MS), () => this.prime());
     this.scheduleTick(1);
   }
