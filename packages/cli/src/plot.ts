@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { loadMetric } from './metrics.js';
 import { buildPlotSpec, type PlotPoint } from './plot-spec.js';
 import { parseRunId, splitStore, withStore } from './store-argument.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export interface PlotOptions {
   output?: string;
@@ -158,7 +159,7 @@ function isModuleNotFound(error: unknown, name: string): boolean {
   // vega-lite without vega fails with "Cannot find package 'vega'": that names vega, not vega-lite.
   return (
     (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    String((error as Error).message).includes(`'${name}'`)
+    String(errorMessage(error)).includes(`'${name}'`)
   );
 }
 

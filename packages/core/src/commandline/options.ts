@@ -3,6 +3,7 @@
  * `meta.options` record and the help text, so they cannot drift apart.
  */
 import { CommandLineError } from '../errors.js';
+import { errorMessage } from '../error-message.js';
 
 export interface RunOptions {
   fileStorage?: string;
@@ -224,9 +225,7 @@ export function applyOption(options: RunOptions, spec: OptionSpec, raw: string |
   try {
     target[spec.key] = spec.convert(raw);
   } catch (error) {
-    throw new CommandLineError(
-      `Option ${flagLabel(spec)} expects ${(error as Error).message}; got ${JSON.stringify(raw)}.`,
-    );
+    throw new CommandLineError(`Option ${flagLabel(spec)} expects ${errorMessage(error)}; got ${JSON.stringify(raw)}.`);
   }
 }
 

@@ -14,6 +14,7 @@ import { isPlainObject } from './tree.js';
 import { validateConfigValue } from './validate.js';
 import { yaml } from './yaml-module.js';
 import { compareSacredKeys, formatSacredJson } from '../sacred/sacred-json.js';
+import { errorMessage } from '../error-message.js';
 
 export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 
@@ -36,7 +37,7 @@ export function isConfigFileName(file: string): boolean {
 function unreadable(file: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code;
   const reason =
-    code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : errorMessage(error);
   return new UsageError(`Cannot read config file '${file}' (resolved to ${resolve(file)}): ${reason}.`, {
     cause: error,
   });
@@ -62,7 +63,7 @@ function parseConfigText(text: string, file: string, format: Format): JsonObject
         : '';
     throw new ConfigError(
       '',
-      `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${(error as Error).message.split('\n')[0]}. Fix the file.`,
+      `Config file '${file}' is not valid ${format.toUpperCase()}${where}: ${errorMessage(error).split('\n')[0]}. Fix the file.`,
       { cause: error },
     );
   }
@@ -127,7 +128,7 @@ export async function saveConfigFile(config: JsonObject, file: string): Promise<
     await writeFileAtomic(file, text, { durable: true });
   } catch (error) {
     throw new UsageError(
-      `Cannot write config file '${file}': ${(error as Error).message}. Check that the folder exists and is writable.`,
+      `Cannot write config file '${file}': ${errorMessage(error)}. Check that the folder exists and is writable.`,
       { cause: error },
     );
   }

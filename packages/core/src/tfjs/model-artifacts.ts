@@ -19,6 +19,7 @@ import type {
   SaveResultLike,
   TfjsModelLoaderLike,
 } from './tfjs-types.js';
+import { errorMessage } from '../error-message.js';
 
 /** Where a model is saved: a Run, or anything with its `addArtifact`. */
 export interface ArtifactSink {
@@ -161,7 +162,7 @@ function artifactReader(source: ArtifactSource | string, runId: RunId | undefine
         return await readFile(join(runDir, ...name.split('/')));
       } catch (error) {
         throw new UsageError(
-          `Cannot read artifact ${name} of the run in ${runDir}: ${(error as Error).message}. Was the model saved with run.saveModel(model, '${name.split('/')[0]}')?`,
+          `Cannot read artifact ${name} of the run in ${runDir}: ${errorMessage(error)}. Was the model saved with run.saveModel(model, '${name.split('/')[0]}')?`,
           { cause: error },
         );
       }

@@ -51,6 +51,7 @@ import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
 import { decodeValue } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
@@ -268,7 +269,7 @@ export class MetricsLog {
       await this.handle!.truncate(length);
     } catch (error) {
       this.logBroken = new BackendError(
-        `The metrics log ${join(this.runDir, METRICS_LOG)} could not be cut back after a failed write (${(error as Error).message}); ` +
+        `The metrics log ${join(this.runDir, METRICS_LOG)} could not be cut back after a failed write (${errorMessage(error)}); ` +
           'no more points are appended to it, and they are kept in the journal instead.',
         { cause: error },
       );

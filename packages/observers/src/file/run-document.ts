@@ -11,6 +11,7 @@ import type { StoredRun } from '../store.js';
 import { toStoredRun } from '../sacred-run-document.js';
 import { RUN_FILES } from './run-folder.js';
 import { parseSacredJson } from './sacred-json.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 const STATUSES = new Set<RunStatus>(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED', 'TIMEOUT']);
 
@@ -26,7 +27,7 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
   } catch (error) {
     if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new BackendError(
-      `Cannot read ${path}: ${(error as Error).message}. The run folder is incomplete; remove it or restore the file.`,
+      `Cannot read ${path}: ${errorMessage(error)}. The run folder is incomplete; remove it or restore the file.`,
       { cause: error },
     );
   }
@@ -35,7 +36,7 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
     value = parseSacredJson(text);
   } catch (error) {
     throw new BackendError(
-      `${path} is not valid JSON (${(error as Error).message}); it was cut short or edited by hand. Fix or remove that run folder.`,
+      `${path} is not valid JSON (${errorMessage(error)}); it was cut short or edited by hand. Fix or remove that run folder.`,
       {
         cause: error,
       },
@@ -69,7 +70,7 @@ export async function loadRunFolder(runDir: string, folder: string, withOutput: 
       run.captured_out = await readFile(join(runDir, RUN_FILES.cout), 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new BackendError(`Cannot read ${join(runDir, RUN_FILES.cout)}: ${(error as Error).message}.`);
+        throw new BackendError(`Cannot read ${join(runDir, RUN_FILES.cout)}: ${errorMessage(error)}.`);
       run.captured_out = '';
     }
   }

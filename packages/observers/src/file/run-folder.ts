@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BackendError, UsageError } from '@ritual/core';
 import { normaliseArtifactName } from '@ritual/core/observer-kit';
 import type { RunId } from '@ritual/core';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 /** Files Sacred's FileStorageObserver owns in a run folder. */
 export const RUN_FILES = {
@@ -65,7 +66,7 @@ export async function claimNewRunFolder(baseDir: string): Promise<{ id: number; 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new BackendError(
-          `Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`,
+          `Cannot create run folder ${dir}: ${errorMessage(error)}. Check that ${baseDir} is writable.`,
           { cause: error },
         );
       }
@@ -97,7 +98,7 @@ export async function claimRequestedRunFolder(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new BackendError(
-        `Cannot create run folder ${dir}: ${(error as Error).message}. Check that ${baseDir} is writable.`,
+        `Cannot create run folder ${dir}: ${errorMessage(error)}. Check that ${baseDir} is writable.`,
         { cause: error },
       );
     }

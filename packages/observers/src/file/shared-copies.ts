@@ -18,6 +18,7 @@ import { access, copyFile, mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { BackendError } from '@ritual/core';
 import { replaceFileAtomic } from '@ritual/core/observer-kit';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export const SOURCES_DIR = '_sources';
 export const RESOURCES_DIR = '_resources';
@@ -69,7 +70,7 @@ export async function findOrSave(
     await replaceFileAtomic(target, (temp) => copyFile(path, temp));
   } catch (error) {
     throw new BackendError(
-      `Cannot store ${path} in ${join(baseDir, kind)}: ${(error as Error).message}. Check that the file still exists and the runs folder is writable.`,
+      `Cannot store ${path} in ${join(baseDir, kind)}: ${errorMessage(error)}. Check that the file still exists and the runs folder is writable.`,
       {
         cause: error,
       },

@@ -17,6 +17,7 @@ import { MetricsLogIndex, wholeSeries } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
 import { readSacredJson, writeSacredJson } from './sacred-json.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 /** Run folders read at once by `find`. */
 const READ_CONCURRENCY = 32;
@@ -93,7 +94,7 @@ export class FileRunStore implements RunStore {
     try {
       query = new Query(filter);
     } catch (error) {
-      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${(error as Error).message}`, {
+      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -276,10 +277,9 @@ async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>>
     raw = await readSacredJson(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    throw new BackendError(
-      `Cannot read metrics from ${path}: ${(error as Error).message}. Fix or remove that run folder.`,
-      { cause: error },
-    );
+    throw new BackendError(`Cannot read metrics from ${path}: ${errorMessage(error)}. Fix or remove that run folder.`, {
+      cause: error,
+    });
   }
   const result = new Map<string, MetricSeries>();
   for (const [name, entry] of Object.entries(

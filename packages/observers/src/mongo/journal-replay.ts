@@ -5,6 +5,7 @@ import { isTransientMongoError } from './driver.js';
 import { RunJournal } from './journal.js';
 import { DEFAULT_LIMITS, RunWriter } from './run-writer.js';
 import { resolveTarget } from './target.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export interface ReplayResult {
   dir: string;
@@ -89,7 +90,7 @@ async function withRetries<T>(options: ReplayOptions, action: () => Promise<T>):
     } catch (error) {
       if (!isTransientMongoError(error) || attempt >= attempts) {
         throw new BackendError(
-          `Upload to MongoDB failed: ${(error as Error).message}. The journal is kept; run ritual sync again when the database is reachable.`,
+          `Upload to MongoDB failed: ${errorMessage(error)}. The journal is kept; run ritual sync again when the database is reachable.`,
           { cause: error },
         );
       }

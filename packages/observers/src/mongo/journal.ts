@@ -18,6 +18,7 @@ import { BackendError } from '@ritual/core';
 import { writeFileAtomicSync, writeFullySync } from '@ritual/core/observer-kit';
 import { packMetrics, unpackMetrics, type BinaryMetricsRef } from './journal-metrics.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 /**
  * The local journal that makes a MongoDB run lossless. Every event is appended
@@ -140,7 +141,7 @@ export class RunJournal {
       writeFileSync(join(dir, 'owner.json'), `${JSON.stringify({ pid: process.pid, hostname: hostname() })}\n`);
     } catch (error) {
       throw new BackendError(
-        `Cannot create the MongoDB journal in ${dir}: ${(error as Error).message}. Choose a writable folder with journalDir or RITUAL_JOURNAL_DIR.`,
+        `Cannot create the MongoDB journal in ${dir}: ${errorMessage(error)}. Choose a writable folder with journalDir or RITUAL_JOURNAL_DIR.`,
         { cause: error },
       );
     }

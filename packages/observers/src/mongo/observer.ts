@@ -31,6 +31,7 @@ import {
 } from './target.js';
 import { mongoTimeoutRecorder } from './timeout-record.js';
 import { Uploader } from './uploader.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export interface MongoObserverOptions extends TargetOptions {
   /** Folder of the local journal (default: $RITUAL_JOURNAL_DIR or the user's cache folder, e.g. ~/.cache/ritual/journal). */
@@ -342,7 +343,7 @@ export class MongoObserver implements Observer {
         .then((differences) => (differences.length === 0 ? null : differences.join('; ')));
       return await Promise.race([check, timeout]);
     } catch (error) {
-      return (error as Error).message;
+      return errorMessage(error);
     } finally {
       clearTimeout(timer);
     }

@@ -13,6 +13,7 @@ import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStor
 import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
 import { readFileText } from './gridfs-files.js';
 import { resolveTarget, type TargetOptions } from './target.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 type RunDocument = Record<string, unknown> & { _id: RunId };
 
@@ -44,7 +45,7 @@ export class MongoRunStore implements RunStore {
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new BackendError(
-        `Cannot reach MongoDB at ${target.redactedUrl}: ${(error as Error).message}. Check that the server runs and the URL is right.`,
+        `Cannot reach MongoDB at ${target.redactedUrl}: ${errorMessage(error)}. Check that the server runs and the URL is right.`,
         { cause: error },
       );
     }

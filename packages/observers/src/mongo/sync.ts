@@ -1,5 +1,6 @@
 import { replayJournal, type ReplayResult } from './journal-replay.js';
 import { defaultJournalRoot, listJournals, RunJournal } from './journal.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export interface SyncReport {
   uploaded: ReplayResult[];
@@ -45,7 +46,7 @@ export async function runSync(
       );
     } catch (error) {
       report.failed.push({ dir, error: error as Error });
-      out.write(`Could not upload ${dir}: ${(error as Error).message}\n`);
+      out.write(`Could not upload ${dir}: ${errorMessage(error)}\n`);
     }
   }
   return report;

@@ -10,6 +10,7 @@
 import type { ForcedEnd, TimeoutRecorder } from '@ritual/core';
 import { RunJournal } from './journal.js';
 import { replayJournal } from './journal-replay.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 interface MongoTimeoutArgs {
   journalDir: string;
@@ -37,6 +38,6 @@ export async function recordMongoTimeout(args: MongoTimeoutArgs, end: ForcedEnd)
     });
     return `${end.status} of run ${String(result.runId)} recorded in MongoDB at ${args.redactedUrl}.`;
   } catch (error) {
-    return `${end.status} recorded in the journal ${args.journalDir}, not yet in MongoDB (${(error as Error).message}); upload it with: ritual sync ${JSON.stringify(args.journalDir)} ${args.redactedUrl}`;
+    return `${end.status} recorded in the journal ${args.journalDir}, not yet in MongoDB (${errorMessage(error)}); upload it with: ritual sync ${JSON.stringify(args.journalDir)} ${args.redactedUrl}`;
   }
 }

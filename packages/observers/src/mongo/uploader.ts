@@ -3,6 +3,7 @@ import type { MongoHandles } from './connection.js';
 import { isTransientMongoError } from './driver.js';
 import type { PlannedMetrics } from './metric-plan.js';
 import type { Operation } from './run-writer.js';
+import { errorMessage } from '@ritual/core/observer-kit';
 
 export type UploaderState = 'connecting' | 'online' | 'offline' | 'failed' | 'stopped';
 
@@ -156,14 +157,14 @@ export class Uploader {
         if (isTransientMongoError(error)) {
           if (this.state !== 'offline') {
             this.options.log(
-              `MongoDB unreachable (${(error as Error).message}); the run goes on and its events are kept in ${this.options.describe} until it is back.`,
+              `MongoDB unreachable (${errorMessage(error)}); the run goes on and its events are kept in ${this.options.describe} until it is back.`,
             );
           }
           this.state = 'offline';
         } else if (++refusals > 2) {
           this.state = 'failed';
           this.options.log(
-            `MongoDB refused an update (${(error as Error).name}: ${(error as Error).message}); no more updates are sent, everything stays in ${this.options.describe}.`,
+            `MongoDB refused an update (${(error as Error).name}: ${errorMessage(error)}); no more updates are sent, everything stays in ${this.options.describe}.`,
           );
           this.notify();
           return;
