@@ -88,6 +88,28 @@ describe('ritual on a MongoDB store', () => {
     assert.equal(tableRow(stdout, '3')?.[2], 'RUNNING?');
   });
 
+  it('ls skips a malformed run document and names it, listing the others', async () => {
+    const broken = `${server.url}/ritual_cli_broken`;
+    const client = await MongoClient.connect(broken);
+    try {
+      const { run } = await loadFixtureRun(1);
+      await client
+        .db()
+        .collection('runs')
+        .insertOne(run as never);
+      await client
+        .db()
+        .collection('runs')
+        .insertOne({ ...run, _id: 7, start_time: 42 } as never);
+    } finally {
+      await client.close();
+    }
+    const { code, stdout, stderr } = await runCli(['ls', broken]);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(firstColumn(stdout), ['1']);
+    assert.match(stderr, /skipped run 7: .*start_time/);
+  });
+
   it('--where filters are run by the server: comparisons, not, in, exists, times', async () => {
     const ids = async (where: string): Promise<string[]> => {
       const { code, stdout, stderr } = await runCli(['ls', url, '--where', where]);

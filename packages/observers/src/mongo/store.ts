@@ -24,6 +24,8 @@ type RunDocument = Record<string, unknown> & { _id: RunId };
  * follow-on documents (see README.md in this folder).
  */
 export class MongoRunStore implements RunStore {
+  /** Messages about run documents the last `find` skipped (malformed, e.g. a time that is not a time). */
+  warnings: string[] = [];
   readonly location: string;
 
   private constructor(
@@ -61,7 +63,19 @@ export class MongoRunStore implements RunStore {
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
     const documents = await cursor.toArray();
-    return documents.map((document) => this.toStoredRun(document as unknown as RunDocument));
+    // One malformed document (a hand edit, another tool's writer) must not hide every other run:
+    // it is skipped and reported, as the file store skips a corrupt run folder.
+    this.warnings = [];
+    const runs: StoredRun[] = [];
+    for (const document of documents as unknown as RunDocument[]) {
+      try {
+        runs.push(this.toStoredRun(document));
+      } catch (error) {
+        if (!(error instanceof BackendError)) throw error;
+        this.warnings.push(`skipped run ${JSON.stringify(document._id)}: ${error.message}`);
+      }
+    }
+    return runs;
   }
 
   private async document(id: RunId): Promise<RunDocument> {
