@@ -3,40 +3,14 @@
 // command line, exit 2, exactly one line per problem, and no run stored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, } from 'node:path';
 import { ConfigError, Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
+import { runTypedExperiment } from '../support/typed-experiment-cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = join(root, 'test/fixtures/config/typed-experiment.ts');
-
-/** Runs the fixture with `-F <fresh folder>`; returns what the user sees and what was stored. */
-function cli(args: string[]) {
-  const runs = join(mkdtempSync(join(tmpdir(), 'ritual-refusal-')), 'runs');
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env.FORCE_COLOR;
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, ...args],
-    {
-      cwd: root,
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  return {
-    code: result.status,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    runs,
-    stored: existsSync(runs) ? readdirSync(runs) : [],
-  };
-}
+const cli = (args: string[]) => runTypedExperiment(args);
 
 function refused(args: string[], lines: string[]): void {
   const { code, stdout, stderr, stored } = cli(args);

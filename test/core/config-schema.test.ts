@@ -5,32 +5,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, } from 'node:path';
 import { ConfigError, Experiment, type Observer, type StandardSchemaV1 } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { z } from 'zod';
+import { REPO_ROOT, runTypedExperiment } from '../support/typed-experiment-cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixture = join(root, 'test/fixtures/config/typed-experiment.ts');
-
-function cli(schema: string, args: string[]) {
-  const runs = join(mkdtempSync(join(tmpdir(), 'ritual-schema-')), 'runs');
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', RITUAL_TEST_SCHEMA: schema };
-  delete env.FORCE_COLOR;
-  const result = spawnSync(
-    process.execPath,
-    ['--conditions=@ritual/source', '--import', 'tsx', fixture, '-F', runs, ...args],
-    { cwd: root, env, encoding: 'utf8', timeout: 60_000 },
-  );
-  return {
-    code: result.status,
-    stdout: result.stdout,
-    stderr: result.stderr,
-    runs,
-    stored: existsSync(runs) ? readdirSync(runs) : [],
-  };
-}
+const root = REPO_ROOT;
+const cli = (schema: string, args: string[]) => runTypedExperiment(args, schema);
 
 const refuses = (path: string, shown: string, message: string) =>
   `typed: Config '${path}' = ${shown}, which the experiment's schema refuses: ${message}. ` +
