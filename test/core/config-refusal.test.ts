@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { ConfigError, Experiment } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { runTypedExperiment } from '../support/typed-experiment-cli.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, } from 'node:path';
+import { join } from 'node:path';
 import { ConfigError, Experiment, type Observer, type StandardSchemaV1 } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { z } from 'zod';
