@@ -43,7 +43,13 @@ export async function runAgain(
   const configFile = path.join(code.dir, '.ritual-reproduce', 'config.json');
   await mkdir(path.dirname(configFile), { recursive: true });
   await writeFile(configFile, `${JSON.stringify(original.config, null, 2)}\n`);
-  const args = [...code.nodeArguments, code.mainFile, ...commandArguments(original, configFile), ...target.flag];
+  const args = [
+    ...resolutionConditions(process.execArgv),
+    ...code.nodeArguments,
+    code.mainFile,
+    ...commandArguments(original, configFile),
+    ...target.flag,
+  ];
   const env: NodeJS.ProcessEnv = {
     ...(options.env ?? process.env),
     [REPRODUCES_ENV]: JSON.stringify({ run: original._id, store: originalStore, attempt }),
@@ -60,6 +66,22 @@ export async function runAgain(
     );
   }
   return target.store.get(stored._id as RunId);
+}
+
+/**
+ * The `--conditions` this command runs under, for the child: packages then resolve as they do for the
+ * command. In this workspace `npm run ritual` and `npm start` both run with `--conditions=@ritual/source`
+ * (no build needed); without it the rebuilt code would look for a `dist/` that `npm ci` never built.
+ */
+export function resolutionConditions(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg.startsWith('--conditions=')) flags.push(arg);
+    else if ((arg === '--conditions' || arg === '-C') && execArgv[i + 1] !== undefined)
+      flags.push(`--conditions=${execArgv[++i]}`);
+  }
+  return flags;
 }
 
 /** `[command] with NAMED... config.json` plus the options that change what runs (-f, -n). */
