@@ -17,22 +17,27 @@ let store: RunStore;
 
 /** x = i at step i for 100 steps, a noisy loss from the seeded Math.random, and one artifact. */
 async function writeRuns(): Promise<void> {
-  const ex = new Experiment('compare-runs').config({ shift: 0, points: 100 }).main(async ({ config, run }) => {
-    for (let i = 0; i < config.points; i++) {
-      run.logScalar('x', i + config.shift, i);
-      run.logScalar('loss', Math.random(), i);
-    }
-    const file = path.join(dir, `weights-${String(run.id)}.bin`);
-    await writeFile(file, Buffer.from([1, 2, 3, config.shift === 0 ? 0 : 1]));
-    await run.addArtifact(file, 'weights.bin');
-    return 0.5 + config.shift;
-  });
+  const ex = new Experiment('compare-runs')
+    .config({ shift: 0, points: 100, telemetry: 0 })
+    .main(async ({ config, run }) => {
+      for (let i = 0; i < config.points; i++) {
+        run.logScalar('x', i + config.shift, i);
+        run.logScalar('loss', Math.random(), i);
+        // What the system sampler stores for a longer run: machine telemetry, not a result.
+        if (config.telemetry) run.logScalar('system.cpu_percent', 50 + i, i);
+      }
+      const file = path.join(dir, `weights-${String(run.id)}.bin`);
+      await writeFile(file, Buffer.from([1, 2, 3, config.shift === 0 ? 0 : 1]));
+      await run.addArtifact(file, 'weights.bin');
+      return 0.5 + config.shift;
+    });
   ex.observe(new FileStorageObserver(dir));
   const runs: Array<Record<string, number>> = [
     { seed: 7 },
     { seed: 7 },
     { seed: 7, shift: 1e-12 },
     { seed: 7, points: 90 },
+    { seed: 7, telemetry: 1 },
   ];
   for (const configUpdates of runs) await ex.run({ configUpdates, options: { loglevel: 'ERROR' } });
 }
@@ -49,6 +54,15 @@ after(async () => {
 });
 
 describe('compareRuns', () => {
+  it('system.* metrics (machine telemetry from the sampler; longer runs have more) are not compared', async () => {
+    const c = await compareRuns(store, 1, 5);
+    assert.equal(c.same, true);
+    assert.deepEqual(
+      c.metrics.map((m) => m.name),
+      ['loss', 'x'],
+    );
+  });
+
   it('two runs from the same seed: result, both series (every point) and the artifact are the same', async () => {
     const c = await compareRuns(store, 1, 2);
     assert.equal(c.same, true);

@@ -48,7 +48,13 @@ export interface RunComparison {
   same: boolean;
 }
 
-/** Compare run `b` to run `a`: result, metric series and artifacts. */
+/**
+ * The system sampler's metrics (`--system-interval`) describe the machine while the run worked, not what it
+ * computed: a reproduction on a busier machine, or one long enough for another sample, is still the same run.
+ */
+const SYSTEM_METRICS = 'system.';
+
+/** Compare run `b` to run `a`: result, metric series (the sampler's `system.*` aside) and artifacts. */
 export async function compareRuns(
   store: RunStore,
   a: RunId,
@@ -100,7 +106,11 @@ export async function compareMetricSeries(
   tolerance: Tolerance,
   options: StreamComparisonOptions = {},
 ): Promise<MetricComparison[]> {
-  const [namesA, namesB] = await Promise.all([storeA.metricNames(a), storeB.metricNames(b)]);
+  const computed = (names: string[]): string[] => names.filter((name) => !name.startsWith(SYSTEM_METRICS));
+  const [namesA, namesB] = await Promise.all([
+    storeA.metricNames(a).then(computed),
+    storeB.metricNames(b).then(computed),
+  ]);
   const inA = new Set(namesA);
   const inB = new Set(namesB);
   const names = [...new Set([...namesA, ...namesB])].sort();
