@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '@ritual/core';
+import { cpuVectorExtensions } from '../../packages/core/src/capture/native-tensorflow.js';
 import { requireTfjsNode } from '../support/tfjs-node.js';
 import { REPO_ROOT, assertExited, readRun, runScript } from './child-run.js';
 
@@ -63,3 +64,52 @@ for (const capture of ['fd', 'sys'] as const) {
     }
   });
 }
+
+test('info.reproducibility records the native settings; a replay under other settings names each difference', async (t) => {
+  if (!requireTfjsNode(t)) return;
+  const store = await mkdtemp(join(tmpdir(), 'ritual-tfjs-node-native-'));
+  try {
+    const first = await runScript(SCRIPT, ['-F', join(store, 'first')], {
+      env: { TF_ENABLE_ONEDNN_OPTS: '0', TF_NUM_INTRAOP_THREADS: '2' },
+    });
+    assertExited(first, 'run with oneDNN off and 2 threads');
+    const info = JSON.parse(await readFile(join(store, 'first', '1', 'info.json'), 'utf8'));
+    const tfjs = info.reproducibility.tfjs;
+    assert.equal(tfjs.backend, 'tensorflow');
+    assert.equal(tfjs.backend_package, '@tensorflow/tfjs-node==4.22.0');
+    assert.deepEqual(tfjs.native, {
+      libtensorflow: '2.9.1',
+      env: {
+        TF_ENABLE_ONEDNN_OPTS: '0',
+        ONEDNN_MAX_CPU_ISA: process.env.ONEDNN_MAX_CPU_ISA ?? null,
+        TF_NUM_INTRAOP_THREADS: '2',
+        TF_NUM_INTEROP_THREADS: process.env.TF_NUM_INTEROP_THREADS ?? null,
+        OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? null,
+      },
+      cpu_vector_extensions: cpuVectorExtensions(),
+    });
+    assert.ok(tfjs.native.cpu_vector_extensions.includes('avx2') || process.arch !== 'x64', 'x64 CPUs list avx2');
+
+    const config = join(store, 'first', '1', 'config.json');
+    const [same, other] = await Promise.all([
+      runScript(SCRIPT, ['with', config, '-F', join(store, 'same')], {
+        env: { TF_ENABLE_ONEDNN_OPTS: '0', TF_NUM_INTRAOP_THREADS: '2' },
+      }),
+      runScript(SCRIPT, ['with', config, '-F', join(store, 'other')], {
+        env: { TF_ENABLE_ONEDNN_OPTS: '1', TF_NUM_INTRAOP_THREADS: '4', TF_CPP_MIN_LOG_LEVEL: '0' },
+      }),
+    ]);
+    assertExited(same, 'replay with the same settings');
+    assertExited(other, 'replay with other settings');
+    assert.doesNotMatch(same.stderr, /other native settings/);
+    const warnings = other.stderr.split('\n').filter((line) => line.includes('other native settings'));
+    assert.deepEqual(
+      warnings.map((line) => line.replace(/^.*results will differ: /, '')),
+      ['TF_ENABLE_ONEDNN_OPTS was 0, is 1', 'TF_NUM_INTRAOP_THREADS was 2, is 4'],
+    );
+    // Said before training: the warning precedes the first line main's tfjs-node load prints.
+    assert.ok(other.stderr.indexOf(warnings[0]!) < other.stderr.search(NATIVE_LOG_LINE));
+  } finally {
+    await rm(store, { recursive: true, force: true });
+  }
+});
