@@ -1,6 +1,7 @@
 /**
  * Picks the fastest TensorFlow.js backend that is installed:
- * tfjs-node (native TensorFlow; `npm install @tensorflow/tfjs-node`), else
+ * tfjs-node (native TensorFlow; `npm install @tensorflow/tfjs-node`, or
+ * `npm run setup:tfjs-node` in this repository), else
  * wasm (`@tensorflow/tfjs-backend-wasm`, about 20x faster than cpu here; its
  * missing Conv2DBackpropFilter kernel is registered by @ritual/core), else
  * the pure-JS cpu backend. `backend=cpu|wasm|tfjs-node` forces one.
@@ -37,7 +38,11 @@ export async function loadTfjs(choice: string = 'auto'): Promise<LoadedTfjs> {
       return { tf, backend: tf.getBackend() };
     } catch (error) {
       if (choice === 'tfjs-node')
-        throw new MissingDependencyError(TFJS_NODE, 'for backend=tfjs-node', { cause: error });
+        throw new MissingDependencyError(
+          TFJS_NODE,
+          'for backend=tfjs-node (where libtensorflow cannot be downloaded, `npm run setup:tfjs-node` provisions it)',
+          { cause: error },
+        );
     }
   }
   const tf = await import('@tensorflow/tfjs');

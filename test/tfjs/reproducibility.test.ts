@@ -1,18 +1,20 @@
 // Issue 3: a tfjs training with dropout and shuffle, run in separate
 // processes with a file observer and a 50 ms heartbeat, is bitwise
-// reproducible from its seed on the cpu and wasm backends; another seed
+// reproducible from its seed on the cpu, wasm and tensorflow (tfjs-node) backends; another seed
 // differs; replaying a stored config.json reproduces the stored result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTfjsNode } from '../support/tfjs-node.js';
 import { REPO_ROOT, assertExited, metricValues, readRun, runScript } from './child-run.js';
 
 const SCRIPT = join(REPO_ROOT, 'test', 'tfjs', 'fixtures', 'dropout-experiment.ts');
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`same seed -> identical weights, other seed -> different, replay of config.json -> same result (${backend})`, async () => {
+for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+  test(`same seed -> identical weights, other seed -> different, replay of config.json -> same result (${backend})`, async (t) => {
+    if (backend === 'tensorflow' && !requireTfjsNode(t)) return;
     const home = await mkdtemp(join(tmpdir(), `ritual-repro-${backend}-`));
     // Each run gets its own store so the follow-up runs can go in parallel and all be run 1.
     const store = (name: string) => join(home, name);

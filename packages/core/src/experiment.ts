@@ -1,3 +1,4 @@
+import { replayNativeWarnings } from './capture/native-replay-check.js';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureRunContext } from './capture/index.js';
@@ -386,6 +387,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       warn(
         'No observers have been added to this run (use -F DIR, -m URL ex.observe() or ex.observeByDefault(); -u silences this).',
       );
+    for (const warning of replayNativeWarnings(request.requested)) warn(warning);
     const reproduces = reproducesFromEnv();
     const meta: RunMeta = {
       command: request.command,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { installedVersion } from './module-resolution.js';
+import { describeNativeTensorflow, type NativeTensorflowInfo } from './native-tensorflow.js';
 
 /**
  * What the numbers of a run depend on besides its seed and sources: the Node
@@ -29,6 +30,8 @@ export interface ReproducibilityInfo {
     /** Only with the wasm backend: the flags that select its kernels (they change the numbers). */
     wasm_simd?: boolean | null;
     wasm_threads?: boolean | null;
+    /** Only with the tensorflow backend (tfjs-node): native settings that change the numbers. */
+    native?: NativeTensorflowInfo;
   } | null;
 }
 
@@ -39,6 +42,7 @@ interface TfEnvironment {
 }
 interface TfEngine {
   backendName?: string | null;
+  registry?: Record<string, unknown>;
   ENV?: TfEnvironment;
 }
 
@@ -108,5 +112,6 @@ export async function describeReproducibility(options: { mainFile?: string } = {
     tfjs.wasm_simd = await readFlag(engine.ENV, 'WASM_HAS_SIMD_SUPPORT');
     tfjs.wasm_threads = await readFlag(engine.ENV, 'WASM_HAS_MULTITHREAD_SUPPORT');
   }
+  if (backend === 'tensorflow') tfjs.native = describeNativeTensorflow(engine);
   return { node_version: process.versions.node, tfjs };
 }

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { captureRunContext } from '../capture/index.js';
 import { relaunchForFdCapture } from '../capture/fd-relay.js';
+import { withUnconsumedArgv } from './process-argv.js';
 import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type ParsedCommandLine } from './index.js';
 import { saveConfigFile } from '../config/index.js';
 import { formatDuration } from '../duration.js';
@@ -63,15 +64,18 @@ export async function runCommandline(ex: CommandTarget, argv: string[]): Promise
       if (code !== null) return code;
     }
     if (options.printConfig) stdout.write(`${renderConfig(resolved.config, resolved.summary, { color })}\n`);
-    const outcome = await ex.startRun({
-      command,
-      updates: parsed.updates,
-      requested: parsed.requested,
-      options,
-      metaOptions: parsed.metaOptions,
-      handleSignals: true,
-      resolved,
-    });
+    const run = parsed;
+    const outcome = await withUnconsumedArgv(argv, run.commandArgs, () =>
+      ex.startRun({
+        command,
+        updates: run.updates,
+        requested: run.requested,
+        options,
+        metaOptions: run.metaOptions,
+        handleSignals: true,
+        resolved,
+      }),
+    );
     return report(ex, outcome, options.debug);
   } catch (error) {
     return reportError(ex.name, error, parsed?.options.debug ?? (argv.includes('-d') || argv.includes('--debug')));
