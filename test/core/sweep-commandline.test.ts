@@ -178,3 +178,55 @@ test('bad sweep syntax is one message pointing at the character, exit 2, nothing
   assert.equal(stray.code, 2);
   assert.match(stray.stderr, /--jobs N sweeps; add -M/);
 });
+
+const storedTime = (text: string) => Date.parse(`${text}Z`);
+
+test('--jobs 2 runs two configs at the same time', async () => {
+  const dir = join(tempDir(), 'runs');
+  const result = await sweep(['-M', '--jobs', '2', 'with', 'hidden=1,2', 'sleep=4000', '-F', dir]);
+  assert.equal(result.code, 0, result.stderr);
+  const runs = storedRuns(dir);
+  assert.equal(runs.length, 2);
+  const starts = runs.map((r) => storedTime(r.run.start_time));
+  const stops = runs.map((r) => storedTime(r.run.stop_time));
+  // Each run was recorded as started before the other one stopped: they overlapped.
+  assert.ok(Math.max(...starts) < Math.min(...stops), `starts ${starts}, stops ${stops}`);
+  // Each run's lines reach the terminal prefixed by its sweep index.
+  assert.match(result.stdout, /^\[0\] training lr=0.1 hidden=1 opt=adam$/m);
+  assert.match(result.stdout, /^\[1\] training lr=0.1 hidden=2 opt=adam$/m);
+});
+
+test('a signal stops the sweep: running runs INTERRUPTED with their metrics, pending never started', async () => {
+  const dir = join(tempDir(), 'runs');
+  const result = await sweep(
+    ['-M', '--jobs', '2', 'with', 'hidden=1,2,3,4', 'sleep=120000', '-F', dir, '-b', '0.5'],
+    (child) => {
+      // cout.txt is written at each heartbeat (-b 0.5): once it holds main's line, main has logged its metrics.
+      const poll = setInterval(() => {
+        const started = existsSync(dir) ? storedRuns(dir).filter((r) => r.cout.includes('training')) : [];
+        if (started.length === 2) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 100);
+      child.on('close', () => clearInterval(poll));
+    },
+  );
+  assert.equal(result.code, 130, result.stderr);
+  const runs = storedRuns(dir);
+  assert.equal(runs.length, 2, 'the pending runs never started');
+  for (const r of runs) {
+    assert.equal(r.run.status, 'INTERRUPTED');
+    assert.ok(r.run.stop_time);
+    const metrics = JSON.parse(readFileSync(join(dir, String(r.id), 'metrics.json'), 'utf8'));
+    const hidden = r.config.hidden as number;
+    assert.deepEqual(metrics.loss.steps, [0, 1, 2]);
+    assert.deepEqual(
+      metrics.loss.values,
+      [1, 2, 3].map((i) => i / (3 * 0.1 * hidden)),
+    );
+  }
+  assert.match(result.stdout, /: 2 INTERRUPTED, 2 NOT_STARTED/);
+  assert.match(result.stdout, /Best: none/);
+  assert.match(result.stderr, /Sweep \w+ stopped by SIGINT: the running runs were interrupted, 2 never started/);
+});
