@@ -98,3 +98,12 @@ test('bad sweep syntax points at the character', () => {
   failsAt(['n=range(3, 3)'], 9, /is empty/);
   failsAt(['n=choice(a, b)x'], 15, /nothing may follow/);
 });
+
+test('--help documents the sweep grammar and flags', async () => {
+  const { renderHelp } = await import('../../packages/core/src/commandline/help.js');
+  const text = renderHelp({ experimentName: 'x', program: 'node x.js', commands: [], namedConfigs: [], config: {} });
+  for (const piece of ['-M/--multirun', '--samples N', '--sweep-seed S', '--jobs N', '--sweep-metric NAME']) {
+    assert.ok(text.includes(piece), piece);
+  }
+  for (const fn of ['range(', 'choice(', 'uniform(', 'loguniform(', 'randint(']) assert.ok(text.includes(fn), fn);
+});

@@ -180,7 +180,8 @@ function buildFilter(options: LsOptions, now: Date): JsonObject {
   if (options.where !== undefined) parts.push(compileWhere(options.where));
   if (options.status !== undefined) parts.push(statusFilter(options.status, now));
   if (options.sweep !== undefined) {
-    if (options.sweep.trim() === '') throw new UsageError('--sweep needs the id a sweep printed, e.g. --sweep 3f9c2a1e.');
+    if (options.sweep.trim() === '')
+      throw new UsageError('--sweep needs the id a sweep printed, e.g. --sweep 3f9c2a1e.');
     parts.push({ 'meta.sweep.id': options.sweep.trim() });
   }
   if (parts.length === 0) return {};
