@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { planSweep } from '../../packages/core/src/sweep/sweep-plan.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/sweep-experiment.ts', import.meta.url));
 
@@ -73,6 +74,9 @@ test('a 3x2 grid runs each config once as an ordinary run with meta.sweep, then 
     assert.equal(r.run.meta.options['--multirun'], false);
   }
   assert.equal(new Set(runs.map((r) => r.config.seed)).size, 6, 'each run has its own seed');
+  // ...derived from the sweep seed: the plan of the same words and sweep seed names the same seeds.
+  const planned = planSweep(['lr=0.1,0.2,0.3', 'hidden=range(64, 129, 64)', 'opt=sgd'], { sweepSeed: 11 });
+  for (const r of runs) assert.equal(r.config.seed, planned.points[r.run.meta.sweep.index]!.seed);
   // The runs get the sweep's other options: -u stores nothing.
   const dir2 = join(tempDir(), 'runs');
   const again = await sweep(['-M', 'with', 'lr=0.1,0.2,0.3', 'hidden=64,128', '-F', dir2, '--sweep-seed', '11', '-u']);
