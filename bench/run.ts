@@ -37,6 +37,7 @@ import {
 import { runReproduceBench } from './reproduce-overhead.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
+import { runSweepOverheadBench } from './sweep-overhead.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -90,6 +91,7 @@ const BENCHMARKS: Benchmark[] = [
       ),
   },
   { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
+  { name: 'sweep', run: (smoke) => runSweepOverheadBench(smoke ? { runs: 2, rounds: 1 } : { runs: 8, rounds: 4 }) },
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -42,6 +42,7 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     names: ['CPU time per sample', 'load of systeminformation', 'MNIST training ratio, sampling every 1 s'],
     withPeer: [],
   },
+  sweep: { names: ['sweep overhead per run', 'sweep / the same runs by hand'], withPeer: [] },
 };
 
 let scratch: string;

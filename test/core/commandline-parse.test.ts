@@ -33,6 +33,8 @@ test('no arguments: main with defaults', () => {
     enforceClean: false,
     beatInterval: 10,
     capture: 'sys',
+    multirun: false,
+    minimize: false,
     help: false,
   });
   assert.equal(parsed.metaOptions.COMMAND, null);
@@ -174,6 +176,8 @@ test('every flag, short and long, both spellings', () => {
     priority: -4,
     help: true,
     timeout: 60,
+    multirun: false,
+    minimize: false,
   });
   const long = parse(
     '--file_storage',
@@ -320,4 +324,37 @@ test('after --, words are positionals (an update may start with a dash)', () => 
   const parsed = parse('-u', 'with', 'a=1', '--', '-weird=2');
   assert.deepEqual(parsed.updates, { a: 1, '-weird': 2 });
   assert.equal(parsed.options.unobserved, true);
+});
+
+test("sweep flags: parsed, kept out of the runs' argv with the `with` words, refused without -M", () => {
+  const parsed = parse(
+    'train_more',
+    '-Mu',
+    '--samples',
+    '4',
+    '--sweep-seed=9',
+    'with',
+    'lr=0.1,0.2',
+    'fast',
+    '--jobs',
+    '2',
+    '--sweep-metric',
+    'val.loss',
+    '--minimize',
+    '-F',
+    'runs',
+  );
+  assert.equal(parsed.options.multirun, true);
+  assert.equal(parsed.options.unobserved, true);
+  assert.equal(parsed.options.samples, 4);
+  assert.equal(parsed.options.sweepSeed, 9);
+  assert.equal(parsed.options.jobs, 2);
+  assert.equal(parsed.options.sweepMetric, 'val.loss');
+  assert.equal(parsed.options.minimize, true);
+  // Under -M the values are axes, read by the sweep grammar, not updates.
+  assert.deepEqual(parsed.updates, {});
+  assert.deepEqual(parsed.metaOptions.UPDATE, ['lr=0.1,0.2', 'fast']);
+  assert.deepEqual(parsed.runArgv, ['train_more', '-u', '-F', 'runs']);
+  fails(['--samples', '3'], /Option --samples N sweeps; add -M \(--multirun\)/);
+  fails(['-M', '--jobs', '0'], /--jobs N expects a whole number of at least 1/);
 });

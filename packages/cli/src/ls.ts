@@ -31,6 +31,8 @@ export interface LsOptions {
   limit?: string;
   columns?: string;
   metrics?: string;
+  /** Only the runs of this `--multirun` sweep (its `meta.sweep.id`), with their place in it as a column. */
+  sweep?: string;
   json?: boolean;
 }
 
@@ -51,6 +53,7 @@ export function lsCommand(ctx: CliContext): Command {
     .option('-n, --limit <n>', 'show at most N runs')
     .option('-c, --columns <paths>', 'extra columns, dotted paths: config.lr,config.batchSize,meta.comment')
     .option('-m, --metrics <names>', 'extra columns with the last value of these metrics: loss,val.acc')
+    .option('--sweep <id>', "only the runs of this --multirun sweep (the id its summary names), with each one's #")
     .addOption(new Option('--json', 'print the rows as JSON for scripts'))
     .addHelpText(
       'after',
@@ -60,6 +63,7 @@ Examples:
   ritual ls runs --where 'config.lr < 0.01 and status = COMPLETED' --sort -result
   ritual ls --status FAILED,dead             what went wrong
   ritual ls -c config.lr,config.batchSize -m loss,acc --limit 20
+  ritual ls --sweep 3f9c2a1e -m val.loss        the runs of one sweep
   ritual ls mongodb://localhost:27017/sacred --where '{"config.lr": {"$lt": 0.01}}' --json
 
 --where syntax: field op value, joined by and / or / not and parentheses.
@@ -77,7 +81,8 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   const findOptions: FindOptions = { sort: parseSort(options.sort ?? 'id') };
   const limit = parseLimit(options.limit);
   if (limit !== undefined) findOptions.limit = limit;
-  const columns = splitList(options.columns);
+  // A sweep's runs are listed with their place in it (meta.sweep.index) first.
+  const columns = [...(options.sweep !== undefined ? ['meta.sweep.index'] : []), ...splitList(options.columns)];
   const metricNames = splitList(options.metrics);
 
   const { runs, skipped } = await collectSkippedRuns(store, () => store.find(filter, findOptions));
@@ -174,6 +179,11 @@ function buildFilter(options: LsOptions, now: Date): JsonObject {
   const parts: JsonObject[] = [];
   if (options.where !== undefined) parts.push(compileWhere(options.where));
   if (options.status !== undefined) parts.push(statusFilter(options.status, now));
+  if (options.sweep !== undefined) {
+    if (options.sweep.trim() === '')
+      throw new UsageError('--sweep needs the id a sweep printed, e.g. --sweep 3f9c2a1e.');
+    parts.push({ 'meta.sweep.id': options.sweep.trim() });
+  }
   if (parts.length === 0) return {};
   return parts.length === 1 ? (parts[0] as JsonObject) : { $and: parts };
 }

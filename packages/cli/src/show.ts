@@ -82,6 +82,8 @@ function overview(ctx: CliContext, run: StoredRun): string[] {
   ];
   if (run.meta?.queue_time) entries.push(['queued', `${formatValue(run.meta.queue_time)} UTC`]);
   if (run.meta?.comment) entries.push(['comment', run.meta.comment]);
+  const sweep = run.meta?.sweep;
+  if (sweep) entries.push(['sweep', `${sweep.id}, #${sweep.index} of ${sweep.size} (sweep seed ${sweep.seed})`]);
   if (run.meta?.named_configs?.length) entries.push(['named configs', run.meta.named_configs.join(', ')]);
   if (run.meta?.config_updates && Object.keys(run.meta.config_updates).length > 0) {
     entries.push([

@@ -27,6 +27,7 @@ import { newRootSeed, type Seeding } from './seeding.js';
 import { runCommandline as dispatchCommandline } from './commandline/command-dispatch.js';
 import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
 import { reproducesFromEnv } from './run/reproduction-marker.js';
+import { runSweepOf, sweepMarkerFromEnv } from './sweep/sweep-marker.js';
 import { checkSystemInterval, DEFAULT_SYSTEM_INTERVAL_SECONDS } from './system-metrics/system-interval.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -389,6 +390,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       );
     for (const warning of replayNativeWarnings(request.requested)) warn(warning);
     const reproduces = reproducesFromEnv();
+    const sweep = sweepMarkerFromEnv();
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,
@@ -397,6 +399,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       ...(options.comment !== undefined ? { comment: options.comment } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(reproduces !== undefined ? { reproduces } : {}),
+      ...(sweep !== undefined ? { sweep: runSweepOf(sweep) } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
     if (options.systemInterval !== undefined) checkSystemInterval(options.systemInterval, 'options.systemInterval');

@@ -137,3 +137,12 @@ export class Seeding {
     return () => prng();
   }
 }
+
+/**
+ * A generator of floats in [0, 1) seeded with `seedText`, for the library's own repeatable draws (a
+ * sweep's samples): it never reads or replaces Math.random.
+ */
+export function seededStream(seedText: string): () => number {
+  const prng = seedrandom(seedText);
+  return () => prng();
+}

@@ -8,6 +8,8 @@ import { formatDuration } from '../duration.js';
 import type { CommandTarget } from './command-target.js';
 import { RitualError } from '../errors.js';
 import type { RunOutcome } from '../run/run-lifecycle.js';
+import { runSweepCommand } from '../sweep/sweep-command.js';
+import { sweepMarkerFromEnv, writeSweepReport } from '../sweep/sweep-marker.js';
 
 /** Commands every experiment has; they inspect the config and create no run. */
 const BUILT_IN_COMMANDS: Record<string, string> = {
@@ -38,6 +40,7 @@ export async function runCommandline(ex: CommandTarget, argv: string[]): Promise
       stdout.write(`${help(ex, parsed.commandArgs[0])}\n`);
       return 0;
     }
+    if (options.multirun) return await runSweepCommand(ex, parsed, { color: shouldUseColor(stdout) });
     // The schema is applied here too, so print_config and save_config show the config a run would get, or its refusal.
     const resolved = await ex.resolveChecked(parsed.updates, parsed.requested, options.force);
     const color = shouldUseColor(stdout);
@@ -76,6 +79,16 @@ export async function runCommandline(ex: CommandTarget, argv: string[]): Promise
         resolved,
       }),
     );
+    const sweep = sweepMarkerFromEnv();
+    if (sweep) {
+      const metric = sweep.metric === undefined ? undefined : outcome.run.lastMetricValue(sweep.metric);
+      writeSweepReport(sweep, {
+        status: outcome.status,
+        id: outcome.run.id,
+        result: outcome.run.result,
+        ...(metric !== undefined ? { metric } : {}),
+      });
+    }
     return report(ex, outcome, options.debug);
   } catch (error) {
     return reportError(ex.name, error, parsed?.options.debug ?? (argv.includes('-d') || argv.includes('--debug')));

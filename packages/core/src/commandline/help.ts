@@ -27,6 +27,21 @@ const UPDATE_HELP = [
   'There is no seed flag: use `with seed=N`.',
 ];
 
+const SWEEP_HELP = [
+  'SWEEPS (-M/--multirun): each key=value below becomes an axis; plain values stay fixed.',
+  '  lr=0.1,0.01             grid: these values (commas inside [..], {..} or quotes do not split)',
+  '  n=range(1, 10, 2)       grid: start, stop (excluded), step (default 1)',
+  '  opt=choice(adam, sgd)   grid: these values',
+  '  lr=uniform(0, 1)        random (needs --samples N): a float in [a, b)',
+  '  lr=loguniform(1e-4, 1)  random: a float whose log is uniform',
+  '  n=randint(1, 6)         random: an integer in [a, b], both included',
+  'Grid axes multiply (a 3x2 grid runs 6 configs); --samples N draws N configs instead, grid axes',
+  'sampled uniformly. Each config is an ordinary run in its own process, with a seed derived from',
+  'the sweep seed (--sweep-seed S, else a fresh one, recorded in meta.sweep). The sweep ends with a',
+  'table ranked by result (or --sweep-metric NAME, highest first unless --minimize); exit 1 if any',
+  'run failed. `print_config -M` lists the configs without running them.',
+];
+
 function table(rows: Array<[string, string]>): string[] {
   const width = Math.min(32, Math.max(0, ...rows.map(([left]) => left.length)));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd());
@@ -79,6 +94,8 @@ export function renderHelp(info: HelpInfo, command?: string): string {
     ...configLines(info.config, { color: false }),
     '',
     ...UPDATE_HELP,
+    '',
+    ...SWEEP_HELP,
   ];
   return lines.join('\n');
 }

@@ -31,6 +31,18 @@ export interface RunOptions {
   systemInterval?: number;
   /** Seconds; `--timeout`. */
   timeout?: number;
+  /** `-M`: the `with` values are sweep axes (Hydra's grammar); one run per config, each a child process. */
+  multirun: boolean;
+  /** `--samples N`: a random sweep of N runs instead of the grid. */
+  samples?: number;
+  /** `--sweep-seed S`: seeds the random draws and the runs' seeds (default: a fresh one, recorded). */
+  sweepSeed?: number;
+  /** `--jobs N`: runs of a sweep at once (default 1). */
+  jobs?: number;
+  /** `--sweep-metric NAME`: rank a sweep's runs by this metric's last value instead of the result. */
+  sweepMetric?: string;
+  /** `--minimize`: the sweep's best run has the lowest value (default: the highest). */
+  minimize: boolean;
   help: boolean;
 }
 
@@ -42,6 +54,8 @@ export interface OptionSpec {
   /** Present for flags that take a value: its name in the help text. */
   valueName?: string;
   doc: string;
+  /** A sweep flag: meaningful only with --multirun, and not passed on to the sweep's runs. */
+  sweep?: boolean;
   /** Turns the raw text into the RunOptions value; throws a message saying what is expected. */
   convert?: (raw: string) => unknown;
   /** How the raw text is recorded in meta.options (which observers store): secrets removed. */
@@ -75,6 +89,15 @@ function nonEmpty(what: string): (raw: string) => string {
   return (raw) => {
     if (raw.trim() === '') throw new Error(what);
     return raw;
+  };
+}
+
+function positiveInteger(example: string): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^\s*\+?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < 1)
+      throw new Error(`a whole number of at least 1, e.g. ${example}`);
+    return value;
   };
 }
 
@@ -181,6 +204,54 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'Stop the run with status TIMEOUT after SECONDS.',
     convert: positiveSeconds,
   },
+  {
+    long: 'multirun',
+    short: 'M',
+    key: 'multirun',
+    sweep: true,
+    doc: 'Sweep: `with` values become axes (lr=0.1,0.01 range(1,5) ...; see SWEEPS); one run per config.',
+  },
+  {
+    long: 'samples',
+    key: 'samples',
+    valueName: 'N',
+    sweep: true,
+    doc: 'With -M: draw N random configs (uniform, loguniform, randint, choice) instead of the grid.',
+    convert: positiveInteger('20'),
+  },
+  {
+    long: 'sweep-seed',
+    key: 'sweepSeed',
+    valueName: 'S',
+    sweep: true,
+    doc: "With -M: seed of the sweep's draws and of its runs' seeds (default: a fresh one, recorded).",
+    convert: (raw) => {
+      if (/^\s*\d+\s*$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
+      throw new Error('a whole number, e.g. 42');
+    },
+  },
+  {
+    long: 'jobs',
+    key: 'jobs',
+    valueName: 'N',
+    sweep: true,
+    doc: 'With -M: run N configs at once, each in its own process (default 1).',
+    convert: positiveInteger('4'),
+  },
+  {
+    long: 'sweep-metric',
+    key: 'sweepMetric',
+    valueName: 'NAME',
+    sweep: true,
+    doc: "With -M: rank the runs by this metric's last value instead of their result.",
+    convert: nonEmpty('a metric name, e.g. val.loss'),
+  },
+  {
+    long: 'minimize',
+    key: 'minimize',
+    sweep: true,
+    doc: 'With -M: the best run has the lowest result or metric (default: the highest).',
+  },
   { long: 'help', short: 'h', key: 'help', doc: 'Print this help and exit.' },
 ];
 
@@ -194,6 +265,8 @@ export function defaultRunOptions(): RunOptions {
     enforceClean: false,
     beatInterval: 10,
     capture: 'sys',
+    multirun: false,
+    minimize: false,
     help: false,
   };
 }

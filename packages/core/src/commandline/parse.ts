@@ -27,6 +27,11 @@ export interface ParsedCommandLine {
   updates: Record<string, unknown>;
   requested: string[];
   options: RunOptions;
+  /**
+   * argv without the sweep flags, `with` and the words after it: a sweep's run is this plus its own
+   * `with` words.
+   */
+  runArgv: string[];
   /** Sacred's run.json `meta.options`: `--long_name` keys with raw values, `UPDATE`, `with`, `COMMAND`, `help`. */
   metaOptions: Record<string, unknown>;
 }
@@ -82,10 +87,16 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
   const options = defaultRunOptions();
   const metaOptions = emptyMetaOptions();
   const words: string[] = [];
+  // argv positions a sweep's runs do not get: the sweep flags (with their values) and the `with` words.
+  const notForRuns = new Set<number>();
+  let afterWith = false;
+  const grouped = new Map<number, string>();
 
   for (const token of tokens) {
     if (token.kind === 'positional') {
       words.push(token.value);
+      if (token.value === 'with') afterWith = true;
+      if (afterWith) notForRuns.add(token.index);
       continue;
     }
     if (token.kind === 'option-terminator') continue;
@@ -117,6 +128,14 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
         ? token.value.slice(1)
         : token.value;
     applyOption(options, spec, value);
+    const arg = argv[token.index]!;
+    if (spec.sweep && spec.short && arg.startsWith('-') && !arg.startsWith('--') && arg.length > 2) {
+      // `-Mu`: only the -M goes; the runs keep -u.
+      grouped.set(token.index, (grouped.get(token.index) ?? arg).replace(spec.short, ''));
+    } else if (spec.sweep) {
+      notForRuns.add(token.index);
+      if (token.value !== undefined && !token.inlineValue) notForRuns.add(token.index + 1);
+    }
     metaOptions[`--${spec.long}`] = !spec.valueName
       ? true
       : spec.record && value !== undefined
@@ -154,10 +173,15 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
     }
   }
 
-  const { updates, requested } = parseUpdates(after);
+  const sweepFlag = OPTION_SPECS.find((spec) => spec.sweep && spec.key !== 'multirun' && metaOptions[`--${spec.long}`]);
+  if (sweepFlag && !options.multirun)
+    throw new CommandLineError(`Option ${flagLabel(sweepFlag)} sweeps; add -M (--multirun) to run a sweep.`);
+  // Under -M the values are sweep axes (`lr=0.1,0.01`), read by the sweep grammar instead.
+  const { updates, requested } = options.multirun ? { updates: {}, requested: [] } : parseUpdates(after);
   metaOptions.COMMAND = command;
   metaOptions.UPDATE = after;
   metaOptions.with = withAt >= 0;
   metaOptions.help = command === 'help';
-  return { command, commandArgs, updates, requested, options, metaOptions };
+  const runArgv = argv.flatMap((arg, index) => (notForRuns.has(index) ? [] : [grouped.get(index) ?? arg]));
+  return { command, commandArgs, updates, requested, options, runArgv, metaOptions };
 }

@@ -22,6 +22,8 @@ class PendingSeries {
   count = 0;
   /** The step the next point gets when the caller gives none. */
   nextStep = 0;
+  /** The value of the last point drained (kept at drain, not per log, so logging costs nothing more). */
+  drainedLast: number | undefined = undefined;
 
   constructor(readonly name: string) {}
 
@@ -94,6 +96,13 @@ export class MetricBuffer {
     this.dirty.push(pending);
   }
 
+  /** The last value logged for `name`, drained or not; undefined if it never was. */
+  lastValue(name: string): number | undefined {
+    const pending = this.series.get(name);
+    if (pending === undefined) return undefined;
+    return pending.count > 0 ? pending.points[(pending.count - 1) * STRIDE + VALUE] : pending.drainedLast;
+  }
+
   /** True when there is something to flush. */
   get hasPending(): boolean {
     return this.dirty.length > 0;
@@ -109,6 +118,7 @@ export class MetricBuffer {
         values: pending.field(VALUE),
         timestamps: pending.field(TIMESTAMP),
       });
+      pending.drainedLast = pending.points[(pending.count - 1) * STRIDE + VALUE];
       pending.count = 0;
     }
     this.dirty.length = 0;

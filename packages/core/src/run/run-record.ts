@@ -77,6 +77,17 @@ export interface RunMeta {
   queue_time?: Date;
   /** Set by `ritual reproduce` on the run it starts: the stored run it re-runs. */
   reproduces?: RunReproduces;
+  /** Set on each run of a `--multirun` sweep: which sweep, its position and size, and the sweep's seed. */
+  sweep?: RunSweep;
+}
+
+/** `meta.sweep`: the run is number `index` (0-based) of the `size` runs of sweep `id`. */
+export interface RunSweep {
+  id: string;
+  index: number;
+  size: number;
+  /** The sweep seed (`--sweep-seed`) its draws and every run's seed came from. */
+  seed: number;
 }
 
 /** Which stored run a reproduction re-runs, and the attempt (a random id) that finds the new run again. */

@@ -47,6 +47,11 @@ export class Run<C = JsonObject> {
     private readonly observers: ObserverChain,
   ) {}
 
+  /** @internal The last value logged for a metric (a sweep ranks runs by it). */
+  lastMetricValue(name: string): number | undefined {
+    return this.metrics.lastValue(name);
+  }
+
   /**
    * Record one value of a metric. `step` defaults to the metric's previous
    * step + 1 (0 first). Points are buffered and reach observers on the next
