@@ -34,31 +34,21 @@ import { errorMessage } from '@ritual/core/observer-kit';
  * The folder is deleted once the database holds every event of the run.
  */
 
+/** What the first event of a run carries, whether it was queued or started. */
+export interface RunBeginning {
+  experiment: ExperimentInfo;
+  command: string;
+  host: HostInfo;
+  config: JsonObject;
+  meta: RunMeta;
+  requestedId: RunId | null;
+  /** The journal's copies of the sources ('' where one could not be copied), in experiment.sources' order. */
+  sourceFiles: string[];
+}
+
 export type JournalEvent =
-  | {
-      type: 'started';
-      seq: number;
-      startTime: Date;
-      experiment: ExperimentInfo;
-      command: string;
-      host: HostInfo;
-      config: JsonObject;
-      meta: RunMeta;
-      requestedId: RunId | null;
-      sourceFiles: string[];
-    }
-  | {
-      type: 'queued';
-      seq: number;
-      queueTime: Date;
-      experiment: ExperimentInfo;
-      command: string;
-      host: HostInfo;
-      config: JsonObject;
-      meta: RunMeta;
-      requestedId: RunId | null;
-      sourceFiles: string[];
-    }
+  | ({ type: 'started'; seq: number; startTime: Date } & RunBeginning)
+  | ({ type: 'queued'; seq: number; queueTime: Date } & RunBeginning)
   | { type: 'metrics'; seq: number; metrics: MetricSeries[] }
   | { type: 'heartbeat'; seq: number; beatTime: Date; info: JsonObject; capturedOutDelta: string; result: unknown }
   | { type: 'artifact'; seq: number; name: string; file: string; contentType?: string; metadata?: JsonObject }

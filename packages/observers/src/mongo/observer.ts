@@ -18,7 +18,13 @@ import {
 import type { WriteConcernSettings } from 'mongodb';
 import { connectMongo, DEFAULT_WRITE_CONCERN, ensureIndexes, type MongoHandles } from './connection.js';
 import { loadMongoDriver } from './driver.js';
-import { defaultJournalRoot, RunJournal, type JournalEvent, type NewJournalEvent } from './journal.js';
+import {
+  defaultJournalRoot,
+  RunJournal,
+  type JournalEvent,
+  type NewJournalEvent,
+  type RunBeginning,
+} from './journal.js';
 import { DEFAULT_LIMITS, RunWriter, type WriterLimits } from './run-writer.js';
 import {
   parseMongoSpec,
@@ -113,49 +119,26 @@ export class MongoObserver implements Observer {
   }
 
   async queued(event: QueuedEvent): Promise<RunId | void> {
-    // Passwords in URLs (e.g. the raw `-m` value in meta.options) never reach the journal or the database.
-    const { experiment, command, host, config, meta } = redactDeep({
-      experiment: event.experiment,
-      command: event.command,
-      host: event.host,
-      config: event.config,
-      meta: event.meta,
-    });
-    return this.begin(event.queueTime, (sourceFiles) => ({
+    return this.begin(event.queueTime, event, (beginning) => ({
       type: 'queued',
       queueTime: event.queueTime,
-      experiment,
-      command,
-      host,
-      config,
-      meta,
-      requestedId: event.runId,
-      sourceFiles,
+      ...beginning,
     }));
   }
 
   async started(event: StartedEvent): Promise<RunId | void> {
-    const { experiment, command, host, config, meta } = redactDeep({
-      experiment: event.experiment,
-      command: event.command,
-      host: event.host,
-      config: event.config,
-      meta: event.meta,
-    });
-    return this.begin(event.startTime, (sourceFiles) => ({
+    return this.begin(event.startTime, event, (beginning) => ({
       type: 'started',
       startTime: event.startTime,
-      experiment,
-      command,
-      host,
-      config,
-      meta,
-      requestedId: event.runId,
-      sourceFiles,
+      ...beginning,
     }));
   }
 
-  private async begin(time: Date, build: (sourceFiles: string[]) => NewJournalEvent): Promise<RunId | void> {
+  private async begin(
+    time: Date,
+    event: QueuedEvent | StartedEvent,
+    build: (beginning: RunBeginning) => NewJournalEvent,
+  ): Promise<RunId | void> {
     if (this.journal) throw new BackendError(`${this.name} already observes a run; create one observer per run.`);
     await loadMongoDriver(); // a missing driver refuses the run now, not in the background
     const { redactedUrl, dbName, runsCollection, metricsCollection } = this.target;
@@ -174,17 +157,25 @@ export class MongoObserver implements Observer {
       describe: journal.dir,
       mergeMetrics: (handles, plans) => writer.writeMergedMetrics(handles, plans),
     });
-    const probe = build([]);
-    const sources = 'experiment' in probe ? probe.experiment.sources : [];
+    // Passwords in URLs (e.g. the raw `-m` value in meta.options) never reach the journal or the database.
+    const { experiment, command, host, config, meta } = redactDeep({
+      experiment: event.experiment,
+      command: event.command,
+      host: event.host,
+      config: event.config,
+      meta: event.meta,
+    });
     // Sources are copied as they are now: the upload may happen much later (ritual sync).
-    const copies = sources.map((source) => {
+    const sourceFiles = experiment.sources.map((source) => {
       try {
         return journal.copyIn(source.absolutePath);
       } catch {
         return '';
       }
     });
-    const first = this.record(build(copies));
+    const first = this.record(
+      build({ experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }),
+    );
     // Wait for the id, but not for a database that already failed to answer once.
     await this.uploader.drain(this.options.startTimeoutMS ?? 10_000, true);
     if (writer.runId !== null) return writer.runId;
