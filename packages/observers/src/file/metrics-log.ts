@@ -34,11 +34,9 @@
  * metrics.json is only replaced by a temp file whose every byte was written.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { BackendError } from '@ritual/core';
 import {
   AtomicFile,
@@ -49,7 +47,7 @@ import {
 } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
-import { decodeValue } from './metrics-log-index.js';
+import { MetricsLogIndex } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
 import { errorMessage } from '@ritual/core/observer-kit';
 
@@ -187,9 +185,16 @@ export class MetricsLog {
     }
   }
 
-  /** Index every point of the run's log into the item files, without appending to the log. */
+  /**
+   * Index every point of the run's log into the item files, without appending to the log: one metric at a
+   * time, a record at a time (metrics-log-index.ts), so a rebuild holds one record in memory, not the run.
+   */
   private async indexLog(): Promise<void> {
-    for await (const batch of metricsLogBatches(this.runDir)) await this.append([batch], false);
+    const index = await MetricsLogIndex.read(this.runDir);
+    if (index === null) return;
+    for (const name of index.names()) {
+      for await (const chunk of index.chunks(name)) await this.append([chunk], false);
+    }
   }
 
   /**
@@ -506,32 +511,4 @@ async function wholeLinesLength(handle: FileHandle): Promise<number> {
     end = start;
   }
   return 0;
-}
-
-/**
- * The log's records one at a time (a chunk of at most CHUNK_POINTS points
- * each), streamed: a rebuild needs memory for one line, not the run. A last
- * line cut by a crash has no newline and is left out, as are torn lines.
- */
-async function* metricsLogBatches(runDir: string): AsyncGenerator<MetricSeries> {
-  const path = join(runDir, METRICS_LOG);
-  const handle = await open(path, 'r');
-  let length: number;
-  try {
-    length = await wholeLinesLength(handle);
-  } finally {
-    await handle.close();
-  }
-  if (length === 0) return;
-  const lines = createInterface({ input: createReadStream(path, { start: 0, end: length - 1 }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line === '') continue;
-    let entry: { name: string; steps: number[]; values: unknown[]; timestamps: number[] };
-    try {
-      entry = JSON.parse(line) as typeof entry;
-    } catch {
-      continue; // a torn line from a crash of an older writer; the rest is still good
-    }
-    yield { name: entry.name, steps: entry.steps, values: entry.values.map(decodeValue), timestamps: entry.timestamps };
-  }
 }
