@@ -121,7 +121,7 @@ function fixtureRun(id: number, random: () => number, now: number): FixtureRun {
   return { id, run, config, metrics };
 }
 
-function fixture(runs: number): FixtureRun[] {
+export function fixture(runs: number): FixtureRun[] {
   const random = generator(18);
   const now = Date.now();
   return Array.from({ length: runs }, (_, index) => fixtureRun(index + 1, random, now));
@@ -129,7 +129,7 @@ function fixture(runs: number): FixtureRun[] {
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-async function writeFileStore(dir: string, runs: FixtureRun[]): Promise<void> {
+export async function writeFileStore(dir: string, runs: FixtureRun[]): Promise<void> {
   await mkdir(join(dir, '_sources'), { recursive: true });
   const writeOne = async ({ id, run, config, metrics }: FixtureRun) => {
     const runDir = join(dir, String(id));
