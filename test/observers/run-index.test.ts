@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -208,6 +208,29 @@ describe('a runs folder keeps an index of run summaries', () => {
       assert.match(error.message, /reads another field\. Use find\(\) for that query\./);
       return true;
     });
+  });
+
+  test("ritual ls still rewrites a dead run's lagging metrics.json from its log, as find did", async () => {
+    const { dir, experiment } = await runsFolder(1);
+    const observer = new FileStorageObserver(dir);
+    const runId = await observer.started(startedEvent(experiment, { config: { lr: 0.5, seed: 2 } }));
+    await observer.logMetrics({
+      runId,
+      info: {},
+      metrics: [{ name: 'loss', steps: [0, 1, 2], values: [3, 2, 1], timestamps: [T0, T0 + 1, T0 + 2] }],
+    });
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+    await observer.heartbeat({ runId, info: {}, capturedOutDelta: '', beatTime: tenMinutesAgo, result: null });
+    // Every pending write done (close does not end the run), then the kill's effect: metrics.json lags the log.
+    await observer.close();
+    const metricsJson = join(dir, String(runId), 'metrics.json');
+    await writeFile(metricsJson, '{}');
+    await utimes(metricsJson, tenMinutesAgo, tenMinutesAgo);
+    const { code, stdout } = await runCli(['ls', dir], { now: new Date() });
+    assert.equal(code, 0);
+    assert.equal(tableRow(stdout, '2')?.[2], 'RUNNING?');
+    const rebuilt = JSON.parse(await readFile(metricsJson, 'utf8')) as Record<string, { values: number[] }>;
+    assert.deepEqual(rebuilt.loss?.values, [3, 2, 1]);
   });
 
   test('ritual ls with a column a summary lacks still lists every run', async () => {

@@ -79,7 +79,8 @@ export class FileRunStore implements RunStore {
    */
   async find(filter: JsonObject = {}, options: FindOptions = {}): Promise<StoredRun[]> {
     if (!coversSummary(filter, options)) return this.findByReadingAll(filter, options);
-    const page = await this.summaries(filter, options);
+    checkSummaryQuery(filter, options);
+    const page = runQuery(await compileFilter(filter), await this.indexedSummaries(), options);
     const loaded = await inBatches(page, READ_CONCURRENCY, (summary) =>
       this.runDir(summary._id)
         .then((runDir) => loadRunFolder(runDir, String(summary._id), false))
@@ -94,8 +95,10 @@ export class FileRunStore implements RunStore {
   /** Summaries from the run index (see run-index.ts): one file read and two stats per run, plus changed runs. */
   async summaries(filter: JsonObject = {}, options: FindOptions = {}): Promise<RunSummary[]> {
     checkSummaryQuery(filter, options);
-    const runs = await this.indexedSummaries();
-    return runQuery(await compileFilter(filter), runs, options);
+    const page = runQuery(await compileFilter(filter), await this.indexedSummaries(), options);
+    // As find and get do: a dead run that a listing shows gets its metrics.json caught up for Sacred's readers.
+    for (const run of page) await this.catchUpDeadRun(join(this.dir, String(run._id)), run);
+    return page;
   }
 
   async count(filter: JsonObject = {}): Promise<number> {
@@ -162,7 +165,7 @@ export class FileRunStore implements RunStore {
    * metrics.json, so the first reader that finds the dead run rewrites it
    * from the log. Best effort: a read-only runs folder is still readable.
    */
-  private async catchUpDeadRun(runDir: string, run: StoredRun): Promise<void> {
+  private async catchUpDeadRun(runDir: string, run: RunSummary): Promise<void> {
     if (!isProbablyDead(run, new Date())) return;
     try {
       const [log, json] = await Promise.all([
