@@ -35,6 +35,7 @@ import {
   type SuiteReport,
 } from './report.js';
 import { runReproduceBench } from './reproduce-overhead.js';
+import { runRunListingBench } from './run-listing.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
 import { runSweepOverheadBench } from './sweep-overhead.js';
@@ -92,6 +93,10 @@ const BENCHMARKS: Benchmark[] = [
   },
   { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
   { name: 'sweep', run: (smoke) => runSweepOverheadBench(smoke ? { runs: 2, rounds: 1 } : { runs: 8, rounds: 4 }) },
+  {
+    name: 'run-listing',
+    run: (smoke) => runRunListingBench(smoke ? { runs: 30, repeats: 1 } : { runs: 10_000, repeats: 5 }),
+  },
 ];
 
 async function main(argv: string[]): Promise<number> {

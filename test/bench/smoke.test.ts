@@ -43,6 +43,20 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     withPeer: [],
   },
   sweep: { names: ['sweep overhead per run', 'sweep / the same runs by hand'], withPeer: [] },
+  'run-listing': {
+    names: [
+      'file: first listing of the folder as found',
+      'file: first page by start desc',
+      'file: filtered page',
+      'file: count',
+      'file: ritual ls -n 50',
+      'mongo: first page by start desc',
+      'mongo: filtered page',
+      'mongo: count',
+      'mongo: ritual ls -n 50',
+    ],
+    withPeer: [],
+  },
 };
 
 let scratch: string;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { UsageError, type JsonObject, type MetricSeries, type RunStatus } from '@ritual/core';
-import type { FindOptions, RunStore, StoredRun } from '@ritual/observers';
-import { compileWhere } from '@ritual/observers';
+import type { FindOptions, RunStore, RunSummary } from '@ritual/observers';
+import { compileWhere, coversSummary, isSummaryPath } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { valueAtPath } from './config-paths.js';
 import { formatRunDuration, formatTime, formatValue } from './format.js';
@@ -85,7 +85,12 @@ export async function listRuns(ctx: CliContext, store: RunStore, options: LsOpti
   const columns = [...(options.sweep !== undefined ? ['meta.sweep.index'] : []), ...splitList(options.columns)];
   const metricNames = splitList(options.metrics);
 
-  const { runs, skipped } = await collectSkippedRuns(store, () => store.find(filter, findOptions));
+  // Summaries answer the usual listing without reading each run whole (a file store's index, a MongoDB
+  // projection); a column or filter on another field (host.cpu, info.x) needs the runs themselves.
+  const bySummary = coversSummary(filter, findOptions) && columns.every(isSummaryPath);
+  const { runs, skipped } = await collectSkippedRuns<RunSummary>(store, () =>
+    bySummary ? store.summaries(filter, findOptions) : store.find(filter, findOptions),
+  );
   for (const problem of skipped) ctx.err(ctx.colors.yellow(`ritual: ${problem}`));
 
   const now = ctx.now();
@@ -141,7 +146,7 @@ type Row = Record<string, unknown> & {
 
 async function describeRun(
   store: RunStore,
-  run: StoredRun,
+  run: RunSummary,
   columns: string[],
   metricNames: string[],
   now: Date,

@@ -185,6 +185,8 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
   return {
     location: folder,
     find: async (...args) => (await open()).find(...args),
+    summaries: async (...args) => (await open()).summaries(...args),
+    count: async (filter) => (await open()).count(filter),
     get: async (id) => (await open()).get(id),
     metrics: async (id, name) => (await open()).metrics(id, name),
     metricNames: async (id) => (await open()).metricNames(id),

@@ -1,4 +1,4 @@
-import type { RunStore, StoredRun } from '@ritual/observers';
+import type { RunStore } from '@ritual/observers';
 
 /**
  * Runs a store could not read (a half-written or hand-edited run folder) are
@@ -6,10 +6,10 @@ import type { RunStore, StoredRun } from '@ritual/observers';
  * FileRunStore does, e.g. "skipped run 4: ..."). `ls` prints each once on
  * stderr and lists the rest, so one broken folder never hides the others.
  */
-export async function collectSkippedRuns(
+export async function collectSkippedRuns<T>(
   store: RunStore,
-  find: () => Promise<StoredRun[]>,
-): Promise<{ runs: StoredRun[]; skipped: string[] }> {
+  find: () => Promise<T[]>,
+): Promise<{ runs: T[]; skipped: string[] }> {
   const runs = await find();
   const warnings = (store as RunStore & { warnings?: unknown }).warnings;
   const skipped = Array.isArray(warnings)

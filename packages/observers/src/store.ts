@@ -35,6 +35,28 @@ export interface StoredRun {
   captured_out?: string;
 }
 
+/**
+ * What a table of runs needs of each run (id, name, status, times, result,
+ * config, meta incl. sweep, host name): StoredRun without the bulky parts
+ * (sources, dependencies, info, artifacts, fail trace). A file store keeps
+ * these in an index (file/run-index.ts), MongoDB returns them by projection,
+ * so a page of a large store is listed without reading every run whole.
+ * Every StoredRun is also a RunSummary.
+ */
+export interface RunSummary {
+  _id: RunId;
+  experiment: { name: string };
+  command: string;
+  host: { hostname?: string };
+  meta: RunMeta;
+  config: JsonObject;
+  status: RunStatus;
+  start_time: Date | null;
+  heartbeat: Date | null;
+  stop_time: Date | null;
+  result: unknown;
+}
+
 /** The `code` of the BackendError `openStoredFile` throws when a stored copy is gone. */
 export const STORED_FILE_MISSING = 'RITUAL_STORED_FILE_MISSING';
 
@@ -54,6 +76,15 @@ export interface RunStore {
   /** What the user named: a folder path or a redacted URL. */
   readonly location: string;
   find(filter?: JsonObject, options?: FindOptions): Promise<StoredRun[]>;
+  /**
+   * The summaries of the runs `filter` matches, sorted, skipped and limited as
+   * `find` does, without reading any run whole: what a paged table shows.
+   * A filter or sort on a field outside RunSummary (see `coversSummary`) is
+   * refused with a UsageError; use `find` for those.
+   */
+  summaries(filter?: JsonObject, options?: FindOptions): Promise<RunSummary[]>;
+  /** How many runs `filter` matches (the total of a paged table); any field may be filtered on. */
+  count(filter?: JsonObject): Promise<number>;
   /** Throws RunNotFoundError when there is no such run. */
   get(id: RunId): Promise<StoredRun>;
   /** All points of one metric or of every metric of a run, in memory; `metricChunks` streams one. */

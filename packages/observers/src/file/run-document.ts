@@ -7,8 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError } from '@ritual/core';
 import type { JsonObject, RunId, RunStatus } from '@ritual/core';
-import type { StoredRun } from '../store.js';
+import type { RunSummary, StoredRun } from '../store.js';
 import { toStoredRun } from '../sacred-run-document.js';
+import { toRunSummary } from '../run-summary.js';
 import { RUN_FILES } from './run-folder.js';
 import { parseSacredJson } from './sacred-json.js';
 import { errorMessage } from '@ritual/core/observer-kit';
@@ -50,6 +51,29 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
   return value as JsonObject;
 }
 
+function checkStatus(entry: JsonObject, runPath: string): void {
+  if (!STATUSES.has(entry.status as RunStatus)) {
+    throw new BackendError(
+      `${runPath}: status ${JSON.stringify(entry.status)} is not one of ${[...STATUSES].join(', ')}; fix or remove that run folder.`,
+    );
+  }
+}
+
+/**
+ * What a run index keeps of a run folder (see ../run-summary.ts): run.json
+ * and config.json read and checked as `loadRunFolder` does, so a folder that
+ * cannot be listed fails here with the same message.
+ */
+export async function readRunSummary(runDir: string, folder: string): Promise<RunSummary> {
+  const runPath = join(runDir, RUN_FILES.run);
+  const [entry, config] = await Promise.all([
+    readJsonObject(runPath, true) as Promise<JsonObject>,
+    readJsonObject(join(runDir, RUN_FILES.config), true) as Promise<JsonObject>,
+  ]);
+  checkStatus(entry, runPath);
+  return toRunSummary(runIdFromFolder(folder), { ...entry, config }, runPath);
+}
+
 /** Load `<baseDir>/<folder>` as a StoredRun; with `withOutput`, cout.txt becomes `captured_out`. */
 export async function loadRunFolder(runDir: string, folder: string, withOutput: boolean): Promise<StoredRun> {
   const runPath = join(runDir, RUN_FILES.run);
@@ -58,12 +82,7 @@ export async function loadRunFolder(runDir: string, folder: string, withOutput: 
     readJsonObject(join(runDir, RUN_FILES.config), true) as Promise<JsonObject>,
     readJsonObject(join(runDir, RUN_FILES.info), false),
   ]);
-  const status = entry.status as RunStatus;
-  if (!STATUSES.has(status)) {
-    throw new BackendError(
-      `${runPath}: status ${JSON.stringify(entry.status)} is not one of ${[...STATUSES].join(', ')}; fix or remove that run folder.`,
-    );
-  }
+  checkStatus(entry, runPath);
   const run = toStoredRun(runIdFromFolder(folder), { ...entry, config, info: info ?? {} }, runPath);
   if (withOutput) {
     try {

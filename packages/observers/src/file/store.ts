@@ -3,14 +3,23 @@
  * MongoDB filter syntax through mingo, the same interface as the MongoDB store.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Query } from 'mingo';
 import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
-import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
+import {
+  STORED_FILE_MISSING,
+  type ArtifactEntry,
+  type FindOptions,
+  type RunStore,
+  type RunSummary,
+  type StoredRun,
+} from '../store.js';
+import { checkSummaryQuery, coversSummary } from '../run-summary.js';
+import { RunIndex } from './run-index.js';
 import { isProbablyDead } from '../run-liveness.js';
 import { MetricsLog } from './metrics-log.js';
 import { MetricsLogIndex, wholeSeries } from './metrics-log-index.js';
@@ -35,6 +44,8 @@ export class FileRunStore implements RunStore {
   warnings: string[] = [];
   /** By run folder, oldest first. */
   private readonly logIndexes = new Map<string, MetricsLogIndex>();
+  /** Summaries of the run folders, kept between calls (a board asks for page after page). */
+  readonly index: RunIndex;
 
   private constructor(
     private readonly dir: string,
@@ -42,6 +53,7 @@ export class FileRunStore implements RunStore {
     private readonly options: FileRunStoreOptions,
   ) {
     this.location = location;
+    this.index = new RunIndex(dir);
   }
 
   static async open(dir: string, options: FileRunStoreOptions = {}): Promise<FileRunStore> {
@@ -60,50 +72,84 @@ export class FileRunStore implements RunStore {
     return new FileRunStore(absolute, dir, options);
   }
 
+  /**
+   * Runs whose filter and sort read only summary fields (the usual listing)
+   * are chosen from the run index and only the page is read whole; any other
+   * query reads every run folder.
+   */
   async find(filter: JsonObject = {}, options: FindOptions = {}): Promise<StoredRun[]> {
+    if (!coversSummary(filter, options)) return this.findByReadingAll(filter, options);
+    checkSummaryQuery(filter, options);
+    const page = runQuery(await compileFilter(filter), await this.indexedSummaries(), options);
+    const loaded = await inBatches(page, READ_CONCURRENCY, (summary) =>
+      this.runDir(summary._id)
+        .then((runDir) => loadRunFolder(runDir, String(summary._id), false))
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    );
+    return this.keepReadable(
+      loaded,
+      page.map((summary) => String(summary._id)),
+    );
+  }
+
+  /** Summaries from the run index (see run-index.ts): one file read and two stats per run, plus changed runs. */
+  async summaries(filter: JsonObject = {}, options: FindOptions = {}): Promise<RunSummary[]> {
+    checkSummaryQuery(filter, options);
+    const page = runQuery(await compileFilter(filter), await this.indexedSummaries(), options);
+    // As find and get do: a dead run that a listing shows gets its metrics.json caught up for Sacred's readers.
+    for (const run of page) await this.catchUpDeadRun(join(this.dir, String(run._id)), run);
+    return page;
+  }
+
+  async count(filter: JsonObject = {}): Promise<number> {
+    if (!coversSummary(filter)) return (await this.findByReadingAll(filter, {})).length;
+    const runs = await this.indexedSummaries();
+    const query = await compileFilter(filter);
+    return runs.filter((run) => query.test(run as unknown as Record<string, unknown>)).length;
+  }
+
+  /** Every readable run's summary; the unreadable ones become warnings (and onCorrupt calls), as `find` reports them. */
+  private async indexedSummaries(): Promise<RunSummary[]> {
     this.warnings = [];
-    const folders = await this.runFolders();
-    const loaded: Array<StoredRun | Error> = [];
-    // A few folders at a time: parallel enough for a big runs folder, without exhausting file handles.
-    for (let start = 0; start < folders.length; start += READ_CONCURRENCY) {
-      const batch = folders.slice(start, start + READ_CONCURRENCY);
-      loaded.push(
-        ...(await Promise.all(
-          batch.map((folder) =>
-            loadRunFolder(join(this.dir, folder), folder, false).catch((error: unknown) =>
-              error instanceof Error ? error : new Error(String(error)),
-            ),
-          ),
-        )),
-      );
-    }
-    const runs: StoredRun[] = [];
-    for (const [index, result] of loaded.entries()) {
-      if (!(result instanceof Error)) {
-        runs.push(result);
-        await this.catchUpDeadRun(join(this.dir, folders[index] as string), result);
+    const runs: RunSummary[] = [];
+    for (const indexed of await this.index.refresh()) {
+      if ('summary' in indexed) {
+        runs.push(indexed.summary);
         continue;
       }
+      this.warnings.push(`skipped run ${indexed.folder}: ${indexed.error}`);
+      this.options.onCorrupt?.(indexed.id, new BackendError(indexed.error));
+    }
+    return runs;
+  }
+
+  /** The runs read whole, in order; a folder that cannot be read is skipped with a warning. Dead runs are caught up. */
+  private async keepReadable(loaded: Array<StoredRun | Error>, folders: string[]): Promise<StoredRun[]> {
+    const runs: StoredRun[] = [];
+    for (const [index, result] of loaded.entries()) {
       const folder = folders[index] as string;
+      if (!(result instanceof Error)) {
+        runs.push(result);
+        await this.catchUpDeadRun(join(this.dir, folder), result);
+        continue;
+      }
       this.warnings.push(`skipped run ${folder}: ${result.message}`);
       this.options.onCorrupt?.(runIdFromFolder(folder), result);
     }
-    // mingo is an optional peer, loaded on the first query: writing runs neither installs nor imports it.
-    const { Query } = await importMingo();
-    let query: Query;
-    try {
-      query = new Query(filter);
-    } catch (error) {
-      throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
-    let cursor = query.find<StoredRun>(runs);
-    // Default order: by id, numbers first (as Sacred's folders sort), so limit/skip are stable.
-    cursor = cursor.sort(options.sort ?? { _id: 1 });
-    if (options.skip) cursor = cursor.skip(options.skip);
-    if (options.limit) cursor = cursor.limit(options.limit);
-    return cursor.all();
+    return runs;
+  }
+
+  /** A query on fields a summary lacks (info, host.cpu, experiment.sources...): every run folder read whole. */
+  private async findByReadingAll(filter: JsonObject, options: FindOptions): Promise<StoredRun[]> {
+    this.warnings = [];
+    const folders = await this.index.runFolders();
+    const loaded = await inBatches(folders, READ_CONCURRENCY, (folder) =>
+      loadRunFolder(join(this.dir, folder), folder, false).catch((error: unknown) =>
+        error instanceof Error ? error : new Error(String(error)),
+      ),
+    );
+    const runs = await this.keepReadable(loaded, folders);
+    return runQuery(await compileFilter(filter), runs, options);
   }
 
   async get(id: RunId): Promise<StoredRun> {
@@ -119,7 +165,7 @@ export class FileRunStore implements RunStore {
    * metrics.json, so the first reader that finds the dead run rewrites it
    * from the log. Best effort: a read-only runs folder is still readable.
    */
-  private async catchUpDeadRun(runDir: string, run: StoredRun): Promise<void> {
+  private async catchUpDeadRun(runDir: string, run: RunSummary): Promise<void> {
     if (!isProbablyDead(run, new Date())) return;
     try {
       const [log, json] = await Promise.all([
@@ -248,14 +294,6 @@ export class FileRunStore implements RunStore {
     await writeSacredJson(file, entry, { tempDir: join(runDir, PRIVATE_DIR), durable: true });
   }
 
-  /** Run folders: every folder except Sacred's `_sources`/`_resources` and hidden ones. */
-  private async runFolders(): Promise<string[]> {
-    const entries = await readdir(this.dir, { withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('_') && !entry.name.startsWith('.'))
-      .map((entry) => entry.name);
-  }
-
   private async runDir(id: RunId): Promise<string> {
     const name = String(id);
     if (name === '' || /[\\/]/.test(name) || name.startsWith('.') || name.startsWith('_'))
@@ -293,6 +331,32 @@ async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>>
     });
   }
   return result;
+}
+
+/** A few at a time: parallel enough for a big runs folder, without exhausting file handles. */
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += size)
+    results.push(...(await Promise.all(items.slice(start, start + size).map(fn))));
+  return results;
+}
+
+async function compileFilter(filter: JsonObject): Promise<Query> {
+  // mingo is an optional peer, loaded on the first query: writing runs neither installs nor imports it.
+  const { Query } = await importMingo();
+  try {
+    return new Query(filter);
+  } catch (error) {
+    throw new UsageError(`Invalid run filter ${JSON.stringify(filter)}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function runQuery<T extends RunSummary>(query: Query, runs: T[], options: FindOptions): T[] {
+  // Default order: by id, numbers first (as Sacred's folders sort), so limit/skip are stable.
+  let cursor = query.find<T>(runs).sort(options.sort ?? { _id: 1 });
+  if (options.skip) cursor = cursor.skip(options.skip);
+  if (options.limit) cursor = cursor.limit(options.limit);
+  return cursor.all();
 }
 
 async function importMingo(): Promise<typeof import('mingo')> {

@@ -9,7 +9,15 @@ import {
 } from '@ritual/core';
 import type { ObjectId } from 'mongodb';
 import { toStoredRun } from '../sacred-run-document.js';
-import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
+import {
+  STORED_FILE_MISSING,
+  type ArtifactEntry,
+  type FindOptions,
+  type RunStore,
+  type RunSummary,
+  type StoredRun,
+} from '../store.js';
+import { checkSummaryQuery, SUMMARY_PROJECTION, toRunSummary } from '../run-summary.js';
 import { connectMongo, ensureIndexes, type MongoHandles } from './connection.js';
 import { readFileText } from './gridfs-files.js';
 import { resolveTarget, type TargetOptions } from './target.js';
@@ -76,6 +84,31 @@ export class MongoRunStore implements RunStore {
       }
     }
     return runs;
+  }
+
+  /** Server-side: filter, sort, skip and limit in the query, and only the summary fields sent back. */
+  async summaries(filter: JsonObject = {}, options: FindOptions = {}): Promise<RunSummary[]> {
+    checkSummaryQuery(filter, options);
+    let cursor = this.handles.runs.find(filter as never, { projection: SUMMARY_PROJECTION });
+    // Sorted by id unless asked otherwise, as the file store does, so pages are stable.
+    cursor = cursor.sort(options.sort ?? { _id: 1 });
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.limit) cursor = cursor.limit(options.limit);
+    this.warnings = [];
+    const runs: RunSummary[] = [];
+    for (const document of (await cursor.toArray()) as unknown as RunDocument[]) {
+      try {
+        runs.push(toRunSummary(document._id, document, `run ${JSON.stringify(document._id)} in ${this.location}`));
+      } catch (error) {
+        if (!(error instanceof BackendError)) throw error;
+        this.warnings.push(`skipped run ${JSON.stringify(document._id)}: ${error.message}`);
+      }
+    }
+    return runs;
+  }
+
+  async count(filter: JsonObject = {}): Promise<number> {
+    return this.handles.runs.countDocuments(filter as never);
   }
 
   private async document(id: RunId): Promise<RunDocument> {
