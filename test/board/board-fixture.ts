@@ -1,7 +1,7 @@
 /**
  * A runs folder written by ritual itself (Experiment + FileStorageObserver),
- * for the board's tests and benchmark: two completed runs with known metrics
- * (loss = 1 / (i + 1), acc = i / 100 at step i) and artifacts, a failed one,
+ * for the board's tests and screenshots: two completed runs with known metrics
+ * (`lossAt(lr, i)` and `accAt(i)` at step i) and artifacts, a failed one,
  * one whose name is HTML, and a run folder that is not valid JSON.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -18,6 +18,9 @@ export const PNG = Buffer.from(
   'base64',
 );
 
+export const lossAt = (lr: number, i: number): number => (1 + lr) / (i + 1);
+export const accAt = (i: number): number => i / POINTS;
+
 export async function makeBoardFixture(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ritual-board-'));
   const files = path.join(dir, '..', `${path.basename(dir)}-files`);
@@ -28,8 +31,8 @@ export async function makeBoardFixture(): Promise<string> {
     .config({ lr: 0.1, epochs: 3, model: { hidden: 16 } })
     .main(async ({ config, run }) => {
       for (let i = 0; i < POINTS; i++) {
-        run.logScalar('loss', 1 / (i + 1), i);
-        run.logScalar('acc', i / 100, i);
+        run.logScalar('loss', lossAt(config.lr, i), i);
+        run.logScalar('acc', accAt(i), i);
       }
       console.log(`training with lr=${config.lr}`);
       await run.addArtifact(path.join(files, 'report.json'), 'report.json');
