@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runBoardBench } from './board.js';
 import { runLogScalarBench } from './log-scalar.js';
 import { runMemoryBench } from './memory.js';
 import { runHeartbeatPair } from './peers/heartbeat-pair.js';
@@ -92,6 +93,11 @@ const BENCHMARKS: Benchmark[] = [
   },
   { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
   { name: 'sweep', run: (smoke) => runSweepOverheadBench(smoke ? { runs: 2, rounds: 1 } : { runs: 8, rounds: 4 }) },
+  {
+    name: 'board',
+    run: (smoke) =>
+      runBoardBench(smoke ? { points: 50_000, runs: 20, beats: 2 } : { points: 10_000_000, runs: 10_000, beats: 8 }),
+  },
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -44,11 +44,20 @@ async function open(hash = ''): Promise<Page> {
  * Pixels of a chart's canvas in the colour of its first series (uPlot's axes
  * and grid are grey and black): the line itself was drawn, not just the frame.
  */
+interface ImageData {
+  data: Uint8ClampedArray;
+}
+
 async function drawnPixels(page: Page, chart: string): Promise<number> {
   const canvas = page.getByRole('figure', { name: `chart ${chart}` }).locator('canvas');
   await canvas.waitFor();
   return canvas.evaluate((element) => {
-    const c = element as HTMLCanvasElement;
+    // the tests compile without the DOM library: the canvas, as much of it as is read here
+    const c = element as unknown as {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): ImageData } | null;
+    };
     const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
     let count = 0;
     // #1f77b4, the first series' stroke, give or take anti-aliasing
