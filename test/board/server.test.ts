@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { type Board, startBoard } from '@ritual/board';
+import { isRunName } from '../../packages/board/src/board-store.js';
 import { accAt, HOSTILE_NAME, lossAt, makeBoardFixture, PNG, POINTS } from './board-fixture.js';
 
 let dir = '';
@@ -178,9 +179,30 @@ describe('artifacts and sources: only from inside their run', () => {
       assert.equal(status, 404, path);
       assert.doesNotMatch(body, /root:|"name"/);
     }
-    const source = await get('/api/stores/0/runs/1/sources/0');
+    // a source the run lists is served: the stored copy, byte for byte the file that ran
+    const { body: detail } = await get('/api/stores/0/runs/1');
+    const index = detail.run.experiment.sources.findIndex(([file]: [string]) => file.endsWith('board-fixture.ts'));
+    assert.ok(index >= 0);
+    const source = await fetch(`${board.origin}/api/stores/0/runs/1/sources/${index}`);
     assert.equal(source.status, 200);
-    assert.match(source.body, /makeBoardFixture|board-fixture|Experiment/);
+    assert.equal(await source.text(), await readFile(new URL('./board-fixture.ts', import.meta.url), 'utf8'));
+  });
+
+  it('watches only run ids that name a run folder (the live watcher stats files under them)', async () => {
+    assert.deepEqual(['1', 'run-7', '..', '../etc', '_sources', '.git', 'a/b', 'a\\b', ''].map(isRunName), [
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    const response = await fetch(`${board.origin}/api/events?store=0&runs=${encodeURIComponent('../..,1')}`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
   });
 
   it('is read-only', async () => {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RunNotFoundError, UsageError } from '@ritual/core';
 import { isProbablyDead, type StoredRun } from '@ritual/observers';
-import { type BoardStore, runIdOf } from './board-store.js';
+import { type BoardStore, isRunName, runIdOf } from './board-store.js';
 import { HttpError } from './http-error.js';
 import type { LiveUpdates } from './live-updates.js';
 import { runsPage } from './runs-page.js';
@@ -43,7 +43,7 @@ export async function handleApi(context: ApiContext, url: URL, request: Incoming
   }
   if (parts[0] === 'events' && parts.length === 1) {
     const target = storeAt(context, query.get('store') ?? '0');
-    const ids = (query.get('runs') ?? '').split(',').filter(Boolean).slice(0, 200).map(runIdOf);
+    const ids = (query.get('runs') ?? '').split(',').filter(isRunName).slice(0, 200).map(runIdOf);
     context.live.subscribe(response, target, ids);
     return;
   }

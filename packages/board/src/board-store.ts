@@ -18,3 +18,11 @@ export function boardStore(index: number, store: RunStore): BoardStore {
 export function runIdOf(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
+
+/**
+ * Whether a run id from a URL can name a run folder: no separators, not hidden, not `_sources`. The file
+ * store refuses anything else too; the live watcher checks it before it stats files under the folder.
+ */
+export function isRunName(text: string): boolean {
+  return text !== '' && !/[\\/]/.test(text) && !text.startsWith('.') && !text.startsWith('_');
+}
