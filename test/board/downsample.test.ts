@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { downsample, type SeriesArrays } from '../../packages/board/src/series-downsample.js';
+import { downsample, indexBlocks, type SeriesArrays } from '../../packages/board/src/series-downsample.js';
 
 function series(n: number, f: (i: number) => number): SeriesArrays {
   const x = new Float64Array(n);
@@ -58,6 +58,26 @@ describe('downsampling a series to the pixels of a chart', () => {
     assert.deepEqual(out.x, [2, 3, 2, 3]);
     assert.deepEqual(out.y, [12, 13, 22, 23]);
     assert.deepEqual(out.extent, [0, 4]);
+  });
+
+  it('gives the same points with the block index as by scanning every point (NaN gaps included)', () => {
+    // a seeded generator of our own: the test must not depend on Math.random
+    let state = 12345;
+    const next = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    for (const n of [1000, 70_001, 300_000]) {
+      const s = series(n, () => (next() < 0.01 ? Number.NaN : next() * 100 - 50));
+      const indexed = { ...s, blocks: indexBlocks(s.y) };
+      for (const request of [{ width: 7 }, { width: 500 }, { width: 123, from: n / 3, to: n / 2 + 17 }]) {
+        assert.deepEqual(
+          downsample(indexed, request),
+          downsample(s, request),
+          `${n} points, ${JSON.stringify(request)}`,
+        );
+      }
+    }
   });
 
   it('answers an empty series with nothing', () => {

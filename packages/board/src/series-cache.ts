@@ -1,6 +1,6 @@
 import type { RunId } from '@ritual/core';
 import type { RunStore } from '@ritual/observers';
-import type { SeriesArrays } from './series-downsample.js';
+import { indexBlocks, type SeriesArrays } from './series-downsample.js';
 
 /** What a chart's x axis is: the step logged with the point, or its wall-clock time (epoch ms). */
 export type XAxis = 'step' | 'time';
@@ -74,7 +74,8 @@ export async function readSeries(store: RunStore, id: RunId, name: string, axis:
       n++;
     }
   }
-  return { x: x.subarray(0, n), y: y.subarray(0, n), sorted };
+  const values = y.subarray(0, n);
+  return { x: x.subarray(0, n), y: values, sorted, blocks: indexBlocks(values) };
 }
 
 function grow(array: Float64Array, size: number): Float64Array {
