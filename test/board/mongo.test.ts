@@ -30,23 +30,29 @@ before(async () => {
   server = await startMongoServer();
   work = await mkdtemp(join(tmpdir(), 'ritual-board-mongo-'));
   await writeFile(join(work, 'notes.txt'), 'stored in GridFS\n');
-  const ex = experiment('mongo-demo')
-    .config({ lr: 0.1 })
-    .main(async ({ config, run }) => {
-      for (let i = 0; i < POINTS; i++) run.logScalar('loss', config.lr * i, i);
-      await run.addArtifact(join(work, 'notes.txt'), 'notes.txt');
-      return config.lr;
-    });
-  for (const lr of [0.1, 0.2])
+  for (const lr of [0.1, 0.2]) {
+    // one observer per run: a MongoObserver is closed when its run ends
+    const ex = experiment('mongo-demo')
+      .config({ lr: 0.1 })
+      .main(async ({ config, run }) => {
+        for (let i = 0; i < POINTS; i++) run.logScalar('loss', config.lr * i, i);
+        await run.addArtifact(join(work, 'notes.txt'), 'notes.txt');
+        return config.lr;
+      });
     await ex.run({ configUpdates: { lr }, options: { loglevel: 'ERROR', systemInterval: 0 } });
+  }
   board = await startBoard({ stores: [`${server.url}/board`], pollIntervalMs: 250 });
 });
 
-after(async () => {
-  await board?.close();
-  await server?.dispose();
-  await rm(work, { recursive: true, force: true });
-});
+// bounded: a close that hangs fails here, by name, instead of holding the whole suite
+after(
+  async () => {
+    await board?.close();
+    await server?.dispose();
+    await rm(work, { recursive: true, force: true });
+  },
+  { timeout: 60_000 },
+);
 
 async function getJson(path: string): Promise<any> {
   const response = await fetch(`${board.origin}${path}`);

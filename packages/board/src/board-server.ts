@@ -95,8 +95,8 @@ export async function startBoard(options: BoardOptions = {}): Promise<Board> {
     token: access.token,
     port,
     close: async () => {
-      context.live.close();
       server.closeAllConnections();
+      await context.live.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(opened.map((store) => store.close().catch(() => undefined)));
     },

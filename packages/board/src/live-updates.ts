@@ -30,6 +30,8 @@ interface Subscriber {
  */
 export class LiveUpdates {
   private readonly subscribers = new Set<Subscriber>();
+  /** Looks still reading a store: closing waits for them, so no read is in flight when the stores close. */
+  private readonly reading = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private keepalive: NodeJS.Timeout | null = null;
 
@@ -48,20 +50,26 @@ export class LiveUpdates {
       this.subscribers.delete(subscriber);
       if (this.subscribers.size === 0) this.stop();
     });
-    void this.look(subscriber, false);
+    this.track(this.look(subscriber, false));
     this.start();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     for (const subscriber of this.subscribers) subscriber.response.end();
     this.subscribers.clear();
     this.stop();
+    await Promise.all(this.reading);
+  }
+
+  private track(reading: Promise<void>): void {
+    this.reading.add(reading);
+    void reading.finally(() => this.reading.delete(reading));
   }
 
   private start(): void {
     if (this.timer !== null) return;
     this.timer = setInterval(() => {
-      for (const subscriber of this.subscribers) void this.look(subscriber, true);
+      for (const subscriber of this.subscribers) this.track(this.look(subscriber, true));
     }, this.intervalMs);
     this.keepalive = setInterval(() => {
       for (const subscriber of this.subscribers) subscriber.response.write(': keepalive\n\n');
