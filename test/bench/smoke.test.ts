@@ -43,6 +43,10 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     withPeer: [],
   },
   sweep: { names: ['sweep overhead per run', 'sweep / the same runs by hand'], withPeer: [] },
+  board: {
+    names: ['chart request', 'first chart request', 'live: heartbeat to event', 'runs page'],
+    withPeer: [],
+  },
 };
 
 let scratch: string;
