@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runBoardBench } from './board.js';
 import { runLogScalarBench } from './log-scalar.js';
 import { runMemoryBench } from './memory.js';
 import { runHeartbeatPair } from './peers/heartbeat-pair.js';
@@ -96,6 +97,11 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'run-listing',
     run: (smoke) => runRunListingBench(smoke ? { runs: 30, repeats: 1 } : { runs: 10_000, repeats: 5 }),
+  },
+  {
+    name: 'board',
+    run: (smoke) =>
+      runBoardBench(smoke ? { points: 50_000, runs: 20, beats: 2 } : { points: 10_000_000, runs: 10_000, beats: 8 }),
   },
 ];
 

@@ -57,6 +57,10 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     ],
     withPeer: [],
   },
+  board: {
+    names: ['chart request', 'first chart request', 'live: heartbeat to event', 'runs page'],
+    withPeer: [],
+  },
 };
 
 let scratch: string;

@@ -53,6 +53,15 @@ describe('optional peers that are not installed', () => {
     assert.match(stderr, /Install it: npm install vega$/m);
   });
 
+  it('ritual board without @ritual/board says how to add it, and ritual ls never loads it', () => {
+    const { code, stderr } = ritualWithout(['@ritual/board'], ['board', FIXTURE_RUNS, '--port', '0']);
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
+    assert.match(stderr, /@ritual\/board.*ritual board.*npm install @ritual\/board$/m);
+    const ls = ritualWithout(['@ritual/board'], ['ls', FIXTURE_RUNS]);
+    assert.equal(ls.code, 0, ls.stderr);
+  });
+
   it('the hiding is real: with nothing hidden the same plot is drawn', () => {
     const file = path.join(dir, 'drawn.svg');
     const { code, stderr } = ritualWithout([], ['plot', FIXTURE_RUNS, '1', 'loss', '-o', file]);

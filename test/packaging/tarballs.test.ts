@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 // What `npm publish` would ship: each package is packed for real and its tarball read back.
 // Needs the packages built (`npm test` builds first).
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'observers', 'cli'] as const;
+const PACKAGES = ['core', 'observers', 'cli', 'board'] as const;
 const built = PACKAGES.every((name) => existsSync(path.join(ROOT, 'packages', name, 'dist')));
 const skip = built ? false : 'not built here: run npm run build';
 
@@ -82,7 +82,8 @@ describe('package tarballs', { skip }, () => {
       const leaking = declarations.filter((file) => read(file).includes('@internal'));
       assert.deepEqual(leaking, []);
       const stale = files
-        .filter((file) => file.startsWith('dist/') && file.endsWith('.js'))
+        // dist/assets is the board's UI bundle, built from ui/ by esbuild rather than from src/
+        .filter((file) => file.startsWith('dist/') && !file.startsWith('dist/assets/') && file.endsWith('.js'))
         .filter((file) => !files.includes(file.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')));
       assert.deepEqual(
         stale,
@@ -112,6 +113,16 @@ describe('package tarballs', { skip }, () => {
     for (const name of ['vega', 'vega-lite', '@resvg/resvg-js'])
       assert.ok(!(name in (manifest.dependencies as object)), name);
   });
+});
+
+it('@ritual/board ships its built UI and installs neither Preact nor uPlot (they are bundled in)', { skip }, () => {
+  const { manifest, files, read } = packed.get('board') as Packed;
+  for (const asset of ['index.html', 'app.js', 'app.css']) assert.ok(files.includes(`dist/assets/${asset}`), asset);
+  assert.deepEqual(Object.keys(manifest.dependencies as object).sort(), ['@ritual/core', '@ritual/observers', 'mingo']);
+  assert.match(read('dist/assets/index.html'), /<script type="module" src="\/app.js">/);
+  assert.doesNotMatch(read('dist/assets/index.html'), /https?:\/\//, 'no CDN');
+  const cli = (packed.get('cli') as Packed).manifest;
+  assert.deepEqual((cli.peerDependenciesMeta as Record<string, unknown>)['@ritual/board'], { optional: true });
 });
 
 it('node --conditions=source loads the built package, not its TypeScript source', { skip }, () => {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { RitualError, UsageError } from '@ritual/core';
+import { boardCommand } from './board.js';
 import { compareCommand } from './compare.js';
 import { createContext, type CliIO } from './context.js';
 import { lsCommand } from './ls.js';
@@ -36,6 +37,7 @@ Examples:
   ritual metrics 3 loss --csv > loss.csv
   ritual plot 3,4 loss,val_loss -o loss.png    curves of two runs as a picture
   ritual reproduce 3                           re-run run 3 from its stored code and check it gives the same numbers
+  ritual board runs                            a web UI over ./runs: table, run pages, charts, live runs
 
 STORE is a runs folder (default ./runs) or a mongodb:// URL, and may be left out.
 Run \`ritual <command> --help\` for the options of a command; --debug shows stack traces.`;
@@ -72,6 +74,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     failCommand(ctx),
     replayCommand(ctx),
     reproduceCommand(ctx),
+    boardCommand(ctx),
   ]) {
     sub.copyInheritedSettings(program);
     program.addCommand(sub);
