@@ -147,8 +147,8 @@ test('-M -q queues a 3x2 sweep: 6 QUEUED documents with config, seed, command, s
     assert.deepEqual(doc.meta.sweep, before.meta.sweep, 'the queued meta stays');
     assert.equal(doc.meta.queue.attempts, 1);
     assert.match(doc.meta.queue.worker, /:\d+:/);
-    assert.equal(calls.starts.get(doc._id as number), 1);
-    assert.equal(calls.ends.get(doc._id as number), 1);
+    assert.equal(calls.starts.get(doc._id as unknown as number), 1);
+    assert.equal(calls.ends.get(doc._id as unknown as number), 1);
     const x = metrics.filter((metric) => metric.run_id === doc._id);
     assert.equal(x.length, 1);
     assert.deepEqual(x[0]!.values, [0, 1, 2]);

@@ -4,7 +4,7 @@
  * loaded by name when `worker -m URL` runs, as `-m` loads the MongoObserver.
  */
 import { MissingDependencyError, UsageError } from '../errors.js';
-import type { JsonObject, RunId } from '../run/run-record.js';
+import type { JsonObject, RunId, RunStatus } from '../run/run-record.js';
 import type { QueueClaim } from './queue-claim.js';
 
 /** A QUEUED run a worker claimed: everything needed to start it, and the claim that makes it this worker's. */
@@ -47,12 +47,16 @@ export interface RunQueue {
   claim(request: ClaimRequest): Promise<ClaimedRun | null>;
   /** Marks dead runs of the experiment FAILED or QUEUED again, each with one atomic update. */
   reap(request: ReapRequest): Promise<ReapedRun[]>;
-  /** The worker's own heartbeat for a claimed run (its child may still be starting); false when no longer ours. */
+  /** The worker's own heartbeat for a claimed run (its child may still be starting); false when another claim has it. */
   beat(claim: QueueClaim): Promise<boolean>;
   /** Gives a claimed run back unrun (QUEUED, the attempt not counted): `--strict` refused it. */
   release(claim: QueueClaim): Promise<void>;
-  /** The claimed run is still RUNNING but its process has exited: FAILED with this trace. Returns whether it was. */
-  abandon(claim: QueueClaim, failTrace: string[]): Promise<boolean>;
+  /**
+   * After the run's process exited: its stored status, or, when it is still RUNNING under this claim
+   * (the process ended before storing the run's end), FAILED with this trace (`abandoned`). `LOST`:
+   * another claim has the run now (this one was declared dead).
+   */
+  settle(claim: QueueClaim, failTrace: string[]): Promise<{ status: RunStatus | 'LOST'; abandoned: boolean }>;
   close(): Promise<void>;
 }
 

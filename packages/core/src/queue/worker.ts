@@ -31,7 +31,8 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** Lines of a child's output kept to explain a run that ended without storing its end. */
 const TAIL_LINES = 20;
 
-type Ending = 'COMPLETED' | 'FAILED' | 'INTERRUPTED' | 'ABANDONED';
+/** How a claimed run ended, as stored; ABANDONED: its process ended first; LOST: declared dead meanwhile. */
+type Ending = 'COMPLETED' | 'FAILED' | 'INTERRUPTED' | 'ABANDONED' | 'LOST';
 
 export async function runWorkerCommand(ex: CommandTarget, parsed: ParsedCommandLine): Promise<number> {
   const { options } = parsed;
@@ -51,7 +52,7 @@ export async function runWorkerCommand(ex: CommandTarget, parsed: ParsedCommandL
   const mine = await ownSources(ex);
   const scratch = mkdtempSync(join(tmpdir(), 'ritual-worker-'));
   const running = new Map<ClaimedRun, ReturnType<typeof spawn>>();
-  const tally: Record<Ending, number> = { COMPLETED: 0, FAILED: 0, INTERRUPTED: 0, ABANDONED: 0 };
+  const tally: Record<Ending, number> = { COMPLETED: 0, FAILED: 0, INTERRUPTED: 0, ABANDONED: 0, LOST: 0 };
   let claimed = 0;
   let reaped = 0;
   let stoppedBy: NodeJS.Signals | null = null;
@@ -173,17 +174,27 @@ export async function runWorkerCommand(ex: CommandTarget, parsed: ParsedCommandL
     rmSync(configFile, { force: true });
     // A child that ended before storing the run's end (a refused config, a crash) must not leave it RUNNING.
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const abandoned = await queue
-      .abandon(run, [`The worker's process for this run ${how} before the run ended. Its last output:\n`, ...tail])
+    const settled = await queue
+      .settle(run, [`The worker's process for this run ${how} before the run ended. Its last output:\n`, ...tail])
       .catch((error: unknown) => {
-        say('WARNING', `Could not mark run ${String(run.id)} FAILED: ${errorMessage(error)}`);
-        return false;
+        say('WARNING', `Could not read how run ${String(run.id)} ended: ${errorMessage(error)}`);
+        return { status: 'LOST' as const, abandoned: false };
       });
-    if (abandoned) {
+    if (settled.abandoned) {
       say('ERROR', `Run ${String(run.id)}: its process ${how} before the run ended; marked FAILED`);
       return 'ABANDONED';
     }
-    return exit.code === 0 ? 'COMPLETED' : exit.code === 1 ? 'FAILED' : 'INTERRUPTED';
+    switch (settled.status) {
+      case 'COMPLETED':
+      case 'FAILED':
+      case 'INTERRUPTED':
+        return settled.status;
+      case 'TIMEOUT':
+        return 'FAILED';
+      default:
+        say('WARNING', `Run ${String(run.id)} was claimed again by another worker after this one was declared dead`);
+        return 'LOST';
+    }
   };
 
   let failure: unknown = null;
@@ -206,7 +217,8 @@ export async function runWorkerCommand(ex: CommandTarget, parsed: ParsedCommandL
   if (failure !== null) throw failure;
   const summary =
     `Worker ${workerId}: ${claimed} run(s) claimed: ${tally.COMPLETED} completed, ${tally.FAILED} failed, ` +
-    `${tally.INTERRUPTED} interrupted, ${tally.ABANDONED} ended without their process storing the end; ` +
+    `${tally.INTERRUPTED} interrupted, ${tally.ABANDONED} ended without their process storing the end, ` +
+    `${tally.LOST} taken by another worker; ` +
     `${reaped} dead run(s) of other workers failed or queued again`;
   say('INFO', summary);
   if (refusal !== null) {

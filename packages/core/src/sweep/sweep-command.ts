@@ -115,6 +115,7 @@ async function queueSweep(
     });
     ids.push(outcome.run.id);
   }
-  info(`Queued sweep ${plan.id}: ${ids.length} runs (ids ${ids.map(String).join(', ')}); start workers to run them`);
+  const shown = ids.length <= 10 ? ids.map(String).join(', ') : `${String(ids[0])} ... ${String(ids.at(-1))}`;
+  info(`Queued sweep ${plan.id}: ${ids.length} runs (ids ${shown}); start workers to run them: worker -m URL`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BackendError, type JsonObject, type QueueClaim, type RunId } from '@ritual/core';
+import { BackendError, type JsonObject, type QueueClaim, type RunId, type RunStatus } from '@ritual/core';
 import type { ClaimedRun, ClaimRequest, ReapedRun, ReapRequest, RunQueue } from '@ritual/core/observer-kit';
 import { errorMessage } from '@ritual/core/observer-kit';
 import { connectMongo, type MongoHandles } from './connection.js';
@@ -129,7 +129,12 @@ export class MongoRunQueue implements RunQueue {
       { _id: claim.id, status: 'RUNNING', 'meta.queue.claim': claim.claim } as never,
       { $set: { heartbeat: new Date() } },
     );
-    return updated.matchedCount > 0;
+    if (updated.matchedCount > 0) return true;
+    // Not RUNNING any more but still this claim's: the run has just ended, which is no loss.
+    const still = await this.handles.runs.findOne({ _id: claim.id, 'meta.queue.claim': claim.claim } as never, {
+      projection: { _id: 1 },
+    });
+    return still !== null;
   }
 
   async release(claim: QueueClaim): Promise<void> {
@@ -143,12 +148,16 @@ export class MongoRunQueue implements RunQueue {
     );
   }
 
-  async abandon(claim: QueueClaim, failTrace: string[]): Promise<boolean> {
+  async settle(claim: QueueClaim, failTrace: string[]): Promise<{ status: RunStatus | 'LOST'; abandoned: boolean }> {
     const updated = await this.handles.runs.updateOne(
       { _id: claim.id, status: 'RUNNING', 'meta.queue.claim': claim.claim } as never,
       { $set: { status: 'FAILED', stop_time: new Date(), fail_trace: failTrace } },
     );
-    return updated.modifiedCount > 0;
+    if (updated.modifiedCount > 0) return { status: 'FAILED', abandoned: true };
+    const stored = await this.handles.runs.findOne({ _id: claim.id, 'meta.queue.claim': claim.claim } as never, {
+      projection: { status: 1 },
+    });
+    return { status: stored ? (stored.status as RunStatus) : 'LOST', abandoned: false };
   }
 
   async close(): Promise<void> {
