@@ -4,7 +4,7 @@
 // and exit 2; --strict refuses a run queued from other sources; SIGTERM stops a worker cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -241,4 +241,45 @@ test('SIGTERM to a worker: no new claims, its running run is INTERRUPTED with ev
   assert.ok(values.length > 0 && values.length < 400, `points: ${values.length}`);
   assert.deepEqual(values, [...values.keys()], 'x = i at step i, none missing');
   assert.deepEqual(metric?.steps, [...values.keys()]);
+});
+
+test('a worker SIGKILLed with its child mid-run (--retries 0): the next worker finds the run dead and marks it FAILED, its points kept', async () => {
+  const url = `${server.url}/queue_dead`;
+  for (const args of [['i=1', 'steps=400', 'sleep=50'], ['i=2']]) {
+    const queued = await launch(['-q', '-m', url, 'with', ...args]).exited;
+    assert.equal(queued.code, 0, queued.stderr);
+  }
+  const log = join(scratch, 'dead.log');
+  const doomed = launch(['worker', '-m', url, '-b', '0.3', '--max-runs', '1'], { QUEUE_TEST_LOG: log });
+  await waitFor('run 1 to start', () => mainCalls(log).starts.get(1) === 1);
+  await new Promise((resolve) => setTimeout(resolve, 800)); // a few points uploaded with the beats
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(doomed.child.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((pid) => pid > 0);
+  assert.equal(children.length, 1);
+  doomed.child.kill('SIGKILL');
+  process.kill(children[0]!, 'SIGKILL');
+  await doomed.exited;
+  const beforeReap = await withDb(url, (db) => db.collection('runs').findOne({ _id: 1 as never }));
+  assert.equal(beforeReap?.status, 'RUNNING', 'nothing ended it: its worker and process are gone');
+  await new Promise((resolve) => setTimeout(resolve, 2500)); // older than --dead-after 2
+
+  const next = await launch(['worker', '-m', url, '-b', '0.3', '--dead-after', '2', '--retries', '0'], {
+    QUEUE_TEST_LOG: log,
+  }).exited;
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(next.stderr, /Run 1 had no heartbeat for 2s \(its worker died\): marked FAILED/);
+  const [dead, other] = await withDb(url, (db) => db.collection('runs').find({}).sort({ _id: 1 }).toArray());
+  assert.equal(dead?.status, 'FAILED');
+  assert.ok(dead?.stop_time instanceof Date);
+  assert.match(dead?.fail_trace[0], /no heartbeat for more than 2 s from worker .*Attempt 1, --retries 0\./);
+  assert.equal(other?.status, 'COMPLETED');
+  const calls = mainCalls(log);
+  assert.equal(calls.starts.get(1), 1, 'not run again');
+  assert.equal(calls.ends.get(1), undefined);
+  const metric = await withDb(url, (db) => db.collection('metrics').findOne({ run_id: 1, name: 'x' } as never));
+  const values = metric?.values as number[];
+  assert.ok(values.length > 0 && values.length < 400, `points: ${values.length}`);
+  assert.deepEqual(values, [...values.keys()], 'the points uploaded before the kill, x = i at step i, none missing');
 });

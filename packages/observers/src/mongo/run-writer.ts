@@ -157,7 +157,9 @@ export class RunWriter {
             repositories: event.experiment.repositories,
             mainfile: event.experiment.mainfile,
           };
-          const meta = { ...event.meta, run_key: this.key };
+          const meta: Record<string, unknown> = { ...event.meta, run_key: this.key };
+          // Sacred parses -P as a Python float: a BSON double, which Omniboard and Sacred's own readers expect.
+          if (typeof meta.priority === 'number') meta.priority = new handles.driver.Double(meta.priority);
           const document =
             event.type === 'started'
               ? {
