@@ -68,7 +68,9 @@ async function claimRate(url: string, size: number, claims: number, index: boole
       });
       await runs.insertMany(batch as never);
     }
-    const queues = await Promise.all(Array.from({ length: CLAIMERS }, () => MongoRunQueue.open(`${url}`, { index })));
+    const queues = await Promise.all(
+      Array.from({ length: CLAIMERS }, () => MongoRunQueue.open(url, { index, serverSelectionTimeoutMS: 60_000 })),
+    );
     if (!index) await runs.dropIndexes().catch(() => {});
     const claimed: unknown[] = [];
     const began = performance.now();

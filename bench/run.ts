@@ -38,6 +38,7 @@ import { runReproduceBench } from './reproduce-overhead.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
 import { runSweepOverheadBench } from './sweep-overhead.js';
+import { runQueueBench } from './queue-claim.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -92,6 +93,15 @@ const BENCHMARKS: Benchmark[] = [
   },
   { name: 'reproduce', run: (smoke) => runReproduceBench({ points: smoke ? 20_000 : 1_000_000, mnist: true }) },
   { name: 'sweep', run: (smoke) => runSweepOverheadBench(smoke ? { runs: 2, rounds: 1 } : { runs: 8, rounds: 4 }) },
+  {
+    name: 'queue',
+    run: (smoke) =>
+      runQueueBench(
+        smoke
+          ? { sizes: [100, 1000], claims: 50, runs: 2, rounds: 1 }
+          : { sizes: [1000, 10_000], claims: 200, runs: 8, rounds: 2 },
+      ),
+  },
 ];
 
 async function main(argv: string[]): Promise<number> {
