@@ -127,13 +127,13 @@ test(`${RUNS} queued runs, ${WORKERS} workers, 3 SIGKILLed mid-run: every run CO
   const pids = workers.map((worker) => worker.child.pid!);
   const killed = new Set<number>();
   const killedRuns: number[] = [];
-  await waitFor('30 runs to start', () => mainCalls(log).starts.size >= 30, 60_000);
+  await waitFor('30 runs to start', () => mainCalls(log).starts.size >= 30, 180_000);
   killedRuns.push(await killMidRun(db, pids, killed, log), await killMidRun(db, pids, killed, log));
-  await waitFor('100 runs to start', () => mainCalls(log).starts.size >= 100, 60_000);
+  await waitFor('100 runs to start', () => mainCalls(log).starts.size >= 100, 180_000);
   killedRuns.push(await killMidRun(db, pids, killed, log));
 
   const ended = () => db.collection('runs').countDocuments({ status: { $in: ['COMPLETED', 'FAILED'] } });
-  await waitFor('every run to end', async () => (await ended()) === RUNS, 90_000);
+  await waitFor('every run to end', async () => (await ended()) === RUNS, 300_000);
   const survivors = workers.filter((worker) => !killed.has(worker.child.pid!));
   for (const worker of survivors) worker.child.kill('SIGTERM');
   for (const exit of await Promise.all(survivors.map((worker) => worker.exited))) {
