@@ -93,10 +93,9 @@ test('a run declared dead and queued again: the slow process cannot take it over
     assert.equal(untouched?.captured_out, '');
 
     // Its claim is gone: presenting it again is refused; the next claim takes the run over.
-    await assert.rejects(
-      observer().started({ ...event, claimed: { id: 1, claim: first!.claim } }),
-      /no longer claimed/,
-    );
+    const refused = observer();
+    await assert.rejects(refused.started({ ...event, claimed: { id: 1, claim: first!.claim } }), /no longer claimed/);
+    await refused.close(); // else its uploader keeps the process alive
     const second = await queue.claim({ experiment: event.experiment.name, worker: 'w2' });
     assert.equal(second?.attempts, 2);
     const next = observer();
