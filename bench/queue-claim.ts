@@ -71,26 +71,30 @@ async function claimRate(url: string, size: number, claims: number, index: boole
     const queues = await Promise.all(
       Array.from({ length: CLAIMERS }, () => MongoRunQueue.open(url, { index, serverSelectionTimeoutMS: 60_000 })),
     );
-    if (!index) await runs.dropIndexes().catch(() => {});
-    const claimed: unknown[] = [];
-    const began = performance.now();
-    await Promise.all(
-      queues.map(async (queue, w) => {
-        while (claimed.length < claims) {
-          const run = await queue.claim({ experiment: 'bench-queue', worker: `bench:${w}` });
-          if (run === null) break;
-          claimed.push(run.id);
-        }
-      }),
-    );
-    const seconds = (performance.now() - began) / 1000;
-    await Promise.all(queues.map((queue) => queue.close()));
-    return {
-      size,
-      index,
-      claimsPerSecond: claimed.length / seconds,
-      distinct: new Set(claimed).size === claimed.length,
-    };
+    try {
+      if (!index) await runs.dropIndexes().catch(() => {});
+      const claimed: unknown[] = [];
+      const began = performance.now();
+      await Promise.all(
+        queues.map(async (queue, w) => {
+          while (claimed.length < claims) {
+            const run = await queue.claim({ experiment: 'bench-queue', worker: `bench:${w}` });
+            if (run === null) break;
+            claimed.push(run.id);
+          }
+        }),
+      );
+      const seconds = (performance.now() - began) / 1000;
+      return {
+        size,
+        index,
+        claimsPerSecond: claimed.length / seconds,
+        distinct: new Set(claimed).size === claimed.length,
+      };
+    } finally {
+      // Also when a claim fails: open connections would keep the suite's process alive after its report.
+      await Promise.all(queues.map((queue) => queue.close().catch(() => {})));
+    }
   } finally {
     await runs.drop().catch(() => {});
     await client.close();
