@@ -40,6 +40,7 @@ import { runRunListingBench } from './run-listing.js';
 import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
 import { runSweepOverheadBench } from './sweep-overhead.js';
+import { runQueueBench } from './queue-claim.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -102,6 +103,15 @@ const BENCHMARKS: Benchmark[] = [
     name: 'board',
     run: (smoke) =>
       runBoardBench(smoke ? { points: 50_000, runs: 20, beats: 2 } : { points: 10_000_000, runs: 10_000, beats: 8 }),
+  },
+  {
+    name: 'queue',
+    run: (smoke) =>
+      runQueueBench(
+        smoke
+          ? { sizes: [100, 1000], claims: 50, runs: 2, rounds: 1 }
+          : { sizes: [1000, 10_000], claims: 200, runs: 8, rounds: 2 },
+      ),
   },
 ];
 

@@ -119,7 +119,7 @@ test('an unknown benchmark name is refused with the list of names, before anythi
   assert.equal(error.code, 2);
   assert.match(
     error.stderr,
-    /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce, sweep, run-listing, board\./,
+    /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce, sweep, run-listing, board, queue\./,
   );
   assert.doesNotMatch(error.stderr, /bench: startup/);
 });

@@ -61,6 +61,17 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     names: ['chart request', 'first chart request', 'live: heartbeat to event', 'runs page'],
     withPeer: [],
   },
+  queue: {
+    names: [
+      'claims per second, 100 queued, with the claim index',
+      'claims per second, 1000 queued, without the claim index',
+      'claim rate at 1000 / at 100 queued (index)',
+      'claim rate with / without the index',
+      'worker overhead per run',
+      'worker / the same runs by hand',
+    ],
+    withPeer: [],
+  },
 };
 
 let scratch: string;

@@ -35,6 +35,8 @@ test('no arguments: main with defaults', () => {
     capture: 'sys',
     multirun: false,
     minimize: false,
+    wait: false,
+    strict: false,
     help: false,
   });
   assert.equal(parsed.metaOptions.COMMAND, null);
@@ -178,6 +180,8 @@ test('every flag, short and long, both spellings', () => {
     timeout: 60,
     multirun: false,
     minimize: false,
+    wait: false,
+    strict: false,
   });
   const long = parse(
     '--file_storage',

@@ -28,6 +28,7 @@ import { runCommandline as dispatchCommandline } from './commandline/command-dis
 import type { CommandTarget, StartRunRequest } from './commandline/command-target.js';
 import { reproducesFromEnv } from './run/reproduction-marker.js';
 import { runSweepOf, sweepMarkerFromEnv } from './sweep/sweep-marker.js';
+import { queueClaimFromEnv } from './queue/queue-claim.js';
 import { checkSystemInterval, DEFAULT_SYSTEM_INTERVAL_SECONDS } from './system-metrics/system-interval.js';
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -390,7 +391,9 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       );
     for (const warning of replayNativeWarnings(request.requested)) warn(warning);
     const reproduces = reproducesFromEnv();
-    const sweep = sweepMarkerFromEnv();
+    const marker = sweepMarkerFromEnv();
+    const sweep = request.sweep ?? (marker !== undefined ? runSweepOf(marker) : undefined);
+    const claimed = options.queue ? undefined : queueClaimFromEnv();
     const meta: RunMeta = {
       command: request.command,
       options: request.metaOptions,
@@ -399,7 +402,7 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       ...(options.comment !== undefined ? { comment: options.comment } : {}),
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(reproduces !== undefined ? { reproduces } : {}),
-      ...(sweep !== undefined ? { sweep: runSweepOf(sweep) } : {}),
+      ...(sweep !== undefined ? { sweep } : {}),
     };
     const mainFile = this.mainFile ?? (process.argv[1] ? resolvePath(process.argv[1]) : null);
     if (options.systemInterval !== undefined) checkSystemInterval(options.systemInterval, 'options.systemInterval');
@@ -416,20 +419,24 @@ export class Experiment<C extends object = {}, V = undefined> implements Command
       queue: options.queue,
       // Sacred's --id makes string ids that break numeric id allocation; a number-like id stays a number.
       requestedId: options.id === undefined ? null : /^\d+$/.test(options.id) ? Number(options.id) : options.id,
+      ...(claimed !== undefined ? { claimed } : {}),
       systemInterval: options.systemInterval ?? this.options.systemInterval ?? DEFAULT_SYSTEM_INTERVAL_SECONDS,
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       handleSignals: request.handleSignals,
       log,
       warn,
-      captureContext: () =>
-        captureRunContext({
+      captureContext: () => {
+        const cell = request.contextCell ?? {};
+        cell.context ??= captureRunContext({
           mainFile: mainFile ?? resolvePath('.'),
           ...(this.options.baseDir !== undefined ? { baseDir: this.options.baseDir } : {}),
           extraSources: this.extraSources,
           extraDependencies: this.extraDependencies,
           envAllowList: this.options.envAllowList ?? [],
           enforceClean: options.enforceClean,
-        }),
+        });
+        return cell.context;
+      },
       body: async (run, seeding) => {
         this.active = { config: frozen, seeding, force: options.force };
         try {

@@ -35,6 +35,7 @@ export {
 // The observer contract and the run record every backend stores.
 export type * from './run/run-record.js';
 export type * from './observer/observer.js';
+export type { QueueClaim } from './queue/queue-claim.js';
 
 // Seeding: code that must not draw from main's seeded Math.random.
 export { runUnseeded } from './seeding.js';

@@ -47,3 +47,6 @@ export { InternalError } from './errors.js';
 
 // The one line printed for anything thrown: its message, with a cause the message does not already name.
 export { errorMessage } from './error-message.js';
+
+// The queue the `worker` command drains: core's contract, implemented by a backend (MongoRunQueue).
+export type { RunQueue, ClaimedRun, ClaimRequest, ReapRequest, ReapedRun } from './queue/run-queue.js';

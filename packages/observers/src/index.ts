@@ -21,6 +21,8 @@ export type { MongoObserverOptions } from './mongo/observer.js';
 export { MongoRunStore } from './mongo/store.js';
 export { parseMongoSpec, redactMongoUrl } from './mongo/target.js';
 export { runSync, type SyncReport, type SyncOutput } from './mongo/sync.js';
+// The queue `worker -m URL` drains (core loads openRunQueue by name, as -m loads the MongoObserver).
+export { MongoRunQueue, openRunQueue, type MongoRunQueueOptions } from './mongo/run-queue.js';
 
 // --- queries: the `--where` syntax of `ritual ls`, usable with any store's find() ---
 export { compileWhere, WhereSyntaxError } from './query/where.js';

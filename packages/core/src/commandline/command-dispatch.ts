@@ -6,7 +6,8 @@ import { parseCommandLine, renderConfig, renderHelp, shouldUseColor, type Parsed
 import { saveConfigFile } from '../config/index.js';
 import { formatDuration } from '../duration.js';
 import type { CommandTarget } from './command-target.js';
-import { RitualError } from '../errors.js';
+import { CommandLineError, RitualError } from '../errors.js';
+import { runWorkerCommand } from '../queue/worker.js';
 import type { RunOutcome } from '../run/run-lifecycle.js';
 import { runSweepCommand } from '../sweep/sweep-command.js';
 import { sweepMarkerFromEnv, writeSweepReport } from '../sweep/sweep-marker.js';
@@ -17,6 +18,9 @@ const BUILT_IN_COMMANDS: Record<string, string> = {
   print_named_configs: 'List the named configs and what each sets.',
   print_dependencies: 'Print the npm dependencies, source files (with md5) and git repositories a run would record.',
   save_config: 'Save the final config to a file: save_config [FILE.json|FILE.yaml] (default config.json).',
+  worker:
+    'Run the QUEUED runs of this experiment from MongoDB (worker -m URL), each in its own process, until none are ' +
+    'left. --wait keeps polling, --max-runs N, --concurrency N, --dead-after SECONDS, --retries N, --strict.',
   help: 'Show this help, or help for one command: help COMMAND.',
 };
 
@@ -39,6 +43,13 @@ export async function runCommandline(ex: CommandTarget, argv: string[]): Promise
     if (options.help || command === 'help') {
       stdout.write(`${help(ex, parsed.commandArgs[0])}\n`);
       return 0;
+    }
+    if (command === 'worker') return await runWorkerCommand(ex, parsed);
+    if (options.queue && options.fileStorage !== undefined && options.mongoDb === undefined) {
+      throw new CommandLineError(
+        '-q queues a run for `worker`, which takes runs from MongoDB only (a claim must be one atomic update ' +
+          'that many machines can race on; a folder cannot promise that): add -m URL.',
+      );
     }
     if (options.multirun) return await runSweepCommand(ex, parsed, { color: shouldUseColor(stdout) });
     // The schema is applied here too, so print_config and save_config show the config a run would get, or its refusal.

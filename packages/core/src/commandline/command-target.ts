@@ -8,6 +8,8 @@
 import type { ParsedCommandLine } from './index.js';
 import type { ConfigEntry, ResolvedConfig } from '../config/index.js';
 import type { RunOutcome } from '../run/run-lifecycle.js';
+import type { RunSweep } from '../run/run-record.js';
+import type { RunContext } from '../capture/index.js';
 
 /**
  * One run of a command, as the command line or `ex.run()` asks for it: the
@@ -19,6 +21,13 @@ export interface StartRunRequest extends Pick<ParsedCommandLine, 'updates' | 're
   handleSignals: boolean;
   /** The config already resolved for this request (print_config before the run), so it is not resolved twice. */
   resolved?: Pick<ResolvedConfig, 'config' | 'namedConfigs'>;
+  /** `meta.sweep` of a run queued by `--multirun -q` (a sweep's child runs learn it from the environment). */
+  sweep?: RunSweep;
+  /**
+   * Shared by the runs a `--multirun -q` queues in one process: sources, git and host are captured
+   * once (the first run fills it), not once per queued run.
+   */
+  contextCell?: { context?: Promise<RunContext> };
 }
 
 export interface CommandTarget {

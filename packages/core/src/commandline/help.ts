@@ -42,6 +42,14 @@ const SWEEP_HELP = [
   'run failed. `print_config -M` lists the configs without running them.',
 ];
 
+const QUEUE_HELP = [
+  'QUEUE (MongoDB only): -q -m URL stores a QUEUED run (-M -q: one per config of the sweep);',
+  '`worker -m URL` claims them (highest -P first, then oldest), one atomic update each, and runs each',
+  'in its own process under the queued id, until none are left (--wait keeps polling). A claimed run',
+  'without a heartbeat for --dead-after SECONDS (default 120) is FAILED, or queued again while',
+  '--retries N allow. --strict refuses a run queued from other sources than the worker has.',
+];
+
 function table(rows: Array<[string, string]>): string[] {
   const width = Math.min(32, Math.max(0, ...rows.map(([left]) => left.length)));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`.trimEnd());
@@ -96,6 +104,8 @@ export function renderHelp(info: HelpInfo, command?: string): string {
     ...UPDATE_HELP,
     '',
     ...SWEEP_HELP,
+    '',
+    ...QUEUE_HELP,
   ];
   return lines.join('\n');
 }

@@ -43,6 +43,20 @@ export interface RunOptions {
   sweepMetric?: string;
   /** `--minimize`: the sweep's best run has the lowest value (default: the highest). */
   minimize: boolean;
+  /** `worker --wait`: keep polling for queued runs when the queue is empty (default: stop). */
+  wait: boolean;
+  /** `worker --max-runs N`: stop after claiming N runs. */
+  maxRuns?: number;
+  /** `worker --concurrency N`: runs at once, each in its own child process (default 1). */
+  concurrency?: number;
+  /** `worker --dead-after SECONDS`: a claimed run without a heartbeat for this long is dead (default 120). */
+  deadAfter?: number;
+  /** `worker --retries N`: a dead run is queued again up to N times, then FAILED (default 0). */
+  retries?: number;
+  /** `worker --strict`: refuse a queued run whose sources differ from the worker's (it stays QUEUED). */
+  strict: boolean;
+  /** `worker --poll SECONDS`: pause between two looks at an empty queue with --wait (default 5). */
+  poll?: number;
   help: boolean;
 }
 
@@ -56,6 +70,8 @@ export interface OptionSpec {
   doc: string;
   /** A sweep flag: meaningful only with --multirun, and not passed on to the sweep's runs. */
   sweep?: boolean;
+  /** A flag of the `worker` command only. */
+  worker?: boolean;
   /** Turns the raw text into the RunOptions value; throws a message saying what is expected. */
   convert?: (raw: string) => unknown;
   /** How the raw text is recorded in meta.options (which observers store): secrets removed. */
@@ -82,6 +98,20 @@ function secondsOrZero(raw: string): number {
   if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
     throw new Error('a number of seconds, e.g. 10 or 0.5 (0 turns it off)');
   }
+  return value;
+}
+
+/** `120`, `120s`, `2m` or `1h` -> seconds. */
+function duration(raw: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(raw);
+  const value = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] ?? 's'] ?? 1) : Number.NaN;
+  if (!(value > 0)) throw new Error('a duration greater than 0 in seconds, e.g. 120, 90s, 2m or 1h');
+  return value;
+}
+
+function countOrZero(raw: string): number {
+  const value = Number(raw);
+  if (!/^\s*\+?\d+\s*$/.test(raw) || !Number.isSafeInteger(value)) throw new Error('a whole number, e.g. 0 or 2');
   return value;
 }
 
@@ -252,6 +282,53 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     sweep: true,
     doc: 'With -M: the best run has the lowest result or metric (default: the highest).',
   },
+  { long: 'wait', key: 'wait', worker: true, doc: 'worker: keep polling when the queue is empty.' },
+  {
+    long: 'max-runs',
+    key: 'maxRuns',
+    valueName: 'N',
+    worker: true,
+    doc: 'worker: stop after claiming N runs.',
+    convert: positiveInteger('10'),
+  },
+  {
+    long: 'concurrency',
+    key: 'concurrency',
+    valueName: 'N',
+    worker: true,
+    doc: 'worker: run N queued runs at once, each in its own process (default 1).',
+    convert: positiveInteger('2'),
+  },
+  {
+    long: 'dead-after',
+    key: 'deadAfter',
+    valueName: 'SECONDS',
+    worker: true,
+    doc: 'worker: a claimed run without a heartbeat for this long is dead: FAILED, or queued again (default 120s).',
+    convert: duration,
+  },
+  {
+    long: 'retries',
+    key: 'retries',
+    valueName: 'N',
+    worker: true,
+    doc: 'worker: queue a dead run again up to N times before marking it FAILED (default 0).',
+    convert: countOrZero,
+  },
+  {
+    long: 'strict',
+    key: 'strict',
+    worker: true,
+    doc: "worker: refuse (leave QUEUED) a run whose sources differ from the worker's, instead of warning.",
+  },
+  {
+    long: 'poll',
+    key: 'poll',
+    valueName: 'SECONDS',
+    worker: true,
+    doc: 'worker --wait: seconds between two looks at an empty queue (default 5).',
+    convert: positiveSeconds,
+  },
   { long: 'help', short: 'h', key: 'help', doc: 'Print this help and exit.' },
 ];
 
@@ -267,6 +344,8 @@ export function defaultRunOptions(): RunOptions {
     capture: 'sys',
     multirun: false,
     minimize: false,
+    wait: false,
+    strict: false,
     help: false,
   };
 }

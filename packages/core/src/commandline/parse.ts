@@ -176,6 +176,11 @@ export function parseCommandLine(argv: string[], knownCommands: readonly string[
   const sweepFlag = OPTION_SPECS.find((spec) => spec.sweep && spec.key !== 'multirun' && metaOptions[`--${spec.long}`]);
   if (sweepFlag && !options.multirun)
     throw new CommandLineError(`Option ${flagLabel(sweepFlag)} sweeps; add -M (--multirun) to run a sweep.`);
+  const workerFlag = OPTION_SPECS.find((spec) => spec.worker && metaOptions[`--${spec.long}`]);
+  if (workerFlag && command !== 'worker')
+    throw new CommandLineError(
+      `Option ${flagLabel(workerFlag)} is for the worker command: ${flagLabel(workerFlag).split(' ')[0]} goes with \`worker -m URL\`.`,
+    );
   // Under -M the values are sweep axes (`lr=0.1,0.01`), read by the sweep grammar instead.
   const { updates, requested } = options.multirun ? { updates: {}, requested: [] } : parseUpdates(after);
   metaOptions.COMMAND = command;

@@ -1,3 +1,4 @@
+import type { QueueClaim } from '../queue/queue-claim.js';
 import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '../run/run-record.js';
 
 /**
@@ -96,6 +97,11 @@ export interface StartedEvent extends RunOpeningEvent {
   /** The final config, seed included. */
   config: JsonObject;
   meta: RunMeta;
+  /**
+   * Set when a queue worker started this run for a QUEUED run it claimed: the backend holding the
+   * queue turns that document into this run (same id) instead of storing a new one; others ignore it.
+   */
+  claimed?: QueueClaim;
 }
 
 export interface QueuedEvent extends RunOpeningEvent {

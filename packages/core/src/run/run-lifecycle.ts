@@ -12,6 +12,7 @@ import { SystemSampler } from '../system-metrics/system-sampler.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 import { errorMessage } from '../error-message.js';
+import type { QueueClaim } from '../queue/queue-claim.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
 export interface RunPlan {
@@ -28,6 +29,8 @@ export interface RunPlan {
   capture: 'no' | 'sys' | 'fd';
   queue: boolean;
   requestedId: RunId | null;
+  /** The QUEUED run a worker claimed for this process, which this run becomes. */
+  claimed?: QueueClaim;
   /** Seconds between system metric samples while main runs; 0 turns sampling off. */
   systemInterval: number;
   /** Seconds until the run is stopped with status TIMEOUT. */
@@ -106,6 +109,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
       startTime: run.startTime,
       config: plan.config,
       meta: plan.meta,
+      ...(plan.claimed ? { claimed: plan.claimed } : {}),
     });
   } catch (error) {
     await chain.close();

@@ -11,7 +11,7 @@ import type { CommandTarget } from '../commandline/command-target.js';
 import type { ParsedCommandLine } from '../commandline/parse.js';
 import { parseUpdates } from '../commandline/updates.js';
 import { renderConfig } from '../commandline/print-config.js';
-import { planSweep } from './sweep-plan.js';
+import { planSweep, type SweepPlan } from './sweep-plan.js';
 import { launchSweep } from './sweep-launcher.js';
 import { describePoint, renderSweepReport } from './sweep-ranking.js';
 
@@ -27,8 +27,6 @@ export async function runSweepCommand(
   const command = parsed.command ?? 'main';
   if (NOT_SWEPT.includes(command))
     throw new CommandLineError(`${command} does not take --multirun; sweep main, a command of yours or print_config.`);
-  if (options.queue)
-    throw new CommandLineError('--multirun with -q (queueing a sweep) is not supported yet; run the sweep without -q.');
   if (options.id !== undefined)
     throw new CommandLineError('--multirun with -i: every run of a sweep needs its own id; leave -i out.');
   const plan = planSweep(parsed.metaOptions.UPDATE as string[], {
@@ -57,8 +55,9 @@ export async function runSweepCommand(
     process.stdout.write(`Sweep (${plan.mode}, ${size} runs, sweep seed ${plan.seed}):\n\n${blocks.join('\n\n')}\n`);
     return 0;
   }
-  const jobs = options.jobs ?? 1;
   const info = (line: string) => process.stderr.write(`INFO - ${ex.name} - ${line}\n`);
+  if (options.queue) return queueSweep(ex, parsed, plan, configs, info);
+  const jobs = options.jobs ?? 1;
   info(`Sweep ${plan.id}: ${size} runs (${plan.mode}, sweep seed ${plan.seed}), ${jobs} at a time`);
   const { outcomes, stoppedBy } = await launchSweep(plan, {
     runArgv: parsed.runArgv,
@@ -85,4 +84,38 @@ export async function runSweepCommand(
     return 128 + (constants.signals[stoppedBy] ?? 0);
   }
   return outcomes.every((outcome) => outcome.status === 'COMPLETED') ? 0 : 1;
+}
+
+/**
+ * `--multirun -q`: every config of the sweep becomes one QUEUED run (with its meta.sweep and its own
+ * seed), stored here in one process, for `worker` processes to run later. Sources, git and host are
+ * captured once for the whole sweep.
+ */
+async function queueSweep(
+  ex: CommandTarget,
+  parsed: ParsedCommandLine,
+  plan: SweepPlan,
+  configs: ResolvedConfig[],
+  info: (line: string) => void,
+): Promise<number> {
+  const contextCell = {};
+  const ids: unknown[] = [];
+  for (const [i, point] of plan.points.entries()) {
+    const { updates, requested } = parseUpdates(point.words);
+    const outcome = await ex.startRun({
+      command: parsed.command ?? 'main',
+      updates,
+      requested,
+      options: parsed.options,
+      metaOptions: { ...parsed.metaOptions, UPDATE: point.words },
+      handleSignals: false,
+      resolved: configs[i]!,
+      sweep: { id: plan.id, index: point.index, size: plan.points.length, seed: plan.seed },
+      contextCell,
+    });
+    ids.push(outcome.run.id);
+  }
+  const shown = ids.length <= 10 ? ids.map(String).join(', ') : `${String(ids[0])} ... ${String(ids.at(-1))}`;
+  info(`Queued sweep ${plan.id}: ${ids.length} runs (ids ${shown}); start workers to run them: worker -m URL`);
+  return 0;
 }

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { BackendError } from '@ritual/core';
 import { writeFileAtomicSync, writeFullySync } from '@ritual/core/observer-kit';
 import { packMetrics, unpackMetrics, type BinaryMetricsRef } from './journal-metrics.js';
-import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, RunId, RunMeta } from '@ritual/core';
+import type { ExperimentInfo, HostInfo, JsonObject, MetricSeries, QueueClaim, RunId, RunMeta } from '@ritual/core';
 import { errorMessage } from '@ritual/core/observer-kit';
 
 /**
@@ -42,6 +42,8 @@ export interface RunBeginning {
   config: JsonObject;
   meta: RunMeta;
   requestedId: RunId | null;
+  /** A started run that takes over the QUEUED document a worker claimed (absent in older journals). */
+  claimed?: QueueClaim | null;
   /** The journal's copies of the sources ('' where one could not be copied), in experiment.sources' order. */
   sourceFiles: string[];
 }

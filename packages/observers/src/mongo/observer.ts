@@ -174,7 +174,16 @@ export class MongoObserver implements Observer {
       }
     });
     const first = this.record(
-      build({ experiment, command, host, config, meta, requestedId: event.runId, sourceFiles }),
+      build({
+        experiment,
+        command,
+        host,
+        config,
+        meta,
+        requestedId: event.runId,
+        claimed: 'claimed' in event ? (event.claimed ?? null) : null,
+        sourceFiles,
+      }),
     );
     // Wait for the id, but not for a database that already failed to answer once.
     await this.uploader.drain(this.options.startTimeoutMS ?? 10_000, true);

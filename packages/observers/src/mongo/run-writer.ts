@@ -1,7 +1,14 @@
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackendError, type JsonObject, type MetricSeries, type RunId } from '@ritual/core';
+import {
+  BackendError,
+  type ExperimentInfo,
+  type JsonObject,
+  type MetricSeries,
+  type QueueClaim,
+  type RunId,
+} from '@ritual/core';
 import { CapturedOutput } from './captured-output.js';
 import type { MongoHandles } from './connection.js';
 import { putDeduplicatedFile, putFileWithId } from './gridfs-files.js';
@@ -78,6 +85,11 @@ export class RunWriter {
   private finalStatus: string | null = null;
   private lastBeat: Date | null = null;
   private readonly artifactIds: string[] = [];
+  /**
+   * On a run taken over from the queue: every update also names this attempt's key, so a process the
+   * workers declared dead (too slow, not gone) cannot write into the next attempt of the same run.
+   */
+  private attemptGuard: Record<string, unknown> = {};
 
   constructor(
     /** The journal key: unique per run, stored as `meta.run_key` so a retried insert finds its own document. */
@@ -145,7 +157,9 @@ export class RunWriter {
             repositories: event.experiment.repositories,
             mainfile: event.experiment.mainfile,
           };
-          const meta = { ...event.meta, run_key: this.key };
+          const meta: Record<string, unknown> = { ...event.meta, run_key: this.key };
+          // Sacred parses -P as a Python float: a BSON double, which Omniboard and Sacred's own readers expect.
+          if (typeof meta.priority === 'number') meta.priority = new handles.driver.Double(meta.priority);
           const document =
             event.type === 'started'
               ? {
@@ -168,13 +182,19 @@ export class RunWriter {
                   command: event.command,
                   host: event.host,
                   config: event.config,
-                  meta: { ...meta, queue_time: event.queueTime },
+                  meta: { ...meta, queue_time: event.queueTime, queue: queuedRecord(event.experiment) },
                   status: 'QUEUED',
                 };
+          const claimed = event.type === 'started' ? event.claimed : null;
           this.runId =
             this.pinnedId !== null
               ? await reinsertRun(handles, this.key, document, this.pinnedId)
-              : await claimRunId(handles, this.key, document, event.requestedId);
+              : claimed
+                ? await takeOverQueuedRun(handles, this.key, document, claimed).then((id) => {
+                    this.attemptGuard = { 'meta.run_key': this.key };
+                    return id;
+                  })
+                : await claimRunId(handles, this.key, document, event.requestedId);
         };
       }
       case 'metrics': {
@@ -350,7 +370,10 @@ export class RunWriter {
     update: Record<string, unknown>,
   ): Promise<void> {
     const runId = this.requireId();
-    const result = await handles.runs.updateOne({ _id: runId, ...guard } as never, update as never);
+    const result = await handles.runs.updateOne(
+      { _id: runId, ...guard, ...this.attemptGuard } as never,
+      update as never,
+    );
     if (result.matchedCount > 0) return;
     if (await handles.runs.findOne({ _id: runId } as never, { projection: { _id: 1 } })) return;
     if (this.pinnedId !== null)
@@ -441,6 +464,42 @@ export class RunWriter {
   private finish(set: Record<string, unknown>): Operation {
     return (handles) => this.updateRun(handles, {}, { $set: set });
   }
+}
+
+/**
+ * `meta.queue` of a QUEUED run: what a worker compares with its own code before running it (the
+ * sources' md5s; Sacred's `experiment.sources` holds only GridFS ids) and how often it was claimed.
+ */
+function queuedRecord(experiment: ExperimentInfo): { sources: Array<[string, string]>; attempts: number } {
+  return { sources: experiment.sources.map((source) => [source.relativePath, source.md5]), attempts: 0 };
+}
+
+/**
+ * A worker's child starts the QUEUED run the worker claimed: that document becomes the run (same
+ * `_id`), as Sacred's `overwrite` does. The queued meta (config_updates, named configs, queue_time,
+ * sweep, queue) stays: it says how the run was asked for; the rest is this run's. Only the claim that
+ * started this process may do it: a run queued again after a dead attempt has a new claim.
+ */
+async function takeOverQueuedRun(
+  handles: MongoHandles,
+  key: string,
+  document: Record<string, unknown>,
+  claimed: QueueClaim,
+): Promise<RunId> {
+  const mine = await handles.runs.findOne({ 'meta.run_key': key }, { projection: { _id: 1 } });
+  if (mine) return mine._id as unknown as RunId;
+  const { meta: _meta, heartbeat: _beat, ...fields } = document;
+  const updated = await handles.runs.updateOne(
+    { _id: claimed.id, status: 'RUNNING', 'meta.queue.claim': claimed.claim } as never,
+    { $set: { ...fields, 'meta.run_key': key } },
+  );
+  if (updated.matchedCount === 0) {
+    throw new BackendError(
+      `Queued run ${String(claimed.id)} is no longer claimed by the worker that started this process (it was ` +
+        "declared dead and failed or queued again); this attempt is not stored. Raise the worker's --dead-after.",
+    );
+  }
+  return claimed.id;
 }
 
 /** The run document again under the id it had, after the server lost it (the metrics point at that id). */
