@@ -428,7 +428,7 @@ export function formatTrainingBench(r: TrainingBenchResult, training: TrainingCo
       `  ${r.ratio <= r.target && r.trainingRatio <= r.fitTarget ? 'OK' : 'OVER TARGET'}`,
     `  per batch ${us(r.perBatchUs.fit)} added during fit, ${us(r.perBatchUs.whole)} whole run` +
       `${r.perBatchUs.fitNet !== null && r.perBatchUs.wholeNet !== null ? ` (net: ${us(r.perBatchUs.fitNet)} fit, ${us(r.perBatchUs.wholeNet)} whole)` : ''}` +
-      `; ${r.batches} batches of ${fmt(r.bareMedianMs / r.batches)} bare`,
+      `; ${r.batches} batches of ${us((r.bareMedianMs * 1000) / r.batches)} bare (median)`,
   ].join('\n');
 }
 
@@ -437,6 +437,7 @@ export function formatTrainingSummary(results: readonly TrainingBenchResult[]): 
   const rows = results.map(
     (r) =>
       `  ${r.backend.padEnd(10)}  epoch ${fmt(r.bareMedianMs / r.epochs)}` +
+      `${r.bareNetMs !== null ? ` (net ${fmt(median(r.bareNetMs) / r.epochs)})` : ''}` +
       `  per batch +${us(r.perBatchUs.fit)} fit, +${us(r.perBatchUs.whole)} whole` +
       `  ratio fit ${r.trainingRatio.toFixed(3)}, cpu ${r.cpuRatio.toFixed(3)}, whole ${r.ratio.toFixed(3)}` +
       `${r.netRatio !== null && r.trainingNetRatio !== null ? ` (net fit ${r.trainingNetRatio.toFixed(3)}, whole ${r.netRatio.toFixed(3)})` : ''}`,
