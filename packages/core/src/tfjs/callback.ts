@@ -26,7 +26,7 @@
  * yields to the event loop (setImmediate) every 125 ms of training, so that
  * timers and I/O run meanwhile. On tfjs-node each such turn costs far more
  * than the turn itself (measured, CPU per 114-batch training, 4 rounds: a
- * no-op callback added 0.17-0.19 s on the threads other than main, ~20 % of
+ * no-op callback added 0.17-0.22 s on the threads other than main, ~20 % of
  * TensorFlow's; with the turns replaced by a resolved promise, none). The
  * callback hands tfjs its own `nextFrameFunc` that turns the event loop at
  * most every YIELD_EVERY_MS and resolves at once otherwise: the heartbeat,
