@@ -24,10 +24,12 @@
  *
  * Yields: tfjs turns every plain-object callback into a CustomCallback that
  * yields to the event loop (setImmediate) every 125 ms of training, so that
- * timers and I/O run meanwhile. On tfjs-node each such turn costs far more
- * than the turn itself (measured, CPU per 114-batch training, 4 rounds: a
- * no-op callback added 0.17-0.22 s on the threads other than main, ~20 % of
- * TensorFlow's; with the turns replaced by a resolved promise, none). The
+ * timers and I/O run meanwhile. On tfjs-node, on a loaded machine, each such
+ * turn cost far more than the turn itself (bench/thread-cpu.ts, CPU per
+ * 114-batch training, 4 rounds at load 10-50: a no-op callback added
+ * 0.17-0.22 s on the threads other than main, ~20 % of TensorFlow's; with
+ * the turns replaced by a resolved promise, none; at load ~5, no difference
+ * either way). The
  * callback hands tfjs its own `nextFrameFunc` that turns the event loop at
  * most every YIELD_EVERY_MS and resolves at once otherwise: the heartbeat,
  * sampling and signals still run during fit, up to that much later.
