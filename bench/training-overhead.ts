@@ -22,7 +22,13 @@
  * observers, final flush included), and inside main around the training, so
  * the fixed costs at the start and the end of a run are reported apart.
  *
- *   node --conditions=@ritual/source --import tsx bench/training-overhead.ts [pairs]
+ * Both backends: wasm (what CI has) and tfjs-node (native TensorFlow, ~3x
+ * faster steps, so ritual's per-batch cost weighs ~3x more). tfjs-node is
+ * skipped, with a line saying so, where it is not provisioned
+ * (`npm run setup:tfjs-node`). Per-batch cost = (ritual - bare) / batches, in
+ * us, the median over pairs.
+ *
+ *   node --conditions=@ritual/source --import tsx bench/training-overhead.ts [pairs] [backend...]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +37,7 @@ import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
 import { Experiment, createTfjsCallback } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
+import { MissingDependencyError } from '@ritual/core';
 import { loadTfjs } from '../examples/mnist/backend.js';
 import { DEFAULT_CONFIG } from '../examples/mnist/config.js';
 import { trainMnist, type TrainingConfig } from '../examples/mnist/training.js';
@@ -62,6 +69,9 @@ export interface TrainingBenchOptions {
 export interface TrainingBenchResult {
   backend: string;
   seed: number;
+  /** Batches of one training (every epoch), the divisor of the per-batch costs. */
+  batches: number;
+  epochs: number;
   /**
    * Every training of both arms ended with the same test accuracy: the arms
    * did the same arithmetic, so their difference is ritual's alone. False
@@ -72,6 +82,8 @@ export interface TrainingBenchResult {
   ritualMs: number[];
   /** Time inside main around the training only, per ritual run. */
   ritualTrainingMs: number[];
+  /** The same, net of the main thread's wait for a CPU (thread-clock.ts); null off Linux. */
+  ritualTrainingNetMs: number[] | null;
   /** Per ritual run: from `ex.run()` until main starts (capture, observers' started, heartbeat start). */
   ritualStartMs: number[];
   /** Per ritual run: from main's return until `ex.run()` resolves (final beat, completed, flush). */
@@ -106,10 +118,24 @@ export interface TrainingBenchResult {
   } | null;
   /** Median over pairs of the ritual run's training alone / bare: the cost during fit. */
   trainingRatio: number;
+  /** The same from net times (an idle machine's fit ratio); null off Linux. */
+  trainingNetRatio: number | null;
+  /**
+   * ritual's cost per batch in us: median over pairs of (ritual - bare) / batches, during fit (`fit`) and
+   * for the whole run (`whole`, start and end of the run included), from wall and from net times.
+   */
+  perBatchUs: { fit: number; fitNet: number | null; whole: number; wholeNet: number | null };
+  /** Target of the whole-run ratio. */
   target: number;
+  /** Target of the fit-only ratio. */
+  fitTarget: number;
 }
 
 const TARGET = 1.02;
+const FIT_TARGET = 1.01;
+/** The bench's backend names, and tfjs's name of each once active. */
+export const BENCH_BACKENDS = { wasm: 'wasm', 'tfjs-node': 'tensorflow' } as const;
+export type BenchBackend = keyof typeof BENCH_BACKENDS;
 
 const THREE_ARM_ORDERS = [
   ['bare', 'ritual', 'control'],
@@ -127,6 +153,12 @@ const THREE_ARM_ORDERS = [
  * 2-second training).
  */
 export const DEFAULT_TRAINING: TrainingConfig = trainingPart(DEFAULT_CONFIG);
+
+/** Batches model.fit runs in one training: tfjs holds out the last `validationSplit` of the samples. */
+export function batchesOf(training: TrainingConfig): number {
+  const trainSamples = Math.floor(training.trainSize * (1 - training.validationSplit));
+  return Math.ceil(trainSamples / training.batchSize) * training.epochs;
+}
 
 /** The fields `trainMnist` takes; backend, logging and saving are the bench's own choices. */
 function trainingPart({
@@ -154,17 +186,22 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   const seed = opts.seed ?? 1234;
   const log = opts.log ?? ((line: string) => console.error(line));
   const training: TrainingConfig = { ...DEFAULT_TRAINING, ...opts.training };
-  const { tf, backend } = await loadTfjs(opts.backend ?? 'wasm');
+  const { tf, backend } = await loadBackend(opts.backend ?? 'wasm');
+  const batches = batchesOf(training);
   const runsDir = await mkdtemp(join(tmpdir(), 'ritual-bench-training-'));
 
   let mainStart = 0;
   let mainEnd = 0;
+  let mainThreadAtStart: ThreadClock | null = null;
+  let mainThreadInTraining: ThreadClock | null = null;
   const ex = new Experiment('training-overhead').config(training as unknown as Record<string, unknown>);
   ex.observe(new FileStorageObserver(runsDir));
   ex.main(async ({ run }) => {
+    mainThreadAtStart = readThreadClock();
     mainStart = performance.now();
     const result = await trainMnist(tf, training, [createTfjsCallback(run, { every: 'batch', progress: false })]);
     mainEnd = performance.now();
+    mainThreadInTraining = threadClockSince(mainThreadAtStart);
     result.model.dispose();
     return result.testAcc;
   });
@@ -211,6 +248,7 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   const controlRuns: Sample[] = [];
   const control = opts.controlSystemInterval;
   const ritualTrainingMs: number[] = [];
+  const ritualTrainingNet: Array<number | null> = [];
   const ritualStartMs: number[] = [];
   const ritualEndMs: number[] = [];
   const accuracies = new Set<number>();
@@ -238,6 +276,9 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
         } else {
           ritualRuns.push(await withRitual());
           ritualTrainingMs.push(mainEnd - mainStart);
+          // Set inside main (TypeScript cannot see the closure's assignment).
+          const inTraining = mainThreadInTraining as ThreadClock | null;
+          ritualTrainingNet.push(inTraining === null ? null : mainEnd - mainStart - inTraining.runQueueMs);
           ritualStartMs.push(lastStartMs);
           ritualEndMs.push(lastEndMs);
         }
@@ -266,13 +307,20 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   const haveNet = [...bareNet, ...ritualNet].every((x) => x !== null);
   const bareNetMs = haveNet ? (bareNet as number[]) : null;
   const ritualNetMs = haveNet ? (ritualNet as number[]) : null;
+  const ritualTrainingNetMs = ritualTrainingNet.every((x) => x !== null) && haveNet ? ritualTrainingNet : null;
+  // (with - without) / batches, in us, within each pair.
+  const perBatch = (a: readonly number[], b: readonly number[]) =>
+    median(a.map((x, i) => ((x - b[i]!) * 1000) / batches));
   return {
     backend,
     seed,
+    batches,
+    epochs: training.epochs,
     identicalWork: accuracies.size === 1,
     bareMs,
     ritualMs,
     ritualTrainingMs,
+    ritualTrainingNetMs,
     ritualStartMs,
     ritualEndMs,
     bareCpuMs: bareRuns.map((r) => r.cpuMs),
@@ -307,9 +355,49 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
             netRatio: haveNet && ritualNetMs ? pairRatio(ritualNetMs, controlRuns.map(netMs) as number[]) : null,
           },
     trainingRatio: pairRatio(ritualTrainingMs, bareMs),
+    trainingNetRatio: ritualTrainingNetMs && bareNetMs ? pairRatio(ritualTrainingNetMs, bareNetMs) : null,
+    perBatchUs: {
+      fit: perBatch(ritualTrainingMs, bareMs),
+      fitNet: ritualTrainingNetMs && bareNetMs ? perBatch(ritualTrainingNetMs, bareNetMs) : null,
+      whole: perBatch(ritualMs, bareMs),
+      wholeNet: ritualNetMs && bareNetMs ? perBatch(ritualNetMs, bareNetMs) : null,
+    },
     target: TARGET,
+    fitTarget: FIT_TARGET,
   };
 }
+
+/**
+ * Loads a backend and makes it the active one: in a process that already
+ * loaded the other (the suite runs both), importing a package alone does not
+ * switch tfjs's backend.
+ */
+async function loadBackend(
+  choice: string,
+): Promise<{ tf: Awaited<ReturnType<typeof loadTfjs>>['tf']; backend: string }> {
+  const { tf } = await loadTfjs(choice);
+  const wanted = BENCH_BACKENDS[choice as BenchBackend];
+  if (wanted !== undefined && tf.getBackend() !== wanted) {
+    if (!(await tf.setBackend(wanted))) throw new Error(`tfjs could not switch to the ${wanted} backend.`);
+    await tf.ready();
+  }
+  return { tf, backend: tf.getBackend() };
+}
+
+/** Whether this machine can run the tfjs-node arm: the package imports and its native library loads. */
+export async function tfjsNodeAvailable(): Promise<boolean> {
+  try {
+    await loadTfjs('tfjs-node');
+    return true;
+  } catch (error) {
+    if (error instanceof MissingDependencyError) return false;
+    throw error;
+  }
+}
+
+/** The line printed instead of the tfjs-node figures where it is not provisioned. */
+export const TFJS_NODE_SKIPPED =
+  'tfjs-node: skipped, @tensorflow/tfjs-node is not provisioned here (`npm run setup:tfjs-node` provisions it)';
 
 /** Wall time the run would have taken had its main thread never waited for a CPU held by other jobs. */
 function netMs(sample: Sample): number | null {
@@ -335,8 +423,30 @@ export function formatTrainingBench(r: TrainingBenchResult, training: TrainingCo
       ? `  net      bare ${fmt(median(r.bareNetMs))}, ritual ${fmt(median(r.ritualNetMs))}: ratio ${r.netRatio!.toFixed(3)} (wall minus waiting for a CPU held by other jobs: an idle machine's ratio)`
       : `  net      n/a (needs Linux schedstat)`,
     `  cpu      bare ${fmt(median(r.bareCpuMs))}, ritual ${fmt(median(r.ritualCpuMs))}: ratio ${r.cpuRatio.toFixed(3)} (every thread of the process)`,
-    `  ratio    ${r.ratio.toFixed(3)} whole run, ${r.trainingRatio.toFixed(3)} training only   (target <= ${r.target})  ${r.ratio <= r.target ? 'OK' : 'OVER TARGET'}`,
+    `  ratio    ${r.ratio.toFixed(3)} whole run (target <= ${r.target}), ${r.trainingRatio.toFixed(3)} fit only (target <= ${r.fitTarget})` +
+      `${r.netRatio !== null && r.trainingNetRatio !== null ? `; net: ${r.netRatio.toFixed(3)} whole, ${r.trainingNetRatio.toFixed(3)} fit` : ''}` +
+      `  ${r.ratio <= r.target && r.trainingRatio <= r.fitTarget ? 'OK' : 'OVER TARGET'}`,
+    `  per batch ${us(r.perBatchUs.fit)} added during fit, ${us(r.perBatchUs.whole)} whole run` +
+      `${r.perBatchUs.fitNet !== null && r.perBatchUs.wholeNet !== null ? ` (net: ${us(r.perBatchUs.fitNet)} fit, ${us(r.perBatchUs.wholeNet)} whole)` : ''}` +
+      `; ${r.batches} batches of ${us((r.bareMedianMs * 1000) / r.batches)} bare (median)`,
   ].join('\n');
+}
+
+/** One line per backend: the figures the README's table shows. */
+export function formatTrainingSummary(results: readonly TrainingBenchResult[]): string {
+  const rows = results.map(
+    (r) =>
+      `  ${r.backend.padEnd(10)}  epoch ${fmt(r.bareMedianMs / r.epochs)}` +
+      `${r.bareNetMs !== null ? ` (net ${fmt(median(r.bareNetMs) / r.epochs)})` : ''}` +
+      `  per batch +${us(r.perBatchUs.fit)} fit, +${us(r.perBatchUs.whole)} whole` +
+      `  ratio fit ${r.trainingRatio.toFixed(3)}, cpu ${r.cpuRatio.toFixed(3)}, whole ${r.ratio.toFixed(3)}` +
+      `${r.netRatio !== null && r.trainingNetRatio !== null ? ` (net fit ${r.trainingNetRatio.toFixed(3)}, whole ${r.netRatio.toFixed(3)})` : ''}`,
+  );
+  return ['summary (bare epoch time; ritual per batch; medians over pairs):', ...rows].join('\n');
+}
+
+function us(value: number): string {
+  return `${value.toFixed(0)} us`;
 }
 
 function fmt(ms: number): string {
@@ -353,6 +463,16 @@ function ms(value: number): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const repeats = process.argv[2] ? Number(process.argv[2]) : undefined;
-  const result = await runTrainingBench(repeats !== undefined ? { repeats } : {});
-  console.log(formatTrainingBench(result));
+  const backends = process.argv.length > 3 ? process.argv.slice(3) : Object.keys(BENCH_BACKENDS);
+  const results: TrainingBenchResult[] = [];
+  for (const backend of backends) {
+    if (backend === 'tfjs-node' && !(await tfjsNodeAvailable())) {
+      console.log(TFJS_NODE_SKIPPED);
+      continue;
+    }
+    const result = await runTrainingBench({ backend, ...(repeats !== undefined ? { repeats } : {}) });
+    console.log(formatTrainingBench(result));
+    results.push(result);
+  }
+  console.log(formatTrainingSummary(results));
 }

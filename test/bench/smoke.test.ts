@@ -26,7 +26,14 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     withPeer: ['one beat after 1k points', 'one beat after 10k points', 'growth'],
   },
   mongo: { names: ['metric points/s into MongoDB'], withPeer: ['metric points/s into MongoDB'] },
-  training: { names: ['MNIST wall time with / without ritual'], withPeer: [] },
+  training: {
+    names: [
+      'MNIST wall time with / without ritual, wasm',
+      'MNIST fit only with / without ritual, wasm',
+      "ritual's cost per batch during fit, wasm",
+    ],
+    withPeer: [],
+  },
   memory: { names: ['RSS growth'], withPeer: [] },
   reproduce: {
     names: [
@@ -133,6 +140,25 @@ for (const [benchmark, { names, withPeer }] of Object.entries(EXPECTED)) {
     }
   });
 }
+
+test('training: tfjs-node has the same figures as wasm where it is provisioned, else one row saying it was skipped', () => {
+  const rows = report.figures.filter((f) => f.benchmark === 'training' && f.name.includes('tfjs-node'));
+  const details = (report.details as { training: { 'tfjs-node': { skipped?: string } } }).training['tfjs-node'];
+  if (details.skipped !== undefined) {
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.ours, null);
+    assert.match(rows[0]!.note ?? '', /skipped.*npm run setup:tfjs-node/);
+  } else {
+    assert.deepEqual(
+      rows.map((f) => [f.name, Number.isFinite(f.ours)]),
+      [
+        ['MNIST wall time with / without ritual, tfjs-node', true],
+        ['MNIST fit only with / without ritual, tfjs-node', true],
+        ["ritual's cost per batch during fit, tfjs-node", true],
+      ],
+    );
+  }
+});
 
 test('the table is printed and the report names the machine', () => {
   for (const benchmark of Object.keys(EXPECTED)) assert.match(exit.stdout, new RegExp(`^${benchmark}\\s`, 'm'));

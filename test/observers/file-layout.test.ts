@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BackendError, UsageError } from '@ritual/core';
@@ -392,4 +392,33 @@ test('a source file that vanished before the run started is a BackendError namin
     [],
     'no half-made run folder is left',
   );
+});
+
+test('a beat rewrites info.json only when the info changed, and run.json every time', async () => {
+  const base = await tempDir();
+  const experiment = await makeExperiment(join(base, 'src'));
+  const observer = new FileStorageObserver(join(base, 'runs'));
+  await observer.started(startedEvent(experiment));
+  const runDir = join(base, 'runs', '1');
+  // Every write is a temp file renamed over the old one: a new inode means the file was rewritten.
+  const inode = async (name: string) => (await stat(join(runDir, name))).ino;
+  const beat = (info: { note: string }, seconds: number) =>
+    observer.heartbeat({
+      runId: 1,
+      info,
+      capturedOutDelta: '',
+      beatTime: new Date(1_800_000_000_000 + seconds * 1000),
+      result: null,
+    });
+
+  await beat({ note: 'a' }, 1);
+  const [info1, run1] = [await inode('info.json'), await inode('run.json')];
+  await beat({ note: 'a' }, 2);
+  assert.equal(await inode('info.json'), info1, 'the same info is not written again');
+  assert.notEqual(await inode('run.json'), run1, 'run.json carries the new heartbeat time');
+  assert.match((await json(join(runDir, 'run.json'))).heartbeat, /^2027-01-15T08:00:02\.000000$/);
+  await beat({ note: 'b' }, 3);
+  assert.notEqual(await inode('info.json'), info1);
+  assert.deepEqual(await json(join(runDir, 'info.json')), { note: 'b' });
+  await observer.completed({ runId: 1, stopTime: new Date(1_800_000_004_000), result: null });
 });

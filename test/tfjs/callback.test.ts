@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
+import { YIELD_EVERY_MS, createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
 import { UsageError } from '../../packages/core/src/errors.js';
 
 interface Point {
@@ -192,4 +192,31 @@ test('wrong arguments are usage errors that say what to pass', () => {
     () => createTfjsCallback(new RecordingSink(), { every: 'step' as never }),
     (e: unknown) => e instanceof UsageError && /'epoch' or 'batch'/.test(e.message),
   );
+});
+
+test('the callback turns the event loop at most once per YIELD_EVERY_MS, not on each of tfjs 125 ms yields', async () => {
+  const callback = createTfjsCallback(new RecordingSink(), { every: 'batch' });
+  assert.ok(callback.nextFrameFunc, 'tfjs takes nextFrameFunc from the callback object');
+  // Right after the last turn: resolved without a turn, so a setImmediate queued before has not run yet.
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  await callback.nextFrameFunc();
+  assert.equal(turned, false);
+  // Once the interval has passed: a real turn (immediates run in order, so the earlier one has run).
+  await new Promise((resolve) => setTimeout(resolve, YIELD_EVERY_MS + 50));
+  turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  await callback.nextFrameFunc();
+  assert.equal(turned, true);
+  // And the next call, at once, is again no turn.
+  turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  await callback.nextFrameFunc();
+  assert.equal(turned, false);
 });

@@ -21,6 +21,18 @@
  *
  * Progress: on a TTY (default: `process.stdout.isTTY`) a one-line bar per
  * epoch; see progress-bar.ts. Nothing is drawn when output is not a terminal.
+ *
+ * Yields: tfjs turns every plain-object callback into a CustomCallback that
+ * yields to the event loop (setImmediate) every 125 ms of training, so that
+ * timers and I/O run meanwhile. On tfjs-node, on a loaded machine, each such
+ * turn cost far more than the turn itself (bench/thread-cpu.ts, CPU per
+ * 114-batch training, 4 rounds at load 10-50: a no-op callback added
+ * 0.17-0.22 s on the threads other than main, ~20 % of TensorFlow's; with
+ * the turns replaced by a resolved promise, none; at load ~5, no difference
+ * either way). The
+ * callback hands tfjs its own `nextFrameFunc` that turns the event loop at
+ * most every YIELD_EVERY_MS and resolves at once otherwise: the heartbeat,
+ * sampling and signals still run during fit, up to that much later.
  */
 import { UsageError } from '../errors.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
@@ -55,6 +67,8 @@ export interface TfjsCallback {
   onEpochBegin?(this: unknown, epoch: number, logs?: TfjsLogs): Promise<void> | void;
   onEpochEnd?(this: unknown, epoch: number, logs?: TfjsLogs): Promise<void> | void;
   onBatchEnd?(this: unknown, batch: number, logs?: TfjsLogs): Promise<void> | void;
+  /** What tfjs awaits to yield to the event loop (CustomCallbackArgs.nextFrameFunc); see YIELD_EVERY_MS. */
+  nextFrameFunc?(): Promise<void>;
 }
 
 /** tfjs's fit parameters, as set on the callback wrapper (`this.params`). */
@@ -64,6 +78,12 @@ interface FitParams {
   samples?: number | null;
   batchSize?: number;
 }
+
+/**
+ * Least time between two turns of the event loop from inside fit. A heartbeat (10 s by default) or a system
+ * sample is late by at most this much; Ctrl-C is handled within it.
+ */
+export const YIELD_EVERY_MS = 1000;
 
 /** Keys of batch logs that describe the batch rather than measure the model. */
 const BOOKKEEPING_KEYS = new Set(['batch', 'size']);
@@ -101,6 +121,7 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
   /** Batches per epoch when tfjs's params are not reachable: learned from the first epoch. */
   let learnedBatches: number | undefined;
   let params: FitParams | undefined;
+  let lastYield = performance.now();
 
   const totalBatches = (): number | undefined => {
     if (params?.steps != null && params.steps > 0) return params.steps;
@@ -138,6 +159,12 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
     onTrainEnd() {
       bar?.finish();
     },
+    nextFrameFunc() {
+      const now = performance.now();
+      if (now - lastYield < YIELD_EVERY_MS) return RESOLVED;
+      lastYield = now;
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    },
   };
 
   if (every === 'batch' || bar) {
@@ -165,6 +192,8 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
   }
   return callback;
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function readParams(self: unknown): FitParams | undefined {
   if (typeof self !== 'object' || self === null) return undefined;
