@@ -68,12 +68,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-/**
- * SIGKILL a worker whose child is inside main (its run's `start` logged, no `end` yet) and that
- * child: what a lost machine leaves behind. The child is frozen (SIGSTOP) before the log is read
- * again, so it cannot finish main between the look and the kill; its pid is read before the worker
- * dies (then it is reparented). Returns the run id it was running.
- */
 function signal(pid: number, name: NodeJS.Signals): boolean {
   try {
     return process.kill(pid, name);
@@ -82,6 +76,26 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
   }
 }
 
+/** The pids of a process's children; none when it has none (ps then exits 1: the worker is between runs). */
+function childPids(pid: number): number[] {
+  let listing: string;
+  try {
+    listing = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return listing
+    .split('\n')
+    .map((line) => Number(line.trim()))
+    .filter((child) => child > 0);
+}
+
+/**
+ * SIGKILL a worker whose child is inside main (its run's `start` logged, no `end` yet) and that
+ * child: what a lost machine leaves behind. The child is frozen (SIGSTOP) before the log is read
+ * again, so it cannot finish main between the look and the kill; its pid is read before the worker
+ * dies (then it is reparented). Returns the run id it was running.
+ */
 async function killMidRun(db: Db, pids: number[], killed: Set<number>, log: string): Promise<number> {
   for (;;) {
     for (const pid of pids) {
@@ -91,10 +105,7 @@ async function killMidRun(db: Db, pids: number[], killed: Set<number>, log: stri
         .findOne({ status: 'RUNNING', 'meta.queue.worker': { $regex: `:${pid}:` } });
       const id = run?._id as number | undefined;
       if (id === undefined) continue;
-      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-        .split('\n')
-        .map((line) => Number(line.trim()))
-        .filter((child) => child > 0);
+      const children = childPids(pid);
       if (children.length !== 1) continue;
       const child = children[0]!;
       if (!signal(child, 'SIGSTOP')) continue; // it has just ended
