@@ -113,7 +113,8 @@ describe('the reproduce verdict', () => {
   });
 
   it('is served by the board: on each reproduction, and on the original as its list of reproductions', async () => {
-    const get = async (id: number) => (await fetch(`${board?.origin}/api/stores/0/runs/${id}`)).json();
+    // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, checked field by field below
+    const get = async (id: number): Promise<any> => (await fetch(`${board?.origin}/api/stores/0/runs/${id}`)).json();
     const original = await get(1);
     assert.deepEqual(
       original.reproductions.map((r: { id: number; verdict: { verdict: string } }) => [r.id, r.verdict.verdict]),
