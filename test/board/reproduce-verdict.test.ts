@@ -113,7 +113,6 @@ describe('the reproduce verdict', () => {
   });
 
   it('is served by the board: on each reproduction, and on the original as its list of reproductions', async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, checked field by field below
     const get = async (id: number): Promise<any> => (await fetch(`${board?.origin}/api/stores/0/runs/${id}`)).json();
     const original = await get(1);
     assert.deepEqual(
