@@ -1,7 +1,7 @@
 /**
  * A runs folder written by ritual itself (Experiment + FileStorageObserver),
  * for the board's tests and screenshots: two completed runs with known metrics
- * (`lossAt(lr, i)` and `accAt(i)` at step i) and artifacts, a failed one,
+ * (`lossAt(lr, i)` and `accAt(lr, i)` at step i) and artifacts, a failed one,
  * one whose name is HTML, and a run folder that is not valid JSON.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -19,7 +19,9 @@ export const PNG = Buffer.from(
 );
 
 export const lossAt = (lr: number, i: number): number => (1 + lr) / (i + 1);
-export const accAt = (i: number): number => i / POINTS;
+/** Rises to a plateau that is lower and reached later the larger lr is: each run's line differs in a chart. */
+export const accAt = (lr: number, i: number): number =>
+  (1 - 0.4 * Math.min(lr, 1)) * (1 - Math.exp(-(i + 1) / (15 + 60 * Math.min(lr, 1))));
 
 export async function makeBoardFixture(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ritual-board-'));
@@ -32,7 +34,7 @@ export async function makeBoardFixture(): Promise<string> {
     .main(async ({ config, run }) => {
       for (let i = 0; i < POINTS; i++) {
         run.logScalar('loss', lossAt(config.lr, i), i);
-        run.logScalar('acc', accAt(i), i);
+        run.logScalar('acc', accAt(config.lr, i), i);
       }
       console.log(`training with lr=${config.lr}`);
       await run.addArtifact(path.join(files, 'report.json'), 'report.json');

@@ -144,7 +144,17 @@ describe('the board in a browser', { skip: BROWSER_SKIP }, () => {
     await lr.waitFor();
     assert.deepEqual(await lr.locator('td').allInnerTexts(), ['0.1000', '0.01000']);
     assert.equal(await lr.getAttribute('class'), 'differs');
-    assert.equal(await page.getByRole('img', { name: 'parallel coordinates' }).locator('polyline').count(), 2);
+    const parallel = page.getByRole('img', { name: 'parallel coordinates' });
+    assert.equal(await parallel.locator('polyline').count(), 2);
+    // each axis says its own range at its own ends (the runs' lr 0.1 and 0.01, results 0.9 and 0.99)
+    assert.deepEqual(await parallel.locator('text').allTextContents(), [
+      'lr',
+      'max 0.1000',
+      'min 0.01000',
+      'result',
+      'max 0.9900',
+      'min 0.9000',
+    ]);
     await page.close();
   });
 

@@ -30,15 +30,15 @@ before(async () => {
   server = await startMongoServer();
   work = await mkdtemp(join(tmpdir(), 'ritual-board-mongo-'));
   await writeFile(join(work, 'notes.txt'), 'stored in GridFS\n');
+  // one experiment and observer for both runs, as a user's script runs it twice
+  const ex = experiment('mongo-demo')
+    .config({ lr: 0.1 })
+    .main(async ({ config, run }) => {
+      for (let i = 0; i < POINTS; i++) run.logScalar('loss', config.lr * i, i);
+      await run.addArtifact(join(work, 'notes.txt'), 'notes.txt');
+      return config.lr;
+    });
   for (const lr of [0.1, 0.2]) {
-    // one observer per run: a MongoObserver is closed when its run ends
-    const ex = experiment('mongo-demo')
-      .config({ lr: 0.1 })
-      .main(async ({ config, run }) => {
-        for (let i = 0; i < POINTS; i++) run.logScalar('loss', config.lr * i, i);
-        await run.addArtifact(join(work, 'notes.txt'), 'notes.txt');
-        return config.lr;
-      });
     await ex.run({ configUpdates: { lr }, options: { loglevel: 'ERROR', systemInterval: 0 } });
   }
   board = await startBoard({ stores: [`${server.url}/board`], pollIntervalMs: 250 });

@@ -246,6 +246,13 @@ describe('ritual reproduce, MongoDB store', () => {
 
       const copy = await runsCollection.findOne({ _id: 2 as never });
       assert.equal((copy!.meta as { reproduces?: { run: number } }).reproduces?.run, 1);
+      // the verdict is stored on the new run's document, where Sacred keeps info
+      const stored = (copy!.info as { reproduce?: Record<string, unknown> }).reproduce;
+      assert.deepEqual(
+        { of: stored?.of, verdict: stored?.verdict, rtol: stored?.rtol, atol: stored?.atol },
+        { of: 1, verdict: 'bitwise', rtol: 0, atol: 0 },
+      );
+      assert.equal(stored?.summary, result.stdout.trim().split('\n').at(-1));
       assert.equal(copy?.result, original.result);
       assert.deepEqual(await runsCollection.findOne({ _id: 1 as never }), original);
       const metrics = client.db().collection('metrics');

@@ -6,6 +6,7 @@ import { isProbablyDead, type StoredRun } from '@ritual/observers';
 import { type BoardStore, isRunName, runIdOf } from './board-store.js';
 import { HttpError } from './http-error.js';
 import type { LiveUpdates } from './live-updates.js';
+import { reproductionsOf } from './reproductions.js';
 import { runsPage } from './runs-page.js';
 import type { SeriesCache, XAxis } from './series-cache.js';
 import { downsample } from './series-downsample.js';
@@ -71,11 +72,18 @@ export async function handleApi(context: ApiContext, url: URL, request: Incoming
   const run = await readRun(target, id);
   const what = parts[4];
   if (parts.length === 4) {
-    const [metricNames, artifacts] = await Promise.all([
+    const [metricNames, artifacts, reproductions] = await Promise.all([
       store.metricNames(id).catch(() => []),
       store.artifacts(id).catch(() => []),
+      reproductionsOf(target, id).catch(() => []),
     ]);
-    return json(response, { run, probablyDead: isProbablyDead(run, context.now()), metricNames, artifacts });
+    return json(response, {
+      run,
+      probablyDead: isProbablyDead(run, context.now()),
+      metricNames,
+      artifacts,
+      reproductions,
+    });
   }
   if (what === 'series' && parts.length === 5) {
     const name = query.get('name');

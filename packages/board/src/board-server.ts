@@ -58,11 +58,12 @@ export async function startBoard(options: BoardOptions = {}): Promise<Board> {
     await Promise.all(opened.map((store) => store.close().catch(() => undefined)));
     throw error;
   }
+  const now = options.now ?? (() => new Date());
   const context: ApiContext = {
     stores: opened.map((store, index) => boardStore(index, store)),
-    live: new LiveUpdates(options.pollIntervalMs ?? POLL_INTERVAL_MS),
+    live: new LiveUpdates(options.pollIntervalMs ?? POLL_INTERVAL_MS, now),
     series: new SeriesCache(),
-    now: options.now ?? (() => new Date()),
+    now,
   };
   const host = options.host ?? '127.0.0.1';
   const access = new AccessToken(options.host !== undefined, options.token);

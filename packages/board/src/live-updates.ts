@@ -15,8 +15,10 @@ interface Subscriber {
   response: ServerResponse;
   target: BoardStore;
   ids: RunId[];
-  /** Last seen per run: file mtimes (file stores) and the run's status/heartbeat. */
+  /** Last seen per run: file mtimes (file stores) and the run's status/heartbeat, and whether it looked dead. */
   known: Map<RunId, string>;
+  /** The last read of each watched run in a file store: a run that went silent is re-judged from it every tick. */
+  lastRead: Map<RunId, StoredRun>;
   listing: string | null;
   busy: boolean;
 }
@@ -26,7 +28,9 @@ interface Subscriber {
  * listens. A file store is watched cheaply: one readdir of the runs folder
  * (new runs) and a stat of each watched run's run.json and metrics files per
  * tick; a run is read only when those changed. MongoDB: the watched runs'
- * documents and the newest id, once a tick.
+ * documents and the newest id, once a tick. A RUNNING run that goes silent
+ * changes nothing in the store, so each tick also re-judges "probably dead"
+ * from its last heartbeat and sends the run when that verdict flips.
  */
 export class LiveUpdates {
   private readonly subscribers = new Set<Subscriber>();
@@ -35,7 +39,11 @@ export class LiveUpdates {
   private timer: NodeJS.Timeout | null = null;
   private keepalive: NodeJS.Timeout | null = null;
 
-  constructor(private readonly intervalMs = POLL_INTERVAL_MS) {}
+  constructor(
+    private readonly intervalMs = POLL_INTERVAL_MS,
+    /** The board's clock (tests give their own), which "probably dead" is judged by. */
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   subscribe(response: ServerResponse, target: BoardStore, ids: RunId[]): void {
     response.writeHead(200, {
@@ -44,7 +52,15 @@ export class LiveUpdates {
       Connection: 'keep-alive',
     });
     response.write(': watching\n\n');
-    const subscriber: Subscriber = { response, target, ids, known: new Map(), listing: null, busy: false };
+    const subscriber: Subscriber = {
+      response,
+      target,
+      ids,
+      known: new Map(),
+      lastRead: new Map(),
+      listing: null,
+      busy: false,
+    };
     this.subscribers.add(subscriber);
     response.on('close', () => {
       this.subscribers.delete(subscriber);
@@ -96,7 +112,7 @@ export class LiveUpdates {
       }
       subscriber.listing = listing;
       for (const run of await this.changedRuns(subscriber)) {
-        if (emit) send(subscriber.response, 'run', runEvent(subscriber.target.index, run));
+        if (emit) send(subscriber.response, 'run', runEvent(subscriber.target.index, run, this.now()));
       }
     } catch {
       // a store that fails now (a run folder being written, a dropped connection) is looked at again next tick
@@ -132,10 +148,16 @@ export class LiveUpdates {
             ),
           ),
         );
-        const signature = times.join('/');
+        const files = times.join('/');
+        let run = subscriber.lastRead.get(id) ?? null;
+        if (run === null || !known.get(id)?.startsWith(`${files}/`)) {
+          run = await target.store.get(id).catch(() => null);
+          if (run) subscriber.lastRead.set(id, run);
+          else subscriber.lastRead.delete(id);
+        }
+        const signature = `${files}/${run !== null && isProbablyDead(run, this.now())}`;
         if (known.get(id) === signature) continue;
         known.set(id, signature);
-        const run = await target.store.get(id).catch(() => null);
         if (run) changed.push(run);
       }
       return changed;
@@ -143,7 +165,7 @@ export class LiveUpdates {
     if (ids.length === 0) return changed;
     const runs = await target.store.find({ _id: { $in: ids } } as unknown as JsonObject);
     for (const run of runs) {
-      const signature = JSON.stringify([run.status, run.heartbeat, run.stop_time, isProbablyDead(run, new Date())]);
+      const signature = JSON.stringify([run.status, run.heartbeat, run.stop_time, isProbablyDead(run, this.now())]);
       if (known.get(run._id) === signature) continue;
       known.set(run._id, signature);
       changed.push(run);
@@ -152,12 +174,12 @@ export class LiveUpdates {
   }
 }
 
-function runEvent(store: number, run: StoredRun) {
+function runEvent(store: number, run: StoredRun, now: Date) {
   return {
     store,
     id: run._id,
     status: run.status,
-    probablyDead: isProbablyDead(run, new Date()),
+    probablyDead: isProbablyDead(run, now),
     heartbeat: run.heartbeat?.toISOString() ?? null,
     stop_time: run.stop_time?.toISOString() ?? null,
     result: run.result ?? null,

@@ -82,6 +82,18 @@ export interface RunDetail {
   probablyDead: boolean;
   metricNames: string[];
   artifacts: Array<{ name: string; size?: number }>;
+  /** Runs of this store that reproduce this one, with the verdict each stored (`info.reproduce`). */
+  reproductions: Array<{ id: string | number; status: string; verdict: ReproduceVerdict | null }>;
+}
+
+/** `info.reproduce` as `ritual reproduce` stores it on the reproduction run. */
+export interface ReproduceVerdict {
+  of?: string | number;
+  store?: string;
+  verdict?: string;
+  summary?: string;
+  rtol?: number;
+  atol?: number;
 }
 
 export interface Series {

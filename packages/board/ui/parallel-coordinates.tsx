@@ -8,7 +8,8 @@ interface RunPoint {
 
 const WIDTH = 900;
 const HEIGHT = 260;
-const PAD = 40;
+/** Room above each axis for its name and its max, below for its min, and at the sides for the labels' width. */
+const PAD = 48;
 
 /**
  * One vertical axis per config value that differs, the result last; one line
@@ -29,14 +30,17 @@ export function ParallelCoordinates({ runs, paths }: { runs: RunPoint[]; paths: 
       {axes.map((axis, i) => (
         <g key={axis}>
           <line x1={x(i)} x2={x(i)} y1={PAD} y2={HEIGHT - PAD} stroke="#999" />
-          <text x={x(i)} y={PAD - 12} text-anchor="middle" font-size="12">
+          <text x={x(i)} y={PAD - 24} text-anchor="middle" font-size="12" font-weight="bold">
             {axis}
           </text>
-          <text x={x(i)} y={HEIGHT - PAD + 16} text-anchor="middle" font-size="10" fill="#666">
-            {positions[i]?.low}
+          {/* each axis's own range, at its own two ends, capped, so they read as the axis's and not as x ticks */}
+          <line x1={x(i) - 5} x2={x(i) + 5} y1={PAD} y2={PAD} stroke="#999" />
+          <line x1={x(i) - 5} x2={x(i) + 5} y1={HEIGHT - PAD} y2={HEIGHT - PAD} stroke="#999" />
+          <text x={x(i)} y={PAD - 8} text-anchor="middle" font-size="10" fill="#444">
+            max {positions[i]?.high}
           </text>
-          <text x={x(i)} y={PAD - 1} text-anchor="middle" font-size="10" fill="#666">
-            {positions[i]?.high}
+          <text x={x(i)} y={HEIGHT - PAD + 16} text-anchor="middle" font-size="10" fill="#444">
+            min {positions[i]?.low}
           </text>
         </g>
       ))}

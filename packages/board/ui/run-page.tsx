@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { previewKind } from '../src/artifact-types.js';
-import { apiUrl, getJson, type RunDetail } from './api.js';
+import { apiUrl, getJson, type ReproduceVerdict, type RunDetail } from './api.js';
 import { flatten, formatDuration, formatTime, formatValue, statusText } from './format.js';
 import { useLiveVersion } from './live.js';
 import { MetricCharts } from './metrics-view.js';
@@ -76,7 +76,7 @@ export function RunPage({ route }: { route: Route }) {
           <pre class="trace">{run.fail_trace.join('')}</pre>
         </Section>
       )}
-      <Reproduction run={run} />
+      <Reproduction store={store} detail={detail} />
 
       <Section title="Metrics">
         <MetricCharts store={store} runs={[run._id]} names={detail.metricNames} version={version} compact />
@@ -164,15 +164,41 @@ function KeyValues({ value }: { value: unknown }) {
   );
 }
 
-/** What `ritual reproduce` recorded: the run this one re-runs, and a verdict where one was stored. */
-function Reproduction({ run }: { run: RunDetail['run'] }) {
-  const reproduces = run.meta?.reproduces;
-  const verdict = run.info?.reproduction ?? run.info?.reproduce;
-  if (!reproduces && !verdict) return null;
+/**
+ * What `ritual reproduce` recorded: on a reproduction, the run it re-ran and the verdict it stored
+ * (`info.reproduce`); on an original, its reproductions in this store and their verdicts.
+ */
+function Reproduction({ store, detail }: { store: string; detail: RunDetail }) {
+  const { run, reproductions } = detail;
+  const reproduces = run.meta?.reproduces as { run?: string | number; store?: string } | undefined;
+  const stored = run.info?.reproduce;
+  const verdict = stored !== null && typeof stored === 'object' ? (stored as ReproduceVerdict) : undefined;
+  if (!reproduces && !verdict && reproductions.length === 0) return null;
+  const of = verdict?.of ?? reproduces?.run;
   return (
     <Section title="Reproduction">
-      {reproduces !== undefined && <KeyValues value={{ reproduces }} />}
-      {verdict !== undefined && <KeyValues value={{ verdict }} />}
+      {of !== undefined && (
+        <p>
+          Reproduces <a href={href('run', { store, id: String(of) })}>run {String(of)}</a>
+          {(verdict?.store ?? reproduces?.store) ? ` of ${verdict?.store ?? reproduces?.store}` : ''}:{' '}
+          {verdict?.verdict ? (
+            <strong class={`verdict ${verdict.verdict === 'diverged' ? 'diverged' : 'same'}`}>{verdict.verdict}</strong>
+          ) : (
+            <span class="muted">no verdict stored</span>
+          )}
+        </p>
+      )}
+      {verdict?.summary && <p class="muted">{verdict.summary}</p>}
+      {reproductions.length > 0 && (
+        <ul aria-label="reproductions">
+          {reproductions.map((copy) => (
+            <li key={String(copy.id)}>
+              <a href={href('run', { store, id: String(copy.id) })}>run {String(copy.id)}</a>:{' '}
+              {copy.verdict?.verdict ?? `no verdict stored (${copy.status})`}
+            </li>
+          ))}
+        </ul>
+      )}
     </Section>
   );
 }

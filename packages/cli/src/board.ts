@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { MissingDependencyError, UsageError } from '@ritual/core';
+import { openBrowser } from './browser-opener.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_STORE } from './store-argument.js';
 
@@ -21,7 +21,7 @@ export function boardCommand(ctx: CliContext): Command {
     .argument('[stores...]', 'runs folders and mongodb:// URLs (default: ./runs)')
     .option('-p, --port <n>', 'port to listen on (0 = any free port)', '5300')
     .addOption(new Option('--host <address>', 'listen on this address (e.g. 0.0.0.0); then a token is required'))
-    .option('--open', 'open the board in the default browser')
+    .option('--open', 'open the board in the default browser (xdg-open, open or start); the URL is printed anyway')
     .addHelpText(
       'after',
       `
@@ -46,7 +46,10 @@ Read-only. Stop it with Ctrl-C.`,
       ctx.out(`ritual board on ${board.url}`);
       if (board.token) ctx.out('Anyone with this URL (it carries the token) can read these runs; it is printed once.');
       ctx.out('Press Ctrl-C to stop.');
-      if (options.open) openBrowser(board.url);
+      if (options.open)
+        openBrowser(board.url, (reason) =>
+          ctx.err(`Could not open a browser (${reason}): open ${board.url} yourself.`),
+        );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -62,17 +65,5 @@ async function importBoard(): Promise<typeof import('@ritual/board')> {
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new MissingDependencyError('@ritual/board', 'for `ritual board`', { cause: error });
-  }
-}
-
-/** Best effort: a machine without a desktop still has the printed URL. */
-function openBrowser(url: string): void {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    spawn(command, [url], { stdio: 'ignore', detached: true })
-      .on('error', () => undefined)
-      .unref();
-  } catch {
-    // no opener installed: the URL is printed above
   }
 }

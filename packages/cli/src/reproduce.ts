@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { UsageError, type RunId } from '@ritual/core';
+import { UsageError, type JsonObject, type RunId } from '@ritual/core';
 import type { RunStore, StoredRun } from '@ritual/observers';
 import type { CliContext } from './context.js';
 import { flattenPaths, sameValue } from './config-paths.js';
@@ -130,7 +130,9 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
     }
     const target = await reproductionTarget(location, store, options);
     if (target.store !== store) stores.push(target.store);
-    const reproduction = await runAgain(original, store.location, code, target, { output: (text) => ctx.errRaw(text) });
+    // A folder is recorded by its absolute path, so a reader started elsewhere (the board) finds the original.
+    const originalStore = isUrl(location) ? store.location : path.resolve(location);
+    const reproduction = await runAgain(original, originalStore, code, target, { output: (text) => ctx.errRaw(text) });
     verdict.reproduction = { store: target.store.location, id: reproduction._id };
     verdict.recorded = recordedDifferences(original, reproduction);
     verdict.comparison = await compareRuns(store, original._id, reproduction._id, {
@@ -145,6 +147,11 @@ async function reproduce(ctx: CliContext, location: string, id: RunId, options: 
     verdict.summary = same
       ? reproducedLine(verdict.comparison)
       : differsLine(verdict.comparison, reproduction, verdict.recorded);
+    await target.store.setInfo(
+      reproduction._id,
+      'reproduce',
+      storedVerdict(original, store, verdict.comparison, same, verdict.summary),
+    );
   } catch (error) {
     if (!(error instanceof RebuildError)) throw error;
     verdict.summary = `cannot reproduce run ${String(id)}: ${error.message}`;
@@ -174,8 +181,11 @@ async function reproductionTarget(
     const folder = path.resolve(options.fileStorage);
     return { flag: ['-F', folder], store: await lazyFileStore(folder) };
   }
-  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
-  return { flag: isUrl ? ['-m', location] : ['-F', path.resolve(location)], store };
+  return { flag: isUrl(location) ? ['-m', location] : ['-F', path.resolve(location)], store };
+}
+
+function isUrl(location: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 }
 
 /** A store on a folder that may not exist yet: opened on first use, after the child created it. */
@@ -196,6 +206,7 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
     artifacts: async (id) => (await open()).artifacts(id),
     openArtifact: async (id, name) => (await open()).openArtifact(id, name),
     markFailed: async (id, trace) => (await open()).markFailed(id, trace),
+    setInfo: async (id, key, value) => (await open()).setInfo(id, key, value),
     openStoredFile: async (copy) => (await open()).openStoredFile(copy),
     close: async () => opened?.close(),
   };
@@ -213,6 +224,30 @@ function recordedDifferences(original: StoredRun, reproduction: StoredRun): Reco
       original: a.get(key) ?? null,
       reproduction: b.get(key) ?? null,
     }));
+}
+
+/**
+ * `info.reproduce` of the reproduction run, stored once the comparison is known (the run itself has ended by
+ * then): the board and any Sacred reader find the verdict on the run it is about. The original run is not
+ * written: it may sit in a store this command only reads, and several reproductions of it would race for one
+ * field; its reproductions are found by `meta.reproduces.run`, which a run summary holds.
+ */
+function storedVerdict(
+  original: StoredRun,
+  store: RunStore,
+  comparison: RunComparison,
+  same: boolean,
+  summary: string,
+): JsonObject {
+  return {
+    of: original._id,
+    store: store.location,
+    verdict: !same ? 'diverged' : comparison.bitwise ? 'bitwise' : 'within tolerance',
+    rtol: comparison.tolerance.rtol,
+    atol: comparison.tolerance.atol,
+    // for a diverged run, the first divergence of each item; else what was compared
+    summary,
+  };
 }
 
 function reproducedLine(comparison: RunComparison): string {

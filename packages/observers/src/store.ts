@@ -1,5 +1,15 @@
 import type { Readable } from 'node:stream';
-import type { HostInfo, JsonObject, MetricSeries, RepositoryInfo, RunId, RunMeta, RunStatus } from '@ritual/core';
+import {
+  UsageError,
+  type HostInfo,
+  type JsonObject,
+  type JsonValue,
+  type MetricSeries,
+  type RepositoryInfo,
+  type RunId,
+  type RunMeta,
+  type RunStatus,
+} from '@ritual/core';
 
 /**
  * A run as read back from any store: Sacred's run document, with times as
@@ -106,6 +116,13 @@ export interface RunStore {
    */
   markFailed(id: RunId, failTrace: string[]): Promise<void>;
   /**
+   * Set one top-level key of an ended run's `info`, leaving the rest of the
+   * run as it is: what a command learned after the run ended (`ritual
+   * reproduce` stores its verdict as `info.reproduce`). Sacred's readers
+   * show `info` as free-form JSON. `key` may not contain `.` or start with `$`.
+   */
+  setInfo(id: RunId, key: string, value: JsonValue): Promise<void>;
+  /**
    * The stored copy of a source or resource, as named in `experiment.sources`
    * / `resources` (a path in the runs folder, a GridFS id). Throws
    * a BackendError with code RITUAL_STORED_FILE_MISSING when the store no longer has it.
@@ -119,4 +136,12 @@ export interface ArtifactEntry {
   /** Size in bytes when the store knows it. */
   size?: number;
   contentType?: string;
+}
+
+/** The rule of `RunStore.setInfo`'s key: one top-level key, which MongoDB would otherwise read as a path or operator. */
+export function checkInfoKey(key: string): void {
+  if (key === '' || key.includes('.') || key.startsWith('$'))
+    throw new UsageError(
+      `An info key must be non-empty, without "." and not start with "$"; got ${JSON.stringify(key)}.`,
+    );
 }

@@ -9,7 +9,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Query } from 'mingo';
 import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
-import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
+import type { JsonObject, JsonValue, MetricSeries, RunId } from '@ritual/core';
 import {
   STORED_FILE_MISSING,
   type ArtifactEntry,
@@ -19,6 +19,7 @@ import {
   type StoredRun,
 } from '../store.js';
 import { checkSummaryQuery, coversSummary } from '../run-summary.js';
+import { checkInfoKey } from '../store.js';
 import { RunIndex } from './run-index.js';
 import { isProbablyDead } from '../run-liveness.js';
 import { MetricsLog } from './metrics-log.js';
@@ -294,6 +295,16 @@ export class FileRunStore implements RunStore {
     await writeSacredJson(file, entry, { tempDir: join(runDir, PRIVATE_DIR), durable: true });
   }
 
+  async setInfo(id: RunId, key: string, value: JsonValue): Promise<void> {
+    checkInfoKey(key);
+    const runDir = await this.runDir(id);
+    const file = join(runDir, RUN_FILES.info);
+    const info = (await readJsonFileOr(file, {})) as Record<string, unknown>;
+    info[key] = value;
+    await mkdir(join(runDir, PRIVATE_DIR), { recursive: true });
+    await writeSacredJson(file, info, { tempDir: join(runDir, PRIVATE_DIR), durable: true });
+  }
+
   private async runDir(id: RunId): Promise<string> {
     const name = String(id);
     if (name === '' || /[\\/]/.test(name) || name.startsWith('.') || name.startsWith('_'))
@@ -368,5 +379,15 @@ async function importMingo(): Promise<typeof import('mingo')> {
     throw new MissingDependencyError('mingo', 'to query runs in a folder (FileRunStore.find, `ritual ls`)', {
       cause: error,
     });
+  }
+}
+
+/** The parsed JSON file, or `missing` when there is no such file. */
+async function readJsonFileOr(path: string, missing: unknown): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return missing;
+    throw new BackendError(`Cannot read ${path}: ${errorMessage(error)}. Fix or remove that file.`, { cause: error });
   }
 }

@@ -139,7 +139,12 @@ export class MongoObserver implements Observer {
     event: QueuedEvent | StartedEvent,
     build: (beginning: RunBeginning) => NewJournalEvent,
   ): Promise<RunId | void> {
-    if (this.journal) throw new BackendError(`${this.name} already observes a run; create one observer per run.`);
+    if (this.journal && !this.closed)
+      throw new BackendError(`${this.name} already observes a run; create one observer per run running at once.`);
+    // One observer may serve runs one after another (an Experiment run twice): each run gets its own journal,
+    // uploader and close(). A previous run's journal kept for `ritual sync` stays on disk.
+    this.closed = false;
+    this.endDeadline = null;
     await loadMongoDriver(); // a missing driver refuses the run now, not in the background
     const { redactedUrl, dbName, runsCollection, metricsCollection } = this.target;
     const journal = RunJournal.create(

@@ -4,6 +4,7 @@ import {
   RunNotFoundError,
   UsageError,
   type JsonObject,
+  type JsonValue,
   type MetricSeries,
   type RunId,
 } from '@ritual/core';
@@ -11,6 +12,7 @@ import type { ObjectId } from 'mongodb';
 import { toStoredRun } from '../sacred-run-document.js';
 import {
   STORED_FILE_MISSING,
+  checkInfoKey,
   type ArtifactEntry,
   type FindOptions,
   type RunStore,
@@ -232,6 +234,12 @@ export class MongoRunStore implements RunStore {
         $set: { status: 'FAILED', stop_time: last.heartbeat ?? last.start_time ?? null, fail_trace: failTrace },
       } as never,
     );
+  }
+
+  async setInfo(id: RunId, key: string, value: JsonValue): Promise<void> {
+    checkInfoKey(key);
+    const document = await this.document(id);
+    await this.handles.runs.updateOne({ _id: document._id } as never, { $set: { [`info.${key}`]: value } } as never);
   }
 
   async openStoredFile(storedCopy: string): Promise<Readable> {
