@@ -23,6 +23,8 @@ import { errorMessage } from '@ritual/core/observer-kit';
 const READ_CONCURRENCY = 32;
 /** Runs whose metrics-log index is kept (a few bytes per log record each): the two runs of a comparison, and some. */
 const CACHED_LOG_INDEXES = 8;
+/** Points of metrics.json handed out at a time by metricChunks: a log record's worth, as readers of the log get. */
+const METRICS_JSON_CHUNK_POINTS = 65_536;
 
 export interface FileRunStoreOptions {
   /** Called for each run folder `find` skips because it cannot be read. */
@@ -145,7 +147,13 @@ export class FileRunStore implements RunStore {
     return source instanceof MetricsLogIndex ? source.names() : [...source.keys()].sort();
   }
 
-  /** A record of the log at a time; a run Sacred wrote has only metrics.json, read whole. */
+  /**
+   * A record of the log at a time while a run has one (it is going on, or its
+   * process died). A run that ended cleanly (its log removed once metrics.json
+   * held every point) or that Sacred wrote has only metrics.json: parsed whole,
+   * then handed out in chunks of at most a log record's points, whose
+   * timestamps are parsed only when the chunk is reached.
+   */
   async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
     const source = await this.metricSource(id);
     if (source instanceof MetricsLogIndex) {
@@ -153,14 +161,23 @@ export class FileRunStore implements RunStore {
       return;
     }
     const series = source.get(name);
-    if (series !== undefined) yield series;
+    if (series === undefined) return;
+    for (let from = 0; from === 0 || from < series.steps.length; from += METRICS_JSON_CHUNK_POINTS) {
+      const to = Math.min(series.steps.length, from + METRICS_JSON_CHUNK_POINTS);
+      yield {
+        name,
+        steps: series.steps.slice(from, to),
+        values: series.values.slice(from, to).map((value) => (value === null ? Number.NaN : (value as number))),
+        timestamps: series.timestamps.slice(from, to).map((time) => fromSacredTime(time).getTime()),
+      };
+    }
   }
 
   /**
    * The run's log index, reused while the log is unchanged (a comparison asks
    * for the names, then for each metric), else Sacred's metrics.json.
    */
-  private async metricSource(id: RunId): Promise<MetricsLogIndex | Map<string, MetricSeries>> {
+  private async metricSource(id: RunId): Promise<MetricsLogIndex | Map<string, SacredSeries>> {
     const runDir = await this.runDir(id);
     const cached = this.logIndexes.get(runDir);
     if (cached !== undefined) {
@@ -271,7 +288,14 @@ export class FileRunStore implements RunStore {
 }
 
 /** Sacred's metrics.json: {name: {steps, values, timestamps (Sacred time strings)}}. */
-async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>> {
+/** One metric of a metrics.json as Sacred spells it: timestamps are strings, NaN may be null. */
+interface SacredSeries {
+  steps: number[];
+  values: unknown[];
+  timestamps: string[];
+}
+
+async function readMetricsJson(path: string): Promise<Map<string, SacredSeries>> {
   let raw: unknown;
   try {
     raw = await readSacredJson(path);
@@ -281,16 +305,9 @@ async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>>
       cause: error,
     });
   }
-  const result = new Map<string, MetricSeries>();
-  for (const [name, entry] of Object.entries(
-    (raw ?? {}) as Record<string, { steps?: number[]; values?: unknown[]; timestamps?: string[] }>,
-  )) {
-    result.set(name, {
-      name,
-      steps: entry.steps ?? [],
-      values: (entry.values ?? []).map((value) => (value === null ? Number.NaN : (value as number))),
-      timestamps: (entry.timestamps ?? []).map((time) => fromSacredTime(time).getTime()),
-    });
+  const result = new Map<string, SacredSeries>();
+  for (const [name, entry] of Object.entries((raw ?? {}) as Record<string, Partial<SacredSeries>>)) {
+    result.set(name, { steps: entry.steps ?? [], values: entry.values ?? [], timestamps: entry.timestamps ?? [] });
   }
   return result;
 }
