@@ -13,6 +13,7 @@ import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
 import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
 import { isProbablyDead } from '../run-liveness.js';
 import { MetricsLog } from './metrics-log.js';
+import { MetricsJsonIndex, MetricsJsonShapeError } from './metrics-json-index.js';
 import { MetricsLogIndex, wholeSeries } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
@@ -21,10 +22,8 @@ import { errorMessage } from '@ritual/core/observer-kit';
 
 /** Run folders read at once by `find`. */
 const READ_CONCURRENCY = 32;
-/** Runs whose metrics-log index is kept (a few bytes per log record each): the two runs of a comparison, and some. */
-const CACHED_LOG_INDEXES = 8;
-/** Points of metrics.json handed out at a time by metricChunks: a log record's worth, as readers of the log get. */
-const METRICS_JSON_CHUNK_POINTS = 65_536;
+/** Runs whose metrics index is kept (a few bytes per log record or metric each): the two runs of a comparison, and some. */
+const CACHED_METRIC_INDEXES = 8;
 
 export interface FileRunStoreOptions {
   /** Called for each run folder `find` skips because it cannot be read. */
@@ -36,7 +35,7 @@ export class FileRunStore implements RunStore {
   /** Messages about run folders the last `find` skipped (corrupt, half-written). */
   warnings: string[] = [];
   /** By run folder, oldest first. */
-  private readonly logIndexes = new Map<string, MetricsLogIndex>();
+  private readonly metricIndexes = new Map<string, MetricsLogIndex | MetricsJsonIndex>();
 
   private constructor(
     private readonly dir: string,
@@ -144,51 +143,54 @@ export class FileRunStore implements RunStore {
 
   async metricNames(id: RunId): Promise<string[]> {
     const source = await this.metricSource(id);
-    return source instanceof MetricsLogIndex ? source.names() : [...source.keys()].sort();
+    return source instanceof Map ? [...source.keys()].sort() : source.names();
   }
 
   /**
    * A record of the log at a time while a run has one (it is going on, or its
    * process died). A run that ended cleanly (its log removed once metrics.json
-   * held every point) or that Sacred wrote has only metrics.json: parsed whole,
-   * then handed out in chunks of at most a log record's points, whose
-   * timestamps are parsed only when the chunk is reached.
+   * held every point) or that Sacred wrote has only metrics.json, read a chunk
+   * at a time too (metrics-json-index.ts); one not shaped as Sacred writes it
+   * is parsed whole.
    */
   async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
     const source = await this.metricSource(id);
-    if (source instanceof MetricsLogIndex) {
+    if (!(source instanceof Map)) {
       yield* source.chunks(name);
       return;
     }
     const series = source.get(name);
-    if (series === undefined) return;
-    for (let from = 0; from === 0 || from < series.steps.length; from += METRICS_JSON_CHUNK_POINTS) {
-      const to = Math.min(series.steps.length, from + METRICS_JSON_CHUNK_POINTS);
-      yield {
-        name,
-        steps: series.steps.slice(from, to),
-        values: series.values.slice(from, to).map((value) => (value === null ? Number.NaN : (value as number))),
-        timestamps: series.timestamps.slice(from, to).map((time) => fromSacredTime(time).getTime()),
-      };
-    }
+    if (series !== undefined) yield series;
   }
 
   /**
    * The run's log index, reused while the log is unchanged (a comparison asks
-   * for the names, then for each metric), else Sacred's metrics.json.
+   * for the names, then for each metric), else metrics.json's index, likewise.
    */
-  private async metricSource(id: RunId): Promise<MetricsLogIndex | Map<string, SacredSeries>> {
+  private async metricSource(id: RunId): Promise<MetricsLogIndex | MetricsJsonIndex | Map<string, MetricSeries>> {
     const runDir = await this.runDir(id);
-    const cached = this.logIndexes.get(runDir);
+    const cached = this.metricIndexes.get(runDir);
     if (cached !== undefined) {
-      const now = await stat(join(runDir, METRICS_LOG)).catch(() => null);
-      if (now !== null && now.size === cached.size && now.mtimeMs === cached.modifiedMs) return cached;
-      this.logIndexes.delete(runDir);
+      const fromLog = cached instanceof MetricsLogIndex;
+      const [now, log] = await Promise.all([
+        stat(join(runDir, fromLog ? METRICS_LOG : RUN_FILES.metrics)).catch(() => null),
+        // metrics.json's index holds only while there is no log (a run that began logging has one).
+        fromLog ? null : stat(join(runDir, METRICS_LOG)).catch(() => null),
+      ]);
+      if (now !== null && log === null && now.size === cached.size && now.mtimeMs === cached.modifiedMs) return cached;
+      this.metricIndexes.delete(runDir);
     }
-    const index = await MetricsLogIndex.read(runDir);
-    if (index === null) return readMetricsJson(join(runDir, RUN_FILES.metrics));
-    if (this.logIndexes.size >= CACHED_LOG_INDEXES) this.logIndexes.delete(this.logIndexes.keys().next().value!);
-    this.logIndexes.set(runDir, index);
+    let index: MetricsLogIndex | MetricsJsonIndex | null = await MetricsLogIndex.read(runDir);
+    try {
+      index ??= await MetricsJsonIndex.read(join(runDir, RUN_FILES.metrics));
+    } catch (error) {
+      if (!(error instanceof MetricsJsonShapeError)) throw error;
+      return readMetricsJson(join(runDir, RUN_FILES.metrics));
+    }
+    if (index === null) return new Map();
+    if (this.metricIndexes.size >= CACHED_METRIC_INDEXES)
+      this.metricIndexes.delete(this.metricIndexes.keys().next().value!);
+    this.metricIndexes.set(runDir, index);
     return index;
   }
 
@@ -288,14 +290,8 @@ export class FileRunStore implements RunStore {
 }
 
 /** Sacred's metrics.json: {name: {steps, values, timestamps (Sacred time strings)}}. */
-/** One metric of a metrics.json as Sacred spells it: timestamps are strings, NaN may be null. */
-interface SacredSeries {
-  steps: number[];
-  values: unknown[];
-  timestamps: string[];
-}
-
-async function readMetricsJson(path: string): Promise<Map<string, SacredSeries>> {
+/** A metrics.json not shaped as Sacred writes it, parsed whole (every point in memory). */
+async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>> {
   let raw: unknown;
   try {
     raw = await readSacredJson(path);
@@ -305,9 +301,16 @@ async function readMetricsJson(path: string): Promise<Map<string, SacredSeries>>
       cause: error,
     });
   }
-  const result = new Map<string, SacredSeries>();
-  for (const [name, entry] of Object.entries((raw ?? {}) as Record<string, Partial<SacredSeries>>)) {
-    result.set(name, { steps: entry.steps ?? [], values: entry.values ?? [], timestamps: entry.timestamps ?? [] });
+  const result = new Map<string, MetricSeries>();
+  for (const [name, entry] of Object.entries(
+    (raw ?? {}) as Record<string, { steps?: number[]; values?: unknown[]; timestamps?: string[] }>,
+  )) {
+    result.set(name, {
+      name,
+      steps: entry.steps ?? [],
+      values: (entry.values ?? []).map((value) => (value === null ? Number.NaN : (value as number))),
+      timestamps: (entry.timestamps ?? []).map((time) => fromSacredTime(time).getTime()),
+    });
   }
   return result;
 }

@@ -1,0 +1,312 @@
+/**
+ * Where each metric's arrays lie in a run's metrics.json, so one metric can
+ * be read alone, a chunk at a time: the reader of a run that ended cleanly,
+ * whose metrics log is removed at its end (metrics.json then holds every
+ * point, and a second copy doubled the run's size on disk).
+ *
+ * Parsing metrics.json whole holds every point of the run at once (+218-520
+ * MB of heap to compare two runs of 1M points per metric, the reason the log
+ * reader streams). Here one pass over the bytes finds each metric's
+ * `steps`, `timestamps` and `values` arrays: their contents are numbers or
+ * time strings, which hold no `]`, so each array is skipped with a native
+ * search, not a byte loop. Then a metric's three arrays are read side by
+ * side, CHUNK_POINTS items at a time (items end at commas, which neither
+ * numbers nor time strings hold), each chunk parsed on its own; timestamps
+ * only when a reader asks for them (a comparison never does).
+ *
+ * Only the shape Sacred's metrics.json has is indexed: `{name: {steps: [...],
+ * timestamps: [...], values: [...]}}` in any key order and spacing. Anything
+ * else is a MetricsJsonShapeError, and the caller parses the file whole.
+ */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { MetricSeries } from '@ritual/core';
+import { fromSacredTime } from '@ritual/core/observer-kit';
+import { BackendError } from '@ritual/core';
+import { parseSacredJson } from './sacred-json.js';
+
+/** Items handed out at a time: what a record of the metrics log holds at most. */
+export const CHUNK_POINTS = 65_536;
+/** Bytes read at a time while scanning and while reading items. */
+const BLOCK_BYTES = 1 << 20;
+const ARRAY_KEYS = ['steps', 'timestamps', 'values'] as const;
+type ArrayKey = (typeof ARRAY_KEYS)[number];
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+
+/** Byte range of an array's contents, between its brackets. */
+type Range = [start: number, end: number];
+
+/** metrics.json is not shaped as Sacred writes it: read it whole instead. */
+export class MetricsJsonShapeError extends Error {
+  override readonly name = 'MetricsJsonShapeError';
+}
+
+export class MetricsJsonIndex {
+  private constructor(
+    private readonly path: string,
+    /** metrics.json's size and time when indexed: a rewrite since (a run still going) means a new index. */
+    readonly size: number,
+    readonly modifiedMs: number,
+    private readonly arrays: Map<string, Record<ArrayKey, Range>>,
+  ) {}
+
+  /** The index of a metrics.json, or null when there is none; MetricsJsonShapeError when not Sacred's shape. */
+  static async read(path: string): Promise<MetricsJsonIndex | null> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      const stats = await handle.stat();
+      const arrays = await new Scanner(new Blocks(handle, stats.size)).metrics();
+      return new MetricsJsonIndex(path, stats.size, stats.mtimeMs, arrays);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Metric names, sorted. */
+  names(): string[] {
+    return [...this.arrays.keys()].sort();
+  }
+
+  /** One metric's points in order, at most CHUNK_POINTS at a time. */
+  async *chunks(name: string): AsyncGenerator<MetricSeries> {
+    const ranges = this.arrays.get(name);
+    if (ranges === undefined) return;
+    const handle = await open(this.path, 'r');
+    try {
+      // In ARRAY_KEYS order: steps, timestamps, values.
+      const readers = ARRAY_KEYS.map((key) => new ArrayItems(handle, ...ranges[key]));
+      for (;;) {
+        const [stepText = null, timeText = null, valueText = null] = await Promise.all(
+          readers.map((items) => items.take(CHUNK_POINTS)),
+        );
+        if (stepText === null && timeText === null && valueText === null) return;
+        const steps = parseItems(stepText, this.path, name) as number[];
+        const values = (parseItems(valueText, this.path, name) as Array<number | null>).map((value) =>
+          value === null ? Number.NaN : value,
+        );
+        if (values.length !== steps.length) {
+          throw new BackendError(
+            `${this.path}: metric ${JSON.stringify(name)} has ${values.length} values for ${steps.length} steps in a chunk; ` +
+              'fix or remove that metrics.json.',
+          );
+        }
+        const path = this.path;
+        let timestamps: number[] | undefined;
+        yield {
+          name,
+          steps,
+          values,
+          // Parsed when first read: a comparison never reads them, and they are half of the bytes.
+          get timestamps(): number[] {
+            timestamps ??= (parseItems(timeText, path, name) as string[]).map((time) => fromSacredTime(time).getTime());
+            return timestamps;
+          },
+        };
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function parseItems(text: string | null, path: string, name: string): unknown[] {
+  if (text === null) return [];
+  try {
+    return parseSacredJson(`[${text}]`) as unknown[];
+  } catch (error) {
+    throw new BackendError(
+      `${path}: metric ${JSON.stringify(name)} holds an item that is not JSON; fix or remove that metrics.json.`,
+      { cause: error },
+    );
+  }
+}
+
+/** A file read a block at a time by position, for the scan. */
+class Blocks {
+  private buffer = Buffer.alloc(0);
+  private start = 0;
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  /** The byte at `position`, or -1 past the end. */
+  async byteAt(position: number): Promise<number> {
+    if (position >= this.size) return -1;
+    if (position < this.start || position >= this.start + this.buffer.length) await this.load(position);
+    return this.buffer[position - this.start]!;
+  }
+
+  /** Where `byte` next occurs from `position`, or -1. */
+  async indexOf(byte: number, position: number): Promise<number> {
+    for (let at = position; at < this.size; ) {
+      if (at < this.start || at >= this.start + this.buffer.length) await this.load(at);
+      const found = this.buffer.indexOf(byte, at - this.start);
+      if (found >= 0) return this.start + found;
+      at = this.start + this.buffer.length;
+    }
+    return -1;
+  }
+
+  /** Whether `byte` occurs in [from, to). */
+  async has(byte: number, from: number, to: number): Promise<boolean> {
+    const found = await this.indexOf(byte, from);
+    return found >= 0 && found < to;
+  }
+
+  async text(from: number, to: number): Promise<string> {
+    const bytes = Buffer.alloc(to - from);
+    await this.handle.read(bytes, 0, bytes.length, from);
+    return bytes.toString('utf8');
+  }
+
+  private async load(position: number): Promise<void> {
+    const length = Math.min(BLOCK_BYTES, this.size - position);
+    if (this.buffer.length < length) this.buffer = Buffer.alloc(BLOCK_BYTES);
+    const { bytesRead } = await this.handle.read(this.buffer, 0, length, position);
+    this.start = position;
+    this.buffer = this.buffer.subarray(0, bytesRead);
+  }
+}
+
+/** The structure of Sacred's metrics.json, found with as few byte reads as the punctuation needs. */
+class Scanner {
+  private position = 0;
+  constructor(private readonly blocks: Blocks) {}
+
+  async metrics(): Promise<Map<string, Record<ArrayKey, Range>>> {
+    const arrays = new Map<string, Record<ArrayKey, Range>>();
+    await this.expect('{');
+    if ((await this.peek()) === '}') return arrays;
+    for (;;) {
+      const name = await this.string();
+      await this.expect(':');
+      arrays.set(name, await this.metric());
+      if ((await this.next()) === '}') break;
+      this.position -= 1;
+      await this.expect(',');
+    }
+    if ((await this.peek()) !== '') throw new MetricsJsonShapeError('text after the top-level object');
+    return arrays;
+  }
+
+  private async metric(): Promise<Record<ArrayKey, Range>> {
+    const ranges: Partial<Record<ArrayKey, Range>> = {};
+    await this.expect('{');
+    if ((await this.peek()) !== '}') {
+      for (;;) {
+        const key = await this.string();
+        if (!(ARRAY_KEYS as readonly string[]).includes(key)) throw new MetricsJsonShapeError(`a metric key ${key}`);
+        await this.expect(':');
+        await this.expect('[');
+        const start = this.position;
+        const end = await this.blocks.indexOf(CLOSE_BRACKET, start);
+        // Numbers and time strings hold no bracket or brace; anything else is not ours to chunk.
+        if (
+          end < 0 ||
+          (await this.blocks.has(OPEN_BRACKET, start, end)) ||
+          (await this.blocks.has(OPEN_BRACE, start, end))
+        )
+          throw new MetricsJsonShapeError(`the ${key} array`);
+        ranges[key as ArrayKey] = [start, end];
+        this.position = end + 1;
+        if ((await this.next()) === '}') break;
+        this.position -= 1;
+        await this.expect(',');
+      }
+    } else {
+      this.position += 1;
+    }
+    for (const key of ARRAY_KEYS) ranges[key] ??= [0, 0];
+    return ranges as Record<ArrayKey, Range>;
+  }
+
+  /** A JSON string at the next non-space byte, decoded. */
+  private async string(): Promise<string> {
+    await this.expect('"');
+    const start = this.position - 1;
+    let at = start + 1;
+    for (;;) {
+      const byte = await this.blocks.byteAt(at);
+      if (byte < 0) throw new MetricsJsonShapeError('a string without its end');
+      if (byte === BACKSLASH) at += 2;
+      else if (byte === QUOTE) break;
+      else at += 1;
+    }
+    this.position = at + 1;
+    return JSON.parse(await this.blocks.text(start, at + 1)) as string;
+  }
+
+  private async expect(char: string): Promise<void> {
+    if ((await this.next()) !== char) throw new MetricsJsonShapeError(`expected ${char} at byte ${this.position - 1}`);
+  }
+
+  /** The next non-space character (consumed), '' at the end. */
+  private async next(): Promise<string> {
+    for (;;) {
+      const byte = await this.blocks.byteAt(this.position);
+      this.position += 1;
+      if (byte < 0) return '';
+      if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return String.fromCharCode(byte);
+    }
+  }
+
+  private async peek(): Promise<string> {
+    const char = await this.next();
+    this.position -= 1;
+    return char;
+  }
+}
+
+/** The items of one array, read forward a block at a time, handed out as text a chunk of items at a time. */
+class ArrayItems {
+  private pending = Buffer.alloc(0);
+  constructor(
+    private readonly handle: FileHandle,
+    private position: number,
+    private readonly end: number,
+  ) {}
+
+  /** The text of the next `count` items (no trailing comma), or null when none are left. */
+  async take(count: number): Promise<string | null> {
+    const parts: Buffer[] = [];
+    let found = 0;
+    while (found < count) {
+      if (this.pending.length === 0) {
+        if (this.position >= this.end) break;
+        const block = Buffer.alloc(Math.min(BLOCK_BYTES, this.end - this.position));
+        const { bytesRead } = await this.handle.read(block, 0, block.length, this.position);
+        if (bytesRead === 0) break;
+        this.position += bytesRead;
+        this.pending = block.subarray(0, bytesRead);
+      }
+      let cut = -1;
+      for (let at = 0; found < count; found++) {
+        const comma = this.pending.indexOf(COMMA, at);
+        if (comma < 0) break;
+        cut = comma;
+        at = comma + 1;
+      }
+      if (found < count) {
+        parts.push(this.pending);
+        this.pending = Buffer.alloc(0);
+      } else {
+        parts.push(this.pending.subarray(0, cut));
+        this.pending = this.pending.subarray(cut + 1);
+      }
+    }
+    const text = Buffer.concat(parts).toString('utf8').trim();
+    return text === '' ? null : text;
+  }
+}
