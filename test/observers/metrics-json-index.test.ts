@@ -92,6 +92,14 @@ test('a metrics.json not shaped as Sacred writes it is refused by the index and 
   await writeFile(join(dir, 'odd.json'), JSON.stringify(extraKey));
   await assert.rejects(MetricsJsonIndex.read(join(dir, 'odd.json')), MetricsJsonShapeError);
   assert.equal(await MetricsJsonIndex.read(join(dir, 'missing.json')), null);
+  // Sacred's shape with items of the wrong type: an error that names the file and what to do, never wrong points.
+  await writeFile(join(dir, 'strings.json'), JSON.stringify({ loss: { ...odd.loss, steps: ['0', '1'] } }));
+  const strings = (await MetricsJsonIndex.read(join(dir, 'strings.json')))!;
+  await assert.rejects(collect(strings.chunks('loss')), (error: Error) => {
+    assert.equal(error.name, 'BackendError');
+    assert.match(error.message, /strings\.json: metric "loss" has steps or values that are not numbers.*fix or remove/);
+    return true;
+  });
 
   // A run folder with that metrics.json and no log: the store still returns its points.
   const runs = join(dir, 'runs');
