@@ -55,7 +55,8 @@ export interface PeerTrackersOptions {
 
 /** Why a smoke run did not measure the Python trackers, and how to make it. */
 export const TRACKERS_OFF =
-  'not measured in a smoke run; set RITUAL_BENCH_TRACKERS_INSTALL=1 to install them (once, ~2 minutes) and measure them at smoke sizes';
+  'not measured in a smoke run; set RITUAL_BENCH_TRACKERS_INSTALL=1 to install them (once, ~2 minutes) ' +
+  'and measure them at smoke sizes';
 
 type SubjectName = 'ritual' | 'sacred' | 'mlflow-file' | 'mlflow-sqlite' | 'wandb';
 type Mode = 'startup' | 'calls' | 'batch';
@@ -71,7 +72,6 @@ interface Subject {
 
 interface Measured {
   ms: number;
-  exitAt: number;
   peakMb: number | null;
   result: { callsPerSecond?: number; pointsPerSecond?: number; finishFrom?: number };
 }
@@ -111,7 +111,7 @@ export async function runPeerTrackersBench(options: PeerTrackersOptions): Promis
     const { command, args, env } = subject.spawn(mode, n, dir);
     let watch: ReturnType<typeof watchTreeRss> | undefined;
     let child: Awaited<ReturnType<typeof runChild>>;
-    let exitAt: number;
+    let peakMb: number | null = null;
     try {
       child = await runChild(command, args, {
         cwd: dir,
@@ -120,15 +120,12 @@ export async function runPeerTrackersBench(options: PeerTrackersOptions): Promis
           if (mode === 'batch') watch = watchTreeRss(pid);
         },
       });
-      exitAt = Date.now();
     } finally {
       // Stopped on failure too: the sampler must not outlive its subject.
-      await watch?.stop();
+      peakMb = (await watch?.stop()) ?? null;
     }
-    const peakMb = (await watch?.stop()) ?? null;
     return {
       ms: child.ms,
-      exitAt,
       peakMb,
       result: parseResult<Measured['result']>(child, `${subject.name} ${mode} subject`),
     };
@@ -219,7 +216,9 @@ export async function runPeerTrackersBench(options: PeerTrackersOptions): Promis
       note: `one metric, call by call, ${options.callSeconds} s loops; MLflow's default synchronous log_metric, W&B run.log({key: value}).`,
     }),
     figure('batched logging', 'points/s', 'higher', (s) => med(`batch ${s.name}`), {
-      note: `${points(options.bigPoints)} points, median of ${options.bigRepeats} run(s); MLflow log_batch of 1,000 metrics, W&B run.log of 10-key dicts. ritual and Sacred have no batch call.`,
+      note:
+        `${points(options.bigPoints)} points, median of ${options.bigRepeats} run(s); MLflow log_batch of 1,000 ` +
+        'metrics, W&B run.log of 10-key dicts. ritual and Sacred have no batch call.',
     }),
     figure(`finish after ${points(options.finishPoints)} points`, 'ms', 'lower', (s) => med(`finish ${s.name}`), {
       note: 'from just before the end-of-run call to the process exit (interpreter shutdown included, as a user waits for it).',
@@ -230,13 +229,17 @@ export async function runPeerTrackersBench(options: PeerTrackersOptions): Promis
       'lower',
       (s) => med(`rss ${s.name}`),
       {
-        note: `the batched run, median of ${options.bigRepeats} run(s); sampled every 50 ms from /proc, the subject and every process under it (wandb-core, wandb-symon, tee) summed.`,
+        note:
+          `the batched run, median of ${options.bigRepeats} run(s); sampled every 50 ms from /proc, the subject ` +
+          'and every process under it (wandb-core, wandb-symon, tee) summed.',
       },
     ),
     figure('disk per 100k points', 'MiB', 'lower', (s) => med(`disk ${s.name}`), {
       target: '<= Sacred',
       pass: ritualDisk === null || sacredDisk === null ? null : ritualDisk <= sacredDisk,
-      note: `every byte of the store folder after ${points(options.finishPoints)} points (sources, run files included), scaled to 100k points.`,
+      note:
+        `every byte of the store folder after ${points(options.finishPoints)} points (sources, run files ` +
+        'included), scaled to 100k points.',
     }),
   ];
   return {

@@ -69,7 +69,9 @@ export async function pythonTrackers(options: { install: boolean }): Promise<Tra
       result[name] = { skip: `could not create the venv ${dir}: ${venvError}` };
     } else if (!options.install) {
       result[name] = {
-        skip: `${tracker.requirement} is not installed in ${dir}; a full \`npm run bench\` installs it (or set RITUAL_BENCH_TRACKERS_INSTALL=1)`,
+        skip:
+          `${tracker.requirement} is not installed in ${dir}; a full \`npm run bench\` installs it ` +
+          '(or set RITUAL_BENCH_TRACKERS_INSTALL=1)',
       };
     } else {
       result[name] = await install(python, tracker).then(

@@ -45,7 +45,8 @@ test("a tracker that cannot be installed is skipped with pip's reason; the other
       assert.match(
         stderr,
         new RegExp(
-          `bench: peers: SKIPPING ${name}: ${requirement.replace(/\./g, '\\.')} could not be installed \\(is PyPI, or PIP_INDEX_URL, reachable\\?\\): .+`,
+          `bench: peers: SKIPPING ${name}: ${requirement.replace(/\./g, '\\.')} could not be installed ` +
+            '\\(is PyPI, or PIP_INDEX_URL, reachable\\?\\): .+',
         ),
       );
     }

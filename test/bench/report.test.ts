@@ -121,7 +121,10 @@ test('an unknown benchmark name is refused with the list of names, before anythi
   assert.equal(error.code, 2);
   assert.match(
     error.stderr,
-    /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce, sweep, peers\./,
+    new RegExp(
+      'Unknown benchmark "nope"\\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, ' +
+        'memory, reproduce, sweep, peers\\.',
+    ),
   );
   assert.doesNotMatch(error.stderr, /bench: startup/);
 });
