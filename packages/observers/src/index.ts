@@ -1,5 +1,5 @@
 // The public API of @ritual/observers.
-export type { RunStore, StoredRun, FindOptions, ArtifactEntry } from './store.js';
+export type { RunStore, StoredRun, FindOptions, ArtifactEntry, MetricChunkOptions } from './store.js';
 export { STORED_FILE_MISSING } from './store.js';
 export { openStore } from './store-registry.js';
 // When a RUNNING run counts as dead (its process was killed): readers show it so, and rebuild its metrics.json.

@@ -10,7 +10,14 @@ import type { Query } from 'mingo';
 import { BackendError, MissingDependencyError, RunNotFoundError, UsageError } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
 import type { JsonObject, MetricSeries, RunId } from '@ritual/core';
-import { STORED_FILE_MISSING, type ArtifactEntry, type FindOptions, type RunStore, type StoredRun } from '../store.js';
+import {
+  STORED_FILE_MISSING,
+  type ArtifactEntry,
+  type FindOptions,
+  type MetricChunkOptions,
+  type RunStore,
+  type StoredRun,
+} from '../store.js';
 import { isProbablyDead } from '../run-liveness.js';
 import { MetricsLog } from './metrics-log.js';
 import { MetricsJsonIndex, MetricsJsonShapeError } from './metrics-json-index.js';
@@ -153,10 +160,11 @@ export class FileRunStore implements RunStore {
    * at a time too (metrics-json-index.ts); one not shaped as Sacred writes it
    * is parsed whole.
    */
-  async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
+  async *metricChunks(id: RunId, name: string, options: MetricChunkOptions = {}): AsyncGenerator<MetricSeries> {
     const source = await this.metricSource(id);
     if (!(source instanceof Map)) {
-      yield* source.chunks(name);
+      // The log's records hold their timestamps beside the points: only metrics.json's can be left unread.
+      yield* source instanceof MetricsJsonIndex ? source.chunks(name, options) : source.chunks(name);
       return;
     }
     const series = source.get(name);
