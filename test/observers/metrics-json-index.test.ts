@@ -13,7 +13,7 @@ import {
   MetricsJsonIndex,
   MetricsJsonShapeError,
 } from '../../packages/observers/src/file/metrics-json-index.js';
-import { formatSacredJson } from '../../packages/observers/src/file/sacred-json.js';
+import { formatSacredJson, parseSacredJson } from '../../packages/observers/src/file/sacred-json.js';
 import { tempDir } from './file-fixtures.js';
 
 const T0 = 1_795_000_000_123;
@@ -118,4 +118,90 @@ test('a metrics.json not shaped as Sacred writes it is refused by the index and 
     ],
   );
   assert.equal(fromSacredTime(odd.loss.timestamps[1]!).getTime(), T0 + 1);
+});
+
+test('timestamps: false gives, value by value, the steps and values of the whole parse, and reads no timestamp', async () => {
+  const dir = await tempDir();
+  // Enough points that steps and values span several 1 MB blocks (values of 17 digits: ~26 bytes each).
+  const n = 150_000;
+  const special = new Map<number, number>([
+    [5, Number.NaN],
+    [6, -Infinity],
+    [7, Infinity],
+    [8, -0],
+    [9, 1e-7],
+    [10, 1e21],
+    [n - 2, Number.NaN],
+    [n - 1, -0],
+  ]);
+  const series = (scale: number) => ({
+    steps: Array.from({ length: n }, (_, i) => i * scale),
+    timestamps: Array.from({ length: n }, (_, i) => toSacredTime(new Date(T0 + i))),
+    values: Array.from({ length: n }, (_, i) => special.get(i) ?? (i % 3 === 0 ? -i / 7 : 1 / (i + 1))),
+  });
+  // Names with what a byte scan could trip on: an escaped quote and backslash, a bracket, a comma, non-ASCII.
+  const names = ['a]b,c\\d "q"', 'x ü', 'z'];
+  const metrics = Object.fromEntries(names.map((name, k) => [name, series(k + 1)]));
+  const pretty = formatSacredJson(metrics);
+  assert.match(pretty, /\bNaN\b/);
+  assert.match(pretty, /-Infinity/);
+  assert.match(pretty, /-0\b/);
+  assert.match(pretty, /\\"q\\"/);
+  const compact = pretty.replace(/\n\s*/g, '');
+  for (const [label, text] of [
+    ['indented', pretty],
+    ['compact', compact],
+  ] as const) {
+    const path = join(dir, `${label}.json`);
+    await writeFile(path, text);
+    // What every reader must agree with: the file parsed whole.
+    const whole = parseSacredJson(text) as Record<string, { steps: number[]; values: number[] }>;
+    const index = (await MetricsJsonIndex.read(path))!;
+    assert.deepEqual(index.names(), [...names].sort(), label);
+    for (const name of names) {
+      const chunks = await collect(index.chunks(name, { timestamps: false }));
+      assert.ok(
+        chunks.every((chunk) => chunk.steps.length > 0 && chunk.steps.length <= CHUNK_POINTS),
+        `${label} ${name}: chunk sizes ${chunks.map((chunk) => chunk.steps.length)}`,
+      );
+      assert.ok(chunks.every((chunk) => chunk.name === name && chunk.timestamps.length === 0));
+      const steps = chunks.flatMap((chunk) => chunk.steps);
+      const values = chunks.flatMap((chunk) => chunk.values);
+      assert.equal(steps.length, n, `${label} ${name}`);
+      assert.equal(values.length, n, `${label} ${name}`);
+      const expected = whole[name]!;
+      for (let i = 0; i < n; i++) {
+        if (!Object.is(steps[i], expected.steps[i]) || !Object.is(values[i], expected.values[i])) {
+          assert.fail(
+            `${label} ${name} point ${i}: step ${steps[i]}, value ${values[i]} (whole: ${expected.values[i]})`,
+          );
+        }
+      }
+      assert.ok(Object.is(values[8], -0) && Object.is(values[n - 1], -0) && Number.isNaN(values[5]!));
+      // The full read agrees, timestamps included.
+      const full = await collect(index.chunks(name));
+      assert.deepEqual(
+        full.map((chunk) => chunk.steps.length),
+        chunks.map((chunk) => chunk.steps.length),
+      );
+      const times = full.flatMap((chunk) => chunk.timestamps);
+      for (let i = 0; i < n; i++) if (times[i] !== T0 + i) assert.fail(`${label} ${name} time ${i}: ${times[i]}`);
+    }
+  }
+
+  // Proof that the timestamps are not read: the same file with its timestamps' bytes spoiled (same length, so the
+  // index still holds). Steps and values still read; asking for the timestamps fails, naming the file.
+  const path = join(dir, 'spoiled.json');
+  await writeFile(path, pretty);
+  const index = (await MetricsJsonIndex.read(path))!;
+  const spoiled = pretty.replace(/"\d{4}-\d\d-\d\dT[\d:.]+"/g, (time) => 'x'.repeat(time.length));
+  assert.equal(spoiled.length, pretty.length);
+  await writeFile(path, spoiled);
+  const chunks = await collect(index.chunks('z', { timestamps: false }));
+  assert.deepEqual(
+    chunks.flatMap((chunk) => chunk.steps),
+    Array.from({ length: n }, (_, i) => i * 3),
+  );
+  const [first] = await collect(index.chunks('z'));
+  assert.throws(() => first!.timestamps, /spoiled\.json: metric "z" holds an item that is not JSON/);
 });
