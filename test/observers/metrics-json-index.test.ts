@@ -205,3 +205,32 @@ test('timestamps: false gives, value by value, the steps and values of the whole
   const [first] = await collect(index.chunks('z'));
   assert.throws(() => first!.timestamps, /spoiled\.json: metric "z" holds an item that is not JSON/);
 });
+
+test('the end of a timestamps array holding brackets, escaped quotes and backslashes is found exactly', async () => {
+  const dir = await tempDir();
+  // Not times Sacred writes, but strings JSON allows: each would end the array early for a search for the first `]`.
+  const odd = ['a]', ']', ' ] ', 'q\\"]', 'b\\', ',]', '[', ']"]', '2026-01-01T00:00:00.000000'];
+  const text = JSON.stringify(
+    {
+      m: { steps: odd.map((_, i) => i), timestamps: odd, values: odd.map((_, i) => -i / 3) },
+      n: { steps: [7], timestamps: ['x]'], values: [Number.NaN] },
+    },
+    null,
+    2,
+  ).replace('null', 'NaN');
+  const path = join(dir, 'odd-times.json');
+  await writeFile(path, text);
+  const whole = parseSacredJson(text) as Record<string, { steps: number[]; values: number[] }>;
+  const index = (await MetricsJsonIndex.read(path))!;
+  assert.deepEqual(index.names(), ['m', 'n']);
+  for (const name of ['m', 'n']) {
+    const [chunk, more] = await collect(index.chunks(name, { timestamps: false }));
+    assert.equal(more, undefined);
+    assert.deepEqual(chunk!.steps, whole[name]!.steps, name);
+    assert.ok(
+      chunk!.values.every((value, i) => Object.is(value, whole[name]!.values[i])) &&
+        chunk!.values.length === whole[name]!.values.length,
+      `${name}: ${chunk!.values}`,
+    );
+  }
+});

@@ -195,6 +195,33 @@ class Blocks {
     return -1;
   }
 
+  /**
+   * Where the `]` outside any string next occurs from `position` (a string
+   * begins and ends at an unescaped `"`; `\` escapes the next byte), or -1.
+   * A byte loop: ~130 ms for the 37 MB of a 1M-point metric's timestamps,
+   * against ~20 ms for a search for the first `]`, so only when that could
+   * be inside a string (see Scanner.endOfStrings).
+   */
+  async endOfStrings(position: number): Promise<number> {
+    let inString = false;
+    let escaped = false;
+    for (let at = position; at < this.size; ) {
+      if (at < this.start || at >= this.start + this.buffer.length) await this.load(at);
+      const buffer = this.buffer;
+      for (let i = at - this.start; i < buffer.length; i++) {
+        const byte = buffer[i]!;
+        if (escaped) escaped = false;
+        else if (inString) {
+          if (byte === BACKSLASH) escaped = true;
+          else if (byte === QUOTE) inString = false;
+        } else if (byte === QUOTE) inString = true;
+        else if (byte === CLOSE_BRACKET) return this.start + i;
+      }
+      at = this.start + buffer.length;
+    }
+    return -1;
+  }
+
   async text(from: number, to: number): Promise<string> {
     const bytes = Buffer.alloc(to - from);
     await this.handle.read(bytes, 0, bytes.length, from);
@@ -241,9 +268,13 @@ class Scanner {
         await this.expect(':');
         await this.expect('[');
         const start = this.position;
-        // Numbers and time strings hold no bracket: the first `]` ends the array. (A nested array would end
-        // it early and fail the punctuation checks below; items of the wrong type fail in chunks().)
-        const end = await this.blocks.indexOf(CLOSE_BRACKET, start);
+        // Numbers hold no bracket: the first `]` ends their array (a nested array would end it early and fail the
+        // punctuation checks below; items of the wrong type fail in chunks()). Strings (the times) may hold one,
+        // or an escaped quote: their array's end is found by following the strings.
+        const end =
+          (await this.peek()) === '"'
+            ? await this.endOfStrings(start)
+            : await this.blocks.indexOf(CLOSE_BRACKET, start);
         if (end < 0) throw new MetricsJsonShapeError(`the ${key} array has no end`);
         ranges[key as ArrayKey] = [start, end];
         this.position = end + 1;
@@ -256,6 +287,25 @@ class Scanner {
     }
     for (const key of ARRAY_KEYS) ranges[key] ??= [0, 0];
     return ranges as Record<ArrayKey, Range>;
+  }
+
+  /**
+   * The `]` ending an array of strings from `start`. Fast when the first `]`
+   * follows (spaces aside) a quote that follows neither a space, `,`, `[`
+   * nor a backslash: that quote cannot open a string (one follows `[` or `,` and
+   * spaces) nor be escaped, so it closes one and the `]` is outside (Sacred's
+   * times end in a digit). Otherwise the strings are followed byte by byte.
+   */
+  private async endOfStrings(start: number): Promise<number> {
+    const candidate = await this.blocks.indexOf(CLOSE_BRACKET, start);
+    if (candidate < 0) return -1;
+    let quote = candidate - 1;
+    while (quote > start && isSpaceByte(await this.blocks.byteAt(quote))) quote--;
+    if (quote > start && (await this.blocks.byteAt(quote)) === QUOTE) {
+      const before = await this.blocks.byteAt(quote - 1);
+      if (!isSpaceByte(before) && before !== COMMA && before !== OPEN_BRACKET && before !== BACKSLASH) return candidate;
+    }
+    return this.blocks.endOfStrings(start);
   }
 
   /** A JSON string at the next non-space byte, decoded. */
@@ -297,6 +347,10 @@ class Scanner {
 
 const OPEN_ARRAY = Buffer.from('[');
 const CLOSE_ARRAY = Buffer.from(']');
+
+function isSpaceByte(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
 
 function isBlank(bytes: Buffer): boolean {
   for (const byte of bytes) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
