@@ -37,11 +37,13 @@ export const CHUNK_POINTS = 16_384;
 /** Bytes read at a time while scanning and while reading items. */
 const BLOCK_BYTES = 1 << 20;
 /**
- * Bytes of steps or values parsed at a time: ~40,000 values (~26 bytes each
- * with their indentation), and the same text decoded once in the JS heap,
- * small beside the 32 MB old-space cap a comparison is benchmarked under.
+ * Bytes of steps or values parsed at a time (~3,700 values, ~7,000 steps).
+ * Below V8's 128 KB limit for a regular heap object: the decoded text and
+ * the parsed numbers die young, in the young generation. 1 MB blocks put the
+ * text in large-object space, collected only by full GCs: comparing two runs
+ * of 1M points per metric then grew RSS by +99 MB, against +16-24 MB here.
  */
-const NUMBER_BLOCK_BYTES = 1 << 20;
+const NUMBER_BLOCK_BYTES = 96 * 1024;
 const ARRAY_KEYS = ['steps', 'timestamps', 'values'] as const;
 type ArrayKey = (typeof ARRAY_KEYS)[number];
 const COMMA = 0x2c;
@@ -103,7 +105,7 @@ export class MetricsJsonIndex {
       // Not read at all when not wanted: they are half of metrics.json's bytes, and most of its parsing.
       const timeItems = withTimes ? new ArrayItems(handle, ...ranges.timestamps) : null;
       for (;;) {
-        await Promise.all([stepBlocks.fill(), valueBlocks.fill()]);
+        await Promise.all([stepBlocks.fill(CHUNK_POINTS), valueBlocks.fill(CHUNK_POINTS)]);
         const count = Math.min(CHUNK_POINTS, stepBlocks.available, valueBlocks.available);
         if (count === 0) {
           if (stepBlocks.available === 0 && valueBlocks.available === 0) return;
@@ -362,14 +364,17 @@ function isBlank(bytes: Buffer): boolean {
  * time, each block cut after its last comma and parsed whole: no search for
  * each item's comma and no copy into a chunk's text, which cost ~0.1 s of a
  * comparison of two runs of 1M points per metric. A block's numbers wait in
- * `pending` until taken (at most a block's worth: ~40,000 values).
+ * `queue` until taken (at most CHUNK_POINTS and a block's worth).
  */
 class NumberBlocks {
   /** `[` then the bytes not yet parsed (after the last comma of the previous block), then the next read. */
   private buffer = Buffer.allocUnsafe(NUMBER_BLOCK_BYTES + 1);
   private carried = 0;
-  private pending: number[] = [];
+  /** Parsed blocks not yet handed out whole; `taken` of the first are. */
+  private queue: number[][] = [];
   private taken = 0;
+  /** Numbers read and not yet taken. */
+  available = 0;
   constructor(
     private readonly handle: FileHandle,
     private position: number,
@@ -379,14 +384,9 @@ class NumberBlocks {
     this.buffer[0] = OPEN_BRACKET;
   }
 
-  /** Numbers read and not yet taken. */
-  get available(): number {
-    return this.pending.length - this.taken;
-  }
-
-  /** Reads and parses blocks until a number is available or the array is read to its end. */
-  async fill(): Promise<void> {
-    while (this.available === 0 && (this.position < this.end || this.carried > 0)) {
+  /** Reads and parses blocks until `count` numbers are available or the array is read to its end. */
+  async fill(count: number): Promise<void> {
+    while (this.available < count && (this.position < this.end || this.carried > 0)) {
       let length = 1 + this.carried;
       if (this.position < this.end) {
         // An item longer than what is left of the buffer (spaces without end): make room.
@@ -413,8 +413,9 @@ class NumberBlocks {
       // The comma (or the free byte after the last item) becomes the `]`; parsing copies the text out.
       this.buffer[cut] = CLOSE_BRACKET;
       const text = this.buffer.subarray(0, cut + 1);
-      this.pending = isBlank(text.subarray(1, cut)) ? [] : this.parse(text);
-      this.taken = 0;
+      const parsed = isBlank(text.subarray(1, cut)) ? [] : this.parse(text);
+      if (parsed.length > 0) this.queue.push(parsed);
+      this.available += parsed.length;
       this.buffer.copyWithin(1, cut + 1, length);
       this.carried = Math.max(length - cut - 1, 0);
     }
@@ -422,12 +423,24 @@ class NumberBlocks {
 
   /** The next `count` numbers (count <= available). */
   take(count: number): number[] {
-    const numbers =
-      this.taken === 0 && count === this.pending.length
-        ? this.pending
-        : this.pending.slice(this.taken, this.taken + count);
-    this.taken += count;
-    return numbers;
+    const parts: number[][] = [];
+    for (let need = count; need > 0; ) {
+      const block = this.queue[0]!;
+      const left = block.length - this.taken;
+      if (left <= need) {
+        parts.push(this.taken === 0 ? block : block.slice(this.taken));
+        this.queue.shift();
+        this.taken = 0;
+        need -= left;
+      } else {
+        parts.push(block.slice(this.taken, this.taken + need));
+        this.taken += need;
+        need = 0;
+      }
+    }
+    this.available -= count;
+    // Native copies (slice, concat), not a push per number: a chunk spans a few blocks.
+    return parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
   }
 }
 
