@@ -24,7 +24,15 @@ export interface Figure {
   pass: boolean | null;
   /** Anything a reader needs to interpret the number (sizes, repeats, caveats). */
   note?: string;
+  /** The other trackers' values (the `peers` benchmark), by column; null where one has no such figure or was skipped. */
+  peers?: Partial<Record<PeerColumn, number | null>>;
+  /** Which way is better, so that "the best peer" can be picked: times and sizes lower, rates higher. */
+  better?: 'lower' | 'higher';
 }
+
+/** The trackers measured beside ritual and Sacred by the `peers` benchmark, in column order. */
+export const PEER_COLUMNS = ['MLflow file', 'MLflow sqlite', 'W&B offline'] as const;
+export type PeerColumn = (typeof PEER_COLUMNS)[number];
 
 /** What each benchmark module returns to the suite. */
 export interface BenchResult {
@@ -48,6 +56,8 @@ export interface MachineFacts {
   sacred: string | null;
   gitCommit: string | null;
   date: string;
+  /** Versions of the other Python trackers measured (`peers`), e.g. `{ mlflow: '3.17.2' }`; absent when none ran. */
+  trackers?: Record<string, string>;
   /** 1-minute load average when the suite started and ended: on a shared machine, how much else was running. */
   load: { start: number; end: number };
 }
@@ -91,6 +101,20 @@ export async function machineFacts(
   };
 }
 
+/**
+ * ritual / the best of Sacred and the peers for this figure (lowest time or
+ * size, highest rate); null without peers, a direction, or a value of ours.
+ */
+export function ratioToBestPeer(figure: Figure): number | null {
+  if (figure.peers === undefined || figure.better === undefined || figure.ours === null) return null;
+  const values = [figure.peer, ...PEER_COLUMNS.map((column) => figure.peers?.[column] ?? null)].filter(
+    (value): value is number => value !== null && Number.isFinite(value),
+  );
+  if (values.length === 0) return null;
+  const best = figure.better === 'lower' ? Math.min(...values) : Math.max(...values);
+  return best === 0 ? null : figure.ours / best;
+}
+
 /** ritual / Sacred; null when either side is missing. */
 export function ratioOf(figure: Figure): number | null {
   if (figure.ours === null || figure.peer === null || figure.peer === 0) return null;
@@ -119,11 +143,22 @@ function verdict(pass: boolean | null): string {
 }
 
 const HEADER = ['benchmark', 'figure', 'ritual', 'Sacred', 'ratio', 'target', 'result'];
+/** Added at the end when the report has figures of the `peers` benchmark. */
+const PEER_HEADER = [...PEER_COLUMNS, 'ritual / best'];
+
+function hasPeers(report: SuiteReport): boolean {
+  return report.figures.some((f) => f.peers !== undefined);
+}
+
+function header(report: SuiteReport): string[] {
+  return hasPeers(report) ? [...HEADER, ...PEER_HEADER] : HEADER;
+}
 
 function rows(report: SuiteReport): string[][] {
+  const withPeers = hasPeers(report);
   const figureRows = report.figures.map((f) => {
     const ratio = ratioOf(f);
-    return [
+    const row = [
       f.benchmark,
       `${f.name} (${f.unit})`,
       formatNumber(f.ours),
@@ -131,6 +166,13 @@ function rows(report: SuiteReport): string[][] {
       formatRatio(ratio),
       f.target,
       verdict(f.pass),
+    ];
+    if (!withPeers) return row;
+    if (f.peers === undefined) return [...row, ...PEER_HEADER.map(() => '')];
+    return [
+      ...row,
+      ...PEER_COLUMNS.map((column) => formatNumber(f.peers?.[column] ?? null)),
+      formatRatio(ratioToBestPeer(f)),
     ];
   });
   const failureRows = report.failures.map((f) => [
@@ -141,35 +183,41 @@ function rows(report: SuiteReport): string[][] {
     '–',
     '',
     `ERROR: ${firstLine(f.error)}`,
+    ...(withPeers ? PEER_HEADER.map(() => '') : []),
   ]);
   return [...figureRows, ...failureRows];
 }
 
 /** A plain-text table for the terminal. */
 export function formatTable(report: SuiteReport): string {
-  const all = [HEADER, ...rows(report)];
-  const widths = HEADER.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const head = header(report);
+  const all = [head, ...rows(report)];
+  const widths = head.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
   const line = (row: string[]) =>
     row
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
       .join('  ')
       .trimEnd();
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(report).map(line)].join('\n');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(report).map(line)].join('\n');
 }
 
 /** The same table in Markdown, with the machine and the command, for bench/RESULTS.md and the README. */
 export function formatMarkdown(report: SuiteReport): string {
   const m = report.machine;
   const escapeCell = (cell: string) => cell.replace(/\|/g, '\\|');
+  const head = header(report);
   const table = [
-    `| ${HEADER.join(' | ')} |`,
-    `|${HEADER.map(() => '---').join('|')}|`,
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
     ...rows(report).map((row) => `| ${row.map(escapeCell).join(' | ')} |`),
   ];
   const notes = report.figures.filter((f) => f.note).map((f) => `- **${f.benchmark} / ${f.name}**: ${f.note}`);
   return [
     `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu} (${m.cores} cores, ${m.memoryGb} GB), ${m.os}, Node ${m.node}, Python ${m.python ?? '?'} with Sacred ${m.sacred ?? '?'}, commit ${m.gitCommit ?? '?'}; load average ${m.load.start.toFixed(1)} at start, ${m.load.end.toFixed(1)} at end.`,
-    `Command: \`${report.command}\`. Ratio is ritual / Sacred (below 1 is better for times, above 1 for rates).`,
+    `Command: \`${report.command}\`. Ratio is ritual / Sacred (below 1 is better for times, above 1 for rates)` +
+      (hasPeers(report)
+        ? `; "ritual / best" divides by the best of Sacred and the other trackers for that figure (${trackerFacts(m)}).`
+        : '.'),
     '',
     ...table,
     '',
@@ -183,6 +231,11 @@ export async function writeReport(path: string, report: SuiteReport): Promise<vo
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
   await rename(temporary, path);
+}
+
+function trackerFacts(machine: MachineFacts): string {
+  const versions = Object.entries(machine.trackers ?? {});
+  return versions.length === 0 ? 'none installed' : versions.map(([name, version]) => `${name} ${version}`).join(', ');
 }
 
 function firstLine(text: string): string {

@@ -3,7 +3,7 @@
  * 0.8.7, in one run, printed as a table and written to
  * bench/results/latest.json with the machine it was measured on.
  *
- *   npm run bench                      all benchmarks, full sizes (~15 minutes on 2 busy cores)
+ *   npm run bench                      all benchmarks, full sizes (~25 minutes on 2 busy cores, peers ~10)
  *   npm run bench -- --smoke           each once with tiny sizes (CI; also RITUAL_BENCH_SMOKE=1)
  *   npm run bench -- --only startup    one benchmark
  *   npm run bench -- --markdown bench/RESULTS.md   also write the table as Markdown
@@ -22,6 +22,7 @@ import { runLogScalarBench } from './log-scalar.js';
 import { runMemoryBench } from './memory.js';
 import { runHeartbeatPair } from './peers/heartbeat-pair.js';
 import { runMongoPair } from './peers/mongo-pair.js';
+import { runPeerTrackersBench } from './peer-trackers.js';
 import { sacredVersions } from './peers/sacred.js';
 import { runTrainingPair } from './peers/training-pair.js';
 import {
@@ -113,6 +114,30 @@ const BENCHMARKS: Benchmark[] = [
           : { sizes: [1000, 10_000], claims: 200, runs: 8, rounds: 2 },
       ),
   },
+  {
+    name: 'peers',
+    run: (smoke) =>
+      runPeerTrackersBench(
+        smoke
+          ? {
+              repeats: 1,
+              callSeconds: 0.2,
+              bigPoints: 2_000,
+              bigRepeats: 1,
+              finishPoints: 1_000,
+              // CI does not pay the install (~2 minutes) nor the trackers' runs: skipped, saying so, unless asked.
+              trackers: process.env.RITUAL_BENCH_TRACKERS_INSTALL === '1' ? 'install' : 'off',
+            }
+          : {
+              repeats: 3,
+              callSeconds: 2,
+              bigPoints: 1_000_000,
+              bigRepeats: 1,
+              finishPoints: 100_000,
+              trackers: 'install',
+            },
+      ),
+  },
 ];
 
 async function main(argv: string[]): Promise<number> {
@@ -163,10 +188,11 @@ async function main(argv: string[]): Promise<number> {
 
   const versions = await sacredVersions().catch(() => null);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+  const trackers = (details.peers as { versions?: Record<string, string> } | undefined)?.versions;
   const report: SuiteReport = {
     command,
     smoke,
-    machine: await machineFacts(versions, atStart),
+    machine: { ...(await machineFacts(versions, atStart)), ...(trackers ? { trackers } : {}) },
     figures,
     failures,
     details,

@@ -28,6 +28,8 @@ export interface ChildOptions {
    * sensitive than wall time to other work on a shared machine.
    */
   cpuTime?: boolean;
+  /** Called with the child's pid once it is spawned (to watch its memory, say). */
+  onSpawn?: (pid: number) => void;
 }
 
 const GNU_TIME = '/usr/bin/time';
@@ -50,6 +52,7 @@ export function runChild(command: string, args: readonly string[], options: Chil
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

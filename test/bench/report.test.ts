@@ -16,7 +16,9 @@ import {
   formatNumber,
   formatRatio,
   formatTable,
+  ratioToBestPeer,
   writeReport,
+  type Figure,
   type SuiteReport,
 } from '../../bench/report.js';
 
@@ -119,7 +121,56 @@ test('an unknown benchmark name is refused with the list of names, before anythi
   assert.equal(error.code, 2);
   assert.match(
     error.stderr,
-    /Unknown benchmark "nope"\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, memory, reproduce, sweep, run-listing, board, queue\./,
+    new RegExp(
+      'Unknown benchmark "nope"\\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, ' +
+        'memory, reproduce, sweep, run-listing, board, queue, peers\\.',
+    ),
   );
   assert.doesNotMatch(error.stderr, /bench: startup/);
+});
+
+test('the peers columns: each tracker, and ritual over the best of Sacred and the trackers in the right direction', () => {
+  const startup: Figure = {
+    benchmark: 'peers',
+    name: 'start-up added',
+    unit: 'ms',
+    ours: 46,
+    peer: 544,
+    peers: { 'MLflow file': 1277, 'MLflow sqlite': 2066, 'W&B offline': 893 },
+    better: 'lower',
+    target: '',
+    pass: null,
+  };
+  const calls: Figure = {
+    ...startup,
+    name: 'per-call',
+    unit: 'calls/s',
+    ours: 14_200_000,
+    peer: 528_000,
+    peers: { 'MLflow file': 2800, 'MLflow sqlite': null, 'W&B offline': 8000 },
+    better: 'higher',
+  };
+  // Lower is better: the best is Sacred's 544 ms; higher is better: Sacred's 528k, a skipped tracker (null) ignored.
+  assert.equal(ratioToBestPeer(startup), 46 / 544);
+  assert.equal(ratioToBestPeer(calls), 14_200_000 / 528_000);
+  assert.equal(ratioToBestPeer({ ...calls, peer: null, peers: { 'W&B offline': 8000 } }), 14_200_000 / 8000);
+  assert.equal(ratioToBestPeer({ ...calls, ours: null }), null);
+  assert.equal(ratioToBestPeer(sampleReport().figures[0]!), null, 'no peers, no ratio');
+
+  const report = { ...sampleReport(), figures: [...sampleReport().figures, startup, calls] };
+  const lines = formatTable(report).split('\n');
+  assert.match(lines[0]!, /result\s+MLflow file\s+MLflow sqlite\s+W&B offline\s+ritual \/ best$/);
+  assert.match(
+    lines.find((line) => line.includes('start-up added'))!,
+    /46\.0\s+544\s+.*1277\s+2066\s+893\s+1\/11\.8x$/,
+  );
+  assert.match(lines.find((line) => line.includes('per-call'))!, /2800\s+–\s+8000\s+26\.9x$/);
+  // Figures of other benchmarks leave the peers cells empty.
+  assert.match(lines.find((line) => line.startsWith('startup '))!, /pass$/);
+  const markdown = formatMarkdown({ ...report, machine: { ...report.machine, trackers: { mlflow: '3.17.2' } } });
+  assert.match(
+    markdown,
+    /\| peers \| per-call \(calls\/s\) \| 14\.20M \| 528k \| 26\.9x \| {2}\| {2}\| 2800 \| – \| 8000 \| 26\.9x \|/,
+  );
+  assert.match(markdown, /"ritual \/ best" divides by the best of Sacred and the other trackers .*\(mlflow 3\.17\.2\)/);
 });

@@ -79,6 +79,11 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     ],
     withPeer: [],
   },
+  // ritual and Sacred have no batch call, so 'batched logging' has no number of theirs.
+  peers: {
+    names: ['start-up added', 'per-call logging', 'finish after', 'peak RSS at', 'disk per 100k points'],
+    withPeer: ['start-up added', 'per-call logging', 'finish after', 'peak RSS at', 'disk per 100k points'],
+  },
 };
 
 let scratch: string;
@@ -168,4 +173,15 @@ test('the table is printed and the report names the machine', () => {
   assert.match(report.machine.sacred ?? '', /^0\.8\.7$/);
   assert.match(report.machine.python ?? '', /^3\.\d+/);
   assert.ok(!Number.isNaN(Date.parse(report.machine.date)));
+});
+
+test('peers: the Python trackers are left out of a smoke run by default, saying so', () => {
+  if (process.env.RITUAL_BENCH_TRACKERS_INSTALL === '1') return;
+  assert.match(
+    exit.stderr,
+    /bench: peers: SKIPPING mlflow: not measured in a smoke run; set RITUAL_BENCH_TRACKERS_INSTALL=1/,
+  );
+  assert.match(exit.stderr, /bench: peers: SKIPPING wandb: not measured in a smoke run/);
+  const startup = report.figures.find((f) => f.benchmark === 'peers' && f.name.startsWith('start-up added'));
+  assert.deepEqual(startup?.peers, { 'MLflow file': null, 'MLflow sqlite': null, 'W&B offline': null });
 });

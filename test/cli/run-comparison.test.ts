@@ -113,12 +113,13 @@ describe('compareRuns', () => {
   });
 
   it('a tampered stored point is reported at its metric and step', async () => {
-    const file = path.join(dir, '2', '.ritual', 'metrics.jsonl');
+    // Run 2 completed, so metrics.json is its only copy of the points (the log is removed at a clean end).
+    const file = path.join(dir, '2', 'metrics.json');
     const log = await readFile(file, 'utf8');
-    // The log holds x's values as a JSON array; change step 37's value (37) to 37.5.
-    const tampered = log.replace(/("name":"x".*?"values":\[(?:[^,\]]+,){37})37(?=[,\]])/, '$137.5');
-    assert.notEqual(tampered, log);
-    await writeFile(file, tampered);
+    const metrics = JSON.parse(log) as Record<string, { values: number[] }>;
+    assert.equal(metrics.x!.values[37], 37);
+    metrics.x!.values[37] = 37.5;
+    await writeFile(file, JSON.stringify(metrics, null, 2));
     try {
       const c = await compareRuns(store, 1, 2);
       const x = c.metrics.find((m) => m.name === 'x')!;

@@ -334,6 +334,14 @@ test('a long run: metrics.json is refreshed only when the points doubled, stays 
   const final = await json(metricsPath);
   assert.equal(final.loss.steps.length, first + 100);
   assert.equal(final.loss.steps.at(-1), first + 99);
+  // A clean end keeps no second copy: the log is gone, and the store reads every point from metrics.json.
+  assert.equal(existsSync(join(base, 'runs', '1', '.ritual', 'metrics.jsonl')), false);
+  const read = (await store.metrics(1, 'loss'))[0]!;
+  assert.equal(read.steps.length, first + 100);
+  for (let i = 0; i < first + 100; i++) {
+    if (read.steps[i] !== i || read.values[i] !== 1 / (i + 1))
+      assert.fail(`point ${i}: ${read.steps[i]}, ${read.values[i]}`);
+  }
 });
 
 test('when metrics.json cannot be written, the end status is still recorded and the error still raised', async () => {
@@ -360,6 +368,7 @@ test('when metrics.json cannot be written, the end status is still recorded and 
   assert.equal(run.status, 'COMPLETED');
   assert.equal(run.result, 1);
   const store = await FileRunStore.open(join(base, 'runs'));
+  assert.ok(existsSync(join(runDir, '.ritual', 'metrics.jsonl')), 'an end without metrics.json keeps the log');
   assert.deepEqual((await store.metrics(1, 'loss'))[0]?.values, [1], 'the points are safe in the log');
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MetricSeries } from '@ritual/core';
@@ -90,4 +91,31 @@ test('metrics.json written from the encoded items is what a JSON serialiser writ
     JSON.stringify({ name: 'loss', steps: [0, 1, 2], values: [1, 0.5, 1 / 3], timestamps: [T0, T0 + 1, T0 + 2] }),
     'a record is what JSON.stringify writes',
   );
+});
+
+test('discardLog removes the log only when metrics.json on disk is the synced rewrite of every point', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, '.ritual'), { recursive: true });
+  const points = series('x', 0, 20_000, (i) => [i, i, T0 + i]);
+  const log = new MetricsLog(dir);
+  await log.append([points]);
+  await log.flush({ durable: true });
+  // Something else changed metrics.json after the rewrite (a torn copy, a hand edit): the log must stay.
+  const written = await readFile(join(dir, 'metrics.json'));
+  await writeFile(join(dir, 'metrics.json'), written.subarray(0, written.length - 10));
+  await assert.rejects(log.discardLog(), /could not be confirmed complete.*metrics log .* is kept/);
+  assert.ok(existsSync(join(dir, '.ritual', 'metrics.jsonl')));
+  assert.equal((await readMetricsLog(dir))?.get('x')?.steps.length, 20_000);
+  await log.close();
+
+  // The same points, metrics.json left as written: the log goes, metrics.json holds every point.
+  const again = await tempDir();
+  await mkdir(join(again, '.ritual'), { recursive: true });
+  const clean = new MetricsLog(again);
+  await clean.append([points]);
+  await clean.flush({ durable: true });
+  await clean.discardLog();
+  await clean.close();
+  assert.equal(existsSync(join(again, '.ritual', 'metrics.jsonl')), false);
+  assert.equal(await readFile(join(again, 'metrics.json'), 'utf8'), expectedMetricsJson([points]));
 });

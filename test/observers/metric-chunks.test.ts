@@ -3,12 +3,14 @@
 // part) at a time. Every point is checked value by value, and compareRuns'
 // side-by-side walk is shown to stop reading at the first divergence.
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Experiment, type MetricSeries, type RunId } from '@ritual/core';
 import { FileStorageObserver, FileRunStore, type RunStore } from '@ritual/observers';
+import { MetricsLog } from '../../packages/observers/src/file/metrics-log.js';
 import { MongoObserver } from '../../packages/observers/src/mongo/observer.js';
 import { MongoRunStore } from '../../packages/observers/src/mongo/store.js';
 import { compareRuns } from '../../packages/cli/src/main.js';
@@ -51,7 +53,9 @@ after(async () => {
 });
 
 describe('file store', () => {
-  test('metricChunks: one metric, a log record at a time, every point x = i at step i', async () => {
+  test('metricChunks of a completed run (no log kept): metrics.json in chunks, every point x = i at step i', async () => {
+    // A clean end removes the log (issue 20): the store must read metrics.json, and still hand out bounded chunks.
+    assert.equal(existsSync(join(dir, '1', '.ritual', 'metrics.jsonl')), false, 'the log of a completed run is gone');
     assert.deepEqual(await store.metricNames(1), ['half', LONG_NAME, 'x'].sort());
     const chunks = await collect(store.metricChunks(1, 'x'));
     assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
@@ -77,16 +81,35 @@ describe('file store', () => {
     assert.ok(whole!.values.every((value, k) => value === k / 2 && whole!.steps[k] === k));
   });
 
+  test('a run that died keeps its log, read a record at a time, ahead of a lagging metrics.json', async () => {
+    // Run 4: run 2's folder, its process "killed" after logging x = i for 150,000 points (the log is never discarded).
+    await cp(join(dir, '2'), join(dir, '4'), { recursive: true });
+    const log = new MetricsLog(join(dir, '4'));
+    const n = 150_000;
+    const steps = Array.from({ length: n }, (_, i) => i);
+    await log.append([{ name: 'x', steps, values: steps, timestamps: steps.map((i) => 1.7e12 + i) }]);
+    await log.close();
+    await writeFile(join(dir, '4', 'metrics.json'), '{}');
+    const chunks = await collect(store.metricChunks(4, 'x'));
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.steps.length),
+      [65_536, 65_536, 18_928],
+    );
+    const values = chunks.flatMap((chunk) => chunk.values);
+    assert.equal(values.length, n);
+    for (let i = 0; i < n; i++) if (values[i] !== i) assert.fail(`point ${i}: x ${values[i]}`);
+  });
+
   test('a record cut by a crash (no newline) is not read; the log grown since is re-indexed', async () => {
-    const before = (await collect(store.metricChunks(2, 'x'))).reduce((n, c) => n + c.steps.length, 0);
-    await appendFile(join(dir, '2', '.ritual', 'metrics.jsonl'), '{"name":"x","steps":[200000,200001],"values":[7,');
-    const after = await collect(store.metricChunks(2, 'x'));
+    const before = (await collect(store.metricChunks(4, 'x'))).reduce((n, c) => n + c.steps.length, 0);
+    await appendFile(join(dir, '4', '.ritual', 'metrics.jsonl'), '{"name":"x","steps":[200000,200001],"values":[7,');
+    const after = await collect(store.metricChunks(4, 'x'));
     assert.equal(
       after.reduce((n, c) => n + c.steps.length, 0),
       before,
     );
-    await appendFile(join(dir, '2', '.ritual', 'metrics.jsonl'), '8],"timestamps":[1,2]}\n');
-    const grown = await collect(store.metricChunks(2, 'x'));
+    await appendFile(join(dir, '4', '.ritual', 'metrics.jsonl'), '8],"timestamps":[1,2]}\n');
+    const grown = await collect(store.metricChunks(4, 'x'));
     assert.deepEqual(
       [grown.at(-1)!.steps, grown.at(-1)!.values],
       [

@@ -200,8 +200,8 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
     get: async (id) => (await open()).get(id),
     metrics: async (id, name) => (await open()).metrics(id, name),
     metricNames: async (id) => (await open()).metricNames(id),
-    metricChunks: async function* (id, name) {
-      yield* (await open()).metricChunks(id, name);
+    metricChunks: async function* (id, name, options) {
+      yield* (await open()).metricChunks(id, name, options);
     },
     artifacts: async (id) => (await open()).artifacts(id),
     openArtifact: async (id, name) => (await open()).openArtifact(id, name),

@@ -116,8 +116,9 @@ export async function compareMetricSeries(
   const names = [...new Set([...namesA, ...namesB])].sort();
   const comparisons: MetricComparison[] = [];
   for (const name of names) {
-    const seriesA = inA.has(name) ? storeA.metricChunks(a, name) : undefined;
-    const seriesB = inB.has(name) ? storeB.metricChunks(b, name) : undefined;
+    // Steps and values are compared, never times: a store may leave them unread.
+    const seriesA = inA.has(name) ? storeA.metricChunks(a, name, { timestamps: false }) : undefined;
+    const seriesB = inB.has(name) ? storeB.metricChunks(b, name, { timestamps: false }) : undefined;
     comparisons.push(await compareSeriesStreams(name, seriesA, seriesB, tolerance, options));
   }
   return comparisons;

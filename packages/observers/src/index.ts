@@ -1,5 +1,5 @@
 // The public API of @ritual/observers.
-export type { RunStore, StoredRun, RunSummary, FindOptions, ArtifactEntry } from './store.js';
+export type { RunStore, StoredRun, RunSummary, FindOptions, ArtifactEntry, MetricChunkOptions } from './store.js';
 export { coversSummary, isSummaryPath } from './run-summary.js';
 export { STORED_FILE_MISSING } from './store.js';
 export { openStore } from './store-registry.js';

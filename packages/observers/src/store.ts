@@ -78,6 +78,17 @@ export interface FindOptions {
   skip?: number;
 }
 
+/** What RunStore.metricChunks reads. */
+export interface MetricChunkOptions {
+  /**
+   * Whether the caller needs the points' timestamps (default true). false: a
+   * store may hand out chunks with empty `timestamps` and skip reading them;
+   * the file store then leaves metrics.json's timestamps array unread (half
+   * of its bytes). A comparison needs steps and values only.
+   */
+  timestamps?: boolean;
+}
+
 /**
  * Where runs are read back from. `find` takes a MongoDB query document
  * (`{ 'config.lr': { $lt: 0.01 }, status: 'COMPLETED' }`) in every store.
@@ -107,7 +118,7 @@ export interface RunStore {
    * stopping the iteration stops the reading. Chunks have at most a store's
    * own unit of points (a log record, a MongoDB document of at most 150,000).
    */
-  metricChunks(id: RunId, name: string): AsyncIterable<MetricSeries>;
+  metricChunks(id: RunId, name: string, options?: MetricChunkOptions): AsyncIterable<MetricSeries>;
   artifacts(id: RunId): Promise<ArtifactEntry[]>;
   openArtifact(id: RunId, name: string): Promise<Readable>;
   /**

@@ -24,7 +24,11 @@
  * between the JSON around them: no formatting, O(1) memory, and the
  * formatting of a million points a second is not repeated at every doubling.
  * The text files are a cache for the rewrite, deleted when the run ends;
- * the JSON-lines log is the record.
+ * the JSON-lines log is the record while the run goes on. A run that ends
+ * cleanly keeps no second copy: once its final metrics.json is on disk
+ * (fsync'd, renamed, its size checked), the log is removed (`discardLog`), so
+ * a finished run costs what Sacred's costs on disk. A run that did not end
+ * cleanly keeps the log: `ritual fail` and `ritual replay` rebuild from it.
  *
  * A full disk: every write is counted (a short write is an error, never a
  * success), and an append that fails is undone whole: the log is truncated
@@ -34,7 +38,7 @@
  * metrics.json is only replaced by a temp file whose every byte was written.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError } from '@ritual/core';
@@ -43,6 +47,7 @@ import {
   compareSacredKeys,
   sacredJsonString,
   spelledAsInJavaScript,
+  syncFolder,
   writeFully,
 } from '@ritual/core/observer-kit';
 import type { MetricSeries } from '@ritual/core';
@@ -128,6 +133,12 @@ export class MetricsLog {
   private logBytes = 0;
   /** Set when a failed append could not be undone: the log may end in a torn line, so nothing more is appended. */
   private logBroken: unknown;
+  /**
+   * What the last rewrite of metrics.json committed: its points, its bytes, and
+   * whether it was fsync'd. A background rewrite is not, so the end of a run
+   * syncs it before the log, the other copy of those points, may go.
+   */
+  private lastRewrite = { points: 0, bytes: 0, durable: false };
 
   /**
    * `itemPrefix` names this instance's item files: a rebuild from the log
@@ -391,7 +402,49 @@ export class MetricsLog {
     await this.settle();
     this.throwBackgroundError();
     if (this.totalPoints > this.materialisedPoints) await this.materialise(options.durable ?? false);
-    if (options.durable) await this.handle?.sync();
+    if (options.durable) {
+      await this.handle?.sync();
+      if (this.lastRewrite.points > 0 && !this.lastRewrite.durable) await this.syncMetricsJson();
+    }
+  }
+
+  /** fsync the metrics.json a background rewrite left (the rename, too, through its folder). */
+  private async syncMetricsJson(): Promise<void> {
+    const handle = await open(join(this.runDir, RUN_FILES.metrics), 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await syncFolder(this.runDir);
+    this.lastRewrite.durable = true;
+  }
+
+  /**
+   * The run ended cleanly: remove the log, a second copy of every point, once
+   * metrics.json is known to hold them all. Call after `flush({ durable: true })`
+   * succeeded. Refuses (throws, the log kept) unless the last rewrite holds every
+   * point, was fsync'd, and metrics.json on disk has the size that rewrite
+   * wrote: anything else would trade the only complete copy for a doubtful one.
+   */
+  async discardLog(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined; // stops background rewrites from chaining
+    await this.settle();
+    await handle?.close();
+    const path = join(this.runDir, METRICS_LOG);
+    if (this.totalPoints > 0) {
+      const onDisk = await stat(join(this.runDir, RUN_FILES.metrics)).catch(() => null);
+      const { points, bytes, durable } = this.lastRewrite;
+      if (points !== this.totalPoints || !durable || onDisk?.size !== bytes) {
+        throw new BackendError(
+          `metrics.json of ${this.runDir} could not be confirmed complete (${points} of ${this.totalPoints} points` +
+            `${durable ? '' : ', not synced'}, ${onDisk?.size ?? 'no'} bytes on disk of ${bytes}); ` +
+            `the metrics log ${path} is kept: \`ritual fail\` rebuilds metrics.json from it.`,
+        );
+      }
+    }
+    await rm(path, { force: true });
   }
 
   async close(): Promise<void> {
@@ -458,6 +511,7 @@ export class MetricsLog {
       throw error;
     }
     await out.commit();
+    if (points >= this.lastRewrite.points) this.lastRewrite = { points, bytes: copier.bytes, durable };
     this.materialisedPoints = Math.max(this.materialisedPoints, points);
   }
 }
@@ -471,6 +525,8 @@ export class MetricsLog {
 class BlockCopier {
   /** Grows to at most about two blocks; a small metrics.json never needs more than its size. */
   private readonly pending = new TextBytes();
+  /** Bytes written so far: what the file must measure once committed. */
+  bytes = 0;
   constructor(private readonly out: AtomicFile) {}
 
   async text(value: string): Promise<void> {
@@ -496,6 +552,7 @@ class BlockCopier {
   async drain(): Promise<void> {
     if (this.pending.length === 0) return;
     await this.out.write(this.pending.view());
+    this.bytes += this.pending.length;
     this.pending.clear();
   }
 }

@@ -227,8 +227,10 @@ export class FileStorageObserver implements Observer {
 
   /**
    * Record the end: metrics.json completed, then run.json with the final
-   * status, both flushed to disk. The status is written even when
-   * metrics.json could not be (the final rewrite needs room for a second
+   * status, both flushed to disk, then the metrics log removed: metrics.json
+   * now holds every point, and a second copy would double the run's size. A
+   * run that did not get that far keeps its log. The status is written even
+   * when metrics.json could not be (the final rewrite needs room for a second
    * copy): the log holds every point, so the run is whole, and the error
    * raised afterwards makes the chain journal the end, whose replay rewrites
    * metrics.json once there is room.
@@ -255,6 +257,8 @@ export class FileStorageObserver implements Observer {
     Object.assign(run.entry, fields);
     await this.saveRunEntry(run, { durable: true });
     if (metricsError !== undefined) throw metricsError;
+    // The end is on disk and metrics.json holds every point: the log would be a second copy (issue 20).
+    await run.metrics.discardLog();
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   STORED_FILE_MISSING,
   type ArtifactEntry,
   type FindOptions,
+  type MetricChunkOptions,
   type RunStore,
   type RunSummary,
   type StoredRun,
@@ -23,6 +24,7 @@ import { checkInfoKey } from '../store.js';
 import { RunIndex } from './run-index.js';
 import { isProbablyDead } from '../run-liveness.js';
 import { MetricsLog } from './metrics-log.js';
+import { MetricsJsonIndex, MetricsJsonShapeError } from './metrics-json-index.js';
 import { MetricsLogIndex, wholeSeries } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES, checkArtifactName } from './run-folder.js';
 import { loadRunFolder, runIdFromFolder } from './run-document.js';
@@ -31,8 +33,8 @@ import { errorMessage } from '@ritual/core/observer-kit';
 
 /** Run folders read at once by `find`. */
 const READ_CONCURRENCY = 32;
-/** Runs whose metrics-log index is kept (a few bytes per log record each): the two runs of a comparison, and some. */
-const CACHED_LOG_INDEXES = 8;
+/** Runs whose metrics index is kept (a few bytes per log record or metric each): the two runs of a comparison, and some. */
+const CACHED_METRIC_INDEXES = 8;
 
 export interface FileRunStoreOptions {
   /** Called for each run folder `find` skips because it cannot be read. */
@@ -44,7 +46,7 @@ export class FileRunStore implements RunStore {
   /** Messages about run folders the last `find` skipped (corrupt, half-written). */
   warnings: string[] = [];
   /** By run folder, oldest first. */
-  private readonly logIndexes = new Map<string, MetricsLogIndex>();
+  private readonly metricIndexes = new Map<string, MetricsLogIndex | MetricsJsonIndex>();
   /** Summaries of the run folders, kept between calls (a board asks for page after page). */
   readonly index: RunIndex;
 
@@ -189,14 +191,21 @@ export class FileRunStore implements RunStore {
 
   async metricNames(id: RunId): Promise<string[]> {
     const source = await this.metricSource(id);
-    return source instanceof MetricsLogIndex ? source.names() : [...source.keys()].sort();
+    return source instanceof Map ? [...source.keys()].sort() : source.names();
   }
 
-  /** A record of the log at a time; a run Sacred wrote has only metrics.json, read whole. */
-  async *metricChunks(id: RunId, name: string): AsyncGenerator<MetricSeries> {
+  /**
+   * A record of the log at a time while a run has one (it is going on, or its
+   * process died). A run that ended cleanly (its log removed once metrics.json
+   * held every point) or that Sacred wrote has only metrics.json, read a chunk
+   * at a time too (metrics-json-index.ts); one not shaped as Sacred writes it
+   * is parsed whole.
+   */
+  async *metricChunks(id: RunId, name: string, options: MetricChunkOptions = {}): AsyncGenerator<MetricSeries> {
     const source = await this.metricSource(id);
-    if (source instanceof MetricsLogIndex) {
-      yield* source.chunks(name);
+    if (!(source instanceof Map)) {
+      // The log's records hold their timestamps beside the points: only metrics.json's can be left unread.
+      yield* source instanceof MetricsJsonIndex ? source.chunks(name, options) : source.chunks(name);
       return;
     }
     const series = source.get(name);
@@ -205,20 +214,32 @@ export class FileRunStore implements RunStore {
 
   /**
    * The run's log index, reused while the log is unchanged (a comparison asks
-   * for the names, then for each metric), else Sacred's metrics.json.
+   * for the names, then for each metric), else metrics.json's index, likewise.
    */
-  private async metricSource(id: RunId): Promise<MetricsLogIndex | Map<string, MetricSeries>> {
+  private async metricSource(id: RunId): Promise<MetricsLogIndex | MetricsJsonIndex | Map<string, MetricSeries>> {
     const runDir = await this.runDir(id);
-    const cached = this.logIndexes.get(runDir);
+    const cached = this.metricIndexes.get(runDir);
     if (cached !== undefined) {
-      const now = await stat(join(runDir, METRICS_LOG)).catch(() => null);
-      if (now !== null && now.size === cached.size && now.mtimeMs === cached.modifiedMs) return cached;
-      this.logIndexes.delete(runDir);
+      const fromLog = cached instanceof MetricsLogIndex;
+      const [now, log] = await Promise.all([
+        stat(join(runDir, fromLog ? METRICS_LOG : RUN_FILES.metrics)).catch(() => null),
+        // metrics.json's index holds only while there is no log (a run that began logging has one).
+        fromLog ? null : stat(join(runDir, METRICS_LOG)).catch(() => null),
+      ]);
+      if (now !== null && log === null && now.size === cached.size && now.mtimeMs === cached.modifiedMs) return cached;
+      this.metricIndexes.delete(runDir);
     }
-    const index = await MetricsLogIndex.read(runDir);
-    if (index === null) return readMetricsJson(join(runDir, RUN_FILES.metrics));
-    if (this.logIndexes.size >= CACHED_LOG_INDEXES) this.logIndexes.delete(this.logIndexes.keys().next().value!);
-    this.logIndexes.set(runDir, index);
+    let index: MetricsLogIndex | MetricsJsonIndex | null = await MetricsLogIndex.read(runDir);
+    try {
+      index ??= await MetricsJsonIndex.read(join(runDir, RUN_FILES.metrics));
+    } catch (error) {
+      if (!(error instanceof MetricsJsonShapeError)) throw error;
+      return readMetricsJson(join(runDir, RUN_FILES.metrics));
+    }
+    if (index === null) return new Map();
+    if (this.metricIndexes.size >= CACHED_METRIC_INDEXES)
+      this.metricIndexes.delete(this.metricIndexes.keys().next().value!);
+    this.metricIndexes.set(runDir, index);
     return index;
   }
 
@@ -320,6 +341,7 @@ export class FileRunStore implements RunStore {
 }
 
 /** Sacred's metrics.json: {name: {steps, values, timestamps (Sacred time strings)}}. */
+/** A metrics.json not shaped as Sacred writes it, parsed whole (every point in memory). */
 async function readMetricsJson(path: string): Promise<Map<string, MetricSeries>> {
   let raw: unknown;
   try {
