@@ -8,7 +8,8 @@
  * - the whole start (`ex.run()` called -> main entered) and end (main
  *   returned -> `ex.run()` resolved), and
  * - each phase of them, timed on its own with the same functions the run
- *   calls, in the order the run calls them: two git processes, host facts,
+ *   calls, in the order the run calls them: the two git processes (each
+ *   alone, then as a run asks for them), host facts,
  *   the sources scan with md5s, dependencies, config resolution, the
  *   reproducibility probe, the file observer's started event (shared source
  *   copies, the run folder, config/metrics/info/cout, run.json), output
@@ -41,6 +42,7 @@ import {
 } from '../packages/core/src/capture/index.js';
 import { captureHost } from '../packages/core/src/capture/host.js';
 import { findRepositoryRoot, GitSnapshots } from '../packages/core/src/capture/git.js';
+import { runGit } from '../packages/core/src/capture/git-command.js';
 import { startOutputCapture } from '../packages/core/src/capture/output.js';
 import { SystemSampler } from '../packages/core/src/system-metrics/system-sampler.js';
 import { writeFileAtomic } from '../packages/core/src/atomic-file.js';
@@ -56,6 +58,8 @@ import { median } from './statistics.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN_FILE = path.join(ROOT, 'bench', 'training-overhead.ts');
 const POINTS = 100;
+/** The status command capture runs (git.ts). */
+const GIT_STATUS = ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching'];
 
 export interface RunStartCostOptions {
   /** Runs of the tiny experiment, and repeats of each phase. */
@@ -93,8 +97,13 @@ async function timePhases(dir: string, samples: Map<string, number[]>): Promise<
   const baseDir = path.dirname(MAIN_FILE);
   const root = findRepositoryRoot(baseDir);
   await timed(samples, 'config resolution', () => ex.resolveChecked({}, [], false));
+  if (root !== null) {
+    // Each on its own process, as the run starts them (concurrently) when nothing is cached.
+    await timed(samples, 'git status (1 process)', () => runGit(root, [...GIT_STATUS]));
+    await timed(samples, 'git remote -v (1 process, when not reused)', () => runGit(root, ['remote', '-v']));
+  }
   const snapshots = new GitSnapshots();
-  await timed(samples, 'git: status + remote (2 processes)', () => (root === null ? null : snapshots.get(root)));
+  await timed(samples, 'git state as a run asks it', () => (root === null ? null : snapshots.get(root)));
   await timed(samples, 'host facts', () => captureHost({ envAllowList: [] }));
   const sources = await timed(samples, 'sources: scan + md5', () =>
     collectSources({ mainFile: MAIN_FILE, baseDir, extraFiles: [] }, snapshots),
