@@ -42,6 +42,7 @@ import { runStartupBench } from './startup.js';
 import { runSystemSamplingBench } from './system-sampling.js';
 import { runSweepOverheadBench } from './sweep-overhead.js';
 import { runQueueBench } from './queue-claim.js';
+import { runRunStartCostBench } from './run-start-cost.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -53,6 +54,7 @@ interface Benchmark {
 /** In the order. Smoke sizes only prove that each benchmark still runs end to end. */
 const BENCHMARKS: Benchmark[] = [
   { name: 'startup', run: (smoke) => runStartupBench({ repeats: smoke ? 1 : 15 }) },
+  { name: 'run-start', run: (smoke) => runRunStartCostBench({ runs: smoke ? 2 : 20 }) },
   {
     name: 'log-scalar',
     run: (smoke) =>

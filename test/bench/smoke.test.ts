@@ -20,6 +20,10 @@ const EXPECTED: Record<string, { names: string[]; withPeer: string[] }> = {
     names: ['added start-up time', 'start to end, experiment'],
     withPeer: ['added start-up time', 'start to end, experiment'],
   },
+  'run-start': {
+    names: ['start of ex.run(): call to main entered', 'end of ex.run(): main returned to resolved'],
+    withPeer: [],
+  },
   'log-scalar': { names: ['logScalar calls/s', 'JS heap allocated per call'], withPeer: ['logScalar calls/s'] },
   heartbeat: {
     names: ['one beat after 1k points', 'one beat after 10k points', 'growth'],

@@ -207,7 +207,13 @@ test('a signal stops the sweep: running runs INTERRUPTED with their metrics, pen
     (child) => {
       // cout.txt is written at each heartbeat (-b 0.5): once it holds main's line, main has logged its metrics.
       const poll = setInterval(() => {
-        const started = existsSync(dir) ? storedRuns(dir).filter((r) => r.cout.includes('training')) : [];
+        let started: ReturnType<typeof storedRuns> = [];
+        try {
+          started = existsSync(dir) ? storedRuns(dir).filter((r) => r.cout.includes('training')) : [];
+        } catch (error) {
+          // A run folder being opened has no run.json yet: look again at the next poll.
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
         if (started.length === 2) {
           clearInterval(poll);
           child.kill('SIGINT');

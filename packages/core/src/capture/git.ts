@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { RepositoryInfo, SourceFile } from '../run/run-record.js';
 import { runGit } from './git-command.js';
+import { remoteListing } from './remote-listing.js';
 import { errorMessage } from '../error-message.js';
 
 /**
@@ -114,14 +115,15 @@ function parseStatus(root: string, output: string): Omit<RepositorySnapshot, 'ro
 /**
  * One `git status` (commit, changes, untracked and ignored files at once) and
  * one remote listing per repository, in parallel: each git process costs
- * ~10-20 ms to start here, so capture asks git as little as possible.
+ * ~10-20 ms to start here, so capture asks git as little as possible (the
+ * remote listing is reused while the config is unchanged: remote-listing.ts).
  */
 async function snapshotRepository(root: string): Promise<RepositorySnapshot> {
-  const [status, remoteListing] = await Promise.all([
+  const [status, remotesText] = await Promise.all([
     runGit(root, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignored=matching']),
-    runGit(root, ['remote', '-v']),
+    remoteListing(root),
   ]);
-  const remotes = parseRemotes(remoteListing);
+  const remotes = parseRemotes(remotesText);
   const remote =
     remotes.find((r) => r.name === 'origin') ?? [...remotes].sort((a, b) => a.name.localeCompare(b.name))[0];
   const url = remote === undefined ? NO_REMOTE : stripCredentials(remote.fetch || remote.push);
