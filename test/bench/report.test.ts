@@ -122,7 +122,7 @@ test('an unknown benchmark name is refused with the list of names, before anythi
   assert.match(
     error.stderr,
     new RegExp(
-      'Unknown benchmark "nope"\\. Choose from: startup, log-scalar, heartbeat, mongo, training, system-sampling, ' +
+      'Unknown benchmark "nope"\\. Choose from: startup, run-start, log-scalar, heartbeat, mongo, training, system-sampling, ' +
         'memory, reproduce, sweep, run-listing, board, queue, peers\\.',
     ),
   );
