@@ -1,7 +1,10 @@
-import type { JsonObject, RunId } from '@ritual/core';
+import type { JsonObject } from '@ritual/core';
 import { compileWhere, isProbablyDead, WhereSyntaxError, type RunStore, type StoredRun } from '@ritual/observers';
 import { HttpError } from './http-error.js';
+import type { RunRow, RunsPage } from './api-shapes.js';
 import { lastMetricValue, valueAtPath } from './run-fields.js';
+
+export type { RunRow, RunsPage } from './api-shapes.js';
 
 /** Names people sort by, mapped to the stored field (as `ritual ls --sort` does). */
 const SORT_ALIASES: Record<string, string> = { id: '_id', name: 'experiment.name', start: 'start_time' };
@@ -21,30 +24,6 @@ export interface RunsPageQuery {
   columns?: string[];
   /** Extra columns with the last value of these metrics. */
   metrics?: string[];
-}
-
-export interface RunRow {
-  id: RunId;
-  name: string;
-  status: string;
-  /** RUNNING without a heartbeat for two minutes: its process probably died. */
-  probablyDead: boolean;
-  start_time: string | null;
-  heartbeat: string | null;
-  duration_ms: number | null;
-  result: unknown;
-  sweep: { id: string; index: number } | null;
-  columns: Record<string, unknown>;
-  metrics: Record<string, number | null>;
-}
-
-export interface RunsPage {
-  total: number;
-  page: number;
-  size: number;
-  rows: RunRow[];
-  /** Run folders or documents the store could not read, one line each, shown as such. */
-  malformed: string[];
 }
 
 /** How many runs match: the store counts (MongoDB in the query, a runs folder from its run index). */

@@ -30,27 +30,7 @@ export function apiUrl(path: string, params: Record<string, string | number | un
 
 export type RunId = number | string;
 
-export interface RunRow {
-  id: RunId;
-  name: string;
-  status: string;
-  probablyDead: boolean;
-  start_time: string | null;
-  heartbeat: string | null;
-  duration_ms: number | null;
-  result: unknown;
-  sweep: { id: string; index: number } | null;
-  columns: Record<string, unknown>;
-  metrics: Record<string, number | null>;
-}
-
-export interface RunsPage {
-  total: number;
-  page: number;
-  size: number;
-  rows: RunRow[];
-  malformed: string[];
-}
+export type { RunRow, RunsPage } from '../src/api-shapes.js';
 
 export interface StoredRun {
   _id: RunId;
