@@ -3,8 +3,9 @@
  * answered from summaries alone. Both stores share it, so a page of runs is
  * the same whether it comes from a file store's index or a MongoDB projection.
  */
-import { UsageError, type HostInfo, type JsonObject, type RunId, type RunMeta, type RunStatus } from '@ritual/core';
-import { storedTime, type SacredRunDocument } from './sacred-run-document.js';
+import { UsageError, type JsonObject } from '@ritual/core';
+
+export { toRunSummary } from './sacred-run-document.js';
 import type { FindOptions, RunSummary } from './store.js';
 
 /** Top-level fields a summary holds whole: any path inside them is covered. */
@@ -70,26 +71,4 @@ export function checkSummaryQuery(filter: JsonObject = {}, options: FindOptions 
       `the filter ${JSON.stringify(filter)} or sort ${JSON.stringify(options.sort ?? {})} reads another field. ` +
       'Use find() for that query.',
   );
-}
-
-/** A run document (or the part of it a summary needs) as a RunSummary; bad times throw a BackendError naming `where`. */
-export function toRunSummary(id: RunId, document: SacredRunDocument, where: string): RunSummary {
-  const experiment = (document.experiment ?? {}) as Record<string, unknown>;
-  const host = (document.host ?? {}) as Partial<HostInfo>;
-  const meta = { ...((document.meta ?? {}) as RunMeta) };
-  if (meta.queue_time !== undefined)
-    meta.queue_time = storedTime(meta.queue_time, where, 'meta.queue_time') ?? undefined;
-  return {
-    _id: id,
-    experiment: { name: String(experiment.name ?? '') },
-    command: String(document.command ?? ''),
-    host: host.hostname === undefined ? {} : { hostname: host.hostname },
-    meta,
-    config: (document.config ?? {}) as JsonObject,
-    status: document.status as RunStatus,
-    start_time: storedTime(document.start_time, where, 'start_time'),
-    heartbeat: storedTime(document.heartbeat, where, 'heartbeat'),
-    stop_time: storedTime(document.stop_time, where, 'stop_time'),
-    result: document.result ?? null,
-  };
 }

@@ -7,7 +7,7 @@
  */
 import { BackendError, type HostInfo, type JsonObject, type RunId, type RunMeta, type RunStatus } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
-import type { StoredRun } from './store.js';
+import type { RunSummary, StoredRun } from './store.js';
 
 /** A run document as stored: Sacred's fields, with nothing checked yet. */
 export type SacredRunDocument = Record<string, unknown>;
@@ -49,27 +49,18 @@ function artifactName(item: unknown): string {
   return typeof item === 'string' ? item : String((item as { name?: unknown } | null)?.name ?? item);
 }
 
-/**
- * The StoredRun of a run document, with defaults for the fields a queued,
- * older or Sacred-written run lacks.
- */
-export function toStoredRun(id: RunId, document: SacredRunDocument, where: string): StoredRun {
+/** A run document (or the part of it a summary needs) as a RunSummary; bad times throw a BackendError naming `where`. */
+export function toRunSummary(id: RunId, document: SacredRunDocument, where: string): RunSummary {
   const experiment = (document.experiment ?? {}) as Record<string, unknown>;
+  const host = (document.host ?? {}) as Partial<HostInfo>;
   const meta = { ...((document.meta ?? {}) as RunMeta) };
   if (meta.queue_time !== undefined)
     meta.queue_time = storedTime(meta.queue_time, where, 'meta.queue_time') ?? undefined;
-  const run: StoredRun = {
+  return {
     _id: id,
-    experiment: {
-      name: String(experiment.name ?? ''),
-      base_dir: String(experiment.base_dir ?? ''),
-      mainfile: (experiment.mainfile as string | null | undefined) ?? null,
-      sources: refPairs(experiment.sources),
-      dependencies: (experiment.dependencies as string[] | undefined) ?? [],
-      repositories: (experiment.repositories as StoredRun['experiment']['repositories'] | undefined) ?? [],
-    },
+    experiment: { name: String(experiment.name ?? '') },
     command: String(document.command ?? ''),
-    host: (document.host ?? {}) as HostInfo,
+    host: host.hostname === undefined ? {} : { hostname: host.hostname },
     meta,
     config: (document.config ?? {}) as JsonObject,
     status: document.status as RunStatus,
@@ -77,6 +68,28 @@ export function toStoredRun(id: RunId, document: SacredRunDocument, where: strin
     heartbeat: storedTime(document.heartbeat, where, 'heartbeat'),
     stop_time: storedTime(document.stop_time, where, 'stop_time'),
     result: document.result ?? null,
+  };
+}
+
+/**
+ * The StoredRun of a run document, with defaults for the fields a queued,
+ * older or Sacred-written run lacks: its summary (one reading of times and
+ * meta for both), and the rest of the document.
+ */
+export function toStoredRun(id: RunId, document: SacredRunDocument, where: string): StoredRun {
+  const summary = toRunSummary(id, document, where);
+  const experiment = (document.experiment ?? {}) as Record<string, unknown>;
+  const run: StoredRun = {
+    ...summary,
+    experiment: {
+      name: summary.experiment.name,
+      base_dir: String(experiment.base_dir ?? ''),
+      mainfile: (experiment.mainfile as string | null | undefined) ?? null,
+      sources: refPairs(experiment.sources),
+      dependencies: (experiment.dependencies as string[] | undefined) ?? [],
+      repositories: (experiment.repositories as StoredRun['experiment']['repositories'] | undefined) ?? [],
+    },
+    host: (document.host ?? {}) as HostInfo,
     info: (document.info ?? {}) as JsonObject,
     artifacts: ((document.artifacts as unknown[] | undefined) ?? []).map(artifactName),
     fail_trace: (document.fail_trace as string[] | undefined) ?? null,
