@@ -6,7 +6,7 @@
 import { UsageError, type JsonObject } from '@ritual/core';
 
 export { toRunSummary } from './sacred-run-document.js';
-import type { FindOptions, RunSummary } from './store.js';
+import type { FindOptions } from './store.js';
 
 /** Top-level fields a summary holds whole: any path inside them is covered. */
 const WHOLE_FIELDS = new Set([
