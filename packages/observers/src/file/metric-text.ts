@@ -123,6 +123,11 @@ export class TextBytes {
     return this.bytes.subarray(start, this.length);
   }
 
+  /** Bytes `start..end` of this text (valid until the next write). */
+  between(start: number, end: number): Uint8Array {
+    return this.bytes.subarray(start, end);
+  }
+
   /** metrics.json items spelled one by one as Python's json writes them (`NaN`, `1e-07`, `-0.0`). */
   sacredItemsSpelled(values: readonly number[], from: number, to: number, continued: boolean): void {
     for (let i = from; i < to; i++) {

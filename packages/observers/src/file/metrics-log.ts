@@ -125,6 +125,8 @@ export class MetricsLog {
    */
   private readonly logText = new TextBytes();
   private readonly itemTexts = ARRAYS.map(() => new TextBytes());
+  /** Encoded items not yet written: per metric, its bytes in each item text and where they go in its files. */
+  private readonly pendingItems: Array<{ metric: MetricText; start: number[]; end: number[]; at: number[] }> = [];
   /** Reused chunks of steps and values for JSON.stringify (see packedCopy). */
   private readonly stepsChunk: number[] = [];
   private readonly valuesChunk: number[] = [];
@@ -226,12 +228,12 @@ export class MetricsLog {
     if (batches.every((batch) => batch.steps.length === 0)) return;
     // What a failed append left unwritten is not carried into this one (the failed event is journaled whole).
     this.logText.clear();
-    for (const items of this.itemTexts) items.clear();
-    if (toLog && !this.handle) {
-      const handle = await open(join(this.runDir, METRICS_LOG), 'a');
-      this.logBytes = (await handle.stat()).size;
-      this.handle = handle;
-    }
+    this.clearItems();
+    // The log and new metrics' item files are opened side by side (one wait, see createMetrics).
+    await Promise.all([
+      toLog && !this.handle ? this.openLog() : undefined,
+      this.createMetrics(batches.filter((batch) => batch.steps.length > 0).map((batch) => batch.name)),
+    ]);
     const touched = new Set<MetricText>();
     const logStart = this.logBytes;
     let points = 0;
@@ -239,24 +241,25 @@ export class MetricsLog {
       for (const batch of batches) {
         const n = batch.steps.length;
         if (n === 0) continue;
-        const metric = await this.metricText(batch.name);
+        const metric = this.series.get(batch.name)!;
         touched.add(metric);
         const name = JSON.stringify(batch.name);
         for (let from = 0; from < n; from += CHUNK_POINTS) {
           const to = Math.min(n, from + CHUNK_POINTS);
           this.encodeChunk(name, metric, batch, from, to);
           if (!toLog) this.logText.clear();
-          // One wait per chunk, the files written side by side: each wait lets the
-          // training loop run, so waits must be few for the flush to outpace it.
-          await allWritten([
-            this.logText.length >= WRITE_BLOCK_BYTES ? this.writeLog() : undefined,
-            this.writeItems(metric, to - from),
-          ]);
           points += to - from;
+          // Every metric of a beat is encoded before anything is written, so a beat of many small
+          // metrics costs one wait, not one per metric: each wait lets the training loop run (on
+          // tfjs-node an event-loop turn comes once a second), and every wait of the final beat
+          // delays the end of the run. A block's worth of text is written at once, bounding memory.
+          if (this.logText.length >= WRITE_BLOCK_BYTES || this.itemsLength() >= WRITE_BLOCK_BYTES) {
+            await this.writePending(toLog);
+          }
         }
       }
+      await this.writePending(toLog);
       if (toLog) {
-        await this.writeLog();
         // The log stays open, so writes would go on "succeeding" into a deleted
         // file if the run folder was removed: check, so that the points are
         // reported as undelivered (and journaled) instead of silently lost.
@@ -266,6 +269,7 @@ export class MetricsLog {
       }
     } catch (error) {
       for (const metric of touched) metric.written = { points: metric.points, bytes: [...metric.bytes] };
+      this.pendingItems.length = 0;
       if (toLog) await this.undoLog(logStart);
       throw error;
     }
@@ -275,6 +279,46 @@ export class MetricsLog {
     }
     this.totalPoints += points;
     if (toLog) this.maybeMaterialise();
+  }
+
+  private async openLog(): Promise<void> {
+    const handle = await open(join(this.runDir, METRICS_LOG), 'a');
+    try {
+      this.logBytes = (await handle.stat()).size;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    this.handle = handle;
+  }
+
+  private clearItems(): void {
+    for (const items of this.itemTexts) items.clear();
+    this.pendingItems.length = 0;
+  }
+
+  private itemsLength(): number {
+    return this.itemTexts.reduce((sum, items) => sum + items.length, 0);
+  }
+
+  /**
+   * Write what the encoded chunks hold, the log and every metric's item files
+   * side by side, and wait once. Each metric's items go at the end of its
+   * files by position (recorded when encoded), so a failed write is
+   * overwritten by the next append, never left in the middle.
+   */
+  private async writePending(toLog: boolean): Promise<void> {
+    const writes: Array<Promise<void>> = [];
+    if (toLog) writes.push(this.writeLog());
+    for (const { metric, start, end, at } of this.pendingItems) {
+      for (const [i, items] of this.itemTexts.entries()) {
+        if (end[i]! > start[i]!) {
+          writes.push(writeFully(metric.handles[i]!, items.between(start[i]!, end[i]!), at[i]!, metric.paths[i]));
+        }
+      }
+    }
+    await allWritten(writes);
+    this.clearItems();
   }
 
   /** Cut the log back to where a failed append began (a truncate frees space, so it works on a full disk). */
@@ -303,6 +347,7 @@ export class MetricsLog {
     const log = this.logText;
     const [stepItems, timeItems, valueItems] = this.itemTexts as [TextBytes, TextBytes, TextBytes];
     const continued = metric.written.points > 0;
+    const start = this.itemTexts.map((items) => items.length);
     log.text('{"name":');
     log.text(name);
     log.text(',"steps":');
@@ -333,20 +378,25 @@ export class MetricsLog {
     log.jsonTimestamps(batch.timestamps, from, to);
     log.text('}\n');
     timeItems.sacredTimes(batch.timestamps, from, to, continued);
+    this.notePending(metric, start, to - from);
   }
 
-  /** Write the encoded items at the end of each file (by position, so a failed write is overwritten, not left in the middle). */
-  private async writeItems(metric: MetricText, points: number): Promise<void> {
+  /**
+   * The items just encoded for `metric` (from `start` in each item text), to
+   * be written at the end of its files: where they go is taken now, and the
+   * append under way counts them as written (a failure sets `written` back).
+   */
+  private notePending(metric: MetricText, start: number[], points: number): void {
+    const end = this.itemTexts.map((items) => items.length);
+    const last = this.pendingItems.at(-1);
     const written = metric.written;
-    await allWritten(
-      this.itemTexts.map((items, i) =>
-        writeFully(metric.handles[i]!, items.view(), written.bytes[i]!, metric.paths[i]),
-      ),
-    );
-    for (const [i, items] of this.itemTexts.entries()) {
-      written.bytes[i]! += items.length;
-      items.clear();
+    if (last?.metric === metric) {
+      // The next chunk of the same metric: its items follow the previous chunk's, in the texts and in the files.
+      last.end = end;
+    } else {
+      this.pendingItems.push({ metric, start, end, at: [...written.bytes] });
     }
+    for (let i = 0; i < end.length; i++) written.bytes[i]! += end[i]! - start[i]!;
     written.points += points;
   }
 
@@ -358,17 +408,43 @@ export class MetricsLog {
     this.logBytes += length;
   }
 
-  private async metricText(name: string): Promise<MetricText> {
-    let metric = this.series.get(name);
-    if (!metric) {
-      const dir = join(this.runDir, PRIVATE_DIR, 'metrics-text');
-      await mkdir(dir, { recursive: true });
-      const paths = ARRAYS.map((array) => join(dir, `${this.itemPrefix}${this.series.size}.${array}`));
-      const handles = await Promise.all(paths.map((path) => open(path, 'w+')));
-      metric = { handles, paths, points: 0, bytes: [0, 0, 0], written: { points: 0, bytes: [0, 0, 0] } };
-      this.series.set(name, metric);
+  /**
+   * Item files for each metric of `names` not seen before, all created at
+   * once: the first beat of a run brings every metric it logs, and one wait
+   * per metric made the end of a short run wait for a dozen round trips.
+   */
+  private async createMetrics(names: readonly string[]): Promise<void> {
+    const fresh = [...new Set(names)].filter((name) => !this.series.has(name));
+    if (fresh.length === 0) return;
+    const dir = join(this.runDir, PRIVATE_DIR, 'metrics-text');
+    await mkdir(dir, { recursive: true });
+    const first = this.series.size;
+    const created = await Promise.allSettled(
+      fresh.map(async (_name, k) => {
+        const paths = ARRAYS.map((array) => join(dir, `${this.itemPrefix}${first + k}.${array}`));
+        const opened = await Promise.allSettled(paths.map((path) => open(path, 'w+')));
+        const handles = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+        const failed = opened.find((result) => result.status === 'rejected');
+        if (failed) {
+          await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+          throw failed.reason;
+        }
+        return { handles, paths };
+      }),
+    );
+    const failed = created.find((result) => result.status === 'rejected');
+    if (failed) {
+      for (const result of created) {
+        if (result.status === 'fulfilled')
+          await Promise.all(result.value.handles.map((h) => h.close().catch(() => undefined)));
+      }
+      throw failed.reason;
     }
-    return metric;
+    for (const [k, name] of fresh.entries()) {
+      const { handles, paths } = (created[k] as PromiseFulfilledResult<{ handles: FileHandle[]; paths: string[] }>)
+        .value;
+      this.series.set(name, { handles, paths, points: 0, bytes: [0, 0, 0], written: { points: 0, bytes: [0, 0, 0] } });
+    }
   }
 
   /**
@@ -489,6 +565,10 @@ export class MetricsLog {
     });
     const copier = new BlockCopier(out);
     try {
+      // A metrics.json of at most a block (every run of up to some ten thousand points) has its items read
+      // all at once, side by side: one wait instead of one per metric and array (see appendNow).
+      const totalBytes = snapshot.reduce((sum, { committed }) => sum + committed.bytes.reduce((a, b) => a + b, 0), 0);
+      const items = totalBytes <= WRITE_BLOCK_BYTES ? await readItems(snapshot) : undefined;
       if (snapshot.length === 0) {
         await copier.text('{}');
       } else {
@@ -499,7 +579,9 @@ export class MetricsLog {
             const bytes = committed.bytes[i]!;
             await copier.text(`${i === 0 ? '' : ','}\n    "${array}": ${bytes === 0 ? '[]' : '['}`);
             if (bytes === 0) continue;
-            await copier.copy(metric.handles[i]!, bytes, metric.paths[i]!);
+            const read = items?.get(metric)?.[i];
+            if (read) await copier.copied(read);
+            else await copier.copy(metric.handles[i]!, bytes, metric.paths[i]!);
             await copier.text('\n    ]');
           }
           await copier.text(index === snapshot.length - 1 ? '\n  }\n}' : '\n  },\n');
@@ -514,6 +596,32 @@ export class MetricsLog {
     if (points >= this.lastRewrite.points) this.lastRewrite = { points, bytes: copier.bytes, durable };
     this.materialisedPoints = Math.max(this.materialisedPoints, points);
   }
+}
+
+/** The committed items of every metric in `snapshot`, each array's bytes read from its file, all reads at once. */
+async function readItems(
+  snapshot: ReadonlyArray<{ metric: MetricText; committed: { bytes: number[] } }>,
+): Promise<Map<MetricText, Uint8Array[]>> {
+  const items = new Map<MetricText, Uint8Array[]>();
+  await Promise.all(
+    snapshot.map(async ({ metric, committed }) => {
+      const arrays = await Promise.all(
+        committed.bytes.map(async (length, i) => {
+          const buffer = Buffer.allocUnsafe(length);
+          if (length === 0) return buffer;
+          const { bytesRead } = await metric.handles[i]!.read(buffer, 0, length, 0);
+          if (bytesRead !== length) {
+            throw new BackendError(
+              `The metrics text file ${metric.paths[i]} is shorter than expected; metrics.json was not rewritten.`,
+            );
+          }
+          return buffer;
+        }),
+      );
+      items.set(metric, arrays);
+    }),
+  );
+  return items;
 }
 
 /**
@@ -531,6 +639,13 @@ class BlockCopier {
 
   async text(value: string): Promise<void> {
     this.pending.text(value);
+    if (this.pending.length >= WRITE_BLOCK_BYTES) await this.drain();
+  }
+
+  /** Bytes already read. */
+  async copied(value: Uint8Array): Promise<void> {
+    this.pending.writable(value.length).set(value);
+    this.pending.length += value.length;
     if (this.pending.length >= WRITE_BLOCK_BYTES) await this.drain();
   }
 
