@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { captureHost, findOnPath, parseNvidiaSmi } from '../../packages/core/src/capture/host.js';
+import { captureHost, parseNvidiaSmi } from '../../packages/core/src/capture/host.js';
+import { findOnPath } from '../../packages/core/src/executable-on-path.js';
 import { tempDir } from './fixture-tree.js';
 
 const hostModule = fileURLToPath(new URL('../../packages/core/src/capture/host.ts', import.meta.url));

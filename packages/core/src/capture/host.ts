@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { findOnPath } from '../executable-on-path.js';
 import type { HostInfo } from '../run/run-record.js';
 
 /**
@@ -31,24 +30,6 @@ function osRelease(): string {
 function cpuBrand(): string {
   const cpus = os.cpus();
   return cpus[0]?.model.trim() || 'unknown';
-}
-
-/** The executable's path when `command` is on PATH, else null (no process is started). */
-export function findOnPath(command: string, searchPath = process.env['PATH'] ?? ''): string | null {
-  const names = process.platform === 'win32' ? [`${command}.exe`, `${command}.cmd`] : [command];
-  for (const dir of searchPath.split(path.delimiter)) {
-    if (dir === '') continue;
-    for (const name of names) {
-      const candidate = path.join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
 }
 
 /** Parse `nvidia-smi --query-gpu=name,memory.total,persistence_mode,driver_version --format=csv,noheader,nounits`. */

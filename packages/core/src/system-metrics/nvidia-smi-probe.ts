@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { findOnPath } from '../executable-on-path.js';
 import type { SystemProbe, SystemReading } from './system-probe.js';
 
 /** What each column of the query is stored as, in the order asked. */
@@ -17,14 +19,20 @@ const QUERY = `--query-gpu=index,${COLUMNS.map(([field]) => field).join(',')}`;
  * systeminformation's `graphics()`: it runs lspci and display probes as well
  * as a fuller nvidia-smi query on every call (~30 ms of this process's CPU
  * after a 170 ms first call, measured without a GPU). Without nvidia-smi on
- * PATH the probe fails once and is dropped. Fields a GPU does not report
- * (`[N/A]`, `[Not Supported]`) are left out.
+ * PATH the probe is dropped at its first call without starting a process
+ * (see executable-on-path.ts: a fork of a process holding TensorFlow costs the
+ * training after it); a query that fails drops it too. Fields a GPU does not
+ * report (`[N/A]`, `[Not Supported]`) are left out.
  */
 export function nvidiaSmiProbe(command = 'nvidia-smi', timeoutMs = 10_000): SystemProbe {
+  let executable: string | null | undefined;
   const sample = () =>
     new Promise<SystemReading>((resolve, reject) => {
+      // Looked up once: the first call (the prime) finds it or drops the probe.
+      executable ??= command.includes(path.sep) ? command : findOnPath(command);
+      if (executable === null) return reject(new Error(`${command} is not on PATH (no NVIDIA GPU metrics)`));
       const args = [QUERY, '--format=csv,noheader,nounits'];
-      execFile(command, args, { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
+      execFile(executable, args, { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
         if (error) return reject(error);
         try {
           resolve(parseNvidiaSmi(stdout));
