@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { GitCoprocessGone, type GitOutput, runThroughShell } from './git-coprocess.js';
 
 /**
  * One git command in a working tree, its stdout as text. Capture runs two
@@ -7,7 +8,9 @@ import { spawn } from 'node:child_process';
  * start-up benchmark (issue 7): loading simple-git cost ~45 ms of CPU (a
  * third of the 150 ms start-up budget), and simple-git holds a command that
  * prints nothing (`git remote -v` in a repository without remotes) for a
- * fixed 50 ms after git has exited.
+ * fixed 50 ms after git has exited. Commands go through one shell per
+ * process (git-coprocess.ts: no fork of this process per command), or a
+ * process each where that shell cannot run.
  *
  * Failures keep simple-git's rules, which the recorded warnings rely on: a
  * command fails when git exits non-zero AND writes to stderr, and the message
@@ -18,7 +21,22 @@ export class GitCommandError extends Error {
   override readonly name = 'GitCommandError';
 }
 
-export function runGit(cwd: string, args: readonly string[]): Promise<string> {
+export async function runGit(cwd: string, args: readonly string[]): Promise<string> {
+  let output: GitOutput;
+  try {
+    output = await runThroughShell(cwd, args);
+  } catch (error) {
+    if (!(error instanceof GitCoprocessGone)) throw new GitCommandError((error as Error).message, { cause: error });
+    output = await spawnGit(cwd, args);
+  }
+  if (output.code !== 0 && output.stderr.length > 0) {
+    throw new GitCommandError(Buffer.concat([output.stdout, output.stderr]).toString('utf8'));
+  }
+  return output.stdout.toString('utf8');
+}
+
+/** git as a child process of its own. */
+function spawnGit(cwd: string, args: readonly string[]): Promise<GitOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
@@ -26,12 +44,8 @@ export function runGit(cwd: string, args: readonly string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.once('error', (error) => reject(new GitCommandError(error.message, { cause: error })));
-    child.once('close', (code) => {
-      if (code !== 0 && code !== null && stderr.length > 0) {
-        reject(new GitCommandError(Buffer.concat([...stdout, ...stderr]).toString('utf8')));
-      } else {
-        resolve(Buffer.concat(stdout).toString('utf8'));
-      }
-    });
+    child.once('close', (code) =>
+      resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), code: code ?? 0 }),
+    );
   });
 }
