@@ -114,9 +114,10 @@ function parseStatus(root: string, output: string): Omit<RepositorySnapshot, 'ro
 
 /**
  * One `git status` (commit, changes, untracked and ignored files at once) and
- * one remote listing per repository, in parallel: each git process costs
- * ~10-20 ms to start here, so capture asks git as little as possible (the
- * remote listing is reused while the config is unchanged: remote-listing.ts).
+ * one remote listing per repository: capture asks git as little as possible
+ * (the remote listing is reused while the config is unchanged:
+ * remote-listing.ts), and git runs in the process's shell rather than in a
+ * fork of this process (git-coprocess.ts).
  */
 async function snapshotRepository(root: string): Promise<RepositorySnapshot> {
   const [status, remotesText] = await Promise.all([

@@ -11,7 +11,9 @@ import { runGit } from './git-command.js';
  * proportion to its memory. Measured with bench/run-start-cost.ts after a
  * tfjs-node training (386 MB resident): each spawn() call held the main thread
  * ~16 ms (~4 ms at 85 MB), and the two git processes were 30 of the 50 ms a
- * run took to start. The commit and the working tree's changes must be asked
+ * run took to start (git now runs in one shell per process, git-coprocess.ts,
+ * so no command forks this process; the listing still saves a git run at
+ * every start). The commit and the working tree's changes must be asked
  * at every run; the remote listing depends on nothing but the config files
  * (the remotes, and `url.<base>.insteadOf`, which may be set globally) and the
  * GIT_CONFIG* environment, so it is reused while their stamp (path, size,
