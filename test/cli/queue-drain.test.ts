@@ -6,13 +6,14 @@
 // main began exactly as many times as the run was claimed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient, type Db } from 'mongodb';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
+import { runChildPids } from '../support/run-children.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/queue-experiment.mjs', import.meta.url));
 const RUNS = 200;
@@ -76,20 +77,6 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
   }
 }
 
-/** The pids of a process's children; none when it has none (ps then exits 1: the worker is between runs). */
-function childPids(pid: number): number[] {
-  let listing: string;
-  try {
-    listing = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
-  return listing
-    .split('\n')
-    .map((line) => Number(line.trim()))
-    .filter((child) => child > 0);
-}
-
 /**
  * SIGKILL a worker whose child is inside main (its run's `start` logged, no `end` yet) and that
  * child: what a lost machine leaves behind. The child is frozen (SIGSTOP) before the log is read
@@ -105,7 +92,7 @@ async function killMidRun(db: Db, pids: number[], killed: Set<number>, log: stri
         .findOne({ status: 'RUNNING', 'meta.queue.worker': { $regex: `:${pid}:` } });
       const id = run?._id as number | undefined;
       if (id === undefined) continue;
-      const children = childPids(pid);
+      const children = runChildPids(pid);
       if (children.length !== 1) continue;
       const child = children[0]!;
       if (!signal(child, 'SIGSTOP')) continue; // it has just ended

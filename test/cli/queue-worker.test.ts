@@ -4,7 +4,7 @@
 // and exit 2; --strict refuses a run queued from other sources; SIGTERM stops a worker cleanly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
+import { runChildPids } from '../support/run-children.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/core/queue-experiment.mjs', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -253,10 +254,7 @@ test('a worker SIGKILLed with its child mid-run (--retries 0): the next worker f
   const doomed = launch(['worker', '-m', url, '-b', '0.3', '--max-runs', '1'], { QUEUE_TEST_LOG: log });
   await waitFor('run 1 to start', () => mainCalls(log).starts.get(1) === 1);
   await new Promise((resolve) => setTimeout(resolve, 800)); // a few points uploaded with the beats
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(doomed.child.pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => Number(line.trim()))
-    .filter((pid) => pid > 0);
+  const children = runChildPids(doomed.child.pid!);
   assert.equal(children.length, 1);
   doomed.child.kill('SIGKILL');
   process.kill(children[0]!, 'SIGKILL');
