@@ -1,9 +1,9 @@
 /**
- * The GPU probe on a machine without nvidia-smi: dropped at its first call
- * without starting a process. A child process is a fork of the training
- * process (all of TensorFlow's memory write-protected, a copy-on-write fault
- * per page the training writes afterwards), so the probe must not fork just
- * to learn that the command is missing.
+ * The GPU probe and the processes it starts. A child process is a fork of
+ * the training process (all of TensorFlow's memory write-protected, a
+ * copy-on-write fault per page the training writes afterwards), so the
+ * probe must not fork to learn that nvidia-smi is missing, nor once per
+ * sample: its queries run in a shell of their own, started once.
  */
 import assert from 'node:assert/strict';
 import childProcess from 'node:child_process';
@@ -14,20 +14,27 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { nvidiaSmiProbe } from '../../packages/core/src/system-metrics/nvidia-smi-probe.js';
 
-/** Runs `fn` with node:child_process's execFile counting its calls (for ESM importers too). */
-async function countingExecFile<T>(fn: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; calls: number }> {
-  const original = childProcess.execFile;
-  let calls = 0;
-  childProcess.execFile = ((...args: Parameters<typeof original>) => {
-    calls++;
-    return original(...args);
-  }) as typeof original;
+/** Runs `fn` counting the processes node:child_process starts (spawn and execFile, ESM importers too). */
+async function countingProcesses<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: PromiseSettledResult<T>; started: string[] }> {
+  const { spawn, execFile } = childProcess;
+  const started: string[] = [];
+  childProcess.spawn = ((command: string, ...rest: unknown[]) => {
+    started.push(command);
+    return (spawn as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as typeof spawn;
+  childProcess.execFile = ((command: string, ...rest: unknown[]) => {
+    started.push(command);
+    return (execFile as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as typeof execFile;
   syncBuiltinESMExports();
   try {
     const [result] = await Promise.allSettled([fn()]);
-    return { result: result!, calls };
+    return { result: result!, started };
   } finally {
-    childProcess.execFile = original;
+    childProcess.spawn = spawn;
+    childProcess.execFile = execFile;
     syncBuiltinESMExports();
   }
 }
@@ -42,25 +49,55 @@ async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A stand-in nvidia-smi printing one GPU's readings, after `sleepSeconds`. */
+async function fakeNvidiaSmi(sleepSeconds = 0): Promise<string> {
+  const bin = await mkdtemp(join(tmpdir(), 'ritual-smi-'));
+  await writeFile(join(bin, 'nvidia-smi'), `#!/bin/sh\nsleep ${sleepSeconds}\necho "0, 35, 1024, 51, 70.20"\n`);
+  await chmod(join(bin, 'nvidia-smi'), 0o755);
+  return bin;
+}
+
 test('without nvidia-smi on PATH the GPU probe fails at its prime and starts no process', async () => {
   const empty = await mkdtemp(join(tmpdir(), 'ritual-no-smi-'));
   const probe = nvidiaSmiProbe();
-  const { result, calls } = await withPath(empty, () => countingExecFile(() => probe.prime!()));
+  const { result, started } = await withPath(empty, () => countingProcesses(() => probe.prime!()));
   assert.equal(result.status, 'rejected');
   assert.match(String((result as PromiseRejectedResult).reason), /nvidia-smi is not on PATH/);
-  assert.equal(calls, 0, 'no child process was started');
+  assert.deepEqual(started, [], 'no child process was started');
 });
 
-test('with nvidia-smi on PATH the probe runs it, found once', async () => {
-  const bin = await mkdtemp(join(tmpdir(), 'ritual-smi-'));
-  await writeFile(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "0, 35, 1024, 51, 70.20"\n');
-  await chmod(join(bin, 'nvidia-smi'), 0o755);
+test('samples run nvidia-smi through one shell: one process started for many samples', async () => {
+  const bin = await fakeNvidiaSmi();
   const probe = nvidiaSmiProbe();
-  const { result, calls } = await withPath(bin, () => countingExecFile(async () => probe.sample()));
+  // PATH keeps /bin for the stand-in's sleep and echo, and its folder first.
+  const { result, started } = await withPath(`${bin}:/usr/bin:/bin`, () =>
+    countingProcesses(async () => {
+      const readings = [];
+      for (let i = 0; i < 4; i++) readings.push(await probe.sample());
+      return readings;
+    }),
+  );
   assert.equal(result.status, 'fulfilled', String((result as PromiseRejectedResult).reason));
-  assert.equal((result as PromiseFulfilledResult<Record<string, number>>).value['system.gpu.0.util_percent'], 35);
-  assert.equal(calls, 1);
-  // Found at the first call: a later PATH change does not move it.
-  const again = await withPath('', () => countingExecFile(async () => probe.sample()));
-  assert.equal(again.result.status, 'fulfilled');
+  const readings = (result as PromiseFulfilledResult<Array<Record<string, number>>>).value;
+  assert.deepEqual(
+    readings.map((reading) => reading['system.gpu.0.util_percent']),
+    [35, 35, 35, 35],
+  );
+  assert.ok(started.length <= 1, `started ${started.join(', ')}`);
+  assert.ok(started.every((command) => command === '/bin/sh'));
+});
+
+test('a query that hangs is cut at the timeout, and the next one runs', async () => {
+  const slow = await fakeNvidiaSmi(30);
+  const probe = nvidiaSmiProbe('nvidia-smi', 300);
+  const t0 = performance.now();
+  const hung = await withPath(`${slow}:/usr/bin:/bin`, () => countingProcesses(async () => probe.sample()));
+  assert.equal(hung.result.status, 'rejected');
+  assert.match(String((hung.result as PromiseRejectedResult).reason), /did not finish within 300 ms/);
+  assert.ok(performance.now() - t0 < 5000, 'the timeout held');
+  // The same probe, nvidia-smi now answering at once (found once: the stand-in's path is kept).
+  const fast = join(await fakeNvidiaSmi(0), 'nvidia-smi');
+  const again = nvidiaSmiProbe(fast, 5000);
+  const answered = await again.sample();
+  assert.equal(answered['system.gpu.0.util_percent'], 35);
 });

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 /**
  * The pids of a worker's run children: its child processes that are Node
  * (a run), not the /bin/sh that runs the worker's git commands
- * (packages/core/src/capture/git-coprocess.ts). Empty when it has none (ps
+ * (packages/core/src/command-shell.ts). Empty when it has none (ps
  * then exits 1: the worker is between runs).
  */
 export function runChildPids(pid: number): number[] {

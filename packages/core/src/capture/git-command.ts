@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { GitCoprocessGone, type GitOutput, runThroughShell } from './git-coprocess.js';
+import { type CommandOutput, CommandShellGone } from '../command-shell.js';
+import { runThroughShell } from './git-coprocess.js';
 
 /**
  * One git command in a working tree, its stdout as text. Capture runs two
@@ -8,9 +9,9 @@ import { GitCoprocessGone, type GitOutput, runThroughShell } from './git-coproce
  * start-up benchmark (issue 7): loading simple-git cost ~45 ms of CPU (a
  * third of the 150 ms start-up budget), and simple-git holds a command that
  * prints nothing (`git remote -v` in a repository without remotes) for a
- * fixed 50 ms after git has exited. Commands go through one shell per
- * process (git-coprocess.ts: no fork of this process per command), or a
- * process each where that shell cannot run.
+ * fixed 50 ms after git has exited. Commands go through a shell of their
+ * own (git-coprocess.ts, command-shell.ts: no fork of this process per
+ * command), or a process each where that shell cannot run.
  *
  * Failures keep simple-git's rules, which the recorded warnings rely on: a
  * command fails when git exits non-zero AND writes to stderr, and the message
@@ -22,11 +23,11 @@ export class GitCommandError extends Error {
 }
 
 export async function runGit(cwd: string, args: readonly string[]): Promise<string> {
-  let output: GitOutput;
+  let output: CommandOutput;
   try {
     output = await runThroughShell(cwd, args);
   } catch (error) {
-    if (!(error instanceof GitCoprocessGone)) throw new GitCommandError((error as Error).message, { cause: error });
+    if (!(error instanceof CommandShellGone)) throw new GitCommandError((error as Error).message, { cause: error });
     output = await spawnGit(cwd, args);
   }
   if (output.code !== 0 && output.stderr.length > 0) {
@@ -36,7 +37,7 @@ export async function runGit(cwd: string, args: readonly string[]): Promise<stri
 }
 
 /** git as a child process of its own. */
-function spawnGit(cwd: string, args: readonly string[]): Promise<GitOutput> {
+function spawnGit(cwd: string, args: readonly string[]): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd, windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { CommandShell, CommandShellGone } from '../command-shell.js';
 import { findOnPath } from '../executable-on-path.js';
 import type { SystemProbe, SystemReading } from './system-probe.js';
 
@@ -13,35 +14,52 @@ const COLUMNS = [
 
 const QUERY = `--query-gpu=index,${COLUMNS.map(([field]) => field).join(',')}`;
 
+/** One per process, shared by the runs' samplers (a shell per run would be a fork per run). */
+const nvidiaSmiShell = new CommandShell();
+
 /**
  * NVIDIA GPUs through one `nvidia-smi` query per sample (~20-40 ms of wall
  * time in a child process, little of this process's CPU). Not
  * systeminformation's `graphics()`: it runs lspci and display probes as well
  * as a fuller nvidia-smi query on every call (~30 ms of this process's CPU
  * after a 170 ms first call, measured without a GPU). Without nvidia-smi on
- * PATH the probe is dropped at its first call without starting a process
- * (see executable-on-path.ts: a fork of a process holding TensorFlow costs the
- * training after it); a query that fails drops it too. Fields a GPU does not
- * report (`[N/A]`, `[Not Supported]`) are left out.
+ * PATH the probe is dropped at its first call without starting a process; a
+ * query that fails or times out drops it too. The queries run in a shell of
+ * their own (command-shell.ts), forked once per process: a fork of a
+ * training process at every sample would cost the training a copy-on-write
+ * fault per page it writes afterwards. Fields a GPU does not report
+ * (`[N/A]`, `[Not Supported]`) are left out.
  */
 export function nvidiaSmiProbe(command = 'nvidia-smi', timeoutMs = 10_000): SystemProbe {
   let executable: string | null | undefined;
-  const sample = () =>
-    new Promise<SystemReading>((resolve, reject) => {
-      // Looked up once: the first call (the prime) finds it or drops the probe.
-      executable ??= command.includes(path.sep) ? command : findOnPath(command);
-      if (executable === null) return reject(new Error(`${command} is not on PATH (no NVIDIA GPU metrics)`));
-      const args = [QUERY, '--format=csv,noheader,nounits'];
-      execFile(executable, args, { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
-        if (error) return reject(error);
-        try {
-          resolve(parseNvidiaSmi(stdout));
-        } catch (parseError) {
-          reject(parseError);
-        }
-      });
-    });
+  const args = [QUERY, '--format=csv,noheader,nounits'];
+  const sample = async (): Promise<SystemReading> => {
+    // Looked up once: the first call (the prime) finds it or drops the probe.
+    executable ??= command.includes(path.sep) ? command : findOnPath(command);
+    if (executable === null) throw new Error(`${command} is not on PATH (no NVIDIA GPU metrics)`);
+    let stdout: string;
+    try {
+      const output = await nvidiaSmiShell.run(executable, args, { timeoutMs });
+      if (output.code !== 0) {
+        throw new Error(`${command} exited with status ${output.code}: ${output.stderr.toString('utf8').trim()}`);
+      }
+      stdout = output.stdout.toString('utf8');
+    } catch (error) {
+      if (!(error instanceof CommandShellGone)) throw error;
+      stdout = await execNvidiaSmi(executable, args, timeoutMs); // no shell here (Windows) or it died
+    }
+    return parseNvidiaSmi(stdout);
+  };
   return { name: 'gpu (nvidia-smi)', prime: async () => void (await sample()), sample };
+}
+
+/** nvidia-smi as a child process of its own. */
+function execNvidiaSmi(executable: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(executable, args, { timeout: timeoutMs, windowsHide: true }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
 }
 
 /** `0, 35, 1024, 51, 70.20` per line -> `system.gpu.0.util_percent` = 35, ... */
