@@ -5,14 +5,14 @@
  * ends.
  */
 import assert from 'node:assert/strict';
-import childProcess, { execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GitCommandError, runGit } from '../../packages/core/src/capture/git-command.js';
 import { gitShellPid } from '../../packages/core/src/capture/git-coprocess.js';
+import { countingProcesses } from '../support/counting-processes.js';
 import { git, tempDir, writeTree } from './fixture-tree.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,23 +34,6 @@ function awkwardRepo(): string {
     'ignored/x.bin': '',
   });
   return root;
-}
-
-/** Runs `fn` counting node:child_process spawn calls (ESM importers included). */
-async function countingSpawns<T>(fn: () => Promise<T>): Promise<{ result: T; spawns: string[] }> {
-  const original = childProcess.spawn;
-  const spawns: string[] = [];
-  childProcess.spawn = ((command: string, ...rest: unknown[]) => {
-    spawns.push(command);
-    return (original as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as typeof original;
-  syncBuiltinESMExports();
-  try {
-    return { result: await fn(), spawns };
-  } finally {
-    childProcess.spawn = original;
-    syncBuiltinESMExports();
-  }
 }
 
 test('the shell answers exactly what a git process of its own prints, for awkward paths too', async () => {
@@ -76,10 +59,11 @@ test('the shell answers exactly what a git process of its own prints, for awkwar
 test('one process is started for many commands, and none once the shell runs', async () => {
   const root = awkwardRepo();
   await runGit(root, ['rev-parse', 'HEAD']); // the shell is up
-  const { spawns } = await countingSpawns(async () => {
+  const { result, started } = await countingProcesses(async () => {
     for (let i = 0; i < 10; i++) await runGit(root, STATUS);
   });
-  assert.deepEqual(spawns, []);
+  assert.equal(result.status, 'fulfilled');
+  assert.deepEqual(started, []);
 });
 
 test('a failing command fails as before: git output in the message; a missing folder too', async () => {

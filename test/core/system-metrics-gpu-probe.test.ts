@@ -6,38 +6,12 @@
  * sample: its queries run in a shell of their own, started once.
  */
 import assert from 'node:assert/strict';
-import childProcess from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { nvidiaSmiProbe } from '../../packages/core/src/system-metrics/nvidia-smi-probe.js';
-
-/** Runs `fn` counting the processes node:child_process starts (spawn and execFile, ESM importers too). */
-async function countingProcesses<T>(
-  fn: () => Promise<T>,
-): Promise<{ result: PromiseSettledResult<T>; started: string[] }> {
-  const { spawn, execFile } = childProcess;
-  const started: string[] = [];
-  childProcess.spawn = ((command: string, ...rest: unknown[]) => {
-    started.push(command);
-    return (spawn as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as typeof spawn;
-  childProcess.execFile = ((command: string, ...rest: unknown[]) => {
-    started.push(command);
-    return (execFile as (...args: unknown[]) => unknown)(command, ...rest);
-  }) as typeof execFile;
-  syncBuiltinESMExports();
-  try {
-    const [result] = await Promise.allSettled([fn()]);
-    return { result: result!, started };
-  } finally {
-    childProcess.spawn = spawn;
-    childProcess.execFile = execFile;
-    syncBuiltinESMExports();
-  }
-}
+import { countingProcesses } from '../support/counting-processes.js';
 
 async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const previous = process.env.PATH;
