@@ -15,18 +15,14 @@
  *
  * Without MONGODB_URL it starts the test server (test/support/mongo.ts).
  */
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { MongoRunQueue } from '../packages/observers/src/mongo/run-queue.js';
 import { startMongoServer } from '../test/support/mongo.js';
 import type { BenchResult, Figure } from './report.js';
 import { median } from './statistics.js';
+import { runSweepSubject } from './sweep-subject-run.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const SUBJECT = join(HERE, 'sweep-subject.ts');
-const NODE_ARGS = ['--conditions=@ritual/source', '--import', 'tsx', SUBJECT];
 const CLAIMERS = 8;
 /** The target: a worker costs at most this much over the same runs by hand. */
 const TARGET_RATIO = 1.25;
@@ -101,18 +97,6 @@ async function claimRate(url: string, size: number, claims: number, index: boole
   }
 }
 
-function run(args: string[]): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: dirname(HERE), stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`sweep-subject ${args.join(' ')} exited with ${code}`));
-      else resolve(performance.now() - start);
-    });
-  });
-}
-
 export async function runQueueBench(options: QueueBenchOptions): Promise<BenchResult> {
   const server = process.env.MONGODB_URL ? null : await startMongoServer({ persistent: false });
   const base = process.env.MONGODB_URL ?? server!.url;
@@ -132,13 +116,13 @@ export async function runQueueBench(options: QueueBenchOptions): Promise<BenchRe
         async () => {
           const url = `${base}/bench_queue_hand_${round}`;
           let total = 0;
-          for (const h of hidden) total += await run(['with', `hidden=${h}`, '-m', url]);
+          for (const h of hidden) total += await runSweepSubject(['with', `hidden=${h}`, '-m', url]);
           byHand.push(total);
         },
         async () => {
           const url = `${base}/bench_queue_worker_${round}`;
-          queueing.push(await run(['-M', '-q', 'with', `hidden=${hidden.join(',')}`, '-m', url]));
-          worker.push(await run(['worker', '-m', url]));
+          queueing.push(await runSweepSubject(['-M', '-q', 'with', `hidden=${hidden.join(',')}`, '-m', url]));
+          worker.push(await runSweepSubject(['worker', '-m', url]));
         },
       ];
       if (round % 2 === 1) arms.reverse();

@@ -5,31 +5,15 @@
  * other jobs falls on both. The sweep adds its own process (parsing, checking each config, spawning)
  * and the ranking; the figure is its extra wall time divided by N, and the ratio of the two arms.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { BenchResult } from './report.js';
 import { median } from './statistics.js';
+import { runSweepSubject } from './sweep-subject-run.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const SUBJECT = join(HERE, 'sweep-subject.ts');
-const NODE_ARGS = ['--conditions=@ritual/source', '--import', 'tsx', SUBJECT];
 /** The target: a sweep costs at most this much over the same runs by hand. */
 const TARGET_RATIO = 1.15;
-
-function run(args: string[]): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: dirname(HERE), stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`sweep-subject ${args.join(' ')} exited with ${code}`));
-      else resolve(performance.now() - start);
-    });
-  });
-}
 
 export async function runSweepOverheadBench(options: { runs: number; rounds: number }): Promise<BenchResult> {
   const { runs, rounds } = options;
@@ -42,11 +26,11 @@ export async function runSweepOverheadBench(options: { runs: number; rounds: num
       const arms = [
         async () => {
           let total = 0;
-          for (const h of hidden) total += await run(['with', `hidden=${h}`, '-F', join(scratch, 'hand')]);
+          for (const h of hidden) total += await runSweepSubject(['with', `hidden=${h}`, '-F', join(scratch, 'hand')]);
           byHand.push(total);
         },
         async () => {
-          swept.push(await run(['-M', 'with', `hidden=${hidden.join(',')}`, '-F', join(scratch, 'sweep')]));
+          swept.push(await runSweepSubject(['-M', 'with', `hidden=${hidden.join(',')}`, '-F', join(scratch, 'sweep')]));
         },
       ];
       // Alternate which arm goes first, so a load spike is not always on one side.

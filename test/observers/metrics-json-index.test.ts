@@ -24,6 +24,29 @@ async function collect(chunks: AsyncIterable<MetricSeries>): Promise<MetricSerie
   return all;
 }
 
+/**
+ * A metrics.json in Python's spelling and the same data with no whitespace
+ * at all, written side by side: every reader must index both alike. No name
+ * or time string in these tests holds a newline, so dropping each newline
+ * and its indent leaves the strings alone.
+ */
+async function bothSpellings(
+  dir: string,
+  pretty: string,
+): Promise<Array<{ label: string; path: string; text: string }>> {
+  const spellings = [
+    { label: 'indented', text: pretty },
+    { label: 'compact', text: pretty.replace(/\n\s*/g, '') },
+  ];
+  return Promise.all(
+    spellings.map(async ({ label, text }) => {
+      const path = join(dir, `${label}.json`);
+      await writeFile(path, text);
+      return { label, path, text };
+    }),
+  );
+}
+
 test('every point of every metric, in chunks of at most CHUNK_POINTS, as parsing the file whole gives', async () => {
   const dir = await tempDir();
   const n = 2 * CHUNK_POINTS + 17;
@@ -45,14 +68,7 @@ test('every point of every metric, in chunks of at most CHUNK_POINTS, as parsing
   const pretty = formatSacredJson(metrics);
   assert.match(pretty, /\\u00fc/);
   assert.match(pretty, /\bNaN\b/);
-  // No name or time string here holds a newline: dropping each newline and its indent leaves the strings alone.
-  const compact = pretty.replace(/\n\s*/g, '');
-  for (const [label, text] of [
-    ['indented', pretty],
-    ['compact', compact],
-  ] as const) {
-    const path = join(dir, `${label}.json`);
-    await writeFile(path, text);
+  for (const { label, path } of await bothSpellings(dir, pretty)) {
     const index = (await MetricsJsonIndex.read(path))!;
     assert.deepEqual(index.names(), ['empty', 'small', 'x "quoted" ü'], label);
     const chunks = await collect(index.chunks('x "quoted" ü'));
@@ -147,13 +163,7 @@ test('timestamps: false gives, value by value, the steps and values of the whole
   assert.match(pretty, /-Infinity/);
   assert.match(pretty, /-0\b/);
   assert.match(pretty, /\\"q\\"/);
-  const compact = pretty.replace(/\n\s*/g, '');
-  for (const [label, text] of [
-    ['indented', pretty],
-    ['compact', compact],
-  ] as const) {
-    const path = join(dir, `${label}.json`);
-    await writeFile(path, text);
+  for (const { label, path, text } of await bothSpellings(dir, pretty)) {
     // What every reader must agree with: the file parsed whole.
     const whole = parseSacredJson(text) as Record<string, { steps: number[]; values: number[] }>;
     const index = (await MetricsJsonIndex.read(path))!;

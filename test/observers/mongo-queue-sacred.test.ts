@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { pythonEnvOrSkip } from '../support/python-env.js';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
+import { bsonShape, bsonType } from '../support/bson-shape.js';
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('../fixtures/core/queue-experiment.mjs', import.meta.url));
@@ -73,25 +74,6 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-function bsonType(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (value instanceof Date) return 'date';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') return ((value as { _bsontype?: string })._bsontype ?? 'object').toLowerCase();
-  return typeof value;
-}
-
-function shape(document: Record<string, unknown>, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(document)) {
-    const path = prefix + key;
-    out.set(path, bsonType(value));
-    if (bsonType(value) === 'object')
-      for (const [inner, type] of shape(value as Record<string, unknown>, `${path}.`)) out.set(inner, type);
-  }
-  return out;
-}
-
 test("a run queued with -q reads like Sacred's queued run: same fields, same BSON types, status QUEUED", async (t) => {
   if (skip) return t.skip(skip);
   const theirs = (await client.db('sacred_side').collection('runs').findOne({}))!;
@@ -105,8 +87,8 @@ test("a run queued with -q reads like Sacred's queued run: same fields, same BSO
     path.startsWith('host.') ||
     path.startsWith('config.') ||
     path.startsWith('meta.options.');
-  const ourShape = shape(ours);
-  const theirShape = shape(theirs);
+  const ourShape = bsonShape(ours);
+  const theirShape = bsonShape(theirs);
   const onlyTheirs = [...theirShape.keys()].filter((path) => !ourShape.has(path) && !deliberate(path));
   const onlyOurs = [...ourShape.keys()].filter((path) => !theirShape.has(path) && !deliberate(path));
   assert.deepEqual(onlyTheirs, [], 'fields Sacred writes that ritual does not');

@@ -19,6 +19,7 @@ import { after, before, test } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { MongoObserver } from '../../packages/observers/src/mongo/observer.js';
 import { pythonEnvOrSkip } from '../support/python-env.js';
+import { bsonShape, bsonType } from '../support/bson-shape.js';
 import { startMongoServer, type MongoTestServer } from '../support/mongo.js';
 import { driveRun } from '../support/mongo-run-events.js';
 
@@ -104,33 +105,12 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** The BSON type of a value as the driver decodes it with promoteValues off. */
-function bsonType(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (value instanceof Date) return 'date';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object') return ((value as { _bsontype?: string })._bsontype ?? 'object').toLowerCase();
-  return typeof value;
-}
-
-/** field path → BSON type, descending into objects (not into arrays, whose element types are checked apart). */
-function shape(document: Record<string, unknown>, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(document)) {
-    const path = prefix + key;
-    out.set(path, bsonType(value));
-    if (bsonType(value) === 'object')
-      for (const [inner, type] of shape(value as Record<string, unknown>, `${path}.`)) out.set(inner, type);
-  }
-  return out;
-}
-
 test("runs, metrics and fs.files documents match Sacred's field by field", { skip: false }, async (t) => {
   if (skip) return t.skip(skip);
   const sacredRun = (await client.db('sacred_side').collection('runs').findOne({}))!;
   const ourRun = (await client.db('ritual_side').collection('runs').findOne({}))!;
-  const ours = shape(ourRun);
-  const theirs = shape(sacredRun);
+  const ours = bsonShape(ourRun);
+  const theirs = bsonShape(sacredRun);
   const deliberate = (path: string): boolean =>
     path === 'meta.run_key' ||
     path.startsWith('host.') ||

@@ -1,8 +1,15 @@
 import type { JsonObject } from '@ritual/core';
-import { compileWhere, isProbablyDead, WhereSyntaxError, type RunStore, type StoredRun } from '@ritual/observers';
+import {
+  compileWhere,
+  isProbablyDead,
+  valueAtPath,
+  WhereSyntaxError,
+  type RunStore,
+  type StoredRun,
+} from '@ritual/observers';
 import { HttpError } from './http-error.js';
 import type { RunRow, RunsPage } from './api-shapes.js';
-import { lastMetricValue, valueAtPath } from './run-fields.js';
+import { lastMetricValue } from './run-fields.js';
 
 export type { RunRow, RunsPage } from './api-shapes.js';
 

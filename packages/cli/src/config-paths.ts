@@ -1,18 +1,9 @@
 /**
  * Configs are nested objects; people talk about them with dotted paths
  * (`model.hidden`), as the Sacred command line does. These helpers move
- * between the two views for `ls --columns` and `compare`.
+ * between the two views for `compare`, `show` and `reproduce` (a value at a
+ * path of a run: valueAtPath in @ritual/observers).
  */
-
-/** The value at a dotted path (`config.model.hidden`, `host.os.0`), or undefined. */
-export function valueAtPath(document: unknown, dottedPath: string): unknown {
-  let current: unknown = document;
-  for (const key of dottedPath.split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
 
 /**
  * Every leaf of a nested object under its dotted path. Arrays are leaves

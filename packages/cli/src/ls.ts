@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { UsageError, type JsonObject, type MetricSeries, type RunStatus } from '@ritual/core';
 import type { FindOptions, RunStore, RunSummary } from '@ritual/observers';
-import { compileWhere, coversSummary, isSummaryPath } from '@ritual/observers';
+import { compileWhere, coversSummary, isSummaryPath, valueAtPath } from '@ritual/observers';
 import type { CliContext } from './context.js';
-import { valueAtPath } from './config-paths.js';
 import { formatRunDuration, formatTime, formatValue } from './format.js';
 import { paintStatus } from './status-style.js';
 import { DEAD_AFTER_MS, displayStatus, durationMs, isProbablyDead } from './run-summary.js';

@@ -1,6 +1,7 @@
 // The public API of @ritual/observers.
 export type { RunStore, StoredRun, RunSummary, FindOptions, ArtifactEntry, MetricChunkOptions } from './store.js';
 export { coversSummary, isSummaryPath } from './run-summary.js';
+export { valueAtPath } from './document-path.js';
 export { STORED_FILE_MISSING } from './store.js';
 export { openStore } from './store-registry.js';
 // When a RUNNING run counts as dead (its process was killed): readers show it so, and rebuild its metrics.json.

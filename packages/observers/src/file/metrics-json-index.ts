@@ -25,6 +25,7 @@ import type { MetricSeries } from '@ritual/core';
 import { fromSacredTime } from '@ritual/core/observer-kit';
 import { BackendError } from '@ritual/core';
 import type { MetricChunkOptions } from '../store.js';
+import { readExistingFile } from './existing-file.js';
 import { parseSacredJson } from './sacred-json.js';
 
 /**
@@ -71,20 +72,10 @@ export class MetricsJsonIndex {
 
   /** The index of a metrics.json, or null when there is none; MetricsJsonShapeError when not Sacred's shape. */
   static async read(path: string): Promise<MetricsJsonIndex | null> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    try {
-      const stats = await handle.stat();
+    return readExistingFile(path, async (handle, stats) => {
       const arrays = await new Scanner(new Blocks(handle, stats.size)).metrics();
       return new MetricsJsonIndex(path, stats.size, stats.mtimeMs, arrays);
-    } finally {
-      await handle.close();
-    }
+    });
   }
 
   /** Metric names, sorted. */

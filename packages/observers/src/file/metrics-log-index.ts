@@ -15,6 +15,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetricSeries } from '@ritual/core';
+import { readExistingFile } from './existing-file.js';
 import { METRICS_LOG } from './run-folder.js';
 
 /** Bytes read at a time while scanning for line ends. */
@@ -49,19 +50,10 @@ export class MetricsLogIndex {
   /** The index of a run's log, or null when the run has none (Sacred wrote it). */
   static async read(runDir: string): Promise<MetricsLogIndex | null> {
     const path = join(runDir, METRICS_LOG);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-    try {
-      const stats = await handle.stat();
-      return new MetricsLogIndex(path, stats.size, stats.mtimeMs, await scan(handle, stats.size));
-    } finally {
-      await handle.close();
-    }
+    return readExistingFile(
+      path,
+      async (handle, stats) => new MetricsLogIndex(path, stats.size, stats.mtimeMs, await scan(handle, stats.size)),
+    );
   }
 
   /** Metric names, sorted. */
