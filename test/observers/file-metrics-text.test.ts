@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MetricSeries } from '@ritual/core';
@@ -118,4 +118,97 @@ test('discardLog removes the log only when metrics.json on disk is the synced re
   await clean.close();
   assert.equal(existsSync(join(again, '.ritual', 'metrics.jsonl')), false);
   assert.equal(await readFile(join(again, 'metrics.json'), 'utf8'), expectedMetricsJson([points]));
+});
+
+/** What the log holds, metric by metric: the record the run keeps while it goes on. */
+async function loggedSteps(dir: string): Promise<Record<string, number>> {
+  const read = (await readMetricsLog(dir)) ?? new Map<string, MetricSeries>();
+  return Object.fromEntries([...read].map(([name, s]) => [name, s.steps.length]));
+}
+
+test('a small run keeps its metrics.json items in memory: no item file is created, and metrics.json is the same', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, '.ritual'));
+  const log = new MetricsLog(dir);
+  const logged: MetricSeries[] = [];
+  for (let beat = 0; beat < 3; beat++) {
+    const flush = [
+      series('batch.loss', beat * 100, 100, (i) => [i, 1 / (i + 1), T0 + i]),
+      series('batch.acc', beat * 100, 100, (i) => [i, i / 300, T0 + i]),
+    ];
+    await log.append(flush);
+    logged.push(...flush);
+    await log.flush();
+    assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson(logged));
+  }
+  assert.equal(existsSync(join(dir, '.ritual', 'metrics-text')), false, 'no item file for a small run');
+  await log.flush({ durable: true });
+  await log.discardLog();
+  await log.close();
+  assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson(logged));
+});
+
+test('items that outgrow memory move to files mid-run, byte for byte, and metrics added later get files too', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, '.ritual'));
+  const log = new MetricsLog(dir);
+  const logged: MetricSeries[] = [];
+  const textDir = join(dir, '.ritual', 'metrics-text');
+  let beats = 0;
+  // ~70 bytes of items per point: a couple of beats of 2 x 4000 points stay in memory, later ones do not.
+  while (!existsSync(textDir)) {
+    const flush = [
+      series('a', beats * 4000, 4000, (i) => [i, Math.sin(i), T0 + i]),
+      series('b', beats * 4000, 4000, (i) => [i, i * 0.25, T0 + 7 * i]),
+    ];
+    await log.append(flush);
+    logged.push(...flush);
+    await log.flush();
+    assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson(logged), `beat ${beats}`);
+    beats++;
+    assert.ok(beats < 20, 'the items never moved to files');
+  }
+  assert.ok(beats >= 2, `the items went to files at beat ${beats}, before outgrowing memory`);
+  assert.deepEqual((await readdir(textDir)).sort(), [
+    '0.steps',
+    '0.timestamps',
+    '0.values',
+    '1.steps',
+    '1.timestamps',
+    '1.values',
+  ]);
+  const later = [series('a', beats * 4000, 10, (i) => [i, -i, T0 + i]), series('c', 0, 3, (i) => [i, i, T0 + i])];
+  await log.append(later);
+  logged.push(...later);
+  await log.flush({ durable: true });
+  assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson(logged));
+  assert.equal((await readdir(textDir)).filter((file) => file.startsWith('2.')).length, 3);
+  await log.discardLog();
+  await log.close();
+  assert.deepEqual(await readdir(textDir), [], 'the item files are removed at the end');
+});
+
+test('when the items cannot move to files, the append that needed it fails whole and a retry stores every point once', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, '.ritual'));
+  const log = new MetricsLog(dir);
+  const first = series('x', 0, 100, (i) => [i, i / 2, T0 + i]);
+  await log.append([first]);
+  await log.flush();
+  // A file where the item folder goes: creating the item files fails as a full disk or a permission would.
+  const textDir = join(dir, '.ritual', 'metrics-text');
+  await writeFile(textDir, 'in the way');
+  const big = series('x', 100, 20_000, (i) => [i, Math.cos(i), T0 + i]);
+  await assert.rejects(log.append([big]), /EEXIST|ENOTDIR/);
+  assert.deepEqual(await loggedSteps(dir), { x: 100 }, 'the failed append left nothing in the log');
+  await log.flush();
+  assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson([first]));
+
+  await rm(textDir);
+  await log.append([big]);
+  await log.flush({ durable: true });
+  assert.deepEqual(await loggedSteps(dir), { x: 20_100 });
+  assert.equal(await readFile(join(dir, 'metrics.json'), 'utf8'), expectedMetricsJson([first, big]));
+  await log.discardLog();
+  await log.close();
 });

@@ -65,12 +65,12 @@ function beat(step: number): MetricSeries[] {
   }));
 }
 
-test(`a beat of ${METRICS} new metrics reaches the log and the item files in a few turns, not one per metric`, async () => {
+test(`a beat of ${METRICS} new metrics reaches the log and its metrics.json items in a few turns, not one per metric`, async () => {
   const dir = await runFolder();
   const log = new MetricsLog(dir);
   try {
     const first = await turnsUntil(log.append(beat(0)));
-    // Open the log and every metric's files (one wait), write (one), check the log still exists (one).
+    // Open the log (one wait), write (one), check the log still exists (one); the items of a small run stay in memory.
     assert.ok(first <= 10, `first beat took ${first} turns`);
     const second = await turnsUntil(log.append(beat(1)));
     assert.ok(second <= 6, `second beat took ${second} turns`);
@@ -95,7 +95,7 @@ test(`a beat of ${METRICS} metrics and the rewrite of metrics.json it starts tak
   try {
     await log.append(beat(0));
     await log.settle();
-    // A small run's metrics.json follows every beat, rewritten in the background from the item files.
+    // A small run's metrics.json follows every beat, rewritten in the background from its items.
     const turns = await turnsUntil(log.append(beat(1)).then(() => log.settle()));
     // Append (write, check) then temp file, reads, write, close, rename: a wait each, whatever the number of metrics.
     assert.ok(turns <= 16, `beat and rewrite took ${turns} turns`);

@@ -54,6 +54,14 @@ export class TextBytes {
     return this.bytes.subarray(this.length, this.length + count);
   }
 
+  /** `bytes` at `position` (at most the current length), replacing everything after it: a file's positioned write. */
+  writeAt(position: number, bytes: Uint8Array): void {
+    if (position > this.length) throw new RangeError(`writeAt ${position} past the end (${this.length})`);
+    this.length = position;
+    this.writable(bytes.length).set(bytes);
+    this.length += bytes.length;
+  }
+
   /** Any text, as UTF-8. */
   text(value: string): void {
     this.reserve(value.length * 3);

@@ -23,6 +23,11 @@
  * `.timestamps`, `.values`), so a rewrite only copies bytes from those files
  * between the JSON around them: no formatting, O(1) memory, and the
  * formatting of a million points a second is not repeated at every doubling.
+ * While a run's items total at most MEMORY_ITEM_BYTES (every run of up to
+ * some ten thousand points) they stay in memory instead, and go to the files
+ * only when they outgrow it: three files per metric cost a small run a
+ * create, a write per beat, a close and a remove each, round trips that the
+ * end of a run waited for (issue 14).
  * The text files are a cache for the rewrite, deleted when the run ends;
  * the JSON-lines log is the record while the run goes on. A run that ends
  * cleanly keeps no second copy: once its final metrics.json is on disk
@@ -69,9 +74,19 @@ const STRINGIFY_POINTS = 4_096;
 const WRITE_BLOCK_BYTES = 1 << 20;
 /** The arrays of a metric in metrics.json, in its key order. */
 const ARRAYS = ['steps', 'timestamps', 'values'] as const;
+/**
+ * Item bytes of all metrics together kept in memory; beyond, they move to files. The same bound as a
+ * rewrite that reads every item at once (WRITE_BLOCK_BYTES), so memory holds what a rewrite would read anyway.
+ */
+const MEMORY_ITEM_BYTES = WRITE_BLOCK_BYTES;
+/** First capacity of a metric's in-memory item text: a run with a few dozen metrics must not zero megabytes. */
+const MEMORY_ITEM_CAPACITY = 256;
 
-/** The metrics.json items of one metric so far, one text file per array. */
+/** The metrics.json items of one metric so far: one text per array, in memory or in a file each. */
 interface MetricText {
+  /** The items of each array while they are kept in memory; undefined once they are in files. */
+  memory: TextBytes[] | undefined;
+  /** The item files (ARRAYS order), empty while the items are in memory. */
   handles: FileHandle[];
   paths: string[];
   /**
@@ -111,6 +126,8 @@ function encodeValue(value: number): number | string {
 
 export class MetricsLog {
   private readonly series = new Map<string, MetricText>();
+  /** Whether the items went to files (they outgrew MEMORY_ITEM_BYTES); every metric's then, for the rest of the run. */
+  private itemsInFiles = false;
   private totalPoints = 0;
   private materialisedPoints = 0;
   private inFlight: Promise<void> | undefined;
@@ -308,13 +325,17 @@ export class MetricsLog {
    * overwritten by the next append, never left in the middle.
    */
   private async writePending(toLog: boolean): Promise<void> {
+    if (!this.itemsInFiles && this.memoryItemBytes() + this.itemsLength() > MEMORY_ITEM_BYTES) {
+      await this.moveItemsToFiles();
+    }
     const writes: Array<Promise<void>> = [];
     if (toLog) writes.push(this.writeLog());
     for (const { metric, start, end, at } of this.pendingItems) {
       for (const [i, items] of this.itemTexts.entries()) {
-        if (end[i]! > start[i]!) {
-          writes.push(writeFully(metric.handles[i]!, items.between(start[i]!, end[i]!), at[i]!, metric.paths[i]));
-        }
+        if (end[i]! <= start[i]!) continue;
+        const bytes = items.between(start[i]!, end[i]!);
+        if (metric.memory) metric.memory[i]!.writeAt(at[i]!, bytes);
+        else writes.push(writeFully(metric.handles[i]!, bytes, at[i]!, metric.paths[i]));
       }
     }
     await allWritten(writes);
@@ -408,19 +429,81 @@ export class MetricsLog {
     this.logBytes += length;
   }
 
-  /**
-   * Item files for each metric of `names` not seen before, all created at
-   * once: the first beat of a run brings every metric it logs, and one wait
-   * per metric made the end of a short run wait for a dozen round trips.
-   */
+  /** Item bytes held in memory, all metrics together (a failed append's leftovers included: an upper bound). */
+  private memoryItemBytes(): number {
+    let bytes = 0;
+    for (const metric of this.series.values()) {
+      for (const text of metric.memory ?? []) bytes += text.length;
+    }
+    return bytes;
+  }
+
+  /** The items of each metric of `names` not seen before: in memory while they fit, else in new item files. */
   private async createMetrics(names: readonly string[]): Promise<void> {
     const fresh = [...new Set(names)].filter((name) => !this.series.has(name));
     if (fresh.length === 0) return;
+    const files = this.itemsInFiles ? await this.createItemFiles(this.series.size, fresh.length) : undefined;
+    for (const [k, name] of fresh.entries()) {
+      this.series.set(name, {
+        memory: files ? undefined : ARRAYS.map(() => new TextBytes(MEMORY_ITEM_CAPACITY)),
+        handles: files?.[k]?.handles ?? [],
+        paths: files?.[k]?.paths ?? [],
+        points: 0,
+        bytes: [0, 0, 0],
+        written: { points: 0, bytes: [0, 0, 0] },
+      });
+    }
+  }
+
+  /**
+   * The items outgrew memory: every metric's go to files, the same bytes at the same positions, and so do
+   * every later metric's. Until all are written the metrics keep their memory (a rewrite under way may read
+   * it), and when a write fails they keep it for good: the append that needed the room fails and is undone.
+   */
+  private async moveItemsToFiles(): Promise<void> {
+    const metrics = [...this.series.values()];
+    const files = await this.createItemFiles(0, metrics.length);
+    try {
+      await allWritten(
+        metrics.flatMap((metric, k) =>
+          metric.memory!.map((text, i) =>
+            text.length > 0 ? writeFully(files[k]!.handles[i]!, text.view(), 0, files[k]!.paths[i]) : undefined,
+          ),
+        ),
+      );
+    } catch (error) {
+      await Promise.all(
+        files.flatMap(({ handles, paths }) =>
+          handles.map(async (handle, i) => {
+            await handle.close().catch(() => undefined);
+            await rm(paths[i]!, { force: true }).catch(() => undefined);
+          }),
+        ),
+      );
+      throw error;
+    }
+    for (const [k, metric] of metrics.entries()) {
+      metric.handles = files[k]!.handles;
+      metric.paths = files[k]!.paths;
+      metric.memory = undefined;
+    }
+    this.itemsInFiles = true;
+  }
+
+  /**
+   * Item files for `count` metrics, numbered from `first`, all created at
+   * once: the first beat of a run brings every metric it logs, and one wait
+   * per metric made the end of a short run wait for a dozen round trips.
+   * All or nothing: when one cannot be opened, those that were are closed.
+   */
+  private async createItemFiles(
+    first: number,
+    count: number,
+  ): Promise<Array<{ handles: FileHandle[]; paths: string[] }>> {
     const dir = join(this.runDir, PRIVATE_DIR, 'metrics-text');
     await mkdir(dir, { recursive: true });
-    const first = this.series.size;
     const created = await Promise.allSettled(
-      fresh.map(async (_name, k) => {
+      Array.from({ length: count }, async (_unused, k) => {
         const paths = ARRAYS.map((array) => join(dir, `${this.itemPrefix}${first + k}.${array}`));
         const opened = await Promise.allSettled(paths.map((path) => open(path, 'w+')));
         const handles = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -440,11 +523,9 @@ export class MetricsLog {
       }
       throw failed.reason;
     }
-    for (const [k, name] of fresh.entries()) {
-      const { handles, paths } = (created[k] as PromiseFulfilledResult<{ handles: FileHandle[]; paths: string[] }>)
-        .value;
-      this.series.set(name, { handles, paths, points: 0, bytes: [0, 0, 0], written: { points: 0, bytes: [0, 0, 0] } });
-    }
+    return created.map(
+      (result) => (result as PromiseFulfilledResult<{ handles: FileHandle[]; paths: string[] }>).value,
+    );
   }
 
   /**
@@ -579,7 +660,7 @@ export class MetricsLog {
             const bytes = committed.bytes[i]!;
             await copier.text(`${i === 0 ? '' : ','}\n    "${array}": ${bytes === 0 ? '[]' : '['}`);
             if (bytes === 0) continue;
-            const read = items?.get(metric)?.[i];
+            const read = items?.get(metric)?.[i] ?? metric.memory?.[i]?.between(0, bytes);
             if (read) await copier.copied(read);
             else await copier.copy(metric.handles[i]!, bytes, metric.paths[i]!);
             await copier.text('\n    ]');
@@ -598,13 +679,25 @@ export class MetricsLog {
   }
 }
 
-/** The committed items of every metric in `snapshot`, each array's bytes read from its file, all reads at once. */
+/**
+ * The committed items of every metric in `snapshot`: from memory, or each array's bytes read from its file,
+ * all reads at once. Bytes in memory are never changed below the committed length (appends write after it),
+ * so a view of them stays what was committed.
+ */
 async function readItems(
   snapshot: ReadonlyArray<{ metric: MetricText; committed: { bytes: number[] } }>,
 ): Promise<Map<MetricText, Uint8Array[]>> {
   const items = new Map<MetricText, Uint8Array[]>();
   await Promise.all(
     snapshot.map(async ({ metric, committed }) => {
+      const memory = metric.memory;
+      if (memory) {
+        items.set(
+          metric,
+          committed.bytes.map((length, i) => memory[i]!.between(0, length)),
+        );
+        return;
+      }
       const arrays = await Promise.all(
         committed.bytes.map(async (length, i) => {
           const buffer = Buffer.allocUnsafe(length);
