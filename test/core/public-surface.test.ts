@@ -20,6 +20,7 @@ const OBSERVER_KIT = [
   'Seeding',
   'InternalError',
   'errorMessage',
+  'needTurnsUntil',
   // Files replaced or appended whole (atomic-file).
   'AtomicFile',
   'appendFileWhole',

@@ -18,3 +18,4 @@ export {
 export { formatDuration } from '../../packages/core/src/duration.js';
 export { normaliseArtifactName, RUN_FILE_NAMES } from '../../packages/core/src/sacred/artifact-name.js';
 export * from '../../packages/core/src/atomic-file.js';
+export { needTurnsUntil } from '../../packages/core/src/event-loop-demand.js';

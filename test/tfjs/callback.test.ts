@@ -1,10 +1,14 @@
 // The tfjs callback logs what model.fit reports, with the documented names
 // and steps, and draws a progress bar only on a terminal.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { YIELD_EVERY_MS, createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
 import { UsageError } from '../../packages/core/src/errors.js';
+import { needTurnsUntil, turnsNeeded } from '../../packages/core/src/event-loop-demand.js';
 
 interface Point {
   name: string;
@@ -219,4 +223,54 @@ test('the callback turns the event loop at most once per YIELD_EVERY_MS, not on 
   });
   await callback.nextFrameFunc();
   assert.equal(turned, false);
+});
+
+/** A training step holding the main thread, as tfjs-node's fit does between the turns it is given. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // one batch
+  }
+}
+
+test('while a beat waits for I/O the callback turns the event loop at every batch, and only then', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ritual-callback-turns-'));
+  try {
+    const callback = createTfjsCallback(new RecordingSink(), { every: 'batch' });
+    // Turn once now, so that no yield is due by time for the rest of the test (batches take far less than a second).
+    await new Promise((resolve) => setTimeout(resolve, YIELD_EVERY_MS + 50));
+    await callback.nextFrameFunc!();
+    // Nothing in flight: a batch end is no turn.
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    assert.equal(callback.onBatchEnd!(0, { loss: 1 }), undefined);
+    await callback.nextFrameFunc!();
+    assert.equal(turned, false, 'a batch end turned the event loop with nothing waiting');
+
+    // A beat's I/O: six round trips to the thread pool, one after another, as an observer's writes are.
+    const file = join(dir, 'beat.json');
+    const beat = needTurnsUntil(
+      (async () => {
+        for (let i = 0; i < 6; i++) await writeFile(file, String(i));
+      })(),
+    );
+    let done = false;
+    void beat.then(() => {
+      done = true;
+    });
+    let batches = 0;
+    while (!done && batches < 200) {
+      busy(20);
+      await callback.onBatchEnd!(batches, { loss: 1 });
+      await callback.nextFrameFunc!();
+      batches++;
+    }
+    // One round trip per batch (plus slack for a busy machine), not one a second: 200 batches of 20 ms are 4 s.
+    assert.ok(done && batches <= 20, `the beat took ${batches} batches`);
+    assert.equal(turnsNeeded(), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -39,6 +39,10 @@ export {
   type AtomicWriteOptions,
 } from './atomic-file.js';
 
+// Background work that waits for the event loop to turn (a background rewrite): a training loop that rarely
+// yields (tfjs-node's fit) yields at every batch until it is done.
+export { needTurnsUntil } from './event-loop-demand.js';
+
 // The root seed and the generators derived from it, for backends that replay or check seeding.
 export { newRootSeed, Seeding } from './seeding.js';
 

@@ -12,6 +12,7 @@ import { SystemSampler } from '../system-metrics/system-sampler.js';
 import { startWatchdog, type WatchdogOptions } from './watchdog.js';
 import { guardProcessExit, ProcessExitRequest } from './process-exit-guard.js';
 import { errorMessage } from '../error-message.js';
+import { needTurnsUntil } from '../event-loop-demand.js';
 import type { QueueClaim } from '../queue/queue-claim.js';
 
 /** What the lifecycle needs to know to run once; built by the Experiment from the command line or `ex.run()`. */
@@ -154,7 +155,8 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
     } while (due > 0 && output.pendingBytes > 0);
   };
   run.info.reproducibility = (await reproducibility(plan)) as unknown as JsonObject;
-  const heartbeat = new Heartbeat(plan.beatInterval * 1000, () => beat());
+  // A beat's observer I/O asks a training loop that rarely yields to turn the event loop until it is done.
+  const heartbeat = new Heartbeat(plan.beatInterval * 1000, () => needTurnsUntil(beat()));
   heartbeat.start();
 
   const seeding = new Seeding(plan.seed);

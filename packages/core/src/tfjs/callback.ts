@@ -32,9 +32,13 @@
  * either way). The
  * callback hands tfjs its own `nextFrameFunc` that turns the event loop at
  * most every YIELD_EVERY_MS and resolves at once otherwise: the heartbeat,
- * sampling and signals still run during fit, up to that much later.
+ * sampling and signals still run during fit, up to that much later. While a
+ * beat's observer I/O is in flight (event-loop-demand.ts) it yields at every
+ * batch instead, so that the beat reaches disk within a few batches rather
+ * than a round trip a second.
  */
 import { UsageError } from '../errors.js';
+import { turnsNeeded } from '../event-loop-demand.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 
 /** Where metrics go: a Run, or anything with its `logScalar`. */
@@ -161,9 +165,9 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
     },
     nextFrameFunc() {
       const now = performance.now();
-      if (now - lastYield < YIELD_EVERY_MS) return RESOLVED;
+      if (now - lastYield < YIELD_EVERY_MS && !turnsNeeded()) return RESOLVED;
       lastYield = now;
-      return new Promise<void>((resolve) => setImmediate(resolve));
+      return nextTurn();
     },
   };
 
@@ -188,12 +192,23 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
           typeof loss === 'number' ? loss : undefined,
         );
       }
+      // tfjs asks nextFrameFunc at most every 125 ms; a beat in flight gets a turn every batch.
+      if (turnsNeeded()) {
+        lastYield = performance.now();
+        return nextTurn();
+      }
+      return undefined;
     };
   }
   return callback;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Resolves after one turn of the event loop: I/O that completed meanwhile gets its callbacks run. */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
 
 function readParams(self: unknown): FitParams | undefined {
   if (typeof self !== 'object' || self === null) return undefined;

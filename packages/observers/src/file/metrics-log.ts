@@ -59,7 +59,7 @@ import type { MetricSeries } from '@ritual/core';
 import { TextBytes } from './metric-text.js';
 import { MetricsLogIndex } from './metrics-log-index.js';
 import { METRICS_LOG, PRIVATE_DIR, RUN_FILES } from './run-folder.js';
-import { errorMessage } from '@ritual/core/observer-kit';
+import { errorMessage, needTurnsUntil } from '@ritual/core/observer-kit';
 
 /** Runs with at most this many points get metrics.json rewritten at every flush. */
 export const SMALL_RUN_POINTS = 10_000;
@@ -537,7 +537,7 @@ export class MetricsLog {
     if (this.inFlight) return;
     const pending = this.totalPoints - this.materialisedPoints;
     if (pending > 0 && (this.totalPoints <= SMALL_RUN_POINTS || pending >= this.materialisedPoints)) {
-      this.inFlight = this.materialise()
+      this.inFlight = needTurnsUntil(this.materialise())
         .catch((error: unknown) => {
           this.backgroundError = error;
         })

@@ -3,7 +3,7 @@ import type { MongoHandles } from './connection.js';
 import { isTransientMongoError } from './driver.js';
 import type { PlannedMetrics } from './metric-plan.js';
 import type { Operation } from './run-writer.js';
-import { errorMessage } from '@ritual/core/observer-kit';
+import { errorMessage, needTurnsUntil } from '@ritual/core/observer-kit';
 
 export type UploaderState = 'connecting' | 'online' | 'offline' | 'failed' | 'stopped';
 
@@ -109,6 +109,20 @@ export class Uploader {
     return this.queue.slice(0, end);
   }
 
+  private async send(handles: MongoHandles, group: Pending[]): Promise<void> {
+    if (group.length > 1 && this.options.mergeMetrics) {
+      // A backlog (the database is slower than the training, or was away): its metric
+      // flushes go as one write, then the beats in order; moving points earlier is harmless.
+      await this.options.mergeMetrics(
+        handles,
+        group.flatMap((entry) => (entry.operation.metrics ? [entry.operation.metrics] : [])),
+      );
+      for (const entry of group) if (!entry.operation.metrics) await entry.operation(handles);
+    } else {
+      await group.at(-1)!.operation(handles);
+    }
+  }
+
   private notify(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -132,17 +146,8 @@ export class Uploader {
           this.handles = handles;
         }
         for (const entry of group) entry.attempted = true;
-        if (group.length > 1 && this.options.mergeMetrics) {
-          // A backlog (the database is slower than the training, or was away): its metric
-          // flushes go as one write, then the beats in order; moving points earlier is harmless.
-          await this.options.mergeMetrics(
-            this.handles,
-            group.flatMap((entry) => (entry.operation.metrics ? [entry.operation.metrics] : [])),
-          );
-          for (const entry of group) if (!entry.operation.metrics) await entry.operation(this.handles);
-        } else {
-          await last.operation(this.handles);
-        }
+        // A training loop that rarely yields (tfjs-node's fit) yields at every batch while a write is on its way.
+        await needTurnsUntil(this.send(this.handles, group));
         this.queue.splice(0, group.length);
         this.acked = last.seq;
         this.options.acknowledge(last.seq);
