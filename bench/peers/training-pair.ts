@@ -8,7 +8,7 @@
  */
 import type { TrainingConfig } from '../../examples/mnist/training.js';
 import type { BenchResult, Figure } from '../report.js';
-import type { TrainingBenchResult } from '../training-overhead.js';
+import type { RatioInterval, TrainingBenchResult } from '../training-overhead.js';
 import { median } from '../statistics.js';
 
 export interface TrainingPairOptions {
@@ -63,6 +63,10 @@ function trainingFigures(
   const describe = `${training.model.type} on ${training.trainSize} digits, ${training.epochs} epoch(s), batch ${training.batchSize}, ${result.backend} backend`;
   const net = (value: number | null, unit = '') =>
     value === null ? '' : `; net of waiting for a CPU ${value.toFixed(3)}${unit}`;
+  const interval = (ci: RatioInterval | null) =>
+    ci === null
+      ? ''
+      : `; ${(ci.confidence * 100).toFixed(0)}% confidence interval of the median ${ci.low.toFixed(3)}-${ci.high.toFixed(3)}`;
   return [
     {
       benchmark: 'training',
@@ -77,7 +81,7 @@ function trainingFigures(
         `file observer, per-batch metrics, 1 s heartbeat, output capture; median of ${repeats} alternating pairs, ratio within each pair ` +
         `(bare ${(result.bareMedianMs / 1000).toFixed(2)} s, ritual ${(result.ritualMedianMs / 1000).toFixed(2)} s; ` +
         `start and end of a run ${median(result.ritualStartMs).toFixed(0)} + ${median(result.ritualEndMs).toFixed(0)} ms; ` +
-        `CPU ratio ${result.cpuRatio.toFixed(3)}${net(result.netRatio)}).`,
+        `CPU ratio ${result.cpuRatio.toFixed(3)}${net(result.netRatio)}${interval(result.ratioInterval)}).`,
     },
     {
       benchmark: 'training',
@@ -87,7 +91,7 @@ function trainingFigures(
       peer: null,
       target: `<= ${result.fitTarget}`,
       pass: result.trainingRatio <= result.fitTarget,
-      note: `model.fit and evaluate inside main against the bare training${net(result.trainingNetRatio)}.`,
+      note: `model.fit and evaluate inside main against the bare training${net(result.trainingNetRatio)}${interval(result.trainingRatioInterval)}.`,
     },
     {
       benchmark: 'training',
