@@ -558,11 +558,12 @@ export class MetricsLog {
     await this.appending;
     await this.settle();
     this.throwBackgroundError();
-    if (this.totalPoints > this.materialisedPoints) await this.materialise(options.durable ?? false);
-    if (options.durable) {
-      await this.handle?.sync();
-      if (this.lastRewrite.points > 0 && !this.lastRewrite.durable) await this.syncMetricsJson();
-    }
+    const durable = options.durable ?? false;
+    // The log's fsync goes beside the rewrite: they are independent copies, and the log is only removed
+    // (discardLog) once both are on disk.
+    const rewrite = this.totalPoints > this.materialisedPoints ? this.materialise(durable) : undefined;
+    await allWritten([rewrite, durable ? this.handle?.sync() : undefined]);
+    if (durable && this.lastRewrite.points > 0 && !this.lastRewrite.durable) await this.syncMetricsJson();
   }
 
   /** fsync the metrics.json a background rewrite left (the rename, too, through its folder). */
@@ -588,10 +589,12 @@ export class MetricsLog {
     const handle = this.handle;
     this.handle = undefined; // stops background rewrites from chaining
     await this.settle();
-    await handle?.close();
+    const [, onDisk] = await Promise.all([
+      handle?.close(),
+      this.totalPoints > 0 ? stat(join(this.runDir, RUN_FILES.metrics)).catch(() => null) : null,
+    ]);
     const path = join(this.runDir, METRICS_LOG);
     if (this.totalPoints > 0) {
-      const onDisk = await stat(join(this.runDir, RUN_FILES.metrics)).catch(() => null);
       const { points, bytes, durable } = this.lastRewrite;
       if (points !== this.totalPoints || !durable || onDisk?.size !== bytes) {
         throw new BackendError(
