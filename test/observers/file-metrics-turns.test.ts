@@ -15,17 +15,11 @@ import { test } from 'node:test';
 import type { MetricSeries } from '@ritual/core';
 import { MetricsLog } from '../../packages/observers/src/file/metrics-log.js';
 import { tempDir } from './file-fixtures.js';
+import { busy } from '../support/busy-loop.js';
 
 const METRICS = 40;
 /** Main busy between two turns: long enough for the thread pool to finish what a turn started, even on a busy machine. */
 const BUSY_MS = 25;
-
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // a training step holding the main thread
-  }
-}
 
 /** Turns of a loop that is busy between turns (as fit is) until `work` settles. */
 async function turnsUntil(work: Promise<unknown>): Promise<number> {

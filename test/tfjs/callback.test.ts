@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { YIELD_EVERY_MS, createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
 import { UsageError } from '../../packages/core/src/errors.js';
 import { needTurnsUntil, turnsNeeded } from '../../packages/core/src/event-loop-demand.js';
+import { busy } from '../support/busy-loop.js';
 
 interface Point {
   name: string;
@@ -224,14 +225,6 @@ test('the callback turns the event loop at most once per YIELD_EVERY_MS, not on 
   await callback.nextFrameFunc();
   assert.equal(turned, false);
 });
-
-/** A training step holding the main thread, as tfjs-node's fit does between the turns it is given. */
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // one batch
-  }
-}
 
 test('while a beat waits for I/O the callback turns the event loop at every batch, and only then', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ritual-callback-turns-'));

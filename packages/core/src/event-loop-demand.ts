@@ -20,13 +20,10 @@ let inFlight = 0;
 /** Marks `work` as waiting for turns until it settles; returns it unchanged. */
 export function needTurnsUntil<T>(work: Promise<T>): Promise<T> {
   inFlight++;
-  let done = false;
-  const settle = () => {
-    if (done) return;
-    done = true;
+  const settled = () => {
     inFlight--;
   };
-  work.then(settle, settle);
+  work.then(settled, settled);
   return work;
 }
 

@@ -472,14 +472,8 @@ export class MetricsLog {
         ),
       );
     } catch (error) {
-      await Promise.all(
-        files.flatMap(({ handles, paths }) =>
-          handles.map(async (handle, i) => {
-            await handle.close().catch(() => undefined);
-            await rm(paths[i]!, { force: true }).catch(() => undefined);
-          }),
-        ),
-      );
+      // The write's error is the one to report, not a failed clean-up's.
+      await Promise.all(files.map(removeItemFiles)).catch(() => undefined);
       throw error;
     }
     for (const [k, metric] of metrics.entries()) {
@@ -615,14 +609,7 @@ export class MetricsLog {
     // The item files only serve rewrites of metrics.json; the log stays the record.
     // Every file at once: the end of a run waits for two round trips to the
     // thread pool (close, then remove) instead of two per file, three per metric.
-    await Promise.all(
-      [...this.series.values()].flatMap((metric) =>
-        metric.handles.map(async (itemHandle, i) => {
-          await itemHandle.close().catch(() => undefined);
-          await rm(metric.paths[i]!, { force: true });
-        }),
-      ),
-    );
+    await Promise.all([...this.series.values()].map(removeItemFiles));
   }
 
   /** Wait until no background rewrite runs (one may chain another when it ends). */
@@ -663,7 +650,8 @@ export class MetricsLog {
             const bytes = committed.bytes[i]!;
             await copier.text(`${i === 0 ? '' : ','}\n    "${array}": ${bytes === 0 ? '[]' : '['}`);
             if (bytes === 0) continue;
-            const read = items?.get(metric)?.[i] ?? metric.memory?.[i]?.between(0, bytes);
+            // Items in memory total at most MEMORY_ITEM_BYTES, so they are always among those read at once.
+            const read = items?.get(metric)?.[i];
             if (read) await copier.copied(read);
             else await copier.copy(metric.handles[i]!, bytes, metric.paths[i]!);
             await copier.text('\n    ]');
@@ -680,6 +668,16 @@ export class MetricsLog {
     if (points >= this.lastRewrite.points) this.lastRewrite = { points, bytes: copier.bytes, durable };
     this.materialisedPoints = Math.max(this.materialisedPoints, points);
   }
+}
+
+/** Closes a metric's item files and removes them (none while its items are in memory). */
+async function removeItemFiles({ handles, paths }: { handles: FileHandle[]; paths: string[] }): Promise<void> {
+  await Promise.all(
+    handles.map(async (handle, i) => {
+      await handle.close().catch(() => undefined);
+      await rm(paths[i]!, { force: true });
+    }),
+  );
 }
 
 /**
