@@ -57,6 +57,15 @@ export class MetricPlanner {
     return new Map([...this.cursors].map(([name, cursor]) => [name, cursor.part * this.maxPoints + cursor.count]));
   }
 
+  /** The ids (hex) of every document planned so far, every part of every metric. */
+  documentIds(): string[] {
+    const ids: string[] = [];
+    for (const [name, cursor] of this.cursors) {
+      for (let part = 0; part <= cursor.part; part += 1) ids.push(this.idFor(name, part));
+    }
+    return ids;
+  }
+
   plan(batch: MetricSeries[]): PlannedMetrics {
     const slices: Slice[] = [];
     const newEntries: Array<{ name: string; id: string }> = [];

@@ -313,6 +313,7 @@ export class MongoObserver implements Observer {
     const deadline = this.endDeadline ?? Date.now() + (this.options.closeTimeoutMS ?? 5000);
     const complete = await uploader.drain(deadline - Date.now());
     const problem = complete ? await this.verifyStored(uploader.connection, writer, deadline) : null;
+    const toldSuperseded = uploader.state === 'failed'; // the uploader said so when it stopped
     await uploader.stop();
     if (complete && problem === null) {
       journal.remove();
@@ -320,6 +321,12 @@ export class MongoObserver implements Observer {
       return;
     }
     journal.closeFile();
+    if (writer.superseded) {
+      if (!toldSuperseded) this.log(writer.superseded.message);
+      // Not uploadable (ritual sync refuses it too): kept as the record of what this attempt did.
+      this.log(`This attempt's journal is kept in ${journal.dir}; it is not uploaded.`);
+      return;
+    }
     const runText = writer.runId != null ? `run ${writer.runId}` : 'the run';
     const what = complete
       ? `${runText} could not be checked complete in MongoDB (${problem})`

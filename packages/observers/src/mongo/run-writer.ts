@@ -42,6 +42,23 @@ export const DEFAULT_LIMITS: WriterLimits = {
  */
 export type Operation = ((handles: MongoHandles) => Promise<void>) & { metrics?: PlannedMetrics; mergeable?: boolean };
 
+/**
+ * This process's attempt of a queued run no longer owns the run: a worker found no heartbeat for
+ * longer than its `--dead-after` (the process stalled, it did not die), and failed the run or queued
+ * it again for another attempt. Nothing more of this attempt is written; its points are removed.
+ */
+export class AttemptSupersededError extends BackendError {
+  override readonly name: string = 'AttemptSupersededError';
+  constructor(runId: RunId) {
+    super(
+      `Run ${String(runId)} was declared dead by a queue worker (no heartbeat for longer than its --dead-after) and ` +
+        "handed to another attempt; this attempt's events are not stored and the points it wrote were removed. " +
+        "Raise the worker's --dead-after if a run can stall that long.",
+      { code: 'RITUAL_ATTEMPT_SUPERSEDED' },
+    );
+  }
+}
+
 /** Known content types for artifacts added without one (Sacred leaves them empty unless python-magic is installed). */
 const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -90,6 +107,8 @@ export class RunWriter {
    * workers declared dead (too slow, not gone) cannot write into the next attempt of the same run.
    */
   private attemptGuard: Record<string, unknown> = {};
+  /** Set once this attempt has learnt that another one owns the run (see AttemptSupersededError). */
+  superseded: AttemptSupersededError | null = null;
 
   constructor(
     /** The journal key: unique per run, stored as `meta.run_key` so a retried insert finds its own document. */
@@ -324,6 +343,9 @@ export class RunWriter {
     const runId = this.requireId();
     if (slices.length > 0) {
       const result = await handles.metrics.bulkWrite(metricOperations(handles, runId, slices), { ordered: true });
+      // Metric documents cannot be guarded by the run's attempt key, so ownership is checked after each
+      // write: points a stalled attempt wrote into a run that was handed on are taken back at once.
+      await this.checkAttempt(handles);
       if (result.matchedCount + result.upsertedCount < slices.length) {
         await repairSlices(handles, runId, slices, this.limits.maxPointsPerMetricDocument, (name) =>
           this.journalSeries(name),
@@ -375,6 +397,7 @@ export class RunWriter {
       update as never,
     );
     if (result.matchedCount > 0) return;
+    await this.checkAttempt(handles);
     if (await handles.runs.findOne({ _id: runId } as never, { projection: { _id: 1 } })) return;
     if (this.pinnedId !== null)
       throw new BackendError(
@@ -462,7 +485,33 @@ export class RunWriter {
   }
 
   private finish(set: Record<string, unknown>): Operation {
-    return (handles) => this.updateRun(handles, {}, { $set: set });
+    return async (handles) => {
+      await this.updateRun(handles, {}, { $set: set });
+      if (this.attemptGuard['meta.run_key'] === undefined) return;
+      // The run is ended under this attempt's key, so no worker can hand it on any more: metric
+      // documents of the run that are not this attempt's are what a stalled earlier attempt wrote
+      // after its run was taken from it (and could not take back, killed before it noticed).
+      const own = this.metrics.documentIds().map((hex) => handles.objectId(hex));
+      await handles.metrics.deleteMany({ run_id: this.requireId(), _id: { $nin: own } } as never);
+    };
+  }
+
+  /**
+   * On a run taken over from the queue: throws AttemptSupersededError, after removing this attempt's
+   * metric documents, when the stored run is no longer this attempt's. A missing run document is left
+   * to the callers (the server lost it: they rebuild it).
+   */
+  private async checkAttempt(handles: MongoHandles): Promise<void> {
+    if (this.superseded) throw this.superseded;
+    if (this.attemptGuard['meta.run_key'] === undefined) return;
+    const runId = this.requireId();
+    const stored = await handles.runs.findOne({ _id: runId } as never, { projection: { 'meta.run_key': 1 } });
+    if (stored === null || (stored.meta as { run_key?: string } | undefined)?.run_key === this.key) return;
+    // Ids derive from this attempt's key: the documents of the attempt that owns the run now are others.
+    const own = this.metrics.documentIds().map((hex) => handles.objectId(hex));
+    await handles.metrics.deleteMany({ _id: { $in: own } } as never);
+    this.superseded = new AttemptSupersededError(runId);
+    throw this.superseded;
   }
 }
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MongoHandles } from './connection.js';
 import { isTransientMongoError } from './driver.js';
 import type { PlannedMetrics } from './metric-plan.js';
-import type { Operation } from './run-writer.js';
+import { AttemptSupersededError, type Operation } from './run-writer.js';
 import { errorMessage, needTurnsUntil } from '@ritual/core/observer-kit';
 
 export type UploaderState = 'connecting' | 'online' | 'offline' | 'failed' | 'stopped';
@@ -38,7 +38,8 @@ export interface UploaderOptions {
  * acknowledgement is harmless); the training loop never waits on it except
  * where the observer asks (start, end) and then only up to a deadline.
  * An error that is not about reachability (the server refused a document) is
- * retried twice, then the uploader stops and leaves the rest in the journal.
+ * retried twice, then the uploader stops and leaves the rest in the journal;
+ * an attempt of a queued run that another attempt superseded stops at once.
  */
 export class Uploader {
   private readonly queue: Pending[] = [];
@@ -159,6 +160,13 @@ export class Uploader {
       } catch (error) {
         if ((this.state as UploaderState) === 'stopped') return;
         this.lastError = error;
+        if (error instanceof AttemptSupersededError) {
+          // Final: the run is another attempt's now; retrying can only write into it.
+          this.state = 'failed';
+          this.options.log(errorMessage(error));
+          this.notify();
+          return;
+        }
         if (isTransientMongoError(error)) {
           if (this.state !== 'offline') {
             this.options.log(
