@@ -51,6 +51,16 @@ async function readJsonObject(path: string, required: boolean): Promise<JsonObje
   return value as JsonObject;
 }
 
+/**
+ * The files of a folder read at once, but a failure reported in the order given, not whichever read
+ * failed first: a folder missing both run.json and config.json always names run.json.
+ */
+async function allInOrder<T>(reads: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(reads);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
 function checkStatus(entry: JsonObject, runPath: string): void {
   if (!STATUSES.has(entry.status as RunStatus)) {
     throw new BackendError(
@@ -66,10 +76,10 @@ function checkStatus(entry: JsonObject, runPath: string): void {
  */
 export async function readRunSummary(runDir: string, folder: string): Promise<RunSummary> {
   const runPath = join(runDir, RUN_FILES.run);
-  const [entry, config] = await Promise.all([
-    readJsonObject(runPath, true) as Promise<JsonObject>,
-    readJsonObject(join(runDir, RUN_FILES.config), true) as Promise<JsonObject>,
-  ]);
+  const [entry, config] = (await allInOrder([
+    readJsonObject(runPath, true),
+    readJsonObject(join(runDir, RUN_FILES.config), true),
+  ])) as [JsonObject, JsonObject];
   checkStatus(entry, runPath);
   return toRunSummary(runIdFromFolder(folder), { ...entry, config }, runPath);
 }
@@ -77,11 +87,11 @@ export async function readRunSummary(runDir: string, folder: string): Promise<Ru
 /** Load `<baseDir>/<folder>` as a StoredRun; with `withOutput`, cout.txt becomes `captured_out`. */
 export async function loadRunFolder(runDir: string, folder: string, withOutput: boolean): Promise<StoredRun> {
   const runPath = join(runDir, RUN_FILES.run);
-  const [entry, config, info] = await Promise.all([
-    readJsonObject(runPath, true) as Promise<JsonObject>,
-    readJsonObject(join(runDir, RUN_FILES.config), true) as Promise<JsonObject>,
+  const [entry, config, info] = (await allInOrder([
+    readJsonObject(runPath, true),
+    readJsonObject(join(runDir, RUN_FILES.config), true),
     readJsonObject(join(runDir, RUN_FILES.info), false),
-  ]);
+  ])) as [JsonObject, JsonObject, JsonObject | undefined];
   checkStatus(entry, runPath);
   const run = toStoredRun(runIdFromFolder(folder), { ...entry, config, info: info ?? {} }, runPath);
   if (withOutput) {
