@@ -19,6 +19,7 @@
  *   run-drop      a whole run whose batch callback drops every value
  *   run-no-beat   a whole run, beats every 100 s (none during fit)
  *   run-no-system a whole run without the system sampler
+ *   run-no-capture a whole run without output capture (`capture: 'no'`)
  *
  *   node --conditions=@ritual/source --import tsx bench/training-arms.ts [rounds] [arm,arm,...] [backend]
  *   e.g. bench/training-arms.ts 30 run-no-cb,run tfjs-node
@@ -65,7 +66,7 @@ async function bare(callbacks: () => ReturnType<typeof batchCallback>[]): Promis
   }
 }
 
-function run(options: Record<string, number>, main: typeof inRun = { callback: true, drop: false }) {
+function run(options: Record<string, number | string>, main: typeof inRun = { callback: true, drop: false }) {
   return async () => {
     inRun = main;
     await ex.run({ configUpdates: { seed: SEED }, options: { beatInterval: 1, ...options } });
@@ -81,6 +82,7 @@ const ARMS: Record<string, () => Promise<unknown>> = {
   'run-drop': run({}, { callback: true, drop: true }),
   'run-no-beat': run({ beatInterval: 100 }),
   'run-no-system': run({ systemInterval: 0 }),
+  'run-no-capture': run({ capture: 'no' }),
 };
 for (const name of names) {
   if (!ARMS[name]) {
