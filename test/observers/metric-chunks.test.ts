@@ -79,6 +79,26 @@ describe('file store', () => {
     const [whole] = await store.metrics(1, 'half');
     assert.equal(whole!.values.length, POINTS);
     assert.ok(whole!.values.every((value, k) => value === k / 2 && whole!.steps[k] === k));
+    // The last value, read from the end of metrics.json's values array alone.
+    assert.equal(await store.lastMetricValue(1, 'x'), POINTS - 1);
+    assert.equal(await store.lastMetricValue(1, 'half'), (POINTS - 1) / 2);
+    assert.equal(await store.lastMetricValue(1, LONG_NAME), 42);
+    assert.equal(await store.lastMetricValue(1, 'nope'), null);
+  });
+
+  test('lastMetricValue in metrics.json: a long last item, a null (NaN), one item, an empty series', async () => {
+    await cp(join(dir, '1'), join(dir, '5'), { recursive: true });
+    const series = (values: string, steps: string) =>
+      `{"steps": [${steps}], "timestamps": [${steps.split(',').map(() => '"2026-12-05T00:00:00.000000"')}], "values": [${values}]}`;
+    await writeFile(
+      join(dir, '5', 'metrics.json'),
+      `{"long": ${series(`1, 2, ${' '.repeat(300)}3.25e-7 `, '0, 1, 2')}, "nan": ${series('1, null', '0, 1')}, ` +
+        `"one": ${series('-4.5', '0')}, "empty": {"steps": [], "timestamps": [], "values": []}}`,
+    );
+    assert.equal(await store.lastMetricValue(5, 'long'), 3.25e-7);
+    assert.ok(Number.isNaN(await store.lastMetricValue(5, 'nan')));
+    assert.equal(await store.lastMetricValue(5, 'one'), -4.5);
+    assert.equal(await store.lastMetricValue(5, 'empty'), null);
   });
 
   test('a run that died keeps its log, read a record at a time, ahead of a lagging metrics.json', async () => {
@@ -117,6 +137,10 @@ describe('file store', () => {
         [7, 8],
       ],
     );
+    // From the log's last record; a torn record after it is passed over.
+    assert.equal(await store.lastMetricValue(4, 'x'), 8);
+    await appendFile(join(dir, '4', '.ritual', 'metrics.jsonl'), '{"name":"x","steps":[300000],"values":[9\n');
+    assert.equal(await store.lastMetricValue(4, 'x'), 8);
   });
 });
 
@@ -226,6 +250,10 @@ describe('MongoDB store', () => {
         steps.filter((s) => s !== 7).map((s) => 1 / (s + 1)),
       );
       assert.deepEqual(await collect(mongo.metricChunks(id, 'nope')), []);
+      // From the last follow-on document (part 4) alone.
+      assert.equal(await mongo.lastMetricValue(id, 'train.acc'), 2 / 50);
+      assert.equal(await mongo.lastMetricValue(id, 'train.loss'), 1 / 50);
+      assert.equal(await mongo.lastMetricValue(id, 'nope'), null);
       const c = await compareRuns(mongo, id, id, { artifacts: false });
       assert.deepEqual(
         c.metrics.map((m) => [m.name, m.status, m.pointsA]),

@@ -9,7 +9,6 @@ import {
 } from '@ritual/observers';
 import { HttpError } from './http-error.js';
 import type { RunRow, RunsPage } from './api-shapes.js';
-import { lastMetricValue } from './run-fields.js';
 
 export type { RunRow, RunsPage } from './api-shapes.js';
 
@@ -97,7 +96,7 @@ async function runRow(store: RunStore, run: StoredRun, query: RunsPageQuery, now
   const end = run.stop_time ?? (run.status === 'RUNNING' && !dead ? now : run.heartbeat);
   const sweep = valueAtPath(run, 'meta.sweep') as { id?: unknown; index?: unknown } | undefined;
   const metrics: Record<string, number | null> = {};
-  for (const name of query.metrics ?? []) metrics[name] = await lastMetricValue(store, run._id, name);
+  for (const name of query.metrics ?? []) metrics[name] = await store.lastMetricValue(run._id, name);
   return {
     id: run._id,
     name: typeof run.experiment?.name === 'string' ? run.experiment.name : String(run.experiment?.name ?? ''),

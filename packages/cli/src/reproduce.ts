@@ -203,6 +203,7 @@ async function lazyFileStore(folder: string): Promise<RunStore> {
     metricChunks: async function* (id, name, options) {
       yield* (await open()).metricChunks(id, name, options);
     },
+    lastMetricValue: async (id, name) => (await open()).lastMetricValue(id, name),
     artifacts: async (id) => (await open()).artifacts(id),
     openArtifact: async (id, name) => (await open()).openArtifact(id, name),
     markFailed: async (id, trace) => (await open()).markFailed(id, trace),

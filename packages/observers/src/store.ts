@@ -119,6 +119,12 @@ export interface RunStore {
    * own unit of points (a log record, a MongoDB document of at most 150,000).
    */
   metricChunks(id: RunId, name: string, options?: MetricChunkOptions): AsyncIterable<MetricSeries>;
+  /**
+   * The last value logged for one metric, null when the run has none: read from the series' end (the
+   * last log record, the tail of metrics.json's values, the last MongoDB document), never the whole
+   * series, so a table of many long runs stays cheap.
+   */
+  lastMetricValue(id: RunId, name: string): Promise<number | null>;
   artifacts(id: RunId): Promise<ArtifactEntry[]>;
   openArtifact(id: RunId, name: string): Promise<Readable>;
   /**

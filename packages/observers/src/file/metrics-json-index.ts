@@ -83,6 +83,34 @@ export class MetricsJsonIndex {
     return [...this.arrays.keys()].sort();
   }
 
+  /** One metric's last value, read from the end of its values array: the bytes after its last comma. */
+  async lastValue(name: string): Promise<number | null> {
+    const ranges = this.arrays.get(name);
+    if (ranges === undefined) return null;
+    const [start, end] = ranges.values;
+    const handle = await open(this.path, 'r');
+    try {
+      // Most values are under 30 characters; a longer one (spaces, many digits) widens the read.
+      for (let width = 64; ; width *= 4) {
+        const from = Math.max(start, end - width);
+        const buffer = Buffer.alloc(end - from);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
+        if (bytesRead < buffer.length)
+          throw new MetricsJsonShapeError('metrics.json is shorter than when it was indexed');
+        const comma = buffer.lastIndexOf(COMMA);
+        if (comma < 0 && from > start) continue;
+        const item = buffer
+          .subarray(comma + 1)
+          .toString('latin1')
+          .trim();
+        if (item === '') return null;
+        return parseNumbers(Buffer.from(`[${item}]`, 'latin1'), this.path, name, true)[0]!;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** One metric's points in order, at most CHUNK_POINTS at a time. */
   async *chunks(name: string, options: MetricChunkOptions = {}): AsyncGenerator<MetricSeries> {
     const ranges = this.arrays.get(name);

@@ -82,6 +82,25 @@ export class MetricsLogIndex {
       await handle.close();
     }
   }
+
+  /** One metric's last value, from its last record that holds one (a torn record is skipped, as in chunks). */
+  async lastValue(name: string): Promise<number | null> {
+    const records = this.records.get(name);
+    if (records === undefined) return null;
+    const handle = await open(this.path, 'r');
+    try {
+      for (let i = records.length - 1; i >= 0; i--) {
+        const { start, length } = records[i]!;
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, start);
+        const values = parseRecord(name, buffer.subarray(0, bytesRead))?.values;
+        if (values !== undefined && values.length > 0) return values[values.length - 1]!;
+      }
+      return null;
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /**

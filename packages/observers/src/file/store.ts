@@ -212,6 +212,12 @@ export class FileRunStore implements RunStore {
     if (series !== undefined) yield series;
   }
 
+  async lastMetricValue(id: RunId, name: string): Promise<number | null> {
+    const source = await this.metricSource(id);
+    if (source instanceof Map) return source.get(name)?.values.at(-1) ?? null;
+    return source.lastValue(name);
+  }
+
   /**
    * The run's log index, reused while the log is unchanged (a comparison asks
    * for the names, then for each metric), else metrics.json's index, likewise.

@@ -190,6 +190,18 @@ export class MongoRunStore implements RunStore {
     }
   }
 
+  async lastMetricValue(id: RunId, name: string): Promise<number | null> {
+    const run = await this.document(id);
+    // The last follow-on (a first document has no part, which sorts last), and only its last value.
+    const last = await this.handles.metrics
+      .find({ run_id: run._id, name } as never, { projection: { values: { $slice: -1 } } })
+      .sort({ part: -1 })
+      .limit(1)
+      .next();
+    const values = last?.values as unknown[] | undefined;
+    return values !== undefined && values.length > 0 ? Number(values[values.length - 1]) : null;
+  }
+
   private async artifactFiles(
     id: RunId,
   ): Promise<Array<{ name: string; fileId: ObjectId; file: Record<string, unknown> | null }>> {
