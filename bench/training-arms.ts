@@ -14,12 +14,14 @@
  *   bare          model.fit alone, the run's Math.random stream installed by hand
  *   callback      + ritual's batch callback into a sink that drops every value, no run
  *   unseeded      the same inside runUnseeded (an async context like a run's)
+ *   seeded        the callback arm with the run's own seeded Math.random (Seeding.installGlobalRandom), no run
  *   run-no-cb     a whole run (file observer, 1 s beats, capture, sampler) whose fit has no callback
  *   run           a whole run with ritual's batch callback, as training-overhead.ts runs it
  *   run-drop      a whole run whose batch callback drops every value
  *   run-no-beat   a whole run, beats every 100 s (none during fit)
  *   run-no-system a whole run without the system sampler
  *   run-no-capture a whole run without output capture (`capture: 'no'`)
+ *   run-quiet     a whole run with no timer due during fit: beats every 100 s, no system sampler
  *
  *   node --conditions=@ritual/source --import tsx bench/training-arms.ts [rounds] [arm,arm,...] [backend]
  *   e.g. bench/training-arms.ts 30 run-no-cb,run tfjs-node
@@ -35,6 +37,7 @@ import { trainMnist } from '../examples/mnist/training.js';
 import { median, medianInterval } from './statistics.js';
 import { readThreadClock } from './thread-clock.js';
 import { DEFAULT_TRAINING } from './training-overhead.js';
+import { Seeding } from '../packages/core/src/seeding.js';
 
 const SEED = 1234;
 const rounds = Number(process.argv[2] ?? 20);
@@ -77,12 +80,21 @@ const ARMS: Record<string, () => Promise<unknown>> = {
   bare: () => bare(() => []),
   callback: () => bare(() => [batchCallback(dropping)]),
   unseeded: () => runUnseeded(() => bare(() => [batchCallback(dropping)])),
+  seeded: async () => {
+    const restore = new Seeding(SEED).installGlobalRandom();
+    try {
+      (await trainMnist(tf, DEFAULT_TRAINING, [batchCallback(dropping)])).model.dispose();
+    } finally {
+      restore();
+    }
+  },
   'run-no-cb': run({}, { callback: false, drop: false }),
   run: run({}),
   'run-drop': run({}, { callback: true, drop: true }),
   'run-no-beat': run({ beatInterval: 100 }),
   'run-no-system': run({ systemInterval: 0 }),
   'run-no-capture': run({ capture: 'no' }),
+  'run-quiet': run({ beatInterval: 100, systemInterval: 0 }),
 };
 for (const name of names) {
   if (!ARMS[name]) {
