@@ -9,6 +9,7 @@ import {
   type QueueClaim,
   type RunId,
 } from '@ritual/core';
+import type { ObjectId } from 'mongodb';
 import { CapturedOutput } from './captured-output.js';
 import type { MongoHandles } from './connection.js';
 import { putDeduplicatedFile, putFileWithId } from './gridfs-files.js';
@@ -487,12 +488,14 @@ export class RunWriter {
   private finish(set: Record<string, unknown>): Operation {
     return async (handles) => {
       await this.updateRun(handles, {}, { $set: set });
-      if (this.attemptGuard['meta.run_key'] === undefined) return;
+      if (!this.isQueueAttempt) return;
       // The run is ended under this attempt's key, so no worker can hand it on any more: metric
       // documents of the run that are not this attempt's are what a stalled earlier attempt wrote
       // after its run was taken from it (and could not take back, killed before it noticed).
-      const own = this.metrics.documentIds().map((hex) => handles.objectId(hex));
-      await handles.metrics.deleteMany({ run_id: this.requireId(), _id: { $nin: own } } as never);
+      await handles.metrics.deleteMany({
+        run_id: this.requireId(),
+        _id: { $nin: this.ownMetricIds(handles) },
+      } as never);
     };
   }
 
@@ -503,15 +506,24 @@ export class RunWriter {
    */
   private async checkAttempt(handles: MongoHandles): Promise<void> {
     if (this.superseded) throw this.superseded;
-    if (this.attemptGuard['meta.run_key'] === undefined) return;
+    if (!this.isQueueAttempt) return;
     const runId = this.requireId();
     const stored = await handles.runs.findOne({ _id: runId } as never, { projection: { 'meta.run_key': 1 } });
     if (stored === null || (stored.meta as { run_key?: string } | undefined)?.run_key === this.key) return;
     // Ids derive from this attempt's key: the documents of the attempt that owns the run now are others.
-    const own = this.metrics.documentIds().map((hex) => handles.objectId(hex));
-    await handles.metrics.deleteMany({ _id: { $in: own } } as never);
+    await handles.metrics.deleteMany({ _id: { $in: this.ownMetricIds(handles) } } as never);
     this.superseded = new AttemptSupersededError(runId);
     throw this.superseded;
+  }
+
+  /** A run taken over from the queue: its updates carry the attempt guard. */
+  private get isQueueAttempt(): boolean {
+    return this.attemptGuard['meta.run_key'] !== undefined;
+  }
+
+  /** Every metric document this attempt planned (each id derives from its key). */
+  private ownMetricIds(handles: MongoHandles): ObjectId[] {
+    return this.metrics.documentIds().map((hex) => handles.objectId(hex));
   }
 }
 
