@@ -28,7 +28,7 @@ export interface TrainingResult {
 export async function trainMnist(
   tf: typeof tfjs,
   config: TrainingConfig,
-  callbacks: tfjs.CustomCallbackArgs[] = [],
+  callbacks: tfjs.ModelFitArgs['callbacks'] = [],
 ): Promise<TrainingResult> {
   const { train, test } = loadMnist(config.trainSize, config.testSize);
   const model = buildModel(tf, config.model, config.lr);

@@ -138,3 +138,26 @@ test('artifacts reach observers; a missing artifact file is a clear error', asyn
   assert.equal(artifact.name, 'copy.ts');
   assert.equal(artifact.contentType, 'text/plain');
 });
+
+test('run.logScalar takes a point time; a value or time that is not a number is a usage error', async () => {
+  const { events, observer } = collector();
+  const ex = new Experiment('times').observe(observer);
+  const errors: unknown[] = [];
+  ex.main(({ run }) => {
+    run.logScalar('loss', 0.5, 7, 1_795_000_000_000);
+    for (const bad of [() => run.logScalar('loss', '1' as never), () => run.logScalar('loss', 1, 8, Number.NaN)]) {
+      try {
+        bad();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  });
+  await ex.run({ options: { beatInterval: 0.02 } });
+  const points = events.filter((e) => e.event === 'logMetrics').flatMap((e) => e.data.metrics);
+  assert.deepEqual(points, [{ name: 'loss', steps: [7], values: [0.5], timestamps: [1_795_000_000_000] }]);
+  assert.equal(errors.length, 2);
+  assert.ok(errors.every((e) => e instanceof UsageError));
+  assert.match(String(errors[0]), /needs a number, got string/);
+  assert.match(String(errors[1]), /epoch milliseconds/);
+});

@@ -64,3 +64,30 @@ test('every point reads the clock: whole epoch milliseconds, in order, and a slo
   const [first, second] = slow!.timestamps;
   assert.ok(second! - first! >= 4, `the point after a 5 ms pause is stamped ${second! - first!} ms later`);
 });
+
+test('a point logged with its own time keeps it (whole ms); sources are pulled on request, and one that fails is skipped', () => {
+  const buffer = new MetricBuffer();
+  buffer.log('batch.loss', 0.5, 3, 1_795_000_000_123.7);
+  buffer.log('batch.loss', 0.25);
+  let held: Array<[number, number]> = [
+    [0.125, 1_795_000_000_200],
+    [0.0625, 1_795_000_000_300],
+  ];
+  const stop = buffer.addSource(() => {
+    for (const [value, time] of held) buffer.log('held', value, undefined, time);
+    held = [];
+  });
+  buffer.addSource(() => {
+    throw new Error('backend gone');
+  });
+  buffer.pullSources();
+  const [loss, fromSource] = buffer.drain();
+  assert.deepEqual(loss?.timestamps[0], 1_795_000_000_123);
+  assert.ok(Math.abs(loss!.timestamps[1]! - Date.now()) < 1000, 'no time given: now');
+  assert.deepEqual(fromSource?.values, [0.125, 0.0625]);
+  assert.deepEqual(fromSource?.timestamps, [1_795_000_000_200, 1_795_000_000_300]);
+  stop();
+  held = [[1, 1]];
+  buffer.pullSources();
+  assert.equal(buffer.hasPending, false, 'a removed source is not pulled');
+});

@@ -1,11 +1,13 @@
 // The tfjs callback logs what model.fit reports, with the documented names
 // and steps, and draws a progress bar only on a terminal.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { Experiment } from '@ritual/core';
+import { FileStorageObserver } from '@ritual/observers';
 import { YIELD_EVERY_MS, createTfjsCallback } from '../../packages/core/src/tfjs/callback.js';
 import { UsageError } from '../../packages/core/src/errors.js';
 import { needTurnsUntil, turnsNeeded } from '../../packages/core/src/event-loop-demand.js';
@@ -265,6 +267,131 @@ test('while a beat waits for I/O the callback turns the event loop at every batc
     // loop gets one a second, two or three in 100 batches of 20 ms, and the writes do not finish.
     assert.ok(done && batches <= 60, `the beat took ${batches} batches`);
     assert.equal(turnsNeeded(), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Timestamped points, as a Run takes them. */
+class TimedSink {
+  points: Array<Point & { timestamp: number | undefined; arrivedAt: number }> = [];
+  logScalar(name: string, value: number, step?: number, timestamp?: number): void {
+    this.points.push({ name, value, step, timestamp, arrivedAt: Date.now() });
+  }
+  series(name: string) {
+    return this.points.filter((p) => p.name === name);
+  }
+}
+
+/** A tf.Callback that notes, at each batch end, how many batch.loss points the sink holds; it runs after ritual's. */
+function batchWatcher(sink: TimedSink) {
+  const seen: number[] = [];
+  const ends: number[] = [];
+  class Watcher extends tf.Callback {
+    override async onBatchEnd() {
+      seen.push(sink.series('batch.loss').length);
+      ends.push(Date.now());
+    }
+  }
+  return { watcher: new Watcher(), seen, ends };
+}
+
+test('given tf, the callback is a tf.Callback that logs the same points as the plain form, reading batches back together', async () => {
+  const plainSink = new RecordingSink();
+  const plainBefore = tf.memory().numTensors;
+  const plain = await tinyFit(createTfjsCallback(plainSink, { every: 'batch', progress: false }), {
+    epochs: 2,
+    samples: 40,
+    batchSize: 8,
+    validationSplit: 0.2,
+  });
+  plain.dispose();
+  const plainLeft = tf.memory().numTensors - plainBefore; // tinyFit's own leftovers (its one-hot's input)
+
+  const sink = new TimedSink();
+  const tensorsBefore = tf.memory().numTensors;
+  const callback = createTfjsCallback(sink, { every: 'batch', progress: false, tf });
+  assert.ok(callback instanceof tf.Callback, 'tfjs hands a tf.Callback its batch values unread');
+  const { watcher, seen, ends } = batchWatcher(sink);
+  const held = await tinyFit([callback, watcher], { epochs: 2, samples: 40, batchSize: 8, validationSplit: 0.2 });
+  held.dispose();
+  assert.equal(tf.memory().numTensors - tensorsBefore, plainLeft, 'every held tensor was let go');
+
+  // The same names, steps and values (same seedless, zero-initialised model and unshuffled data).
+  const view = (points: Point[]) => points.map(({ name, value, step }) => ({ name, value, step }));
+  const byName = (points: Point[]) =>
+    [...points].sort((a, b) => a.name.localeCompare(b.name) || (a.step ?? 0) - (b.step ?? 0));
+  assert.deepEqual(view(byName(sink.points)), view(byName(plainSink.points)));
+  assert.equal(sink.series('batch.loss').length, 8);
+
+  // Read back at the epoch's end (a 4-batch epoch takes far less than a second), not batch by batch ...
+  assert.deepEqual(seen, [0, 0, 0, 0, 4, 4, 4, 4]);
+  // ... and each point keeps the time of its own batch.
+  const stamps = sink.series('batch.loss').map((p) => p.timestamp!);
+  stamps.forEach((stamp, i) => {
+    assert.ok(stamp <= ends[i]! && stamp >= ends[i]! - 1000, `batch ${i} stamped ${stamp}, ended ${ends[i]}`);
+  });
+});
+
+test('given tf, it works in a list of tf.Callbacks (tfjs own, a wrapped plain object); a wrong tf is a usage error', async () => {
+  const sink = new TimedSink();
+  const early = tf.callbacks.earlyStopping({ monitor: 'loss', patience: 100 });
+  let epochsSeen = 0;
+  const wrapped = new tf.CustomCallback({ onEpochEnd: () => void epochsSeen++ });
+  const ritual = createTfjsCallback(sink, { every: 'batch', progress: false, tf });
+  const { dispose } = await tinyFit([early, ritual, wrapped], { epochs: 2, samples: 16, batchSize: 8 });
+  dispose();
+  assert.equal(epochsSeen, 2, 'a plain object wrapped as tf.CustomCallback runs beside it');
+  assert.deepEqual(
+    sink.series('batch.loss').map((p) => p.step),
+    [0, 1, 2, 3],
+  );
+  assert.throws(
+    () => createTfjsCallback(sink, { tf: {} as never }),
+    (e: unknown) => e instanceof UsageError && /import \* as tf/.test(e.message),
+  );
+});
+
+test('given tf and a terminal, the bar still shows the loss, read only when it redraws', async () => {
+  const term = new FakeTerminal(true);
+  const { dispose } = await tinyFit(createTfjsCallback(new TimedSink(), { stream: term, tf }), {
+    epochs: 2,
+    samples: 40,
+    batchSize: 8,
+  });
+  dispose();
+  const lines = term.screen();
+  assert.equal(lines.length, 2, lines.join('\n'));
+  for (const line of lines) assert.match(line, /5\/5 .* loss \d+\.\d{4}/);
+  assert.match(term.chunks.join(''), /\r[^\r\n]*loss \d+\.\d{4}/, 'a redraw mid-epoch shows the loss');
+});
+
+test('given tf, batch values still held when fit throws are stored by the run, at their own steps', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ritual-callback-held-'));
+  try {
+    const ex = new Experiment('held-values');
+    ex.observe(new FileStorageObserver(dir));
+    class FailAtBatch3 extends tf.Callback {
+      override async onBatchEnd(batch: number) {
+        if (batch === 3) throw new Error('the data loader broke at batch 3');
+      }
+    }
+    ex.main(async ({ run }) => {
+      await tinyFit([run.tfjsCallback({ every: 'batch', progress: false, tf }), new FailAtBatch3()], {
+        epochs: 1,
+        samples: 40,
+        batchSize: 8,
+      });
+    });
+    const run = await ex.run({ options: { capture: 'no' } }).catch((error: unknown) => error);
+    assert.match(String(run), /the data loader broke at batch 3/);
+    const metrics = JSON.parse(await readFile(join(dir, '1', 'metrics.json'), 'utf8'));
+    // Batches 0-3 ended (the throw comes after ritual's callback saw batch 3); no epoch ended, no turn was due.
+    assert.deepEqual(metrics['batch.loss'].steps, [0, 1, 2, 3]);
+    assert.ok(metrics['batch.loss'].values.every((v: number) => Number.isFinite(v) && v > 0));
+    assert.deepEqual(metrics['batch.acc'].steps, [0, 1, 2, 3]);
+    const run1 = JSON.parse(await readFile(join(dir, '1', 'run.json'), 'utf8'));
+    assert.equal(run1.status, 'FAILED');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

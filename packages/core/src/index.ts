@@ -48,4 +48,4 @@ export type { ScalarSink, TfjsCallback, TfjsCallbackOptions, TfjsLogs } from './
 export type { ProgressStream } from './tfjs/progress-bar.js';
 export { saveModel, loadModel } from './tfjs/model-artifacts.js';
 export type { ArtifactSink, ArtifactSource, SaveModelOptions } from './tfjs/model-artifacts.js';
-export type { TfjsLike } from './tfjs/tfjs-types.js';
+export type { TfjsCallbackNamespaceLike, TfjsLike } from './tfjs/tfjs-types.js';

@@ -64,7 +64,11 @@ export class MetricBuffer {
   private lastSeries: PendingSeries | undefined;
   private readonly clock = new PointClock();
 
-  log(name: string, value: number, step?: number): void {
+  /** Producers that hold points back (the tfjs callback's held batch values): asked for them before each drain. */
+  private readonly sources = new Set<() => void>();
+
+  /** `timestamp`: epoch ms of the value (default: now). */
+  log(name: string, value: number, step?: number, timestamp?: number): void {
     const pending = name === this.lastName ? this.lastSeries! : this.seriesNamed(name);
     const at = pending.count;
     if (at === 0) this.markDirty(pending);
@@ -74,7 +78,7 @@ export class MetricBuffer {
     const base = at * STRIDE;
     points[base + STEP] = actualStep;
     points[base + VALUE] = value;
-    points[base + TIMESTAMP] = this.clock.now();
+    points[base + TIMESTAMP] = timestamp === undefined ? this.clock.now() : Math.floor(timestamp);
     pending.count = at + 1;
     pending.nextStep = actualStep + 1;
   }
@@ -101,6 +105,28 @@ export class MetricBuffer {
     const pending = this.series.get(name);
     if (pending === undefined) return undefined;
     return pending.count > 0 ? pending.points[(pending.count - 1) * STRIDE + VALUE] : pending.drainedLast;
+  }
+
+  /** Register a producer of held-back points; returns its removal. */
+  addSource(pull: () => void): () => void {
+    this.sources.add(pull);
+    return () => {
+      this.sources.delete(pull);
+    };
+  }
+
+  /**
+   * Have every source log what it holds. A source that fails (its backend
+   * gone) loses what it held; the beat, or the end of the run, goes on.
+   */
+  pullSources(): void {
+    for (const pull of this.sources) {
+      try {
+        pull();
+      } catch {
+        // The source's own next call, in main, meets the same failure and reports it there.
+      }
+    }
   }
 
   /** True when there is something to flush. */

@@ -131,6 +131,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   let stopSnapshot: { metrics: MetricSeries[] } | null = null;
   const takeStopSnapshot = (): void => {
     if (stopSnapshot !== null) return;
+    metrics.pullSources();
     stopSnapshot = { metrics: metrics.hasPending ? metrics.drain() : [] };
     output.stop();
   };
@@ -138,6 +139,7 @@ export async function executeRun(plan: RunPlan): Promise<RunOutcome> {
   const beat = async (final = false) => {
     // After the stop snapshot only the final beat delivers, and only the snapshot.
     if (stopSnapshot !== null && !final) return;
+    if (stopSnapshot === null) metrics.pullSources();
     const points = stopSnapshot?.metrics ?? (metrics.hasPending ? metrics.drain() : []);
     if (points.length > 0) await chain.emit('logMetrics', { runId: run.id, metrics: points, info: run.info });
     // The final beat stops the capture, which adds what is still in flight (an unfinished line, bytes in the fd relay).

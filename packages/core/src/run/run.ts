@@ -10,7 +10,7 @@ import type { JsonObject, RunId, RunStatus } from './run-record.js';
 import { runUnseeded } from '../seeding.js';
 import { createTfjsCallback, type TfjsCallback, type TfjsCallbackOptions } from '../tfjs/callback.js';
 import { saveModel, type SaveModelOptions } from '../tfjs/model-artifacts.js';
-import type { SavableModelLike } from '../tfjs/tfjs-types.js';
+import type { SavableModelLike, TfjsCallbackNamespaceLike } from '../tfjs/tfjs-types.js';
 
 /** Options of `run.addArtifact`. */
 export interface ArtifactOptions {
@@ -54,16 +54,31 @@ export class Run<C = JsonObject> {
 
   /**
    * Record one value of a metric. `step` defaults to the metric's previous
-   * step + 1 (0 first). Points are buffered and reach observers on the next
-   * heartbeat, so this is safe to call on every batch.
+   * step + 1 (0 first); `timestamp` (epoch ms) to now, and is for a value
+   * measured earlier than it is logged. Points are buffered and reach
+   * observers on the next heartbeat, so this is safe to call on every batch.
    */
-  logScalar(name: string, value: number, step?: number): void {
+  logScalar(name: string, value: number, step?: number, timestamp?: number): void {
     if (typeof value !== 'number') {
       throw new UsageError(
         `run.logScalar(${JSON.stringify(name)}, …) needs a number, got ${typeof value}. Convert it first, e.g. Number(x) or (await tensor.data())[0].`,
       );
     }
-    this.metrics.log(name, value, step);
+    if (timestamp !== undefined && !Number.isFinite(timestamp)) {
+      throw new UsageError(
+        `run.logScalar(${JSON.stringify(name)}, …, timestamp) needs epoch milliseconds (e.g. Date.now()), got ${String(timestamp)}.`,
+      );
+    }
+    this.metrics.log(name, value, step, timestamp);
+  }
+
+  /**
+   * @internal A producer of held-back points (the tfjs callback holds batch
+   * values as tensors): called before each beat and when the run stops, so
+   * that what it holds is stored with the rest. Returns its removal.
+   */
+  addPointSource(pull: () => void): () => void {
+    return this.metrics.addSource(pull);
   }
 
   /**
@@ -98,8 +113,14 @@ export class Run<C = JsonObject> {
   /**
    * A `model.fit` callback that logs every metric tfjs reports (`loss`,
    * `val_acc`, … per epoch; `batch.loss`, … per batch with `every: 'batch'`)
-   * and draws a progress bar on a terminal.
+   * and draws a progress bar on a terminal. Pass your tfjs namespace
+   * (`{ tf }`) and it is a `tf.Callback` that reads batch values back once a
+   * second rather than tfjs reading them at every batch (see TfjsCallbackOptions.tf).
    */
+  tfjsCallback<T extends TfjsCallbackNamespaceLike>(
+    options: TfjsCallbackOptions & { tf: T },
+  ): InstanceType<T['Callback']> & TfjsCallback;
+  tfjsCallback(options?: TfjsCallbackOptions): TfjsCallback;
   tfjsCallback(options: TfjsCallbackOptions = {}): TfjsCallback {
     return createTfjsCallback(this, options);
   }

@@ -37,6 +37,11 @@ export class ProgressBar {
     this.lastDraw = 0;
   }
 
+  /** Whether `batch` would redraw now: callers that must read the loss from a tensor ask first. */
+  due(done: number, total: number | undefined): boolean {
+    return !this.open || done === total || this.now() - this.lastDraw >= REDRAW_EVERY_MS;
+  }
+
   /** After a batch; `total` is the batch count of the epoch when known. */
   batch(
     epoch: number,
@@ -45,8 +50,8 @@ export class ProgressBar {
     total: number | undefined,
     loss: number | undefined,
   ): void {
+    if (!this.due(done, total)) return;
     const t = this.now();
-    if (this.open && t - this.lastDraw < REDRAW_EVERY_MS && done !== total) return;
     this.lastDraw = t;
     const elapsed = t - this.epochStart;
     const eta = total !== undefined && done > 0 ? ((total - done) * elapsed) / done : undefined;

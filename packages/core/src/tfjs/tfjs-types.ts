@@ -117,3 +117,24 @@ export interface SavableModelLike {
 export interface TfjsModelLoaderLike {
   loadLayersModel(handler: never, options?: never): Promise<unknown>;
 }
+
+/** A tensor as the fit callback handles one: a batch's loss or accuracy (a scalar), or an epoch's. */
+export interface ScalarTensorLike {
+  readonly rank: number;
+  readonly dtype: string;
+  dataSync(): ArrayLike<number>;
+  dispose(): void;
+}
+
+/**
+ * The part of the tfjs namespace the fit callback uses when it is given one:
+ * `tf.Callback` to extend (tfjs hands a `tf.Callback` the batch's values as
+ * tensors, unread), `clone` to keep one past the batch (tfjs disposes them
+ * after the callbacks ran; a clone only counts a reference), and `stack` to
+ * read many back at once.
+ */
+export interface TfjsCallbackNamespaceLike {
+  Callback: abstract new () => object;
+  clone(tensor: never): ScalarTensorLike;
+  stack(tensors: never): ScalarTensorLike;
+}
