@@ -12,11 +12,13 @@
  *
  * Arms:
  *   bare          model.fit alone, the run's Math.random stream installed by hand
- *   callback      + ritual's batch callback into a sink that drops every value, no run
+ *   callback      + ritual's batch callback (plain-object form) into a sink that drops every value, no run
+ *   held          the same in its tf.Callback form (given tf: batch values held, read back once a second)
  *   unseeded      the same inside runUnseeded (an async context like a run's)
  *   seeded        the callback arm with the run's own seeded Math.random (Seeding.installGlobalRandom), no run
  *   run-no-cb     a whole run (file observer, 1 s beats, capture, sampler) whose fit has no callback
- *   run           a whole run with ritual's batch callback, as training-overhead.ts runs it
+ *   run           a whole run with ritual's batch callback given tf, as training-overhead.ts runs it
+ *   run-plain     the same with the plain-object callback (tfjs reads every batch's values back)
  *   run-drop      a whole run whose batch callback drops every value
  *   run-no-beat   a whole run, beats every 100 s (none during fit)
  *   run-no-system a whole run without the system sampler
@@ -46,14 +48,23 @@ const { tf } = await loadTfjs(process.argv[4] ?? 'tfjs-node');
 
 const runsDir = await mkdtemp(join(tmpdir(), 'ritual-bench-arms-'));
 const dropping: ScalarSink = { logScalar() {} };
-const batchCallback = (sink: ScalarSink) => createTfjsCallback(sink, { every: 'batch', progress: false });
+/** Ritual's batch callback, the plain-object form (tfjs reads each batch back) unless `held` (given tf). */
+const batchCallback = (sink: ScalarSink, held = false) =>
+  held
+    ? createTfjsCallback(sink, { every: 'batch', progress: false, tf })
+    : createTfjsCallback(sink, { every: 'batch', progress: false });
 
 /** What main does in the run arms: set by each arm before `ex.run()`. */
-let inRun: { callback: boolean; drop: boolean } = { callback: true, drop: false };
+interface MainPlan {
+  callback: boolean;
+  drop: boolean;
+  held?: boolean;
+}
+let inRun: MainPlan = { callback: true, drop: false, held: true };
 const ex = new Experiment('training-arms').config(DEFAULT_TRAINING as unknown as Record<string, unknown>);
 ex.observe(new FileStorageObserver(runsDir));
 ex.main(async ({ run }) => {
-  const callbacks = inRun.callback ? [batchCallback(inRun.drop ? dropping : run)] : [];
+  const callbacks = inRun.callback ? [batchCallback(inRun.drop ? dropping : run, inRun.held)] : [];
   const result = await trainMnist(tf, DEFAULT_TRAINING, callbacks);
   result.model.dispose();
   return result.testAcc;
@@ -69,7 +80,7 @@ async function bare(callbacks: () => ReturnType<typeof batchCallback>[]): Promis
   }
 }
 
-function run(options: Record<string, number | string>, main: typeof inRun = { callback: true, drop: false }) {
+function run(options: Record<string, number | string>, main: MainPlan = { callback: true, drop: false, held: true }) {
   return async () => {
     inRun = main;
     await ex.run({ configUpdates: { seed: SEED }, options: { beatInterval: 1, ...options } });
@@ -79,6 +90,7 @@ function run(options: Record<string, number | string>, main: typeof inRun = { ca
 const ARMS: Record<string, () => Promise<unknown>> = {
   bare: () => bare(() => []),
   callback: () => bare(() => [batchCallback(dropping)]),
+  held: () => bare(() => [batchCallback(dropping, true)]),
   unseeded: () => runUnseeded(() => bare(() => [batchCallback(dropping)])),
   seeded: async () => {
     const restore = new Seeding(SEED).installGlobalRandom();
@@ -90,7 +102,8 @@ const ARMS: Record<string, () => Promise<unknown>> = {
   },
   'run-no-cb': run({}, { callback: false, drop: false }),
   run: run({}),
-  'run-drop': run({}, { callback: true, drop: true }),
+  'run-plain': run({}, { callback: true, drop: false }),
+  'run-drop': run({}, { callback: true, drop: true, held: true }),
   'run-no-beat': run({ beatInterval: 100 }),
   'run-no-system': run({ systemInterval: 0 }),
   'run-no-capture': run({ capture: 'no' }),

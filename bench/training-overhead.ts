@@ -1,7 +1,8 @@
 /**
  * Training overhead of ritual: wall time of the same MNIST training with and
  * without an experiment around it (file observer, per-batch metrics through
- * the tfjs callback, a heartbeat every second, output capture). Target: a
+ * the tfjs callback given tf, as the example passes it, a heartbeat every
+ * second, output capture). Target: a
  * ratio of at most 1.02; MLflow and W&B users report 2x-3x (pytorch-lightning
  * issue 3393, wandb issue 8666).
  *
@@ -205,7 +206,7 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   ex.main(async ({ run }) => {
     mainThreadAtStart = readThreadClock();
     mainStart = performance.now();
-    const result = await trainMnist(tf, training, [createTfjsCallback(run, { every: 'batch', progress: false })]);
+    const result = await trainMnist(tf, training, [createTfjsCallback(run, { every: 'batch', progress: false, tf })]);
     mainEnd = performance.now();
     mainThreadInTraining = threadClockSince(mainThreadAtStart);
     result.model.dispose();
