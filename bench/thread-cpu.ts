@@ -20,12 +20,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import seedrandom from 'seedrandom';
 import { Experiment, type TfjsCallback, createTfjsCallback } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from '../examples/mnist/backend.js';
 import { trainMnist } from '../examples/mnist/training.js';
-import { DEFAULT_TRAINING } from './training-overhead.js';
+import { DEFAULT_TRAINING, trainFromSeed } from './training-overhead.js';
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -67,15 +66,7 @@ ex.main(async ({ run }) => {
   return result.testAcc;
 });
 
-const seeded = (callbacks: () => TfjsCallback[]) => async () => {
-  const previous = Math.random;
-  Math.random = seedrandom(String(seed));
-  try {
-    (await trainMnist(tf, training, callbacks())).model.dispose();
-  } finally {
-    Math.random = previous;
-  }
-};
+const seeded = (callbacks: () => TfjsCallback[]) => () => trainFromSeed(tf, training, seed, callbacks());
 const dropped = { logScalar() {} };
 const ARMS: Record<string, () => Promise<unknown>> = {
   bare: seeded(() => []),

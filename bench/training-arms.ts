@@ -31,14 +31,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import seedrandom from 'seedrandom';
 import { Experiment, createTfjsCallback, runUnseeded, type ScalarSink } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { loadTfjs } from '../examples/mnist/backend.js';
 import { trainMnist } from '../examples/mnist/training.js';
 import { median, medianInterval } from './statistics.js';
 import { readThreadClock } from './thread-clock.js';
-import { DEFAULT_TRAINING } from './training-overhead.js';
+import { DEFAULT_TRAINING, trainFromSeed } from './training-overhead.js';
 import { Seeding } from '../packages/core/src/seeding.js';
 
 const SEED = 1234;
@@ -70,15 +69,8 @@ ex.main(async ({ run }) => {
   return result.testAcc;
 });
 
-async function bare(callbacks: () => ReturnType<typeof batchCallback>[]): Promise<void> {
-  const previous = Math.random;
-  Math.random = seedrandom(String(SEED));
-  try {
-    (await trainMnist(tf, DEFAULT_TRAINING, callbacks())).model.dispose();
-  } finally {
-    Math.random = previous;
-  }
-}
+const bare = (callbacks: () => ReturnType<typeof batchCallback>[]) =>
+  trainFromSeed(tf, DEFAULT_TRAINING, SEED, callbacks());
 
 function run(options: Record<string, number | string>, main: MainPlan = { callback: true, drop: false, held: true }) {
   return async () => {

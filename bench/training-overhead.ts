@@ -36,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import seedrandom from 'seedrandom';
+import type * as tfjs from '@tensorflow/tfjs';
 import { Experiment, createTfjsCallback } from '@ritual/core';
 import { FileStorageObserver } from '@ritual/observers';
 import { MissingDependencyError } from '@ritual/core';
@@ -180,6 +181,28 @@ function trainingPart({
   return { lr, epochs, batchSize, trainSize, testSize, validationSplit, model };
 }
 
+/**
+ * One training without ritual from `seed`: Math.random is, for its duration, the very stream ritual installs for
+ * a run with that seed (seeding.ts), so it does the work a ritual run of that seed does. Resolves to the test
+ * accuracy; the model is disposed.
+ */
+export async function trainFromSeed(
+  tf: typeof tfjs,
+  training: TrainingConfig,
+  seed: number,
+  callbacks: tfjs.ModelFitArgs['callbacks'] = [],
+): Promise<number> {
+  const previous = Math.random;
+  Math.random = seedrandom(String(seed));
+  try {
+    const result = await trainMnist(tf, training, callbacks);
+    result.model.dispose();
+    return result.testAcc;
+  } finally {
+    Math.random = previous;
+  }
+}
+
 /** One timed run of either arm. */
 interface Sample {
   wallMs: number;
@@ -222,19 +245,7 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
     const used = process.cpuUsage(cpu);
     return { wallMs, cpuMs: (used.user + used.system) / 1000, thread: threadClockSince(thread), testAcc };
   };
-  // The stream ritual installs as Math.random for a run with this seed (seeding.ts).
-  const bare = () =>
-    measure(async () => {
-      const previous = Math.random;
-      Math.random = seedrandom(String(seed));
-      try {
-        const result = await trainMnist(tf, training);
-        result.model.dispose();
-        return result.testAcc;
-      } finally {
-        Math.random = previous;
-      }
-    });
+  const bare = () => measure(() => trainFromSeed(tf, training, seed));
   let lastStartMs = 0;
   let lastEndMs = 0;
   const withRitual = (systemInterval = opts.systemInterval) =>

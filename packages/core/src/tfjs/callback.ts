@@ -146,7 +146,7 @@ export function createTfjsCallback(sink: ScalarSink, options: TfjsCallbackOption
   const stream = options.stream ?? process.stdout;
   const bar = (options.progress ?? stream.isTTY === true) ? new ProgressBar(stream) : undefined;
   const fit = new FitLogger(sink, every === 'batch', options.prefix ?? '', bar, tf);
-  return tf === undefined ? plainCallback(fit) : callbackClassOf(tf, fit);
+  return tf === undefined ? hooksOf(fit, false) : tfCallbackOf(tf, fit);
 }
 
 /**
@@ -230,14 +230,12 @@ class FitLogger {
     }
     this.batchStep++;
     const bar = this.bar;
-    if (bar?.due(this.batchesThisEpoch, this.totalBatches())) {
-      bar.batch(
-        this.currentEpoch,
-        this.params?.epochs,
-        this.batchesThisEpoch,
-        this.totalBatches(),
-        numberOf(logs?.loss),
-      );
+    if (bar) {
+      const total = this.totalBatches();
+      // Asked first: the tf.Callback form reads the loss from its tensor only for a redraw.
+      if (bar.due(this.batchesThisEpoch, total)) {
+        bar.batch(this.currentEpoch, this.params?.epochs, this.batchesThisEpoch, total, numberOf(logs?.loss));
+      }
     }
     // A beat in flight gets a turn every batch; the tf.Callback form also takes the turns tfjs gives plain ones.
     if (turnsNeeded() || (turnByTime && performance.now() - this.lastYield >= YIELD_EVERY_MS)) return this.turn();
@@ -285,8 +283,14 @@ class FitLogger {
   }
 }
 
-/** The plain-object form: tfjs wraps it in a CustomCallback and hands it numbers. */
-function plainCallback(fit: FitLogger): TfjsCallback {
+/**
+ * The hooks tfjs calls, for either form. As a plain object tfjs wraps them in
+ * its CustomCallback (whose `params` the hooks read through `this`); on a
+ * tf.Callback they are own properties, `this` is the callback tfjs gave its
+ * params, and they reach the logger by closure, so the object still works if
+ * tfjs treats it as a plain object after all (in a list whose first entry is one).
+ */
+function hooksOf(fit: FitLogger, asTfCallback: boolean): TfjsCallback {
   const callback: TfjsCallback = {
     onTrainBegin(this: unknown) {
       fit.trainBegin(this);
@@ -304,51 +308,25 @@ function plainCallback(fit: FitLogger): TfjsCallback {
       return fit.nextFrame();
     },
   };
-  // Without a batch hook tfjs reads nothing back per batch (it only does for a callback that asks).
-  if (fit.everyBatch || fit.bar) callback.onBatchEnd = (_batch: number, logs?: TfjsLogs) => fit.batchEnd(logs, false);
+  // A plain object without a batch hook makes tfjs read nothing back per batch (it only does for a callback that
+  // asks). tfjs asks no tf.Callback for turns, so that form always has one and takes them at batch ends.
+  if (asTfCallback || fit.everyBatch || fit.bar) {
+    callback.onBatchEnd = (_batch: number, logs?: TfjsLogs) => fit.batchEnd(logs, asTfCallback);
+  }
   return callback;
 }
 
 type CallbackClass = new (fit: FitLogger) => TfjsCallback;
 const callbackClasses = new WeakMap<object, CallbackClass>();
 
-/**
- * The tf.Callback form, a subclass of this tfjs's own `tf.Callback` (tfjs
- * tells its callbacks from plain objects with instanceof). The hooks are own
- * properties that reach the logger by closure, so that the object still
- * works if tfjs treats it as a plain object after all (in a list whose first
- * entry is one).
- */
-function callbackClassOf(tf: TfjsCallbackNamespaceLike, fit: FitLogger): TfjsCallback {
+/** The tf.Callback form: an instance of a subclass of this tfjs's own `tf.Callback` (tfjs checks with instanceof). */
+function tfCallbackOf(tf: TfjsCallbackNamespaceLike, fit: FitLogger): TfjsCallback {
   let Class = callbackClasses.get(tf.Callback);
   if (Class === undefined) {
     Class = class RitualFitCallback extends tf.Callback {
       constructor(fit: FitLogger) {
         super();
-        Object.assign(this, {
-          onTrainBegin(this: unknown) {
-            fit.trainBegin(this);
-            return RESOLVED;
-          },
-          onEpochBegin(this: unknown, epoch: number) {
-            fit.epochBegin(this, epoch);
-            return RESOLVED;
-          },
-          onEpochEnd(epoch: number, logs?: TfjsLogs) {
-            fit.epochEnd(epoch, logs);
-            return RESOLVED;
-          },
-          onBatchEnd(_batch: number, logs?: TfjsLogs) {
-            return fit.batchEnd(logs, true) ?? RESOLVED;
-          },
-          onTrainEnd() {
-            fit.trainEnd();
-            return RESOLVED;
-          },
-          nextFrameFunc() {
-            return fit.nextFrame();
-          },
-        } satisfies TfjsCallback);
+        Object.assign(this, hooksOf(fit, true));
       }
     } as unknown as CallbackClass;
     callbackClasses.set(tf.Callback, Class);
