@@ -324,8 +324,11 @@ test('given tf, the callback is a tf.Callback that logs the same points as the p
   assert.deepEqual(view(byName(sink.points)), view(byName(plainSink.points)));
   assert.equal(sink.series('batch.loss').length, 8);
 
-  // Read back at the epoch's end (a 4-batch epoch takes far less than a second), not batch by batch ...
-  assert.deepEqual(seen, [0, 0, 0, 0, 4, 4, 4, 4]);
+  // Read back together, not batch by batch: at each epoch's end, and at most once a second besides (a turn due
+  // by time, which a loaded machine may bring mid-epoch). Read per batch, a later callback would see 8 arrivals.
+  const arrivals = seen.filter((count, i) => count !== (i === 0 ? 0 : seen[i - 1])).length;
+  assert.ok(arrivals <= 3, `batch points arrived at ${arrivals} of 8 batch ends: ${seen.join(',')}`);
+  assert.ok(seen[4]! >= 4, 'the first epoch is read back by its end');
   // ... and each point keeps the time of its own batch.
   const stamps = sink.series('batch.loss').map((p) => p.timestamp!);
   stamps.forEach((stamp, i) => {
